@@ -1,0 +1,103 @@
+/* diag.c — diagnostics with the source line and a caret under the span. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "util.h"
+
+typedef struct Source { const char *file, *text; size_t len; struct Source *next; } Source;
+static Source *sources;
+
+void diag_add_source(const char *file, const char *text, size_t len)
+{
+	Source *s = xalloc(sizeof *s);
+	*s = (Source){ file, text, len, sources };
+	sources = s;
+}
+
+static const Source *find(const char *file)
+{
+	for (const Source *s = sources; s; s = s->next)
+		if (s->file == file || strcmp(s->file, file) == 0)
+			return s;
+	return NULL;
+}
+
+/* Quote the line, at most 160 columns of it around the caret, with
+ * control bytes and non-ASCII bytes shown as '?', so a megabyte line or
+ * binary garbage never floods the terminal. */
+static void quote(Loc loc)
+{
+	const Source *s = loc.file ? find(loc.file) : NULL;
+	if (!s || loc.line <= 0)
+		return;
+	const char *p = s->text, *end = s->text + s->len;
+	for (int l = 1; l < loc.line && p < end; p++)
+		if (*p == '\n')
+			l++;
+	const char *eol = memchr(p, '\n', (size_t)(end - p));
+	if (!eol)
+		eol = end;
+	long col = loc.col > 0 ? loc.col - 1 : 0, from = col > 80 ? col - 80 : 0;
+	long to = from + 160 < eol - p ? from + 160 : eol - p;
+	fputs("  ", stderr);
+	for (long i = from; i < to; i++) {
+		unsigned char c = (unsigned char)p[i];
+		fputc(c == '\t' ? ' ' : (c < 32 || c >= 127) ? '?' : c, stderr);
+	}
+	fputs("\n  ", stderr);
+	for (long i = from; i < col; i++)
+		fputc(' ', stderr);
+	fputc('^', stderr);
+	for (int i = 1; i < loc.len && col + i < to; i++)
+		fputc('~', stderr);
+	fputc('\n', stderr);
+}
+
+static void report(Loc loc, const char *kind, const char *fmt, va_list ap)
+{
+	if (loc.file && loc.line > 0)
+		fprintf(stderr, "%s:%d:%d: %s: ", loc.file, loc.line, loc.col, kind);
+	else if (loc.file)
+		fprintf(stderr, "%s: %s: ", loc.file, kind);
+	else
+		fprintf(stderr, "nnc: %s: ", kind);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	quote(loc);
+}
+
+void error_at(Loc loc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	report(loc, "error", fmt, ap);
+	va_end(ap);
+	exit(EXIT_SOURCE);
+}
+
+void warning_at(Loc loc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	report(loc, "warning", fmt, ap);
+	va_end(ap);
+}
+
+void note_at(Loc loc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	report(loc, "note", fmt, ap);
+	va_end(ap);
+}
+
+void fatal(int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("nnc: error: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(status);
+}

@@ -1,0 +1,339 @@
+/* ir.c — the op table, IR builders and shape helpers.
+ *
+ * Builders check what the elaborator has already checked for the user
+ * (equal shapes, valid axes); a failure here is a bug in nnc, reported as
+ * an internal error rather than a crash. */
+#include <stdarg.h>
+#include <string.h>
+#include "ir.h"
+
+const OpInfo op_info[OP__COUNT] = {
+#define OP(name, nin, kind, flags) { #name, nin, kind, flags },
+#include "ops.def"
+#undef OP
+};
+
+#define CHECK(cond, loc) do { if (!(cond)) internal(loc, #cond); } while (0)
+
+static _Noreturn void internal(Loc loc, const char *what)
+{
+	if (loc.file)
+		fatal(EXIT_INTERNAL, "internal error at %s:%d:%d: %s", loc.file, loc.line, loc.col, what);
+	fatal(EXIT_INTERNAL, "internal error: %s", what);
+}
+
+/* ---- shapes ---------------------------------------------------------- */
+
+Shape shape_of(int rank, ...)
+{
+	Shape s = { .rank = rank };
+	va_list ap;
+	va_start(ap, rank);
+	for (int i = 0; i < rank && i < MAXRANK; i++)
+		s.d[i] = va_arg(ap, int64_t);
+	va_end(ap);
+	return s;
+}
+
+int shape_equal(Shape a, Shape b)
+{
+	if (a.rank != b.rank)
+		return 0;
+	for (int i = 0; i < a.rank; i++)
+		if (a.d[i] != b.d[i])
+			return 0;
+	return 1;
+}
+
+int shape_has_batch(Shape s)
+{
+	for (int i = 0; i < s.rank; i++)
+		if (s.d[i] == DIM_BATCH)
+			return 1;
+	return 0;
+}
+
+int64_t shape_per_sample(Shape s)
+{
+	int64_t n = 1;
+	for (int i = 0; i < s.rank; i++)
+		if (s.d[i] != DIM_BATCH)
+			n *= s.d[i];
+	return n;
+}
+
+int64_t shape_numel(Shape s, int64_t batch)
+{
+	return shape_per_sample(s) * (shape_has_batch(s) ? batch : 1);
+}
+
+/* NumPy broadcasting, aligned at the trailing dimension.  The batch
+ * dimension only matches itself (or a 1). */
+int shape_broadcast(Shape a, Shape b, Shape *out)
+{
+	Shape r = { .rank = a.rank > b.rank ? a.rank : b.rank };
+	for (int i = 0; i < r.rank; i++) {
+		int ia = a.rank - r.rank + i, ib = b.rank - r.rank + i;
+		int64_t da = ia >= 0 ? a.d[ia] : 1, db = ib >= 0 ? b.d[ib] : 1;
+		if (da == db || db == 1)
+			r.d[i] = da;
+		else if (da == 1)
+			r.d[i] = db;
+		else
+			return 0;
+	}
+	int batches = 0;
+	for (int i = 0; i < r.rank; i++)
+		batches += r.d[i] == DIM_BATCH;
+	if (batches > 1)
+		return 0;
+	*out = r;
+	return 1;
+}
+
+const char *shape_str(Shape s)
+{
+	char buf[MAXRANK * 24 + 4], *p = buf;
+	*p++ = '[';
+	for (int i = 0; i < s.rank; i++) {
+		if (i)
+			*p++ = ',';
+		if (s.d[i] == DIM_BATCH)
+			*p++ = 'B';
+		else
+			p += sprintf(p, "%lld", (long long)s.d[i]);
+	}
+	*p++ = ']';
+	*p = 0;
+	return xstrdup(buf);
+}
+
+const char *dtype_name(DType dt)
+{
+	return dt == DT_F32 ? "f32" : dt == DT_F64 ? "f64" : "i32";
+}
+
+int64_t dtype_size(DType dt) { return dt == DT_F64 ? 8 : 4; }
+
+/* ---- module and slots ---------------------------------------------- */
+
+Module *ir_module(void)
+{
+	Module *m = xalloc(sizeof *m);
+	m->precision = DT_F32;
+	return m;
+}
+
+int ir_slot(Module *m, const char *name, SlotRole role, DType dt, Shape shape, Loc loc)
+{
+	for (int i = 0; i < m->nslot; i++)
+		CHECK(strcmp(m->slot[i].name, name) != 0, loc);
+	if (m->nslot == m->capslot) {
+		int cap = m->capslot ? 2 * m->capslot : 16;
+		m->slot = xrealloc(m->slot, sizeof *m->slot * (size_t)m->capslot, sizeof *m->slot * (size_t)cap);
+		m->capslot = cap;
+	}
+	Slot *s = &m->slot[m->nslot];
+	*s = (Slot){ .name = xstrdup(name), .role = role, .dt = dt, .shape = shape, .loc = loc, .of = -1, .io = -1 };
+	return m->nslot++;
+}
+
+/* ---- functions and nodes ------------------------------------------- */
+
+Fn *ir_fn(const char *name)
+{
+	Fn *fn = xalloc(sizeof *fn);
+	fn->name = xstrdup(name);
+	fn->backward_from = -1;
+	return fn;
+}
+
+static void append(Fn *fn, Node *n)
+{
+	if (fn->n == fn->cap) {
+		int cap = fn->cap ? 2 * fn->cap : 64;
+		fn->node = xrealloc(fn->node, sizeof *fn->node * (size_t)fn->cap, sizeof *fn->node * (size_t)cap);
+		fn->cap = cap;
+	}
+	fn->node[fn->n++] = n;
+}
+
+Node *ir_node(Fn *fn, Op op, DType dt, Shape shape, int nin, Node **in, Loc loc)
+{
+	CHECK(nin >= 0 && nin <= MAXIN, loc);
+	CHECK(op_info[op].nin < 0 || op_info[op].nin == nin, loc);
+	Node *n = xalloc(sizeof *n);
+	n->op = op;
+	n->id = fn->next_id++;
+	n->dt = dt;
+	n->shape = shape;
+	n->nin = nin;
+	for (int i = 0; i < nin; i++) {
+		CHECK(in[i] != NULL, loc);
+		n->in[i] = in[i];
+	}
+	n->loc = loc;
+	n->of = -1;
+	n->group = -1;
+	n->buf = -1;
+	n->home = -1;
+	n->slot = -1;
+	append(fn, n);
+	return n;
+}
+
+Node *ir_const(Fn *fn, DType dt, double v, Loc loc)
+{
+	Node *n = ir_node(fn, OP_const, dt, (Shape){ 0 }, 0, NULL, loc);
+	n->f = v;
+	return n;
+}
+
+Node *ir_batch(Fn *fn, DType dt, Loc loc)
+{
+	return ir_node(fn, OP_batch, dt, (Shape){ 0 }, 0, NULL, loc);
+}
+
+Node *ir_unary(Fn *fn, Op op, Node *a, Loc loc)
+{
+	CHECK(op_info[op].kind == K_UNARY, loc);
+	return ir_node(fn, op, a->dt, a->shape, 1, &a, loc);
+}
+
+Node *ir_binary(Fn *fn, Op op, Node *a, Node *b, Loc loc)
+{
+	CHECK(op_info[op].kind == K_BINARY, loc);
+	CHECK(shape_equal(a->shape, b->shape), loc);
+	CHECK(a->dt == b->dt, loc);
+	Node *in[2] = { a, b };
+	return ir_node(fn, op, a->dt, a->shape, 2, in, loc);
+}
+
+Node *ir_broadcast(Fn *fn, Node *a, Shape to, Loc loc)
+{
+	if (shape_equal(a->shape, to))
+		return a;
+	Shape r;
+	CHECK(shape_broadcast(a->shape, to, &r) && shape_equal(r, to), loc);
+	return ir_node(fn, OP_broadcast, a->dt, to, 1, &a, loc);
+}
+
+Node *ir_reduce(Fn *fn, Op op, Node *a, uint32_t axes, Loc loc)
+{
+	CHECK(op_info[op].kind == K_REDUCE, loc);
+	CHECK((axes >> a->shape.rank) == 0, loc);
+	Shape s = a->shape;
+	for (int i = 0; i < s.rank; i++)
+		if (axes & (1u << i))
+			s.d[i] = 1;
+	Node *n = ir_node(fn, op, a->dt, s, 1, &a, loc);
+	n->axes = axes;
+	return n;
+}
+
+Node *ir_matmul(Fn *fn, Node *a, Node *b, int ta, int tb, Loc loc)
+{
+	CHECK(a->shape.rank == 2 && b->shape.rank == 2 && a->dt == b->dt, loc);
+	int64_t m = a->shape.d[ta ? 1 : 0], ka = a->shape.d[ta ? 0 : 1];
+	int64_t kb = b->shape.d[tb ? 1 : 0], n = b->shape.d[tb ? 0 : 1];
+	CHECK(ka == kb, loc);
+	Node *in[2] = { a, b };
+	Node *r = ir_node(fn, OP_matmul, a->dt, shape_of(2, m, n), 2, in, loc);
+	r->ta = ta;
+	r->tb = tb;
+	return r;
+}
+
+Node *ir_reshape(Fn *fn, Node *a, Shape to, Loc loc)
+{
+	CHECK(shape_per_sample(a->shape) == shape_per_sample(to), loc);
+	CHECK(shape_has_batch(a->shape) == shape_has_batch(to), loc);
+	return ir_node(fn, OP_reshape, a->dt, to, 1, &a, loc);
+}
+
+Node *ir_transpose(Fn *fn, Node *a, const int *perm, Loc loc)
+{
+	Shape s = { .rank = a->shape.rank };
+	unsigned seen = 0;
+	for (int i = 0; i < s.rank; i++) {
+		CHECK(perm[i] >= 0 && perm[i] < s.rank && !(seen & (1u << perm[i])), loc);
+		seen |= 1u << perm[i];
+		s.d[i] = a->shape.d[perm[i]];
+	}
+	Node *n = ir_node(fn, OP_transpose, a->dt, s, 1, &a, loc);
+	memcpy(n->perm, perm, sizeof(int) * (size_t)s.rank);
+	return n;
+}
+
+Node *ir_onehot(Fn *fn, Node *labels, int64_t k, DType dt, Loc loc)
+{
+	CHECK(labels->dt == DT_I32 && labels->shape.rank < MAXRANK && k > 0, loc);
+	Shape s = labels->shape;
+	s.d[s.rank++] = k;
+	Node *n = ir_node(fn, OP_onehot, dt, s, 1, &labels, loc);
+	n->k = k;
+	return n;
+}
+
+Node *ir_param(Fn *fn, const Module *m, int slot, Loc loc)
+{
+	CHECK(slot >= 0 && slot < m->nslot, loc);
+	const Slot *s = &m->slot[slot];
+	CHECK(s->role == SLOT_PARAM || s->role == SLOT_GRAD || s->role == SLOT_OPTSTATE, loc);
+	Node *n = ir_node(fn, OP_param, s->dt, s->shape, 0, NULL, loc);
+	n->slot = slot;
+	return n;
+}
+
+Node *ir_input(Fn *fn, const Module *m, int slot, Loc loc)
+{
+	CHECK(slot >= 0 && slot < m->nslot, loc);
+	const Slot *s = &m->slot[slot];
+	CHECK(s->role == SLOT_INPUT || s->role == SLOT_TARGET || s->role == SLOT_HYPER, loc);
+	Node *n = ir_node(fn, OP_input, s->dt, s->shape, 0, NULL, loc);
+	n->slot = slot;
+	return n;
+}
+
+Node *ir_store(Fn *fn, int slot, Node *value, Loc loc)
+{
+	Node *n = ir_node(fn, OP_store, value->dt, value->shape, 1, &value, loc);
+	n->slot = slot;
+	return n;
+}
+
+/* A deep copy that keeps ids, so listings of eval and grad name the same
+ * forward values alike. */
+Fn *ir_clone(const Fn *fn, const char *name)
+{
+	Fn *c = ir_fn(name);
+	c->next_id = fn->next_id;
+	c->backward_from = fn->backward_from;
+	Node **map = xalloc(sizeof *map * (size_t)(fn->next_id + 1));
+	for (int i = 0; i < fn->n; i++) {
+		const Node *o = fn->node[i];
+		Node *n = xalloc(sizeof *n);
+		*n = *o;
+		for (int k = 0; k < o->nin; k++) {
+			CHECK(o->in[k]->id < fn->next_id && map[o->in[k]->id], o->loc);
+			n->in[k] = map[o->in[k]->id];
+		}
+		map[o->id] = n;
+		append(c, n);
+	}
+	return c;
+}
+
+void ir_remove_dead(Fn *fn)
+{
+	int j = 0, back = -1;
+	for (int i = 0; i < fn->n; i++) {
+		if (i == fn->backward_from)
+			back = j;
+		if (fn->node[i]->mark != -1)
+			fn->node[j++] = fn->node[i];
+	}
+	if (fn->backward_from >= 0)
+		fn->backward_from = back >= 0 ? back : j;
+	fn->n = j;
+}

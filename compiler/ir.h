@@ -1,0 +1,247 @@
+/* ir.h — the graph IR and the table of contents of the compiler's middle.
+ *
+ * A Module holds the slots (named tensors the runtime owns: parameters,
+ * gradients, optimizer state, inputs, outputs) and three functions:
+ *   eval    forward + loss; stores the loss and the model output
+ *   grad    forward + loss + backward; stores the loss and every gradient
+ *   update  the optimizer: reads parameters, gradients and optimizer state,
+ *           stores new parameters and optimizer state
+ * A training step is grad then update; the point between them is where a
+ * data-parallel run would all-reduce the gradients.
+ *
+ * A Fn is a list of Nodes in schedule order (SSA: operands come first).
+ * Shapes are static except the symbolic batch dimension B (DIM_BATCH),
+ * which appears at most once in a shape, so every tensor holds
+ * batch * per-sample or a fixed number of elements. */
+#ifndef NNC_IR_H
+#define NNC_IR_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "util.h"
+
+enum { MAXRANK = 6, MAXIN = 3 };
+#define DIM_BATCH ((int64_t)-1)
+
+typedef enum { DT_F32, DT_F64, DT_I32 } DType;
+
+typedef struct Shape { int rank; int64_t d[MAXRANK]; } Shape;
+
+typedef enum {
+#define OP(name, nin, kind, flags) OP_##name,
+#include "ops.def"
+#undef OP
+	OP__COUNT
+} Op;
+
+typedef enum { K_LEAF, K_UNARY, K_BINARY, K_BCAST, K_REDUCE, K_MATMUL, K_LAYOUT, K_INDEX, K_STORE } OpKind;
+enum { F_ELEM = 1, F_NODIFF = 2, F_EFFECT = 4 };
+
+typedef struct OpInfo { const char *name; int nin; OpKind kind; int flags; } OpInfo;
+extern const OpInfo op_info[OP__COUNT];
+
+typedef struct Node Node;
+struct Node {
+	Op op;
+	int id;               /* printed %id; unique within its Fn */
+	DType dt;
+	Shape shape;
+	int nin;
+	Node *in[MAXIN];
+
+	/* attributes (which apply is given by op_info[op].kind) */
+	double f;             /* const: value; elu, leaky_relu: alpha */
+	uint32_t axes;        /* sum, amax: bit i set = axis i reduced */
+	int perm[MAXRANK];    /* transpose */
+	int ta, tb;           /* matmul: operand a / b transposed */
+	int slot;             /* param, input, store: index into Module.slot */
+	int64_t k;            /* onehot: number of classes */
+
+	/* provenance, for the listings a student reads */
+	Loc loc;              /* source text that caused this node */
+	const char *note;     /* e.g. "dense(x, 256)" or "sigmoid' = s(1-s)"; may be NULL */
+	int of;               /* backward nodes: id of the forward node whose VJP made it; else -1 */
+
+	/* filled by passes */
+	int nuse;             /* fill_uses */
+	int group;            /* fuse: fusion group index, or -1 */
+	int buf;              /* plan: index into Fn.buf, or -1 (no memory of its own) */
+	int home;             /* plan: the value is written straight into Module.slot[home]
+	                         (e.g. a gradient GEMM into its GRAD slot), or -1 */
+	int mark;             /* scratch for passes */
+};
+
+/* A fusion group: elementwise nodes computed in one loop nest over
+ * `shape`.  The group is emitted at the position of its last member in
+ * the schedule; fuse() guarantees that every member's operands outside
+ * the group precede that position and every use outside the group
+ * follows it.  A member with buf >= 0 (or a store) is written to memory;
+ * the others live in registers. */
+typedef struct Group {
+	Shape shape;
+	Node **member;        /* in schedule order */
+	int n;
+} Group;
+
+/* A buffer of the static memory plan.  Fixed buffers live at `offset`
+ * bytes into the scratch block; batch buffers at
+ *   scratch_fixed + offset * batch
+ * where offset counts bytes per sample.  Two values share a buffer only
+ * when their live ranges do not overlap. */
+typedef struct Buffer {
+	int64_t offset;
+	int64_t size;         /* bytes, per sample when batch */
+	int batch;
+} Buffer;
+
+typedef struct Fn {
+	const char *name;     /* "eval", "grad", "update" */
+	Node **node;          /* schedule order */
+	int n, cap;
+	int next_id;
+	Group *group;         /* fuse */
+	int ngroup;
+	Buffer *buf;          /* plan */
+	int nbuf;
+	int64_t scratch_fixed;       /* bytes */
+	int64_t scratch_per_sample;  /* bytes per unit of batch */
+	int backward_from;    /* index of the first backward node (grad), else -1 */
+} Fn;
+
+typedef enum {
+	SLOT_PARAM,           /* trained parameter */
+	SLOT_GRAD,            /* gradient of slot `of` */
+	SLOT_OPTSTATE,        /* optimizer state of slot `of` (momentum, Adam moments) */
+	SLOT_INPUT,           /* data field fed per batch, e.g. x */
+	SLOT_TARGET,          /* data field fed per batch, e.g. y (labels) */
+	SLOT_OUTPUT,          /* model output written by eval */
+	SLOT_LOSS,            /* scalar loss, written to nnrt_step.loss */
+	SLOT_HYPER,           /* scalar from nnrt_step.hyper[io]: learning rate, step */
+} SlotRole;
+
+typedef enum {
+	INIT_NONE, INIT_ZEROS, INIT_ONES, INIT_CONSTANT, INIT_NORMAL, INIT_UNIFORM,
+	INIT_XAVIER_UNIFORM, INIT_XAVIER_NORMAL, INIT_HE_UNIFORM, INIT_HE_NORMAL,
+} InitKind;
+
+typedef struct Init {
+	InitKind kind;
+	double a, b;          /* constant: a; normal: mean a, std b; uniform: [a, b) */
+	double gain;          /* xavier/he: scale factor (1 by default) */
+	int64_t fan_in, fan_out;
+} Init;
+
+typedef struct Slot {
+	const char *name;     /* params by path: "mlp.dense_1.W"; grads "<param>.grad";
+	                         state "<param>.momentum", ".m", ".v"; io by field: "x", "y", "out" */
+	SlotRole role;
+	DType dt;
+	Shape shape;
+	Init init;            /* SLOT_PARAM */
+	Loc loc;
+	int of;               /* SLOT_GRAD, SLOT_OPTSTATE: the SLOT_PARAM index */
+	int64_t offset;       /* PARAM, GRAD, OPTSTATE: bytes into the state block (plan_state) */
+	int io;               /* INPUT, TARGET, OUTPUT: index into nnrt_step.io; HYPER: into hyper */
+} Slot;
+
+/* The training configuration, checked by the elaborator and passed to the
+ * runtime verbatim through the model descriptor (desc.c). */
+typedef struct KeyVal { const char *key; const char *str; double num; int is_str; } KeyVal;
+
+typedef struct DataSource {
+	const char *name;     /* train, test, ... */
+	const char *kind;     /* idx, csv, random */
+	KeyVal *arg;          /* positional args get keys "0", "1", ... */
+	int narg;
+	Loc loc;
+} DataSource;
+
+typedef struct Config {
+	DataSource *data;
+	int ndata;
+	const char *train_source;     /* the source the loss reads */
+	const char *optimizer;        /* sgd, adam, adamw */
+	double lr, momentum, weight_decay, beta1, beta2, eps;
+	int nesterov;
+	const char *schedule;         /* constant, step, cosine */
+	double warmup;                /* epochs of linear warm-up (fractional allowed) */
+	double step_size, gamma, min_lr;
+	int64_t batch, epochs, seed;
+	const char **report_metric;   /* accuracy, loss */
+	const char **report_source;
+	int nreport;
+} Config;
+
+typedef struct Module {
+	const char *model;            /* name of the model trained */
+	const char *source;           /* path of the main .nn file */
+	DType precision;              /* the float type of the whole program */
+	Slot *slot;
+	int nslot, capslot;
+	Fn *fwd;                      /* lower: forward + loss, stores loss and output */
+	Fn *eval, *grad, *update;
+	int64_t state_bytes;          /* plan_state */
+	Config cfg;
+} Module;
+
+/* ir.c — builders.  Every builder checks its operands (shapes agree,
+ * dtypes agree) with assert-like internal errors: user-facing shape errors
+ * are reported by the elaborator before it calls a builder. */
+Module *ir_module(void);
+int ir_slot(Module *m, const char *name, SlotRole role, DType dt, Shape shape, Loc loc);
+Fn *ir_fn(const char *name);
+Node *ir_node(Fn *fn, Op op, DType dt, Shape shape, int nin, Node **in, Loc loc);
+Node *ir_const(Fn *fn, DType dt, double v, Loc loc);
+Node *ir_batch(Fn *fn, DType dt, Loc loc);
+Node *ir_unary(Fn *fn, Op op, Node *a, Loc loc);
+Node *ir_binary(Fn *fn, Op op, Node *a, Node *b, Loc loc);   /* a, b same shape */
+Node *ir_broadcast(Fn *fn, Node *a, Shape to, Loc loc);      /* returns a if shapes equal */
+Node *ir_reduce(Fn *fn, Op op, Node *a, uint32_t axes, Loc loc);
+Node *ir_matmul(Fn *fn, Node *a, Node *b, int ta, int tb, Loc loc);
+Node *ir_reshape(Fn *fn, Node *a, Shape to, Loc loc);
+Node *ir_transpose(Fn *fn, Node *a, const int *perm, Loc loc);
+Node *ir_onehot(Fn *fn, Node *labels, int64_t k, DType dt, Loc loc);
+Node *ir_param(Fn *fn, const Module *m, int slot, Loc loc);  /* a state slot */
+Node *ir_input(Fn *fn, const Module *m, int slot, Loc loc);  /* an io or hyper slot */
+Node *ir_store(Fn *fn, int slot, Node *value, Loc loc);
+Fn *ir_clone(const Fn *fn, const char *name);                /* same ids, fresh nodes */
+void ir_remove_dead(Fn *fn);                                 /* drop nodes with mark == -1 */
+
+/* shape.c-like helpers (in ir.c) */
+Shape shape_of(int rank, ...);                                /* shape_of(2, DIM_BATCH, 784) */
+int shape_equal(Shape a, Shape b);
+int shape_has_batch(Shape s);
+int64_t shape_numel(Shape s, int64_t batch);                 /* batch substituted for B */
+int64_t shape_per_sample(Shape s);                           /* product of non-batch dims */
+int shape_broadcast(Shape a, Shape b, Shape *out);           /* 0 if incompatible */
+const char *shape_str(Shape s);                              /* "[B,784]" (arena) */
+const char *dtype_name(DType dt);                            /* "f32" */
+int64_t dtype_size(DType dt);
+
+/* print.c — listings.  Each line: %id = op operands  dtype[shape]  file:line:col  note
+ * Backward lines say "of %k"; groups and buffers are shown once filled. */
+void ir_print(FILE *out, const Module *m, const Fn *fn);
+void ir_print_module(FILE *out, const Module *m, const char *what); /* what: ir | grad | opt */
+void ir_dot(FILE *out, const Module *m);
+
+/* verify.c — invariants; returns NULL when fine, else what is wrong. */
+const char *ir_verify(const Module *m, const Fn *fn);
+
+struct Program;
+
+/* The stages, in the order main.c calls them. */
+Module *lower(const struct Program *prog);                  /* lower.c: names, types, shapes -> fwd */
+Fn *grad(Module *m, const Fn *fwd);                          /* grad.c: reverse mode -> grad */
+Fn *optim(Module *m);                                        /* optim.c: optimizer update -> update */
+void fill_uses(Fn *fn);                                      /* dce.c */
+void simplify(Fn *fn);                                       /* simplify.c: algebra, constant folding */
+void cse(Fn *fn);                                            /* cse.c */
+void dce(Fn *fn);                                            /* dce.c */
+void fuse(Fn *fn);                                           /* fuse.c: fills group, Node.group */
+void plan(Fn *fn);                                           /* plan.c: fills buf, Node.buf, scratch sizes */
+void plan_state(Module *m);                                  /* plan.c: Slot.offset, state_bytes */
+const char *describe(const Module *m);                       /* desc.c: the model descriptor text */
+int emit_object(const Module *m, const char *obj_path, int opt_level, FILE *llvm_text);  /* llvm.c */
+int link_trainer(const char *obj_path, const char *out_path); /* link.c: cc + libnnrt + OpenBLAS */
+
+#endif

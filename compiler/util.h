@@ -1,0 +1,45 @@
+/* util.h — what every stage of the compiler shares: source locations,
+ * diagnostics, and the compilation arena.
+ *
+ * Ownership: everything the compiler allocates comes from one arena that
+ * lives until the process exits; nothing is freed one object at a time. */
+#ifndef NNC_UTIL_H
+#define NNC_UTIL_H
+
+#include <stddef.h>
+#include <stdarg.h>
+
+typedef struct Loc {
+	const char *file;   /* path as given, for messages */
+	int line, col;      /* 1-based; line 0 means "no location" */
+	int len;            /* columns the caret underlines (>= 1) */
+} Loc;
+
+/* arena.c */
+void *xalloc(size_t n);                       /* zeroed; exits with status 4 when memory runs out */
+void *xrealloc(void *old, size_t oldn, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* diag.c — "file:line:col: error: message", the source line, a caret.
+ * diag_add_source registers the bytes of a file so diagnostics can quote
+ * its lines; error() prints and exits with status 1 (the first error
+ * stops the compilation: later stages assume earlier ones succeeded). */
+void diag_add_source(const char *file, const char *text, size_t len);
+_Noreturn void error_at(Loc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void warning_at(Loc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void note_at(Loc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+_Noreturn void fatal(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Exit statuses shared by nnc and every trainer (see nnc(1)). */
+enum {
+	EXIT_SOURCE = 1,      /* error in a .nn file */
+	EXIT_USAGE = 2,       /* bad command line */
+	EXIT_IO = 3,          /* data, I/O or checkpoint error */
+	EXIT_NOMEM = 4,       /* out of memory */
+	EXIT_NUMERIC = 5,     /* non-finite values */
+	EXIT_INTERNAL = 70,   /* a bug in nnc */
+};
+
+#endif

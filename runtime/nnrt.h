@@ -1,0 +1,60 @@
+/* nnrt.h — libnnrt, the runtime every trainer links against.
+ *
+ * Ownership: the runtime allocates one state block (parameters, gradients,
+ * optimizer state) and one scratch block (activations) per model before
+ * training starts, sized from the model descriptor; compiled code only
+ * reads and writes inside them and allocates nothing. */
+#ifndef NNRT_H
+#define NNRT_H
+
+#include <stdint.h>
+
+/* ---- The interface between compiled code and the runtime ------------- */
+
+enum { NNRT_MAX_IO = 8, NNRT_MAX_HYPER = 4 };
+enum { NNRT_HYPER_LR = 0, NNRT_HYPER_STEP = 1 };   /* hyper[] indices */
+
+typedef struct nnrt_step {
+	int64_t batch;                 /* B for this call, 1 <= batch <= the planned maximum */
+	char *state;                   /* state block: Slot.offset bytes in */
+	char *scratch;                 /* scratch block: fixed part, then per_sample * batch */
+	void *io[NNRT_MAX_IO];         /* by Slot.io: inputs, targets, outputs, row-major */
+	double hyper[NNRT_MAX_HYPER];  /* learning rate (after the schedule), step number from 1 */
+	double loss;                   /* written by nnm_eval and nnm_grad */
+} nnrt_step;
+
+/* Exported by the object file nnc writes: */
+void nnm_eval(nnrt_step *s);       /* forward + loss; writes the output io and s->loss */
+void nnm_grad(nnrt_step *s);       /* forward + backward; writes every gradient and s->loss */
+void nnm_update(nnrt_step *s);     /* optimizer step: parameters and optimizer state */
+extern const char nnm_descriptor[];
+
+/* The model descriptor (nnm_descriptor) is text, one record a line, words
+ * separated by spaces, strings in double quotes with C escapes:
+ *
+ *   nnc-model 1
+ *   model NAME
+ *   source "PATH"
+ *   precision f32|f64
+ *   signature HEX16                   hash of names, roles, dtypes, shapes
+ *   io NAME input|target|output DTYPE SHAPE io=N
+ *   hyper NAME io=N                   lr, step
+ *   tensor NAME param|grad|state DTYPE SHAPE offset=BYTES [of=PARAMNAME]
+ *          [init=KIND a=A b=B gain=G fan_in=N fan_out=N]
+ *   state_bytes N
+ *   scratch eval|grad|update fixed=BYTES per_sample=BYTES
+ *   data NAME KIND KEY=VALUE...       positional arguments have keys 0, 1, ...
+ *   train_source NAME
+ *   optimizer sgd|adam|adamw lr=X momentum=X nesterov=0|1 weight_decay=X beta1=X beta2=X eps=X
+ *   schedule constant|step|cosine warmup=EPOCHS step_size=EPOCHS gamma=X min_lr=X
+ *   batch N
+ *   epochs N
+ *   seed N
+ *   report METRIC SOURCE              accuracy | loss
+ *   end
+ *
+ * SHAPE is "[B,784]", "[10]" or "[]"; B is the batch dimension.  DTYPE is
+ * f32, f64 or i32.  KIND of init is zeros, ones, constant, normal, uniform,
+ * xavier_uniform, xavier_normal, he_uniform, he_normal. */
+
+#endif
