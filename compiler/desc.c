@@ -1,0 +1,182 @@
+/* desc.c — the model descriptor: the text runtime/nnrt.h specifies,
+ * compiled into the trainer as nnm_descriptor.
+ *
+ * Precisions of the format (also stated in nnrt.h):
+ *   - A tensor's init fields are on the tensor's own line; they appear
+ *     for SLOT_PARAM tensors with an initializer, always all six.
+ *   - io, hyper and tensor lines follow slot order; SLOT_LOSS slots have
+ *     no line (the loss goes to nnrt_step.loss).
+ *   - Strings are quoted when they are paths or data arguments; the
+ *     escapes are \" \\ \n \t \r and \xHH for other control bytes.
+ *     Names (model, tensors, sources) are bare words.
+ *   - Numbers are printed with %.17g (exact on reading back with strtod);
+ *     integers with %lld.
+ *   - optimizer, schedule, batch, epochs, seed appear only when the train
+ *     block set them; the runtime's defaults apply otherwise.
+ *   - signature: 64-bit FNV-1a (offset basis 0xcbf29ce484222325, prime
+ *     0x100000001b3) over, for each io and tensor line in order, the
+ *     words NAME ROLE DTYPE SHAPE exactly as printed, each followed by one
+ *     '\n' byte; printed as 16 lower-case hex digits.  A checkpoint or
+ *     trainer built for another tensor table has another signature. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ir.h"
+
+static const char *role_word(SlotRole r)
+{
+	switch (r) {
+	case SLOT_PARAM: return "param";
+	case SLOT_GRAD: return "grad";
+	case SLOT_OPTSTATE: return "state";
+	case SLOT_INPUT: return "input";
+	case SLOT_TARGET: return "target";
+	case SLOT_OUTPUT: return "output";
+	case SLOT_LOSS: return "loss";
+	case SLOT_HYPER: return "hyper";
+	}
+	return "?";
+}
+
+static const char *init_word(InitKind k)
+{
+	static const char *const names[] = { "none", "zeros", "ones", "constant", "normal", "uniform",
+		"xavier_uniform", "xavier_normal", "he_uniform", "he_normal" };
+	return names[k];
+}
+
+static int is_io(SlotRole r) { return r == SLOT_INPUT || r == SLOT_TARGET || r == SLOT_OUTPUT; }
+static int is_state(SlotRole r) { return r == SLOT_PARAM || r == SLOT_GRAD || r == SLOT_OPTSTATE; }
+
+static void put_quoted(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\t': fputs("\\t", f); break;
+		case '\r': fputs("\\r", f); break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				fprintf(f, "\\x%02x", *p);
+			else
+				fputc(*p, f);
+		}
+	}
+	fputc('"', f);
+}
+
+static uint64_t fnv1a(uint64_t h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return (h ^ '\n') * 0x100000001b3ull;
+}
+
+static uint64_t signature(const Module *m)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (int i = 0; i < m->nslot; i++) {
+		const Slot *s = &m->slot[i];
+		if (!is_io(s->role) && !is_state(s->role))
+			continue;
+		h = fnv1a(h, s->name);
+		h = fnv1a(h, role_word(s->role));
+		h = fnv1a(h, dtype_name(s->dt));
+		h = fnv1a(h, shape_str(s->shape));
+	}
+	return h;
+}
+
+static void put_tensor(FILE *f, const Module *m, const Slot *s)
+{
+	fprintf(f, "tensor %s %s %s %s offset=%lld", s->name, role_word(s->role), dtype_name(s->dt),
+	        shape_str(s->shape), (long long)s->offset);
+	if (s->role != SLOT_PARAM && s->of >= 0 && s->of < m->nslot)
+		fprintf(f, " of=%s", m->slot[s->of].name);
+	const Init *in = &s->init;
+	if (s->role == SLOT_PARAM && in->kind != INIT_NONE)
+		fprintf(f, " init=%s a=%.17g b=%.17g gain=%.17g fan_in=%lld fan_out=%lld", init_word(in->kind),
+		        in->a, in->b, in->gain, (long long)in->fan_in, (long long)in->fan_out);
+	fputc('\n', f);
+}
+
+static void put_slots(FILE *f, const Module *m)
+{
+	for (int i = 0; i < m->nslot; i++) {
+		const Slot *s = &m->slot[i];
+		if (is_io(s->role))
+			fprintf(f, "io %s %s %s %s io=%d\n", s->name, role_word(s->role), dtype_name(s->dt),
+			        shape_str(s->shape), s->io);
+		else if (s->role == SLOT_HYPER)
+			fprintf(f, "hyper %s io=%d\n", s->name, s->io);
+	}
+	for (int i = 0; i < m->nslot; i++)
+		if (is_state(m->slot[i].role))
+			put_tensor(f, m, &m->slot[i]);
+	fprintf(f, "state_bytes %lld\n", (long long)m->state_bytes);
+	const Fn *fns[] = { m->eval, m->grad, m->update };
+	for (int i = 0; i < 3; i++)
+		if (fns[i])
+			fprintf(f, "scratch %s fixed=%lld per_sample=%lld\n", fns[i]->name,
+			        (long long)fns[i]->scratch_fixed, (long long)fns[i]->scratch_per_sample);
+}
+
+static void put_data(FILE *f, const DataSource *d)
+{
+	fprintf(f, "data %s %s", d->name, d->kind);
+	for (int k = 0; k < d->narg; k++) {
+		fprintf(f, " %s=", d->arg[k].key);
+		if (d->arg[k].is_str)
+			put_quoted(f, d->arg[k].str);
+		else
+			fprintf(f, "%.17g", d->arg[k].num);
+	}
+	fputc('\n', f);
+}
+
+static void put_config(FILE *f, const Config *c)
+{
+	for (int i = 0; i < c->ndata; i++)
+		put_data(f, &c->data[i]);
+	if (c->train_source)
+		fprintf(f, "train_source %s\n", c->train_source);
+	if (c->optimizer)
+		fprintf(f, "optimizer %s lr=%.17g momentum=%.17g nesterov=%d weight_decay=%.17g"
+		        " beta1=%.17g beta2=%.17g eps=%.17g\n", c->optimizer, c->lr, c->momentum,
+		        c->nesterov ? 1 : 0, c->weight_decay, c->beta1, c->beta2, c->eps);
+	if (c->schedule)
+		fprintf(f, "schedule %s warmup=%.17g step_size=%.17g gamma=%.17g min_lr=%.17g\n",
+		        c->schedule, c->warmup, c->step_size, c->gamma, c->min_lr);
+	if (c->batch > 0)
+		fprintf(f, "batch %lld\n", (long long)c->batch);
+	if (c->epochs > 0)
+		fprintf(f, "epochs %lld\n", (long long)c->epochs);
+	if (c->seed >= 0)
+		fprintf(f, "seed %lld\n", (long long)c->seed);
+	for (int i = 0; i < c->nreport; i++)
+		fprintf(f, "report %s %s\n", c->report_metric[i], c->report_source[i]);
+}
+
+const char *describe(const Module *m)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		fatal(EXIT_NOMEM, "out of memory writing the model descriptor");
+	fprintf(f, "nnc-model 1\nmodel %s\nsource ", m->model ? m->model : "model");
+	put_quoted(f, m->source ? m->source : "");
+	fprintf(f, "\nprecision %s\nsignature %016llx\n", dtype_name(m->precision),
+	        (unsigned long long)signature(m));
+	put_slots(f, m);
+	put_config(f, &m->cfg);
+	fputs("end\n", f);
+	if (fclose(f) != 0)
+		fatal(EXIT_NOMEM, "out of memory writing the model descriptor");
+	char *copy = xstrdup(text);
+	free(text);
+	return copy;
+}

@@ -1,0 +1,228 @@
+/* plan.c — the static memory plan of a Fn and the layout of the state block.
+ *
+ * Which values get memory:
+ *   - a non-member, non-leaf value (matmul, sum, amax, transpose);
+ *   - a group member used outside its group (by a non-member or by a
+ *     member of another group); members used only inside stay in registers;
+ *   - never a leaf (param/input live in their slots; const and batch are
+ *     inlined), a store, or a reshape: a reshape aliases its operand, so the
+ *     operand's live range covers the reshape's uses;
+ *   - never a homed value: a non-member whose only use is a store into a
+ *     slot this Fn does not read is computed straight into the slot
+ *     (Node.home); through a chain of reshapes the homed value is the
+ *     first non-reshape, and the reshapes carry the same home.
+ * Live ranges are closed intervals of emission positions (a member is
+ * defined where its group is emitted, at its last member), so a value is
+ * never placed over an operand of the op that defines it.  Buffers are
+ * placed first-fit in order of definition, in two arenas: fixed buffers
+ * (bytes from scratch) and batch buffers (bytes per sample, scaled by the
+ * batch at run time, after the fixed part).  Every offset is a multiple of
+ * 64, so a batch offset times any batch is 64-aligned too. */
+#include <stdlib.h>
+#include <string.h>
+#include "ir.h"
+#include "../runtime/nnrt.h"
+
+enum { ALIGN = 64 };
+
+static int64_t align_up(int64_t n) { return (n + ALIGN - 1) / ALIGN * ALIGN; }
+
+static int is_leaf(const Node *n) { return op_info[n->op].kind == K_LEAF; }
+
+static const Node *memory_root(const Node *n)
+{
+	while (n->op == OP_reshape)
+		n = n->in[0];
+	return n;
+}
+
+/* A value that could be written into a slot directly. */
+static int homeable(const Node *n)
+{
+	return n->nuse == 1 && n->group < 0 && !is_leaf(n) && n->op != OP_store;
+}
+
+static void fill_homes(Fn *fn)
+{
+	int nslot = 0;
+	for (int i = 0; i < fn->n; i++)
+		if (fn->node[i]->slot + 1 > nslot)
+			nslot = fn->node[i]->slot + 1;
+	char *read = xalloc((size_t)nslot + 1);
+	for (int i = 0; i < fn->n; i++)
+		if (is_leaf(fn->node[i]) && fn->node[i]->slot >= 0)
+			read[fn->node[i]->slot] = 1;
+	for (int i = 0; i < fn->n; i++) {
+		Node *s = fn->node[i];
+		if (s->op != OP_store || s->group >= 0 || read[s->slot])
+			continue;
+		for (Node *v = s->in[0]; homeable(v); v = v->in[0]) {
+			v->home = s->slot;
+			if (v->op != OP_reshape)
+				break;
+		}
+	}
+}
+
+/* Emission position of each node, in Node.mark. */
+static void fill_positions(Fn *fn)
+{
+	for (int i = 0; i < fn->n; i++)
+		fn->node[i]->mark = i;
+	for (int g = 0; g < fn->ngroup; g++) {
+		Group *gr = &fn->group[g];
+		int at = gr->member[gr->n - 1]->mark;
+		for (int j = 0; j < gr->n; j++)
+			gr->member[j]->mark = at;
+	}
+}
+
+static int needs_buffer(const Node *n, const char *used_outside, int i)
+{
+	if (is_leaf(n) || n->op == OP_store || n->op == OP_reshape || n->home >= 0)
+		return 0;
+	return n->group < 0 || used_outside[i];
+}
+
+typedef struct Live { int node, start, end; } Live;
+
+static int by_start(const void *a, const void *b)
+{
+	const Live *x = a, *y = b;
+	return x->start != y->start ? x->start - y->start : x->node - y->node;
+}
+
+/* Lowest 64-aligned offset where [offset, offset + size) misses every
+ * placed buffer of the same arena whose live range meets this one. */
+static int64_t first_fit(const Fn *fn, const Live *live, int placed, const Live *me, int64_t size, int batch)
+{
+	int64_t offset = 0;
+	for (int moved = 1; moved;) {
+		moved = 0;
+		for (int j = 0; j < placed; j++) {
+			const Buffer *b = &fn->buf[j];
+			if (b->batch != batch || live[j].end < me->start || me->end < live[j].start)
+				continue;
+			int64_t end = align_up(b->offset + b->size);
+			if (b->offset < offset + size && offset < end)
+				offset = end, moved = 1;
+		}
+	}
+	return offset;
+}
+
+static void place_buffers(Fn *fn, Live *live, int nlive)
+{
+	qsort(live, (size_t)nlive, sizeof *live, by_start);
+	fn->buf = xalloc(sizeof *fn->buf * (size_t)(nlive + 1));
+	fn->nbuf = nlive;
+	int64_t top[2] = { 0, 0 };
+	for (int j = 0; j < nlive; j++) {
+		Node *n = fn->node[live[j].node];
+		int batch = shape_has_batch(n->shape);
+		int64_t size = shape_per_sample(n->shape) * dtype_size(n->dt);
+		int64_t at = first_fit(fn, live, j, &live[j], size ? size : 1, batch);
+		fn->buf[j] = (Buffer){ .offset = at, .size = size, .batch = batch };
+		n->buf = j;
+		if (align_up(at + size) > top[batch])
+			top[batch] = align_up(at + size);
+	}
+	fn->scratch_fixed = top[0];
+	fn->scratch_per_sample = top[1];
+}
+
+void plan(Fn *fn)
+{
+	fill_uses(fn);
+	for (int i = 0; i < fn->n; i++)
+		fn->node[i]->buf = fn->node[i]->home = -1;
+	fill_homes(fn);
+	char *used_outside = xalloc((size_t)fn->n + 1);
+	int *index = xalloc(sizeof *index * (size_t)(fn->next_id + 1));
+	for (int i = 0; i < fn->n; i++)
+		index[fn->node[i]->id] = i;
+	for (int i = 0; i < fn->n; i++)
+		for (int k = 0; k < fn->node[i]->nin; k++) {
+			const Node *o = fn->node[i]->in[k];
+			if (o->group >= 0 && o->group != fn->node[i]->group)
+				used_outside[index[o->id]] = 1;
+		}
+	fill_positions(fn);
+	int *live_of = xalloc(sizeof *live_of * (size_t)(fn->n + 1));
+	Live *live = xalloc(sizeof *live * (size_t)(fn->n + 1));
+	int nlive = 0;
+	for (int i = 0; i < fn->n; i++) {
+		live_of[i] = -1;
+		if (needs_buffer(fn->node[i], used_outside, i)) {
+			live_of[i] = nlive;
+			live[nlive++] = (Live){ i, fn->node[i]->mark, fn->node[i]->mark };
+		}
+	}
+	/* a use through any chain of reshapes keeps the root's memory alive */
+	for (int i = 0; i < fn->n; i++)
+		for (int k = 0; k < fn->node[i]->nin; k++) {
+			int r = live_of[index[memory_root(fn->node[i]->in[k])->id]];
+			if (r >= 0 && fn->node[i]->mark > live[r].end)
+				live[r].end = fn->node[i]->mark;
+		}
+	place_buffers(fn, live, nlive);
+	for (int i = 0; i < fn->n; i++)
+		fn->node[i]->mark = 0;
+}
+
+/* ---- the state block ------------------------------------------------ */
+
+static void place_role(Module *m, SlotRole role, int64_t *at)
+{
+	for (int i = 0; i < m->nslot; i++) {
+		Slot *s = &m->slot[i];
+		if (s->role != role)
+			continue;
+		if (shape_has_batch(s->shape))
+			fatal(EXIT_INTERNAL, "internal error: state tensor %s has a batch dimension", s->name);
+		s->offset = *at;
+		*at = align_up(*at + shape_per_sample(s->shape) * dtype_size(s->dt));
+	}
+}
+
+static int is_io(SlotRole r) { return r == SLOT_INPUT || r == SLOT_TARGET || r == SLOT_OUTPUT; }
+
+/* Keep the elaborator's io numbers; number the rest (and any duplicate)
+ * with the lowest free indices, in slot order. */
+static void number_io(Module *m)
+{
+	char used[NNRT_MAX_IO] = { 0 };
+	int count = 0;
+	for (int i = 0; i < m->nslot; i++) {
+		Slot *s = &m->slot[i];
+		if (!is_io(s->role))
+			continue;
+		if (++count > NNRT_MAX_IO)
+			fatal(EXIT_SOURCE, "%s: a model may have at most %d data fields and outputs (found more, at %s)",
+			      m->source ? m->source : m->model, NNRT_MAX_IO, s->name);
+		if (s->io >= 0 && s->io < NNRT_MAX_IO && !used[s->io])
+			used[s->io] = 1;
+		else
+			s->io = -1;
+	}
+	for (int i = 0; i < m->nslot; i++) {
+		Slot *s = &m->slot[i];
+		if (!is_io(s->role) || s->io >= 0)
+			continue;
+		int k = 0;
+		while (used[k])
+			k++;
+		used[k] = 1;
+		s->io = k;
+	}
+}
+
+void plan_state(Module *m)
+{
+	int64_t at = 0;
+	place_role(m, SLOT_PARAM, &at);
+	place_role(m, SLOT_GRAD, &at);
+	place_role(m, SLOT_OPTSTATE, &at);
+	m->state_bytes = at;
+	number_io(m);
+}

@@ -1,0 +1,227 @@
+/* simplify.c — algebraic simplification and constant folding.
+ *
+ * One walk in schedule order (rewrite.h): each node's operands are
+ * already simplified when it is visited, so one rule application per node
+ * reaches a fixed point for the rules here.  A "scalar constant" is a
+ * rank-0 const or a broadcast of one; folding keeps that form, so a
+ * folded broadcast constant is still cheap to inline in a loop nest.
+ *
+ * Every rule keeps the node's dtype and shape: a replacement value always
+ * has exactly the shape of the node it replaces. */
+#include <math.h>
+#include "rewrite.h"
+
+/* The value of a scalar constant, or 0 when n is not one. */
+static int scalar_const(const Node *n, double *v)
+{
+	if (n->op == OP_broadcast && n->in[0]->op == OP_const)
+		n = n->in[0];
+	if (n->op != OP_const || n->dt == DT_I32)
+		return 0;
+	*v = n->f;
+	return 1;
+}
+
+static int is_value(const Node *n, double want)
+{
+	double v;
+	return scalar_const(n, &v) && v == want;
+}
+
+/* Provenance of a replacement: the listing should still name the source. */
+static Node *like(Node *made, const Node *n)
+{
+	made->loc = n->loc;
+	made->note = n->note;
+	made->of = n->of;
+	return made;
+}
+
+/* A scalar constant of n's dtype and shape. */
+static Node *make_scalar(Fn *fn, const Node *n, double v)
+{
+	if (n->dt == DT_F32)
+		v = (float)v;   /* the value the compiled code would compute */
+	Node *c = like(ir_const(fn, n->dt, v, n->loc), n);
+	if (n->shape.rank == 0)
+		return c;
+	return like(ir_broadcast(fn, c, n->shape, n->loc), n);
+}
+
+static double softplus(double x)
+{
+	return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
+}
+
+/* Returns 0 when op has no folding rule. */
+static int fold_unary(Op op, double x, double alpha, double *r)
+{
+	switch (op) {
+	case OP_neg: *r = -x; return 1;
+	case OP_exp: *r = exp(x); return 1;
+	case OP_log: *r = log(x); return 1;
+	case OP_sqrt: *r = sqrt(x); return 1;
+	case OP_abs: *r = fabs(x); return 1;
+	case OP_sign: *r = (x > 0) - (x < 0); return 1;
+	case OP_step: *r = x > 0 ? 1 : 0; return 1;
+	case OP_tanh: *r = tanh(x); return 1;
+	case OP_sigmoid: *r = 1 / (1 + exp(-x)); return 1;
+	case OP_relu: *r = x > 0 ? x : 0; return 1;
+	case OP_softplus: *r = softplus(x); return 1;
+	case OP_elu: *r = x > 0 ? x : alpha * (exp(x) - 1); return 1;
+	case OP_leaky_relu: *r = x > 0 ? x : alpha * x; return 1;
+	case OP_stop_gradient: *r = x; return 1;
+	default: return 0;
+	}
+}
+
+static int fold_binary(Op op, double a, double b, double *r)
+{
+	switch (op) {
+	case OP_add: *r = a + b; return 1;
+	case OP_sub: *r = a - b; return 1;
+	case OP_mul: *r = a * b; return 1;
+	case OP_div: *r = a / b; return 1;
+	case OP_pow: *r = pow(a, b); return 1;
+	case OP_max: *r = a > b ? a : b; return 1;
+	case OP_eq: *r = a == b; return 1;
+	default: return 0;
+	}
+}
+
+/* const op const, and the same on broadcast constants of one shape. */
+static Node *fold(Fn *fn, Node *n)
+{
+	double a, b, r;
+	int kind = op_info[n->op].kind;
+	if (kind == K_UNARY && scalar_const(n->in[0], &a) && fold_unary(n->op, a, n->f, &r))
+		return make_scalar(fn, n, r);
+	if (kind == K_BINARY && scalar_const(n->in[0], &a) && scalar_const(n->in[1], &b)
+	    && fold_binary(n->op, a, b, &r))
+		return make_scalar(fn, n, r);
+	return n;
+}
+
+/* Identities of one binary op with one scalar-constant operand. */
+static Node *binary_identity(Fn *fn, Node *n)
+{
+	Node *a = n->in[0], *b = n->in[1];
+	switch (n->op) {
+	case OP_add:
+		return is_value(b, 0) ? a : is_value(a, 0) ? b : n;
+	case OP_sub:
+		if (is_value(b, 0))
+			return a;
+		if (is_value(a, 0))
+			return like(ir_unary(fn, OP_neg, b, n->loc), n);
+		return n;
+	case OP_mul:
+		/* x * 0 -> 0 ignores NaN and infinity in x, as fast-math does. */
+		if (is_value(b, 1) || is_value(a, 0))
+			return a;
+		if (is_value(a, 1) || is_value(b, 0))
+			return b;
+		return n;
+	case OP_div:
+		return is_value(b, 1) ? a : n;
+	case OP_pow:
+		if (is_value(b, 1))
+			return a;
+		if (is_value(b, 2))
+			return like(ir_binary(fn, OP_mul, a, a, n->loc), n);
+		return n;
+	default:
+		return n;
+	}
+}
+
+static int is_transpose2d(const Node *n)
+{
+	return n->op == OP_transpose && n->shape.rank == 2 && n->perm[0] == 1 && n->perm[1] == 0;
+}
+
+/* matmul(transpose(a), b) -> matmul with the transpose flag flipped. */
+static Node *matmul_flags(Fn *fn, Node *n)
+{
+	Node *a = n->in[0], *b = n->in[1];
+	int ta = n->ta, tb = n->tb;
+	if (!is_transpose2d(a) && !is_transpose2d(b))
+		return n;
+	if (is_transpose2d(a))
+		a = a->in[0], ta = !ta;
+	if (is_transpose2d(b))
+		b = b->in[0], tb = !tb;
+	return like(ir_matmul(fn, a, b, ta, tb, n->loc), n);
+}
+
+static int identity_perm(const Node *n)
+{
+	for (int i = 0; i < n->shape.rank; i++)
+		if (n->perm[i] != i)
+			return 0;
+	return 1;
+}
+
+/* Rules for ops that move or reduce elements. */
+static Node *layout_identity(Fn *fn, Node *n)
+{
+	Node *x = n->in[0];
+	switch (n->op) {
+	case OP_reshape:
+		if (shape_equal(x->shape, n->shape))
+			return x;
+		if (x->op == OP_reshape)
+			return like(ir_reshape(fn, x->in[0], n->shape, n->loc), n);
+		return n;
+	case OP_broadcast:
+		if (shape_equal(x->shape, n->shape))
+			return x;
+		if (x->op == OP_broadcast && x->in[0]->op == OP_const)
+			return like(ir_broadcast(fn, x->in[0], n->shape, n->loc), n);
+		return n;
+	case OP_transpose:
+		return identity_perm(n) ? x : n;
+	case OP_sum:
+	case OP_amax:
+		/* no axes, or only axes of extent 1: nothing to reduce */
+		return shape_equal(x->shape, n->shape) ? x : n;
+	default:
+		return n;
+	}
+}
+
+static Node *simplify_node(Fn *fn, Node *n)
+{
+	if (n->nin == 0 || op_info[n->op].flags & F_EFFECT)
+		return n;
+	if (n->op == OP_neg && n->in[0]->op == OP_neg)
+		return n->in[0]->in[0];
+	if (n->op == OP_stop_gradient)
+		return n->in[0];   /* gradients are already taken: identity */
+	if (n->dt != DT_I32) {
+		Node *r = fold(fn, n);
+		if (r != n)
+			return r;
+	}
+	switch (op_info[n->op].kind) {
+	case K_BINARY: return binary_identity(fn, n);
+	case K_MATMUL: return matmul_flags(fn, n);
+	case K_LAYOUT:
+	case K_BCAST:
+	case K_REDUCE: return layout_identity(fn, n);
+	default: return n;
+	}
+}
+
+void simplify(Fn *fn)
+{
+	Rewrite rw;
+	rw_begin(&rw, fn);
+	for (Node *n; (n = rw_next(&rw));) {
+		Node *r = simplify_node(fn, n);
+		if (r == n)
+			rw_keep(&rw, n);
+		else
+			rw_replace(&rw, n, r);
+	}
+}
