@@ -1,0 +1,432 @@
+/* checkpoint.c — checkpoints in the safetensors format, so NumPy and
+ * PyTorch read them: an 8-byte little-endian header length, a JSON header
+ * ({"__metadata__": {string: string}, NAME: {"dtype", "shape",
+ * "data_offsets"}}), padded with spaces to 8 bytes, then the raw
+ * little-endian tensor data.  Holds every param and optimizer-state
+ * tensor (gradients are recomputed each step, so they are not saved).
+ * Written atomically: FILE.tmp, fsync, rename over FILE, fsync the dir. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "nnrt_internal.h"
+
+enum { MAX_HEADER = 64 << 20, MAX_ENTRIES = 1 << 14 };
+
+void rt_meta_set(RtMeta *m, const char *key, const char *val)
+{
+	for (int i = 0; i < m->n; i++)
+		if (!strcmp(m->key[i], key)) {
+			m->val[i] = rt_strdup(val);
+			return;
+		}
+	if (m->n == (int)(sizeof m->key / sizeof *m->key))
+		rt_fatal(RT_EXIT_INTERNAL, "too many checkpoint metadata entries");
+	m->key[m->n] = rt_strdup(key);
+	m->val[m->n++] = rt_strdup(val);
+}
+
+const char *rt_meta_get(const RtMeta *m, const char *key)
+{
+	for (int i = 0; i < m->n; i++)
+		if (!strcmp(m->key[i], key))
+			return m->val[i];
+	return NULL;
+}
+
+static const char *st_dtype(RtDType dt)
+{
+	return dt == RT_F32 ? "F32" : dt == RT_F64 ? "F64" : "I32";
+}
+
+static int saved(const RtTensor *t)
+{
+	return t->role != RT_GRAD;
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+typedef struct Buf { char *p; size_t n, cap; } Buf;
+
+static void put(Buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(Buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (b->n + (size_t)n + 1 > b->cap) {
+		b->cap = (b->n + (size_t)n + 1) * 2;
+		b->p = realloc(b->p, b->cap);
+		if (!b->p)
+			rt_fatal(RT_EXIT_NOMEM, "out of memory writing a checkpoint");
+	}
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->n, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->n += (size_t)n;
+}
+
+static void put_json_string(Buf *b, const char *s)
+{
+	put(b, "\"");
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			put(b, "\\%c", *p);
+		else if (*p < 0x20)
+			put(b, "\\u%04x", *p);
+		else
+			put(b, "%c", *p);
+	}
+	put(b, "\"");
+}
+
+static Buf header_json(const RtDesc *d, const RtMeta *meta)
+{
+	Buf b = {0};
+	put(&b, "{\"__metadata__\":{");
+	for (int i = 0; i < meta->n; i++) {
+		put(&b, i ? "," : "");
+		put_json_string(&b, meta->key[i]);
+		put(&b, ":");
+		put_json_string(&b, meta->val[i]);
+	}
+	put(&b, "}");
+	int64_t off = 0;
+	for (int i = 0; i < d->ntensor; i++) {
+		const RtTensor *t = &d->tensor[i];
+		if (!saved(t))
+			continue;
+		int64_t bytes = t->count * rt_dtype_size(t->dt);
+		put(&b, ",");
+		put_json_string(&b, t->name);
+		put(&b, ":{\"dtype\":\"%s\",\"shape\":[", st_dtype(t->dt));
+		for (int k = 0; k < t->shape.ndim; k++)
+			put(&b, "%s%lld", k ? "," : "", (long long)t->shape.dim[k]);
+		put(&b, "],\"data_offsets\":[%lld,%lld]}", (long long)off, (long long)(off + bytes));
+		off += bytes;
+	}
+	put(&b, "}");
+	while (b.n % 8)   /* the data then starts 8-byte aligned */
+		put(&b, " ");
+	return b;
+}
+
+static void fsync_dir(const char *path)
+{
+	char *copy = rt_strdup(path);
+	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
+	if (fd >= 0) {
+		fsync(fd);   /* makes the rename durable; failure here loses nothing already written */
+		close(fd);
+	}
+}
+
+void rt_checkpoint_save(const char *path, const RtDesc *d, const char *state, const RtMeta *meta)
+{
+	Buf h = header_json(d, meta);
+	char *tmp = rt_printf("%s.tmp", path);
+	FILE *f = fopen(tmp, "wb");
+	if (!f)
+		rt_fatal(RT_EXIT_IO, "cannot write checkpoint %s: %s", tmp, strerror(errno));
+	unsigned char len[8];
+	for (int i = 0; i < 8; i++)
+		len[i] = (unsigned char)((uint64_t)h.n >> (8 * i));
+	int ok = fwrite(len, 1, 8, f) == 8 && fwrite(h.p, 1, h.n, f) == h.n;
+	for (int i = 0; ok && i < d->ntensor; i++) {
+		const RtTensor *t = &d->tensor[i];
+		size_t bytes = (size_t)(t->count * rt_dtype_size(t->dt));
+		if (saved(t))
+			ok = fwrite(state + t->offset, 1, bytes, f) == bytes;
+	}
+	ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
+	int saved_errno = errno;
+	ok = (fclose(f) == 0) && ok;
+	free(h.p);
+	if (!ok || rename(tmp, path) != 0) {
+		int e = ok ? errno : saved_errno;
+		unlink(tmp);
+		rt_fatal(RT_EXIT_IO, "cannot write checkpoint %s: %s", path, strerror(e));
+	}
+	fsync_dir(path);
+}
+
+/* ---- reading: a small JSON parser, bounded by the header length ---------- */
+
+typedef struct Json { const char *p, *end; char *err; size_t errlen; const char *start; } Json;
+
+typedef struct Entry {
+	char *name, *dtype;
+	int ndim;
+	int64_t shape[RT_MAX_DIM + 1];
+	int64_t begin, end;
+} Entry;
+
+static int jfail(Json *j, const char *what)
+{
+	snprintf(j->err, j->errlen, "malformed header: %s at byte %ld", what, (long)(j->p - j->start + 8));
+	return -1;
+}
+
+static void skip_ws(Json *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\n' || *j->p == '\t' || *j->p == '\r'))
+		j->p++;
+}
+
+static int expect(Json *j, char c)
+{
+	skip_ws(j);
+	if (j->p >= j->end || *j->p != c) {
+		char what[24];
+		snprintf(what, sizeof what, "expected '%c'", c);
+		return jfail(j, what);
+	}
+	j->p++;
+	return 0;
+}
+
+static int jstring(Json *j, char **out)
+{
+	if (expect(j, '"') < 0)
+		return -1;
+	char *s = rt_alloc((size_t)(j->end - j->p) + 1), *o = s;
+	while (j->p < j->end && *j->p != '"') {
+		char c = *j->p++;
+		if (c == '\\') {
+			if (j->p >= j->end)
+				return jfail(j, "bad escape");
+			c = *j->p++;
+			switch (c) {
+			case 'n': c = '\n'; break;
+			case 't': c = '\t'; break;
+			case 'r': c = '\r'; break;
+			case 'b': c = '\b'; break;
+			case 'f': c = '\f'; break;
+			case 'u': {
+				if (j->end - j->p < 4)
+					return jfail(j, "bad \\u escape");
+				char hex[5] = {j->p[0], j->p[1], j->p[2], j->p[3], 0};
+				long v = strtol(hex, NULL, 16);
+				c = v < 0x80 ? (char)v : '?';   /* names and metadata we write are ASCII */
+				j->p += 4;
+				break;
+			}
+			default: break;   /* \" \\ \/ stand for themselves */
+			}
+		}
+		*o++ = c;
+	}
+	*o = '\0';
+	if (j->p >= j->end)
+		return jfail(j, "unterminated string");
+	j->p++;
+	*out = s;
+	return 0;
+}
+
+static int jint(Json *j, int64_t *out)
+{
+	skip_ws(j);
+	char buf[32];
+	size_t n = 0;
+	while (j->p < j->end && n < sizeof buf - 1 && (*j->p == '-' || (*j->p >= '0' && *j->p <= '9')))
+		buf[n++] = *j->p++;
+	buf[n] = '\0';
+	char *e;
+	long long v = strtoll(buf, &e, 10);
+	if (n == 0 || *e || v < 0)
+		return jfail(j, "expected a non-negative integer");
+	*out = v;
+	return 0;
+}
+
+static int jint_array(Json *j, int64_t *v, int max, int *n)
+{
+	if (expect(j, '[') < 0)
+		return -1;
+	*n = 0;
+	skip_ws(j);
+	if (j->p < j->end && *j->p == ']')
+		return j->p++, 0;
+	do {
+		if (*n == max)
+			return jfail(j, "array too long");
+		if (jint(j, &v[(*n)++]) < 0)
+			return -1;
+		skip_ws(j);
+	} while (j->p < j->end && *j->p == ',' && j->p++);
+	return expect(j, ']');
+}
+
+static int jmeta(Json *j, RtMeta *meta)
+{
+	if (expect(j, '{') < 0)
+		return -1;
+	skip_ws(j);
+	if (j->p < j->end && *j->p == '}')
+		return j->p++, 0;
+	do {
+		char *k, *v;
+		if (jstring(j, &k) < 0 || expect(j, ':') < 0 || jstring(j, &v) < 0)
+			return -1;
+		if (meta)
+			rt_meta_set(meta, k, v);
+		skip_ws(j);
+	} while (j->p < j->end && *j->p == ',' && j->p++);
+	return expect(j, '}');
+}
+
+static int jtensor(Json *j, Entry *e)
+{
+	int64_t offs[2];
+	int noff = 0, seen = 0;
+	if (expect(j, '{') < 0)
+		return -1;
+	do {
+		char *k;
+		if (jstring(j, &k) < 0 || expect(j, ':') < 0)
+			return -1;
+		int r;
+		if (!strcmp(k, "dtype")) r = jstring(j, &e->dtype), seen |= 1;
+		else if (!strcmp(k, "shape")) r = jint_array(j, e->shape, RT_MAX_DIM + 1, &e->ndim), seen |= 2;
+		else if (!strcmp(k, "data_offsets")) r = jint_array(j, offs, 2, &noff), seen |= 4;
+		else r = jfail(j, "unknown tensor key");
+		if (r < 0)
+			return -1;
+		skip_ws(j);
+	} while (j->p < j->end && *j->p == ',' && j->p++);
+	if (seen != 7 || noff != 2 || offs[1] < offs[0])
+		return jfail(j, "tensor entry needs dtype, shape and data_offsets [begin, end]");
+	e->begin = offs[0];
+	e->end = offs[1];
+	return expect(j, '}');
+}
+
+static int parse_header(Json *j, Entry *ent, int *nent, RtMeta *meta)
+{
+	*nent = 0;
+	if (expect(j, '{') < 0)
+		return -1;
+	skip_ws(j);
+	if (j->p < j->end && *j->p == '}')
+		return j->p++, 0;
+	do {
+		char *name;
+		if (jstring(j, &name) < 0 || expect(j, ':') < 0)
+			return -1;
+		if (!strcmp(name, "__metadata__")) {
+			if (jmeta(j, meta) < 0)
+				return -1;
+		} else {
+			if (*nent == MAX_ENTRIES)
+				return jfail(j, "too many tensors");
+			ent[*nent] = (Entry){.name = name};
+			if (jtensor(j, &ent[(*nent)++]) < 0)
+				return -1;
+		}
+		skip_ws(j);
+	} while (j->p < j->end && *j->p == ',' && j->p++);
+	return expect(j, '}');
+}
+
+static int check_entry(const RtTensor *t, const Entry *e, int64_t data_len, char *err, size_t errlen)
+{
+	int64_t bytes = t->count * rt_dtype_size(t->dt);
+	int same = e->ndim == t->shape.ndim;
+	for (int k = 0; same && k < e->ndim; k++)
+		same = e->shape[k] == t->shape.dim[k];
+	char want[128];
+	rt_shape_str(&t->shape, want, sizeof want);
+	if (strcmp(e->dtype, st_dtype(t->dt)))
+		snprintf(err, errlen, "tensor %s has dtype %s, the model wants %s", t->name, e->dtype, st_dtype(t->dt));
+	else if (!same)
+		snprintf(err, errlen, "tensor %s has another shape than the model's %s", t->name, want);
+	else if (e->end - e->begin != bytes || e->end > data_len)
+		snprintf(err, errlen, "tensor %s: data_offsets [%lld, %lld] do not fit (%lld data bytes)",
+		         t->name, (long long)e->begin, (long long)e->end, (long long)data_len);
+	else
+		return 0;
+	return -1;
+}
+
+static int fail_with(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail_with(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int read_all(const char *path, char **data, int64_t *len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	struct stat st;
+	if (!f || fstat(fileno(f), &st) < 0) {
+		int e = errno;
+		if (f)
+			fclose(f);
+		return fail_with(err, errlen, "cannot read checkpoint %s: %s", path, strerror(e));
+	}
+	*len = st.st_size;
+	*data = malloc((size_t)*len + 1);
+	if (!*data)
+		rt_fatal(RT_EXIT_NOMEM, "out of memory reading %s", path);
+	size_t got = fread(*data, 1, (size_t)*len, f);
+	fclose(f);
+	if ((int64_t)got != *len)
+		return fail_with(err, errlen, "cannot read checkpoint %s: short read", path);
+	return 0;
+}
+
+int rt_checkpoint_load(const char *path, const RtDesc *d, char *state, RtMeta *meta,
+                       char *err, size_t errlen)
+{
+	char *file, jerr[256];
+	int64_t len;
+	if (read_all(path, &file, &len, err, errlen) < 0)
+		return -1;
+	uint64_t hlen = 0;
+	for (int i = 7; len >= 8 && i >= 0; i--)
+		hlen = hlen << 8 | (unsigned char)file[i];
+	if (len < 8 || hlen > MAX_HEADER || (int64_t)hlen > len - 8) {
+		free(file);
+		return fail_with(err, errlen, "%s: not a safetensors file (bad header length)", path);
+	}
+	Json j = {file + 8, file + 8 + hlen, jerr, sizeof jerr, file + 8};
+	Entry *ent = rt_alloc(sizeof *ent * MAX_ENTRIES);
+	int nent, r = parse_header(&j, ent, &nent, meta);
+	if (r < 0) {
+		free(file);
+		return fail_with(err, errlen, "%s: %s", path, jerr);
+	}
+	const char *sig = rt_meta_get(meta, "signature");
+	if (!sig || strcmp(sig, d->signature))
+		r = fail_with(err, errlen, "%s: model signature %s differs from this trainer's %s (another model?)",
+		              path, sig ? sig : "(none)", d->signature);
+	const char *data = file + 8 + hlen;
+	for (int i = 0; r == 0 && i < d->ntensor; i++) {
+		const RtTensor *t = &d->tensor[i];
+		if (!saved(t))
+			continue;
+		int k = 0;
+		while (k < nent && strcmp(ent[k].name, t->name))
+			k++;
+		char why[384];
+		if (k == nent)
+			r = fail_with(err, errlen, "%s: tensor %s is missing", path, t->name);
+		else if (check_entry(t, &ent[k], len - 8 - (int64_t)hlen, why, sizeof why) < 0)
+			r = fail_with(err, errlen, "%s: %s", path, why);
+		else
+			memcpy(state + t->offset, data + ent[k].begin, (size_t)(ent[k].end - ent[k].begin));
+	}
+	free(file);
+	free(ent);
+	return r;
+}

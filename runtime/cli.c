@@ -1,0 +1,223 @@
+/* cli.c — the trainer's main(): `./trainer SUBCOMMAND [options]`.
+ * The compiled model supplies nnm_*; defaults shown by --help come from
+ * its descriptor.  Usage errors are one line on stderr and exit 2. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "nnrt_internal.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0.1"
+#endif
+
+void openblas_set_num_threads(int num_threads);   /* from OpenBLAS's cblas.h */
+
+static const char *const commands[] = {"train", "eval", "predict", "gradcheck", "info"};
+
+static _Noreturn void usage_error(const char *fmt, const char *a, const char *b)
+{
+	fprintf(stderr, "%s: ", rt_progname);
+	fprintf(stderr, fmt, a, b);
+	fprintf(stderr, " (try '%s --help')\n", rt_progname);
+	exit(RT_EXIT_USAGE);
+}
+
+static int64_t int_arg(const char *opt, const char *v, int64_t min, int64_t max)
+{
+	char *end;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	if (!*v || *end || errno || n < min || n > max) {
+		fprintf(stderr, "%s: %s: '%s' is not an integer in [%lld, %lld] (try '%s --help')\n",
+		        rt_progname, opt, v, (long long)min, (long long)max, rt_progname);
+		exit(RT_EXIT_USAGE);
+	}
+	return n;
+}
+
+static double num_arg(const char *opt, const char *v, int positive)
+{
+	char *end;
+	errno = 0;
+	double x = strtod(v, &end);
+	if (!*v || *end || errno || !isfinite(x) || (positive && x <= 0))
+		usage_error("%s: '%s' is not a positive finite number", opt, v);
+	return x;
+}
+
+static void print_help(const RtDesc *d)
+{
+	printf("Usage: %s COMMAND [OPTIONS]\n", rt_progname);
+	printf("Trainer for the model '%s' (%s), compiled by nnc.\n\n", d->model, d->source ? d->source : "?");
+	printf("Commands:\n"
+	       "  train       train the model, printing the loss and reports per epoch\n"
+	       "  eval        evaluate every report of the train block (with --load)\n"
+	       "  predict     print one prediction per sample of --input or the test source\n"
+	       "  gradcheck   compare gradients with finite differences on the first batch\n"
+	       "  info        print the parameter table\n\nOptions (defaults from the model):\n");
+	printf("  --epochs N       epochs to train to (default %lld)\n", (long long)d->epochs);
+	printf("  --batch N        batch size (default %lld; gradcheck uses at most 32)\n", (long long)d->batch);
+	printf("  --lr X           base learning rate (default %g, %s, schedule %s)\n", d->lr, d->optimizer, d->schedule);
+	printf("  --seed N         random seed for initialization, shuffling, random data (default %lld)\n",
+	       (long long)d->seed);
+	printf("  --threads N      OpenBLAS threads (default 1)\n"
+	       "  --save FILE      write a safetensors checkpoint at the end of training\n"
+	       "  --save-every N   also save every N epochs\n"
+	       "  --load FILE      start from a checkpoint (resume training, eval, predict)\n"
+	       "  --data-dir DIR   where relative data paths are looked up (default: the .nn file's\n"
+	       "                   directory, then /usr/share/datasets/fashion-mnist)\n"
+	       "  --log FILE       write CSV metrics, one row per epoch\n"
+	       "  --input FILE     predict: an IDX or CSV file of inputs\n"
+	       "  --tol X          gradcheck: largest relative error accepted (default %g)\n"
+	       "  --all            gradcheck: check every entry, not 20 per tensor\n"
+	       "  --quiet, -q      no progress bar, no per-epoch lines\n"
+	       "  --help, -h       this text\n  --version        the version\n\nData sources:\n",
+	       d->precision == RT_F64 ? 1e-6 : 1e-2);
+	for (int i = 0; i < d->nsrc; i++) {
+		printf("  %-10s %s", d->src[i].name, d->src[i].kind);
+		for (int k = 0; k < d->src[i].narg; k++)
+			printf(d->src[i].arg[k].is_str ? " %s=\"%s\"" : " %s=%s", d->src[i].arg[k].key, d->src[i].arg[k].str);
+		printf("%s\n", d->train_source && !strcmp(d->train_source, d->src[i].name) ? "   (training)" : "");
+	}
+	printf("\nExit status: 0 success, 1 gradcheck above --tol, 2 usage, 3 data/IO/checkpoint,\n"
+	       "4 out of memory, 5 non-finite loss, 70 internal error.  See trainer(1).\n");
+}
+
+static void defaults(RtOptions *o, const RtDesc *d)
+{
+	*o = (RtOptions){.epochs = d->epochs, .batch = d->batch, .seed = d->seed, .threads = 1, .lr = d->lr};
+}
+
+/* Returns the value of an option that takes one: "--x V" or "--x=V". */
+static const char *value(int argc, char **argv, int *i, const char *eq)
+{
+	if (eq)
+		return eq + 1;
+	if (*i + 1 >= argc)
+		usage_error("option %s needs a value%s", argv[*i], "");
+	return argv[++*i];
+}
+
+static void parse_option(RtOptions *o, int argc, char **argv, int *i)
+{
+	char name[64];
+	const char *a = argv[*i], *eq = strchr(a, '=');
+	snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - a) : 63, a);
+	if (!strcmp(name, "--epochs")) o->epochs = int_arg(name, value(argc, argv, i, eq), 0, 1000000000);
+	else if (!strcmp(name, "--batch")) o->batch = int_arg(name, value(argc, argv, i, eq), 1, 1 << 24);
+	else if (!strcmp(name, "--lr")) o->lr = num_arg(name, value(argc, argv, i, eq), 1), o->has_lr = 1;
+	else if (!strcmp(name, "--seed")) o->seed = int_arg(name, value(argc, argv, i, eq), 0, INT64_MAX), o->has_seed = 1;
+	else if (!strcmp(name, "--threads")) o->threads = int_arg(name, value(argc, argv, i, eq), 1, 1024);
+	else if (!strcmp(name, "--save-every")) o->save_every = int_arg(name, value(argc, argv, i, eq), 1, 1000000000);
+	else if (!strcmp(name, "--tol")) o->tol = num_arg(name, value(argc, argv, i, eq), 1), o->has_tol = 1;
+	else if (!strcmp(name, "--save")) o->save = value(argc, argv, i, eq);
+	else if (!strcmp(name, "--load")) o->load = value(argc, argv, i, eq);
+	else if (!strcmp(name, "--data-dir")) o->data_dir = value(argc, argv, i, eq);
+	else if (!strcmp(name, "--log")) o->log = value(argc, argv, i, eq);
+	else if (!strcmp(name, "--input")) o->input = value(argc, argv, i, eq);
+	else if (!eq && !strcmp(a, "--all")) o->all = 1;
+	else if (!eq && (!strcmp(a, "--quiet") || !strcmp(a, "-q"))) o->quiet = 1;
+	else usage_error("unknown option '%s'%s", a, "");
+}
+
+static void parse_args(RtOptions *o, const RtDesc *d, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			print_help(d);
+			exit(0);
+		}
+		if (!strcmp(argv[i], "--version")) {
+			printf("%s (nnc runtime) %s\nmodel %s, signature %s\n", rt_progname, PACKAGE_VERSION,
+			       d->model, d->signature);
+			exit(0);
+		}
+	}
+	for (int i = 1; i < argc; i++) {
+		if (argv[i][0] == '-') {
+			parse_option(o, argc, argv, &i);
+			continue;
+		}
+		if (o->command)
+			usage_error("unexpected argument '%s' (the command is '%s')", argv[i], o->command);
+		for (size_t k = 0; k < sizeof commands / sizeof *commands; k++)
+			if (!strcmp(argv[i], commands[k]))
+				o->command = commands[k];
+		if (!o->command)
+			usage_error("unknown command '%s'; commands: train eval predict gradcheck info%s", argv[i], "");
+	}
+	if (!o->command)
+		usage_error("no command given; commands: train eval predict gradcheck info%s%s", "", "");
+	if (o->save_every && !o->save)
+		usage_error("--save-every needs --save FILE%s%s", "", "");
+}
+
+static void print_info(const RtDesc *d)
+{
+	char shape[128];
+	int64_t total = 0;
+	printf("model %s  precision %s  signature %s\n", d->model, rt_dtype_name(d->precision), d->signature);
+	for (int i = 0; i < d->nio; i++) {
+		rt_shape_str(&d->io[i].shape, shape, sizeof shape);
+		printf("io     %-22s %-6s %s %s\n", d->io[i].name,
+		       d->io[i].role == RT_INPUT ? "input" : d->io[i].role == RT_TARGET ? "target" : "output",
+		       rt_dtype_name(d->io[i].dt), shape);
+	}
+	printf("%-30s %-16s %12s\n", "parameter", "shape", "count");
+	for (int i = 0; i < d->ntensor; i++) {
+		const RtTensor *t = &d->tensor[i];
+		if (t->role != RT_PARAM)
+			continue;
+		rt_shape_str(&t->shape, shape, sizeof shape);
+		printf("%-30s %-16s %12lld\n", t->name, shape, (long long)t->count);
+		total += t->count;
+	}
+	printf("%-30s %-16s %12lld\n", "total", "", (long long)total);
+	printf("state %lld bytes (parameters, gradients, optimizer state)\n", (long long)d->state_bytes);
+}
+
+static const char *basename_of(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+int rt_main(int argc, char **argv, const RtModel *model)
+{
+	if (argc > 0 && argv[0] && argv[0][0])
+		rt_progname = basename_of(argv[0]);
+	char err[256];
+	RtDesc *d = rt_desc_parse(model->descriptor, err, sizeof err);
+	if (!d)
+		rt_fatal(RT_EXIT_INTERNAL, "the model descriptor is malformed: %s (nnc and libnnrt disagree)", err);
+	RtOptions o;
+	defaults(&o, d);
+	parse_args(&o, d, argc, argv);
+	if (!strcmp(o.command, "info")) {
+		print_info(d);
+		return 0;
+	}
+	openblas_set_num_threads((int)o.threads);
+	RtTrainer t;
+	rt_trainer_init(&t, model, d, &o);
+	if (o.load)
+		rt_load_checkpoint(&t, o.load);
+	else
+		rt_init_params(&t);
+	if (!strcmp(o.command, "train"))
+		return rt_train(&t);
+	if (!o.load && strcmp(o.command, "gradcheck"))
+		rt_warn("no --load FILE: using freshly initialized parameters");
+	if (!strcmp(o.command, "eval"))
+		return rt_eval(&t);
+	if (!strcmp(o.command, "predict"))
+		return rt_predict(&t);
+	return rt_gradcheck(&t);
+}
+
+int main(int argc, char **argv)
+{
+	RtModel m = {nnm_eval, nnm_grad, nnm_update, nnm_descriptor};
+	return rt_main(argc, argv, &m);
+}

@@ -1,0 +1,270 @@
+/* data.c — data sources (idx, csv, random) turned into RtData: inputs in
+ * the program's float type times `scale`, targets in the target io's
+ * dtype; plus path resolution and batch gathering.
+ *
+ * CSV targets: with an i32 target, column `label` (negative counts from
+ * the end; default -1) is the integer label and every other column is
+ * input.  With a float target of k values per sample, the k columns
+ * starting at `label` are the target (label=-1 means the last k columns).
+ * Without a target io every column is input. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "nnrt_internal.h"
+
+#define DEFAULT_DATA_DIR "/usr/share/datasets/fashion-mnist"
+
+static double arg_num(const RtSource *s, const char *key, double dflt)
+{
+	const RtKeyVal *kv = rt_source_arg(s, key);
+	if (!kv)
+		return dflt;
+	if (kv->is_str)
+		rt_fatal(RT_EXIT_INTERNAL, "data source '%s': %s must be a number", s->name, key);
+	return kv->num;
+}
+
+static const char *arg_str(const RtSource *s, const char *key)
+{
+	const RtKeyVal *kv = rt_source_arg(s, key);
+	if (!kv || !kv->is_str)
+		rt_fatal(RT_EXIT_INTERNAL, "data source '%s' (%s) lacks the string argument %s",
+		         s->name, s->kind, key);
+	return kv->str;
+}
+
+char *rt_resolve_path(const char *name, const RtDataSpec *spec)
+{
+	if (name[0] == '/') {
+		if (access(name, R_OK) == 0)
+			return rt_strdup(name);
+		rt_fatal(RT_EXIT_IO, "cannot read data file %s", name);
+	}
+	const char *dirs[2] = {spec->data_dir ? spec->data_dir : spec->source_dir, DEFAULT_DATA_DIR};
+	char tried[2048] = "";
+	size_t n = 0;
+	for (int i = 0; i < 2; i++) {
+		if (!dirs[i])
+			continue;
+		char *p = rt_printf("%s/%s", dirs[i], name);
+		if (access(p, R_OK) == 0)
+			return p;
+		n += (size_t)snprintf(tried + n, n < sizeof tried ? sizeof tried - n : 0, "%s%s", n ? ", " : "", p);
+		if (n >= sizeof tried)
+			n = sizeof tried - 1;
+	}
+	rt_fatal(RT_EXIT_IO, "data file '%s' not found (tried %s; use --data-dir DIR)", name, tried);
+}
+
+static RtData *new_data(const char *name, const RtDataSpec *spec, int64_t n, int has_y)
+{
+	RtData *d = rt_alloc(sizeof *d);
+	d->name = rt_strdup(name);
+	d->n = n;
+	d->x_per = spec->x_per;
+	d->x_dt = spec->precision;
+	d->x = rt_alloc((size_t)(n * d->x_per * rt_dtype_size(d->x_dt)));
+	if (has_y && spec->has_y) {
+		d->y_per = spec->y_per;
+		d->y_dt = spec->y_dt;
+		d->y = rt_alloc((size_t)(n * d->y_per * rt_dtype_size(d->y_dt)));
+	}
+	return d;
+}
+
+static void put(void *base, RtDType dt, int64_t i, double v)
+{
+	if (dt == RT_F32) ((float *)base)[i] = (float)v;
+	else if (dt == RT_F64) ((double *)base)[i] = v;
+	else ((int32_t *)base)[i] = (int32_t)v;
+}
+
+/* Stores a label, checking it is an integer in [0, classes) for i32 targets. */
+static void put_label(RtData *d, int64_t i, double v, const RtDataSpec *spec, const char *where, int64_t row)
+{
+	if (d->y_dt == RT_I32) {
+		if (v != floor(v) || v < 0 || (spec->classes > 0 && v >= (double)spec->classes))
+			rt_fatal(RT_EXIT_IO, "%s: sample %lld: label %g is not an integer in [0, %lld)",
+			         where, (long long)row, v, (long long)spec->classes);
+	}
+	put(d->y, d->y_dt, i, v);
+}
+
+static RtData *load_idx(const RtSource *s, const RtDataSpec *spec)
+{
+	char err[512];
+	double scale = arg_num(s, "scale", 1);
+	char *ipath = rt_resolve_path(arg_str(s, "0"), spec);
+	RtIdx img, lab = {0};
+	if (rt_idx_read(ipath, &img, err, sizeof err) < 0)
+		rt_fatal(RT_EXIT_IO, "%s", err);
+	if (img.per != spec->x_per)
+		rt_fatal(RT_EXIT_IO, "%s: %lld elements per sample, but the model input takes %lld",
+		         ipath, (long long)img.per, (long long)spec->x_per);
+	int labels = spec->has_y && rt_source_arg(s, "1");
+	if (spec->has_y && !labels)
+		rt_fatal(RT_EXIT_INTERNAL, "data source '%s' has no label file but the model has a target", s->name);
+	char *lpath = labels ? rt_resolve_path(arg_str(s, "1"), spec) : NULL;
+	if (labels && rt_idx_read(lpath, &lab, err, sizeof err) < 0)
+		rt_fatal(RT_EXIT_IO, "%s", err);
+	if (labels && lab.n != img.n)
+		rt_fatal(RT_EXIT_IO, "%s has %lld samples but %s has %lld labels", ipath,
+		         (long long)img.n, lpath, (long long)lab.n);
+	if (labels && lab.per != spec->y_per)
+		rt_fatal(RT_EXIT_IO, "%s: %lld values per label, but the model target takes %lld",
+		         lpath, (long long)lab.per, (long long)spec->y_per);
+	RtData *d = new_data(s->name, spec, img.n, labels);
+	for (int64_t i = 0; i < img.n * img.per; i++)
+		put(d->x, d->x_dt, i, img.v[i] * scale);
+	for (int64_t i = 0; labels && i < lab.n * lab.per; i++)
+		put_label(d, i, lab.v[i], spec, lpath, i / lab.per);
+	d->origin = labels ? rt_printf("idx %s %s", ipath, lpath) : rt_printf("idx %s", ipath);
+	free(img.v);
+	free(lab.v);
+	return d;
+}
+
+/* Which columns hold the target: [*first, *first + width) (see the top). */
+static void csv_target_columns(const RtCsv *c, int64_t label, const RtDataSpec *spec,
+                               const char *path, int64_t *first, int64_t *width)
+{
+	*width = spec->has_y ? (spec->y_dt == RT_I32 ? 1 : spec->y_per) : 0;
+	*first = c->cols;
+	if (*width == 0)
+		return;
+	if (label < 0)
+		*first = c->cols + label - (*width - 1);
+	else
+		*first = label;
+	if (*first < 0 || *first + *width > c->cols)
+		rt_fatal(RT_EXIT_IO, "%s: label column %lld is outside the %lld columns", path,
+		         (long long)label, (long long)c->cols);
+	if (c->cols - *width != spec->x_per)
+		rt_fatal(RT_EXIT_IO, "%s: %lld input columns, but the model input takes %lld per sample",
+		         path, (long long)(c->cols - *width), (long long)spec->x_per);
+}
+
+static RtData *from_csv(const char *name, const char *path, const RtCsv *c, int64_t label,
+                        double scale, const RtDataSpec *spec)
+{
+	int64_t first, width;
+	csv_target_columns(c, label, spec, path, &first, &width);
+	RtData *d = new_data(name, spec, c->rows, width > 0);
+	for (int64_t r = 0; r < c->rows; r++) {
+		int64_t xi = 0, yi = 0;
+		for (int64_t col = 0; col < c->cols; col++) {
+			double v = c->v[r * c->cols + col];
+			if (col >= first && col < first + width)
+				put_label(d, r * d->y_per + yi++, v, spec, path, r + 1);
+			else
+				put(d->x, d->x_dt, r * d->x_per + xi++, v * scale);
+		}
+	}
+	d->origin = rt_printf("csv %s", path);
+	return d;
+}
+
+static RtData *load_csv(const RtSource *s, const RtDataSpec *spec)
+{
+	char err[512];
+	char *path = rt_resolve_path(arg_str(s, "0"), spec);
+	RtCsv c;
+	if (rt_csv_read(path, (int)arg_num(s, "header", 0), &c, err, sizeof err) < 0)
+		rt_fatal(RT_EXIT_IO, "%s", err);
+	RtData *d = from_csv(s->name, path, &c, (int64_t)arg_num(s, "label", -1), arg_num(s, "scale", 1), spec);
+	free(c.v);
+	return d;
+}
+
+/* The stream mixes in the source's name so that train and test drawn
+ * from the same seed differ. */
+static uint64_t name_stream(const char *name)
+{
+	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return h;
+}
+
+static RtData *load_random(const RtSource *s, const RtDataSpec *spec)
+{
+	double count = arg_num(s, "count", 64);
+	double classes = arg_num(s, "classes", (double)(spec->classes > 0 ? spec->classes : 2));
+	if (count < 1 || count > 1e9 || count != floor(count))
+		rt_fatal(RT_EXIT_INTERNAL, "data source '%s': count %g out of range", s->name, count);
+	if (classes < 1 || (spec->classes > 0 && classes > (double)spec->classes))
+		rt_fatal(RT_EXIT_IO, "data source '%s': classes=%g does not fit the model's %lld outputs",
+		         s->name, classes, (long long)spec->classes);
+	RtData *d = new_data(s->name, spec, (int64_t)count, 1);
+	RtRng rng;
+	rt_rng_seed(&rng, spec->seed, name_stream(s->name));
+	for (int64_t i = 0; i < d->n * d->x_per; i++)
+		put(d->x, d->x_dt, i, rt_rng_normal(&rng));
+	for (int64_t i = 0; d->y && i < d->n * d->y_per; i++)
+		put(d->y, d->y_dt, i, d->y_dt == RT_I32 ? (double)rt_rng_below(&rng, (uint64_t)classes)
+		                                       : rt_rng_normal(&rng));
+	d->origin = rt_printf("random count=%lld classes=%g", (long long)d->n, classes);
+	return d;
+}
+
+RtData *rt_data_load(const RtSource *src, const RtDataSpec *spec)
+{
+	if (!strcmp(src->kind, "idx"))
+		return load_idx(src, spec);
+	if (!strcmp(src->kind, "csv"))
+		return load_csv(src, spec);
+	return load_random(src, spec);
+}
+
+static int looks_like_idx(const char *path)
+{
+	unsigned char m[3] = {0};
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		rt_fatal(RT_EXIT_IO, "cannot open %s", path);
+	size_t n = fread(m, 1, 3, f);
+	fclose(f);
+	return n >= 2 && ((m[0] == 0x1f && m[1] == 0x8b) || (n == 3 && m[0] == 0 && m[1] == 0));
+}
+
+RtData *rt_data_from_file(const char *path, const RtDataSpec *spec)
+{
+	char err[512];
+	RtDataSpec nolabels = *spec;
+	nolabels.has_y = 0;
+	if (looks_like_idx(path)) {
+		RtIdx img;
+		if (rt_idx_read(path, &img, err, sizeof err) < 0)
+			rt_fatal(RT_EXIT_IO, "%s", err);
+		if (img.per != spec->x_per)
+			rt_fatal(RT_EXIT_IO, "%s: %lld elements per sample, but the model input takes %lld",
+			         path, (long long)img.per, (long long)spec->x_per);
+		RtData *d = new_data("input", &nolabels, img.n, 0);
+		for (int64_t i = 0; i < img.n * img.per; i++)
+			put(d->x, d->x_dt, i, img.v[i] * spec->input_scale);
+		free(img.v);
+		return d;
+	}
+	RtCsv c;
+	if (rt_csv_read(path, 0, &c, err, sizeof err) < 0)
+		rt_fatal(RT_EXIT_IO, "%s", err);
+	/* A CSV with the label columns still in it is accepted: they are dropped. */
+	RtDataSpec *use = c.cols == spec->x_per ? &nolabels : (RtDataSpec *)spec;
+	RtData *d = from_csv("input", path, &c, -1, spec->input_scale, use);
+	free(c.v);
+	return d;
+}
+
+void rt_data_gather(const RtData *d, const int64_t *idx, int64_t start, int64_t count,
+                    void *x_out, void *y_out)
+{
+	size_t xs = (size_t)(d->x_per * rt_dtype_size(d->x_dt));
+	size_t ys = d->y ? (size_t)(d->y_per * rt_dtype_size(d->y_dt)) : 0;
+	for (int64_t i = 0; i < count; i++) {
+		int64_t j = idx ? idx[start + i] : start + i;
+		memcpy((char *)x_out + (size_t)i * xs, (const char *)d->x + (size_t)j * xs, xs);
+		if (y_out && d->y)
+			memcpy((char *)y_out + (size_t)i * ys, (const char *)d->y + (size_t)j * ys, ys);
+	}
+}

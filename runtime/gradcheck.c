@@ -1,0 +1,115 @@
+/* gradcheck.c — compare nnm_grad's gradients with central finite
+ * differences of nnm_eval's loss on the first batch of the training
+ * source (in order, unshuffled).
+ *
+ * Error per entry: |a - n| / max(|a|, |n|, floor), a the analytic and n
+ * the numerical derivative.  The floor turns the comparison into an
+ * absolute one where both are tiny, since there the finite difference is
+ * dominated by rounding of the loss (about 1e-16 / eps in f64, 1e-7 / eps
+ * in f32): floor 1e-3 for f64 (eps 1e-6), 1e-1 for f32 (eps 1e-3).
+ * The step actually taken is the difference of the rounded perturbed
+ * values, not eps, which matters in f32. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "nnrt_internal.h"
+
+enum { DEFAULT_ENTRIES = 20, MAX_GRADCHECK_BATCH = 32 };
+
+static double get(const char *base, RtDType dt, int64_t i)
+{
+	return dt == RT_F32 ? ((const float *)base)[i] : ((const double *)base)[i];
+}
+
+/* Stores v and returns the value actually stored (rounded to the dtype). */
+static double set(char *base, RtDType dt, int64_t i, double v)
+{
+	if (dt == RT_F32)
+		return ((float *)base)[i] = (float)v;
+	return ((double *)base)[i] = v;
+}
+
+static double eval_loss(RtTrainer *t, nnrt_step *s)
+{
+	t->model->eval(s);
+	return s->loss;
+}
+
+/* Worst error over the checked entries of parameter p with saved gradient g. */
+static double check_tensor(RtTrainer *t, nnrt_step *s, const RtTensor *p, const double *g,
+                           int64_t *checked)
+{
+	int f64 = t->d->precision == RT_F64;
+	double eps = f64 ? 1e-6 : 1e-3, floor_ = f64 ? 1e-3 : 1e-1, worst = 0;
+	int64_t n = t->opt.all || p->count <= DEFAULT_ENTRIES ? p->count : DEFAULT_ENTRIES;
+	RtRng r;
+	rt_rng_seed(&r, (uint64_t)t->opt.seed, 0x67726164ULL + (uint64_t)p->offset);
+	char *base = t->state + p->offset;
+	for (int64_t k = 0; k < n; k++) {
+		int64_t i = n == p->count ? k : (int64_t)rt_rng_below(&r, (uint64_t)p->count);
+		double orig = get(base, p->dt, i);
+		double hi = set(base, p->dt, i, orig + eps);
+		double lp = eval_loss(t, s);
+		double lo = set(base, p->dt, i, orig - eps);
+		double lm = eval_loss(t, s);
+		set(base, p->dt, i, orig);
+		double num = (lp - lm) / (hi - lo), a = g[i];
+		double err = fabs(a - num) / fmax(fmax(fabs(a), fabs(num)), floor_);
+		if (!(err <= worst))   /* NaN counts as the worst */
+			worst = isnan(err) ? INFINITY : err;
+	}
+	*checked = n;
+	return worst;
+}
+
+static const RtTensor *grad_of(const RtDesc *d, int param)
+{
+	for (int i = 0; i < d->ntensor; i++)
+		if (d->tensor[i].role == RT_GRAD && d->tensor[i].of_index == param)
+			return &d->tensor[i];
+	return NULL;
+}
+
+int rt_gradcheck(RtTrainer *t)
+{
+	const RtDesc *d = t->d;
+	if (!d->train_source)
+		rt_fatal(RT_EXIT_USAGE, "this model has no training source to check gradients on");
+	RtDataSpec spec = rt_trainer_spec(t);
+	RtData *data = rt_data_load(rt_desc_source(d, d->train_source), &spec);
+	int64_t b = t->opt.batch < MAX_GRADCHECK_BATCH ? t->opt.batch : MAX_GRADCHECK_BATCH;
+	if (b > data->n)
+		b = data->n;
+	nnrt_step s;
+	rt_step_prepare(t, &s, data, NULL, 0, b);
+	s.hyper[d->hyper_step >= 0 ? d->hyper_step : NNRT_HYPER_STEP] = 1;
+	t->model->grad(&s);
+	/* Saved before any perturbation: eval may share buffers with grad. */
+	double **saved = rt_alloc(sizeof(double *) * (size_t)(d->ntensor + 1));
+	for (int i = 0; i < d->ntensor; i++) {
+		const RtTensor *g = d->tensor[i].role == RT_PARAM ? grad_of(d, i) : NULL;
+		if (!g)
+			continue;
+		saved[i] = rt_alloc(sizeof(double) * (size_t)g->count);
+		for (int64_t k = 0; k < g->count; k++)
+			saved[i][k] = get(t->state + g->offset, g->dt, k);
+	}
+	double worst = 0, tol = t->opt.has_tol ? t->opt.tol : d->precision == RT_F64 ? 1e-6 : 1e-2;
+	printf("gradcheck on %lld samples of %s, loss %.9g\n", (long long)b, data->name, s.loss);
+	for (int i = 0; i < d->ntensor; i++) {
+		const RtTensor *p = &d->tensor[i];
+		if (p->role != RT_PARAM)
+			continue;
+		if (!saved[i]) {
+			printf("%-28s no gradient (not trained)\n", p->name);
+			continue;
+		}
+		int64_t n;
+		double e = check_tensor(t, &s, p, saved[i], &n);
+		printf("%-28s max_rel_err %.1e  (%lld entries)\n", p->name, e, (long long)n);
+		if (e > worst)
+			worst = e;
+	}
+	printf("worst %.1e (tolerance %.1e)\n", worst, tol);
+	return worst <= tol ? 0 : RT_EXIT_FAIL;
+}

@@ -1,0 +1,242 @@
+/* nnrt_internal.h — the runtime's table of contents: the parsed model
+ * descriptor, data sets, the RNG, checkpoints and the trainer state.
+ *
+ * Ownership: everything here is allocated once, before the first step,
+ * and lives until the process exits (rt_alloc never returns NULL and is
+ * never freed piecemeal); the training step itself allocates nothing. */
+#ifndef NNRT_INTERNAL_H
+#define NNRT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "nnrt.h"
+
+/* Exit statuses: the same numbers as compiler/util.h, see nnc(1), trainer(1). */
+enum {
+	RT_EXIT_FAIL = 1,       /* a check failed (gradcheck above --tol) */
+	RT_EXIT_USAGE = 2,
+	RT_EXIT_IO = 3,
+	RT_EXIT_NOMEM = 4,
+	RT_EXIT_NUMERIC = 5,
+	RT_EXIT_INTERNAL = 70,
+};
+
+/* ---- arena.c: allocation and messages ---------------------------------- */
+extern const char *rt_progname;          /* "trainer" or argv[0]'s basename */
+void *rt_alloc(size_t n);                /* zeroed; exits 4 when memory runs out */
+void *rt_alloc_aligned(size_t n);        /* zeroed, 64-byte aligned */
+char *rt_strdup(const char *s);
+char *rt_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void rt_fatal(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void rt_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- desc.c: the model descriptor ---------------------------------------- */
+typedef enum { RT_F32, RT_F64, RT_I32 } RtDType;
+enum { RT_MAX_DIM = 8 };
+
+typedef struct RtShape {
+	int ndim;
+	int64_t dim[RT_MAX_DIM];   /* -1 stands for the batch dimension B */
+} RtShape;
+
+typedef enum { RT_PARAM, RT_GRAD, RT_STATE } RtTensorRole;
+typedef enum { RT_INPUT, RT_TARGET, RT_OUTPUT } RtIoRole;
+
+typedef struct RtInit {
+	char kind[24];             /* zeros, ones, constant, normal, uniform, xavier_*, he_* ("" = none) */
+	double a, b, gain;
+	int64_t fan_in, fan_out;
+} RtInit;
+
+typedef struct RtTensor {
+	char *name;
+	RtTensorRole role;
+	RtDType dt;
+	RtShape shape;
+	int64_t count;             /* elements; tensors in the state block have no B */
+	int64_t offset;            /* bytes into the state block */
+	char *of;                  /* grad/state: the parameter's name */
+	int of_index;              /* index of that parameter in RtDesc.tensor, else -1 */
+	RtInit init;
+} RtTensor;
+
+typedef struct RtIo {
+	char *name;
+	RtIoRole role;
+	RtDType dt;
+	RtShape shape;
+	int io;                    /* index into nnrt_step.io */
+	int64_t per_sample;        /* elements per unit of B */
+} RtIo;
+
+typedef struct RtKeyVal { char *key; char *str; double num; int is_str; } RtKeyVal;
+
+typedef struct RtSource {
+	char *name, *kind;         /* kind: idx, csv, random */
+	RtKeyVal *arg;
+	int narg;
+} RtSource;
+
+enum { RT_SCRATCH_EVAL, RT_SCRATCH_GRAD, RT_SCRATCH_UPDATE, RT_NSCRATCH };
+
+typedef struct RtDesc {
+	char *model, *source;
+	RtDType precision;
+	char signature[17];
+	RtIo io[NNRT_MAX_IO];
+	int nio;
+	int hyper_lr, hyper_step;  /* indices into nnrt_step.hyper, -1 if absent */
+	RtTensor *tensor;
+	int ntensor;
+	int64_t state_bytes;
+	int64_t scratch_fixed[RT_NSCRATCH], scratch_per_sample[RT_NSCRATCH];
+	RtSource *src;
+	int nsrc;
+	char *train_source;
+	char optimizer[16];
+	double lr, momentum, weight_decay, beta1, beta2, eps;
+	int nesterov;
+	char schedule[16];
+	double warmup, step_size, gamma, min_lr;
+	int64_t batch, epochs, seed;
+	char **report_metric, **report_source;
+	int nreport;
+} RtDesc;
+
+/* Parses text; on a malformed descriptor writes "line N: why" into err
+ * and returns NULL (the caller reports it as an internal error). */
+RtDesc *rt_desc_parse(const char *text, char *err, size_t errlen);
+const RtIo *rt_desc_io(const RtDesc *d, RtIoRole role);     /* first io of that role, or NULL */
+const RtSource *rt_desc_source(const RtDesc *d, const char *name);
+const RtKeyVal *rt_source_arg(const RtSource *s, const char *key);
+int64_t rt_dtype_size(RtDType dt);
+const char *rt_dtype_name(RtDType dt);
+void rt_shape_str(const RtShape *s, char *buf, size_t len);
+
+/* ---- rng.c: xoshiro256** seeded by splitmix64 ----------------------------- */
+typedef struct RtRng { uint64_t s[4]; } RtRng;
+void rt_rng_seed(RtRng *r, uint64_t seed, uint64_t stream);
+uint64_t rt_rng_next(RtRng *r);
+double rt_rng_uniform(RtRng *r);                 /* [0, 1) with 53 random bits */
+double rt_rng_normal(RtRng *r);                  /* N(0, 1), Box-Muller, two uniforms per call */
+uint64_t rt_rng_below(RtRng *r, uint64_t n);     /* uniform in [0, n), unbiased */
+void rt_rng_permutation(RtRng *r, int64_t *perm, int64_t n);
+
+/* ---- data*.c: data sets -------------------------------------------------- */
+typedef struct RtData {
+	char *name;
+	char *origin;              /* what was loaded, for the log header */
+	int64_t n;                 /* samples */
+	int64_t x_per, y_per;      /* elements per sample */
+	RtDType x_dt, y_dt;        /* x: the program's float type; y: the target's dtype */
+	void *x, *y;               /* y may be NULL (no labels) */
+} RtData;
+
+typedef struct RtDataSpec {    /* what the model expects of every source */
+	RtDType precision;
+	int64_t x_per;
+	int has_y;
+	RtDType y_dt;
+	int64_t y_per;
+	int64_t classes;           /* labels must lie in [0, classes); 0 = unchecked */
+	const char *data_dir;      /* --data-dir or NULL */
+	const char *source_dir;    /* directory of the .nn file */
+	uint64_t seed;
+	double input_scale;         /* predict --input: the training source's scale */
+} RtDataSpec;
+
+/* data_idx.c: one IDX file (gzip detected by magic); elements as doubles. */
+typedef struct RtIdx { int ndim; int64_t dim[RT_MAX_DIM]; int64_t n, per; double *v; } RtIdx;
+int rt_idx_read(const char *path, RtIdx *out, char *err, size_t errlen);
+
+/* data_csv.c: numeric CSV into a row-major table of doubles. */
+typedef struct RtCsv { int64_t rows, cols; double *v; } RtCsv;
+int rt_csv_read(const char *path, int header, RtCsv *out, char *err, size_t errlen);
+
+/* data.c */
+char *rt_resolve_path(const char *name, const RtDataSpec *spec);  /* exits 3 naming the places tried */
+RtData *rt_data_load(const RtSource *src, const RtDataSpec *spec);
+RtData *rt_data_from_file(const char *path, const RtDataSpec *spec);  /* predict --input */
+void rt_data_gather(const RtData *d, const int64_t *idx, int64_t start, int64_t count,
+                    void *x_out, void *y_out);  /* idx NULL: in order */
+
+/* ---- checkpoint.c: safetensors ------------------------------------------- */
+typedef struct RtMeta { char *key[64]; char *val[64]; int n; } RtMeta;
+void rt_meta_set(RtMeta *m, const char *key, const char *val);
+const char *rt_meta_get(const RtMeta *m, const char *key);
+/* Writes the param and optimizer-state tensors atomically; exits 3 on error. */
+void rt_checkpoint_save(const char *path, const RtDesc *d, const char *state, const RtMeta *meta);
+/* Reads into state after checking every tensor; on error writes a one-line
+ * reason into err and returns -1 (state may be partly written). */
+int rt_checkpoint_load(const char *path, const RtDesc *d, char *state, RtMeta *meta,
+                       char *err, size_t errlen);
+
+/* ---- the trainer ----------------------------------------------------------- */
+typedef struct RtModel {
+	void (*eval)(nnrt_step *);
+	void (*grad)(nnrt_step *);
+	void (*update)(nnrt_step *);
+	const char *descriptor;
+} RtModel;
+
+typedef struct RtOptions {
+	const char *command;       /* train, eval, predict, gradcheck, info */
+	int64_t epochs, batch, seed, threads, save_every;
+	double lr, tol;
+	int has_lr, has_tol, has_seed, all, quiet;
+	const char *save, *load, *data_dir, *log, *input;
+} RtOptions;
+
+typedef struct RtTrainer {
+	const RtModel *model;
+	const RtDesc *d;
+	RtOptions opt;
+	const RtIo *x, *y, *out;
+	char *state, *scratch;
+	void *io[NNRT_MAX_IO];
+	int64_t max_batch;
+	int64_t epoch, step;        /* epochs done, steps done (global) */
+	RtRng rng;
+	int64_t *perm;
+	FILE *log;
+} RtTrainer;
+
+/* train.c */
+void rt_trainer_init(RtTrainer *t, const RtModel *m, const RtDesc *d, const RtOptions *opt);
+void rt_init_params(RtTrainer *t);
+RtDataSpec rt_trainer_spec(const RtTrainer *t);
+double rt_schedule_lr(const RtDesc *d, double base_lr, double t_epochs, int64_t total_epochs);
+void rt_step_prepare(RtTrainer *t, nnrt_step *s, const RtData *data, const int64_t *idx,
+                     int64_t start, int64_t count);
+int rt_train(RtTrainer *t);
+int rt_eval(RtTrainer *t);
+int rt_predict(RtTrainer *t);
+void rt_load_checkpoint(RtTrainer *t, const char *path);
+void rt_save_checkpoint(RtTrainer *t, const char *path);
+/* evaluate: mean loss and accuracy (NaN when not meaningful) over a data set */
+void rt_evaluate(RtTrainer *t, const RtData *data, double *loss, double *accuracy);
+
+/* gradcheck.c */
+int rt_gradcheck(RtTrainer *t);
+
+/* progress.c */
+typedef struct RtProgress {
+	int tty, quiet;
+	double t0, last_draw;
+	int64_t epoch, epochs;
+} RtProgress;
+double rt_now(void);
+void rt_progress_begin(RtProgress *p, int quiet, int64_t epoch, int64_t epochs);
+void rt_progress_update(RtProgress *p, int64_t done, int64_t total, double loss);
+void rt_progress_end(RtProgress *p);
+
+/* metrics.c */
+FILE *rt_metrics_open(const char *path, const RtTrainer *t);
+void rt_metrics_row(FILE *f, const RtTrainer *t, double lr, double train_loss,
+                    const double *report, double seconds);
+
+/* cli.c */
+int rt_main(int argc, char **argv, const RtModel *model);
+
+#endif

@@ -1,0 +1,440 @@
+/* train.c — the trainer: memory, parameter initialization, learning-rate
+ * schedules, the training loop, evaluation, prediction and checkpoint
+ * metadata.  Every random draw comes from a stream named by (seed, what):
+ * parameter init per tensor name, the permutation per epoch — so a run
+ * resumed from a checkpoint draws exactly what a straight run draws. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "nnrt_internal.h"
+
+enum { STREAM_EPOCH = 0x100000 };   /* epoch e shuffles with stream STREAM_EPOCH + e */
+
+static int64_t max64(int64_t a, int64_t b)
+{
+	return a > b ? a : b;
+}
+
+void rt_trainer_init(RtTrainer *t, const RtModel *m, const RtDesc *d, const RtOptions *opt)
+{
+	*t = (RtTrainer){.model = m, .d = d, .opt = *opt};
+	t->x = rt_desc_io(d, RT_INPUT);
+	t->y = rt_desc_io(d, RT_TARGET);
+	t->out = rt_desc_io(d, RT_OUTPUT);
+	t->max_batch = opt->batch;
+	t->state = rt_alloc_aligned((size_t)d->state_bytes);
+	int64_t scratch = 0;
+	for (int k = 0; k < RT_NSCRATCH; k++)
+		scratch = max64(scratch, d->scratch_fixed[k] + d->scratch_per_sample[k] * t->max_batch);
+	t->scratch = rt_alloc_aligned((size_t)scratch);
+	for (int i = 0; i < d->nio; i++) {
+		const RtIo *io = &d->io[i];
+		t->io[io->io] = rt_alloc_aligned((size_t)(io->per_sample * t->max_batch * rt_dtype_size(io->dt)));
+	}
+}
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static double init_value(const RtInit *in, RtRng *r)
+{
+	const char *k = in->kind;
+	double fi = (double)(in->fan_in > 0 ? in->fan_in : 1);
+	double fo = (double)(in->fan_out > 0 ? in->fan_out : 1);
+	if (!strcmp(k, "ones")) return 1;
+	if (!strcmp(k, "constant")) return in->a;
+	if (!strcmp(k, "normal")) return in->a + in->b * rt_rng_normal(r);
+	if (!strcmp(k, "uniform")) return in->a + (in->b - in->a) * rt_rng_uniform(r);
+	if (!strcmp(k, "xavier_uniform") || !strcmp(k, "he_uniform")) {
+		double lim = in->gain * sqrt(k[0] == 'x' ? 6.0 / (fi + fo) : 6.0 / fi);
+		return lim * (2 * rt_rng_uniform(r) - 1);
+	}
+	if (!strcmp(k, "xavier_normal"))
+		return in->gain * sqrt(2.0 / (fi + fo)) * rt_rng_normal(r);
+	if (!strcmp(k, "he_normal"))
+		return in->gain * sqrt(2.0 / fi) * rt_rng_normal(r);
+	return 0;   /* zeros, or no initializer */
+}
+
+void rt_init_params(RtTrainer *t)
+{
+	const RtDesc *d = t->d;
+	memset(t->state, 0, (size_t)d->state_bytes);   /* grads and optimizer state start at zero */
+	for (int i = 0; i < d->ntensor; i++) {
+		const RtTensor *p = &d->tensor[i];
+		if (p->role != RT_PARAM)
+			continue;
+		RtRng r;
+		rt_rng_seed(&r, (uint64_t)t->opt.seed, name_hash(p->name));
+		char *base = t->state + p->offset;
+		for (int64_t k = 0; k < p->count; k++) {
+			double v = init_value(&p->init, &r);
+			if (p->dt == RT_F32) ((float *)base)[k] = (float)v;
+			else if (p->dt == RT_F64) ((double *)base)[k] = v;
+			else ((int32_t *)base)[k] = (int32_t)v;
+		}
+	}
+}
+
+RtDataSpec rt_trainer_spec(const RtTrainer *t)
+{
+	RtDataSpec s = {.precision = t->d->precision, .x_per = t->x->per_sample,
+	                .data_dir = t->opt.data_dir, .seed = (uint64_t)t->opt.seed, .input_scale = 1};
+	if (t->y) {
+		s.has_y = 1;
+		s.y_dt = t->y->dt;
+		s.y_per = t->y->per_sample;
+	}
+	if (t->out && t->y && t->y->dt == RT_I32)
+		s.classes = t->out->shape.dim[t->out->shape.ndim - 1];
+	if (t->d->source) {
+		char *dir = rt_strdup(t->d->source), *slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		s.source_dir = slash ? dir : ".";
+	}
+	const RtSource *tr = t->d->train_source ? rt_desc_source(t->d, t->d->train_source) : NULL;
+	const RtKeyVal *sc = tr ? rt_source_arg(tr, "scale") : NULL;
+	if (sc && !sc->is_str)
+		s.input_scale = sc->num;
+	return s;
+}
+
+/* t_epochs: training progress in epochs at this step (fractional).  The
+ * warm-up factor uses the progress at the end of the step, so the very
+ * first step already moves (a factor of 0 would waste it). */
+double rt_schedule_lr(const RtDesc *d, double base, double t_epochs, int64_t total_epochs)
+{
+	double lr = base;
+	if (!strcmp(d->schedule, "step") && d->step_size > 0)
+		lr = base * pow(d->gamma, floor(t_epochs / d->step_size + 1e-9));
+	else if (!strcmp(d->schedule, "cosine") && total_epochs > 0)
+		lr = d->min_lr + (base - d->min_lr) * 0.5 * (1 + cos(M_PI * fmin(t_epochs / (double)total_epochs, 1)));
+	return lr;
+}
+
+static double warmup_factor(const RtDesc *d, double t_end)
+{
+	return d->warmup > 0 && t_end < d->warmup ? t_end / d->warmup : 1;
+}
+
+void rt_step_prepare(RtTrainer *t, nnrt_step *s, const RtData *data, const int64_t *idx,
+                     int64_t start, int64_t count)
+{
+	memset(s, 0, sizeof *s);
+	s->batch = count;
+	s->state = t->state;
+	s->scratch = t->scratch;
+	for (int i = 0; i < NNRT_MAX_IO; i++)
+		s->io[i] = t->io[i];
+	void *y = t->y ? t->io[t->y->io] : NULL;
+	if (y && !data->y)   /* prediction input without labels: any valid label will do */
+		memset(y, 0, (size_t)(t->y->per_sample * count * rt_dtype_size(t->y->dt)));
+	rt_data_gather(data, idx, start, count, t->io[t->x->io], y);
+}
+
+static void set_hyper(const RtTrainer *t, nnrt_step *s, double lr)
+{
+	s->hyper[t->d->hyper_lr >= 0 ? t->d->hyper_lr : NNRT_HYPER_LR] = lr;
+	s->hyper[t->d->hyper_step >= 0 ? t->d->hyper_step : NNRT_HYPER_STEP] = (double)t->step;
+}
+
+static double out_value(const RtTrainer *t, int64_t i)
+{
+	const void *o = t->io[t->out->io];
+	return t->out->dt == RT_F32 ? ((const float *)o)[i] : ((const double *)o)[i];
+}
+
+static int64_t argmax_row(const RtTrainer *t, int64_t row, int64_t k)
+{
+	int64_t best = 0;
+	for (int64_t j = 1; j < k; j++)
+		if (out_value(t, row * k + j) > out_value(t, row * k + best))
+			best = j;
+	return best;
+}
+
+/* The true class of a sample: the integer label, or the argmax of a float
+ * target row (one-hot), or target > 0.5 for a single float target. */
+static int64_t true_class(const RtTrainer *t, int64_t row)
+{
+	const void *y = t->io[t->y->io];
+	int64_t k = t->y->per_sample;
+	if (t->y->dt == RT_I32)
+		return ((const int32_t *)y)[row];
+	double best = -INFINITY;
+	int64_t arg = 0;
+	for (int64_t j = 0; j < k; j++) {
+		double v = t->y->dt == RT_F32 ? ((const float *)y)[row * k + j] : ((const double *)y)[row * k + j];
+		if (k == 1)
+			return v > 0.5;
+		if (v > best)
+			best = v, arg = j;
+	}
+	return arg;
+}
+
+static int64_t predicted_class(const RtTrainer *t, int64_t row)
+{
+	int64_t k = t->out->per_sample;
+	return k == 1 ? out_value(t, row) > 0.5 : argmax_row(t, row, k);
+}
+
+void rt_evaluate(RtTrainer *t, const RtData *data, double *loss, double *accuracy)
+{
+	double sum = 0;
+	int64_t correct = 0;
+	int can_acc = t->out && t->y && data->y;
+	for (int64_t start = 0; start < data->n; start += t->opt.batch) {
+		int64_t count = data->n - start < t->opt.batch ? data->n - start : t->opt.batch;
+		nnrt_step s;
+		rt_step_prepare(t, &s, data, NULL, start, count);
+		set_hyper(t, &s, 0);
+		t->model->eval(&s);
+		sum += s.loss * (double)count;
+		for (int64_t i = 0; can_acc && i < count; i++)
+			correct += predicted_class(t, i) == true_class(t, i);
+	}
+	*loss = sum / (double)data->n;
+	*accuracy = can_acc ? (double)correct / (double)data->n : NAN;
+}
+
+/* ---- checkpoints ----------------------------------------------------------- */
+
+void rt_save_checkpoint(RtTrainer *t, const char *path)
+{
+	const RtDesc *d = t->d;
+	RtMeta m = {0};
+	rt_meta_set(&m, "format", "pt");
+	rt_meta_set(&m, "model", d->model);
+	rt_meta_set(&m, "signature", d->signature);
+	rt_meta_set(&m, "step", rt_printf("%lld", (long long)t->step));
+	rt_meta_set(&m, "epoch", rt_printf("%lld", (long long)t->epoch));
+	rt_meta_set(&m, "position", "0");   /* saved at epoch ends only */
+	rt_meta_set(&m, "rng", rt_printf("xoshiro256** %016llx %016llx %016llx %016llx",
+	            (unsigned long long)t->rng.s[0], (unsigned long long)t->rng.s[1],
+	            (unsigned long long)t->rng.s[2], (unsigned long long)t->rng.s[3]));
+	rt_meta_set(&m, "seed", rt_printf("%lld", (long long)t->opt.seed));
+	rt_meta_set(&m, "optimizer", rt_printf("%s lr=%.17g momentum=%.17g nesterov=%d weight_decay=%.17g "
+	            "beta1=%.17g beta2=%.17g eps=%.17g", d->optimizer, t->opt.lr, d->momentum, d->nesterov,
+	            d->weight_decay, d->beta1, d->beta2, d->eps));
+	rt_meta_set(&m, "schedule", rt_printf("%s warmup=%.17g step_size=%.17g gamma=%.17g min_lr=%.17g",
+	            d->schedule, d->warmup, d->step_size, d->gamma, d->min_lr));
+	rt_meta_set(&m, "batch", rt_printf("%lld", (long long)t->opt.batch));
+	rt_meta_set(&m, "epochs", rt_printf("%lld", (long long)t->opt.epochs));
+	rt_meta_set(&m, "threads", rt_printf("%lld", (long long)t->opt.threads));
+	if (d->train_source)
+		rt_meta_set(&m, "train_source", d->train_source);
+	rt_checkpoint_save(path, d, t->state, &m);
+}
+
+static int64_t meta_int(const RtMeta *m, const char *key, const char *path)
+{
+	const char *v = rt_meta_get(m, key);
+	char *end;
+	long long n = v ? strtoll(v, &end, 10) : -1;
+	if (!v || *end || n < 0)
+		rt_fatal(RT_EXIT_IO, "%s: metadata '%s' missing or not a count", path, key);
+	return n;
+}
+
+void rt_load_checkpoint(RtTrainer *t, const char *path)
+{
+	char err[512];
+	RtMeta m = {0};
+	if (rt_checkpoint_load(path, t->d, t->state, &m, err, sizeof err) < 0)
+		rt_fatal(RT_EXIT_IO, "%s", err);
+	t->step = meta_int(&m, "step", path);
+	t->epoch = meta_int(&m, "epoch", path);
+	/* The shuffles of later epochs derive from the seed: keep the saved one
+	 * unless the user asks for another. */
+	if (!t->opt.has_seed && rt_meta_get(&m, "seed"))
+		t->opt.seed = meta_int(&m, "seed", path);
+}
+
+/* ---- the training loop ------------------------------------------------------ */
+
+typedef struct Reports { RtData **data; double *value; int n; } Reports;
+
+static RtData *load_source(RtTrainer *t, const char *name, RtData **cache, int *ncache)
+{
+	for (int i = 0; i < *ncache; i++)
+		if (!strcmp(cache[i]->name, name))
+			return cache[i];
+	RtDataSpec spec = rt_trainer_spec(t);
+	return cache[(*ncache)++] = rt_data_load(rt_desc_source(t->d, name), &spec);
+}
+
+/* value[n + i], value[2n + i] keep loss and accuracy of report i, so a
+ * second metric on the same source costs no second pass over it. */
+static void run_reports(RtTrainer *t, Reports *r)
+{
+	double *loss = r->value + r->n, *acc = r->value + 2 * r->n;
+	for (int i = 0; i < r->n; i++) {
+		int j = 0;
+		while (j < i && r->data[j] != r->data[i])
+			j++;
+		if (j == i)
+			rt_evaluate(t, r->data[i], &loss[i], &acc[i]);
+		else
+			loss[i] = loss[j], acc[i] = acc[j];
+		r->value[i] = !strcmp(t->d->report_metric[i], "loss") ? loss[i] : acc[i];
+	}
+}
+
+static void print_epoch(const RtTrainer *t, double train_loss, const Reports *r, double secs)
+{
+	if (t->opt.quiet)
+		return;
+	printf("epoch %lld/%lld loss %.6g", (long long)t->epoch, (long long)t->opt.epochs, train_loss);
+	for (int i = 0; i < r->n; i++)
+		printf(" %s.%s %.6g", t->d->report_source[i], t->d->report_metric[i], r->value[i]);
+	printf(" (%.2f s)\n", secs);
+	fflush(stdout);
+}
+
+/* One epoch of steps; returns the mean training loss. */
+static double train_epoch(RtTrainer *t, const RtData *data, RtProgress *prog)
+{
+	const RtDesc *d = t->d;
+	int64_t n = data->n, b = t->opt.batch, nb = (n + b - 1) / b;
+	rt_rng_seed(&t->rng, (uint64_t)t->opt.seed, STREAM_EPOCH + (uint64_t)t->epoch);
+	rt_rng_permutation(&t->rng, t->perm, n);
+	double sum = 0;
+	for (int64_t i = 0; i < nb; i++) {
+		int64_t count = n - i * b < b ? n - i * b : b;
+		nnrt_step s;
+		rt_step_prepare(t, &s, data, t->perm, i * b, count);
+		double progress = (double)t->epoch + (double)i / (double)nb;
+		double lr = rt_schedule_lr(d, t->opt.lr, progress, t->opt.epochs)
+		            * warmup_factor(d, (double)t->epoch + (double)(i + 1) / (double)nb);
+		t->step++;
+		set_hyper(t, &s, lr);
+		t->model->grad(&s);
+		if (!isfinite(s.loss))
+			rt_fatal(RT_EXIT_NUMERIC, "the training loss became %g at epoch %lld, step %lld (try a smaller --lr)",
+			         s.loss, (long long)t->epoch + 1, (long long)t->step);
+		t->model->update(&s);
+		sum += s.loss * (double)count;
+		rt_progress_update(prog, i * b + count, n, sum / (double)(i * b + count));
+	}
+	return sum / (double)n;
+}
+
+static RtData *train_data(RtTrainer *t, RtData **cache, int *ncache)
+{
+	if (!t->d->train_source)
+		rt_fatal(RT_EXIT_USAGE, "this model has no training source (no loss in its train block)");
+	return load_source(t, t->d->train_source, cache, ncache);
+}
+
+int rt_train(RtTrainer *t)
+{
+	const RtDesc *d = t->d;
+	RtData *cache[64];
+	int ncache = 0;
+	RtData *data = train_data(t, cache, &ncache);
+	Reports r = {rt_alloc(sizeof(RtData *) * (size_t)(d->nreport + 1)),
+	             rt_alloc(sizeof(double) * (size_t)(3 * d->nreport + 1)), d->nreport};
+	for (int i = 0; i < d->nreport && ncache < 63; i++)
+		r.data[i] = load_source(t, d->report_source[i], cache, &ncache);
+	t->perm = rt_alloc(sizeof(int64_t) * (size_t)data->n);
+	if (t->opt.log)
+		t->log = rt_metrics_open(t->opt.log, t);
+	if (t->epoch >= t->opt.epochs && !t->opt.quiet)
+		printf("already trained for %lld epochs (--epochs %lld): nothing to do\n",
+		       (long long)t->epoch, (long long)t->opt.epochs);
+	double t0 = rt_now();
+	int64_t samples = 0;
+	while (t->epoch < t->opt.epochs) {
+		RtProgress prog;
+		double te = rt_now();
+		rt_progress_begin(&prog, t->opt.quiet, t->epoch + 1, t->opt.epochs);
+		double loss = train_epoch(t, data, &prog);
+		rt_progress_end(&prog);
+		samples += data->n;
+		t->epoch++;
+		run_reports(t, &r);
+		print_epoch(t, loss, &r, rt_now() - te);
+		double lr_end = rt_schedule_lr(d, t->opt.lr, (double)t->epoch, t->opt.epochs);
+		rt_metrics_row(t->log, t, lr_end, loss, r.value, rt_now() - t0);
+		if (t->opt.save && t->opt.save_every > 0 && t->epoch % t->opt.save_every == 0 && t->epoch < t->opt.epochs)
+			rt_save_checkpoint(t, t->opt.save);
+	}
+	double secs = rt_now() - t0;
+	if (t->opt.save)
+		rt_save_checkpoint(t, t->opt.save);
+	if (t->log && fclose(t->log) != 0)
+		rt_fatal(RT_EXIT_IO, "cannot write the metrics log %s", t->opt.log);
+	if (!t->opt.quiet && samples > 0)
+		printf("trained %lld samples in %.2f s (%.0f samples/s)\n", (long long)samples, secs,
+		       secs > 0 ? (double)samples / secs : 0.0);
+	return 0;
+}
+
+int rt_eval(RtTrainer *t)
+{
+	const RtDesc *d = t->d;
+	RtData *cache[64];
+	int ncache = 0;
+	if (d->nreport == 0) {   /* nothing asked: the training loss */
+		double loss, acc;
+		RtData *data = train_data(t, cache, &ncache);
+		rt_evaluate(t, data, &loss, &acc);
+		printf("%s.loss %.6g\n", data->name, loss);
+		return 0;
+	}
+	for (int i = 0; i < d->nreport && ncache < 63; i++) {
+		double loss, acc;
+		RtData *data = load_source(t, d->report_source[i], cache, &ncache);
+		rt_evaluate(t, data, &loss, &acc);
+		printf("%s.%s %.6g\n", data->name, d->report_metric[i],
+		       !strcmp(d->report_metric[i], "loss") ? loss : acc);
+	}
+	return 0;
+}
+
+static void print_predictions(RtTrainer *t, int64_t count, int classify)
+{
+	for (int64_t i = 0; i < count; i++) {
+		if (classify) {
+			printf("%lld\n", (long long)argmax_row(t, i, t->out->per_sample));
+			continue;
+		}
+		for (int64_t j = 0; j < t->out->per_sample; j++)
+			printf("%s%.9g", j ? " " : "", out_value(t, i * t->out->per_sample + j));
+		printf("\n");
+	}
+}
+
+int rt_predict(RtTrainer *t)
+{
+	const RtDesc *d = t->d;
+	if (!t->out)
+		rt_fatal(RT_EXIT_USAGE, "this model has no output to predict");
+	RtDataSpec spec = rt_trainer_spec(t);
+	RtData *data;
+	if (t->opt.input) {
+		data = rt_data_from_file(t->opt.input, &spec);
+	} else {
+		const char *name = d->nreport ? d->report_source[0] : d->train_source;
+		if (!name)
+			rt_fatal(RT_EXIT_USAGE, "no data source to predict on: use --input FILE");
+		data = rt_data_load(rt_desc_source(d, name), &spec);
+	}
+	int classify = t->y && t->y->dt == RT_I32;
+	for (int64_t start = 0; start < data->n; start += t->opt.batch) {
+		int64_t count = data->n - start < t->opt.batch ? data->n - start : t->opt.batch;
+		nnrt_step s;
+		rt_step_prepare(t, &s, data, NULL, start, count);
+		set_hyper(t, &s, 0);
+		t->model->eval(&s);
+		print_predictions(t, count, classify);
+	}
+	return fflush(stdout) == 0 ? 0 : RT_EXIT_IO;
+}
