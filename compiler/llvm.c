@@ -1,0 +1,398 @@
+/* llvm.c — the scheduled IR to an object file through the LLVM C API.
+ *
+ * The object exports nnm_eval, nnm_grad and nnm_update (one per Fn of the
+ * Module, each taking an nnrt_step *) and nnm_descriptor, the text that
+ * tells the runtime what to allocate.  Every tensor's address follows
+ * from the memory plan: parameters at state + Slot.offset, io tensors at
+ * step->io[Slot.io], planned buffers in the scratch block, a value with a
+ * home in its slot, a reshape at its operand's address.  Fusion groups
+ * and reductions are in llvm_kernel.c, loop nests in llvm_nest.c. */
+#include <string.h>
+#include <llvm-c/Analysis.h>
+#include <llvm-c/Target.h>
+#include <llvm-c/TargetMachine.h>
+#include <llvm-c/Transforms/PassBuilder.h>
+#include "llvm_gen.h"
+
+/* Field numbers of struct nnrt_step in runtime/nnrt.h. */
+enum { STEP_BATCH, STEP_STATE, STEP_SCRATCH, STEP_IO, STEP_HYPER, STEP_LOSS };
+
+/* ---- sizes known up to the batch ------------------------------------ */
+
+Sym sym_dim(int64_t d)
+{
+	return d == DIM_BATCH ? (Sym){ 1, 1 } : (Sym){ d, 0 };
+}
+
+Sym sym_mul(Sym a, Sym b)
+{
+	return (Sym){ a.c * b.c, a.b + b.b };
+}
+
+LLVMValueRef gen_sym(Gen *g, Sym s)
+{
+	LLVMValueRef v = LLVMConstInt(g->i64, (unsigned long long)s.c, 0);
+	for (int i = 0; i < s.b; i++)
+		v = s.c == 1 && i == 0 ? g->batch : LLVMBuildNUWMul(g->b, v, g->batch, "");
+	return v;
+}
+
+LLVMTypeRef gen_type(Gen *g, DType dt)
+{
+	return dt == DT_F64 ? g->f64 : dt == DT_F32 ? g->f32 : g->i32;
+}
+
+/* ---- addresses ---------------------------------------------------------- */
+
+static int state_role(SlotRole r)
+{
+	return r == SLOT_PARAM || r == SLOT_GRAD || r == SLOT_OPTSTATE;
+}
+
+static int io_role(SlotRole r)
+{
+	return r == SLOT_INPUT || r == SLOT_TARGET || r == SLOT_OUTPUT;
+}
+
+static LLVMValueRef byte_offset(Gen *g, LLVMValueRef base, LLVMValueRef off)
+{
+	return LLVMBuildInBoundsGEP2(g->b, LLVMInt8TypeInContext(g->ctx), base, &off, 1, "");
+}
+
+LLVMValueRef gen_slot_addr(Gen *g, int slot)
+{
+	const Slot *s = &g->m->slot[slot];
+	if (state_role(s->role))
+		return byte_offset(g, g->state, LLVMConstInt(g->i64, (unsigned long long)s->offset, 0));
+	if (io_role(s->role)) {
+		if (s->io < 0 || s->io >= NNRT_MAX_IO)
+			fatal(EXIT_INTERNAL, "llvm: slot %s has io index %d", s->name, s->io);
+		return g->io[s->io];
+	}
+	if (s->role == SLOT_LOSS)
+		return g->loss_tmp;   /* a value homed into the loss; its store widens it */
+	fatal(EXIT_INTERNAL, "llvm: slot %s has no address", s->name);
+}
+
+Region gen_slot_region(Gen *g, int slot)
+{
+	const Slot *s = &g->m->slot[slot];
+	if (state_role(s->role)) {
+		int64_t bytes = shape_has_batch(s->shape) ? INT64_MAX / 2
+			: shape_numel(s->shape, 1) * dtype_size(s->dt);
+		return (Region){ R_STATE, -1, s->offset, s->offset + bytes };
+	}
+	if (io_role(s->role))
+		return (Region){ R_IO, s->io, 0, 0 };
+	if (s->role == SLOT_LOSS)
+		return (Region){ R_LOSS, -1, 0, 1 };
+	return (Region){ R_NONE, -1, 0, 0 };
+}
+
+static const Buffer *node_buffer(Gen *g, const Node *n)
+{
+	if (n->buf < 0 || n->buf >= g->fn->nbuf)
+		fatal(EXIT_INTERNAL, "llvm: %%%d (%s) in %s has no memory (buffer %d)",
+		      n->id, op_info[n->op].name, g->fn->name, n->buf);
+	return &g->fn->buf[n->buf];
+}
+
+LLVMValueRef gen_addr(Gen *g, const Node *n)
+{
+	if (n->op == OP_reshape)
+		return gen_addr(g, n->in[0]);
+	if (n->home >= 0)
+		return gen_slot_addr(g, n->home);
+	if (n->op == OP_param || n->op == OP_input)
+		return gen_slot_addr(g, n->slot);
+	const Buffer *b = node_buffer(g, n);
+	LLVMValueRef off = LLVMConstInt(g->i64, (unsigned long long)b->offset, 0);
+	if (b->batch) {
+		off = LLVMBuildNUWMul(g->b, off, g->batch, "");
+		off = LLVMBuildNUWAdd(g->b, off, LLVMConstInt(g->i64, (unsigned long long)g->fn->scratch_fixed, 0), "");
+	}
+	return byte_offset(g, g->scratch, off);
+}
+
+Region gen_region(Gen *g, const Node *n)
+{
+	if (n->op == OP_reshape)
+		return gen_region(g, n->in[0]);
+	if (n->home >= 0)
+		return gen_slot_region(g, n->home);
+	if (n->op == OP_param || n->op == OP_input)
+		return gen_slot_region(g, n->slot);
+	const Buffer *b = node_buffer(g, n);
+	return (Region){ b->batch ? R_BATCH : R_FIXED, -1, b->offset, b->offset + b->size };
+}
+
+int gen_is_scalar(Gen *g, const Node *n)
+{
+	return n->op == OP_const || n->op == OP_batch
+	    || (n->op == OP_input && g->m->slot[n->slot].role == SLOT_HYPER);
+}
+
+LLVMValueRef gen_scalar(Gen *g, const Node *n)
+{
+	LLVMTypeRef t = gen_type(g, n->dt);
+	if (n->op == OP_const)
+		return LLVMConstReal(t, n->f);
+	if (n->op == OP_batch)
+		return LLVMBuildSIToFP(g->b, g->batch, t, "B");
+	if (gen_is_scalar(g, n)) {
+		int io = g->m->slot[n->slot].io;
+		if (io < 0 || io >= NNRT_MAX_HYPER)
+			fatal(EXIT_INTERNAL, "llvm: hyperparameter %s has index %d", g->m->slot[n->slot].name, io);
+		return t == g->f64 ? g->hyper[io] : LLVMBuildFPTrunc(g->b, g->hyper[io], t, "");
+	}
+	return NULL;
+}
+
+/* ---- calls --------------------------------------------------------------- */
+
+LLVMValueRef gen_call(Gen *g, const char *name, LLVMTypeRef ret, LLVMTypeRef *params,
+		      int nparam, LLVMValueRef *args)
+{
+	LLVMTypeRef fty = LLVMFunctionType(ret, params, (unsigned)nparam, 0);
+	LLVMValueRef fn = LLVMGetNamedFunction(g->mod, name);
+	if (!fn) {
+		fn = LLVMAddFunction(g->mod, name, fty);
+		unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
+		LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(g->ctx, nounwind, 0));
+	}
+	return LLVMBuildCall2(g->b, fty, fn, args, (unsigned)nparam, "");
+}
+
+LLVMValueRef gen_intrinsic(Gen *g, const char *name, LLVMTypeRef ty, LLVMValueRef *args, int nargs)
+{
+	unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+	if (!id)
+		fatal(EXIT_INTERNAL, "llvm: no intrinsic %s", name);
+	LLVMValueRef fn = LLVMGetIntrinsicDeclaration(g->mod, id, &ty, 1);
+	LLVMTypeRef fty = LLVMIntrinsicGetType(g->ctx, id, &ty, 1);
+	return LLVMBuildCall2(g->b, fty, fn, args, (unsigned)nargs, "");
+}
+
+/* C = op(A) op(B) through cblas_[sd]gemm, row-major; leading dimensions
+ * are the stored column counts of each operand. */
+static void gen_matmul(Gen *g, const Node *n)
+{
+	const Node *a = n->in[0], *b = n->in[1];
+	LLVMTypeRef ft = gen_type(g, n->dt);
+	if (n->dt == DT_I32)
+		fatal(EXIT_INTERNAL, "llvm: matmul of i32 %%%d", n->id);
+	LLVMValueRef i32v[6];
+	int64_t dims[6] = { n->shape.d[0], n->shape.d[1], a->shape.d[n->ta ? 0 : 1],
+			    a->shape.d[1], b->shape.d[1], n->shape.d[1] };
+	for (int i = 0; i < 6; i++)
+		i32v[i] = LLVMBuildTrunc(g->b, gen_sym(g, sym_dim(dims[i])), g->i32, "");
+	LLVMValueRef args[14] = {
+		LLVMConstInt(g->i32, 101, 0),                       /* CblasRowMajor */
+		LLVMConstInt(g->i32, n->ta ? 112 : 111, 0),         /* CblasTrans : CblasNoTrans */
+		LLVMConstInt(g->i32, n->tb ? 112 : 111, 0),
+		i32v[0], i32v[1], i32v[2], LLVMConstReal(ft, 1.0),
+		gen_addr(g, a), i32v[3], gen_addr(g, b), i32v[4],
+		LLVMConstReal(ft, 0.0), gen_addr(g, n), i32v[5],
+	};
+	LLVMTypeRef p[14] = { g->i32, g->i32, g->i32, g->i32, g->i32, g->i32, ft,
+			      g->ptr, g->i32, g->ptr, g->i32, ft, g->ptr, g->i32 };
+	gen_call(g, n->dt == DT_F64 ? "cblas_dgemm" : "cblas_sgemm", LLVMVoidTypeInContext(g->ctx), p, 14, args);
+}
+
+/* ---- functions ------------------------------------------------------------- */
+
+static void gen_node(Gen *g, Node *n)
+{
+	const Fn *fn = g->fn;
+	if (n->group >= 0) {
+		if (n->group >= fn->ngroup)
+			fatal(EXIT_INTERNAL, "llvm: %%%d names group %d of %d", n->id, n->group, fn->ngroup);
+		const Group *gr = &fn->group[n->group];
+		if (gr->n > 0 && gr->member[gr->n - 1] == n)
+			gen_kernel(g, gr->shape, gr->member, gr->n);
+		return;
+	}
+	int has_memory = n->buf >= 0 || n->home >= 0;
+	switch (op_info[n->op].kind) {
+	case K_LEAF:
+		if (has_memory && gen_is_scalar(g, n))
+			gen_kernel(g, n->shape, &n, 1);
+		return;
+	case K_UNARY: case K_BINARY: case K_BCAST: case K_INDEX:
+		if (has_memory)
+			gen_kernel(g, n->shape, &n, 1);
+		return;
+	case K_STORE:
+		gen_kernel(g, n->shape, &n, 1);
+		return;
+	case K_LAYOUT:
+		if (n->op == OP_transpose)
+			gen_kernel(g, n->shape, &n, 1);
+		return;                /* reshape: an alias of its operand */
+	case K_REDUCE:
+		gen_reduce(g, n);
+		return;
+	case K_MATMUL:
+		gen_matmul(g, n);
+		return;
+	}
+}
+
+static LLVMValueRef step_field(Gen *g, LLVMValueRef step, int field, int index, LLVMTypeRef ty)
+{
+	LLVMValueRef idx[3] = { LLVMConstInt(g->i32, 0, 0), LLVMConstInt(g->i32, (unsigned)field, 0),
+				LLVMConstInt(g->i32, (unsigned)index, 0) };
+	LLVMValueRef p = LLVMBuildInBoundsGEP2(g->b, g->step_t, step, idx, index >= 0 ? 3 : 2, "");
+	return ty ? LLVMBuildLoad2(g->b, ty, p, "") : p;
+}
+
+static void load_step(Gen *g, LLVMValueRef step)
+{
+	g->batch = step_field(g, step, STEP_BATCH, -1, g->i64);
+	g->state = step_field(g, step, STEP_STATE, -1, g->ptr);
+	g->scratch = step_field(g, step, STEP_SCRATCH, -1, g->ptr);
+	for (int i = 0; i < NNRT_MAX_IO; i++)
+		g->io[i] = step_field(g, step, STEP_IO, i, g->ptr);
+	for (int i = 0; i < NNRT_MAX_HYPER; i++)
+		g->hyper[i] = step_field(g, step, STEP_HYPER, i, g->f64);
+	g->loss_ptr = step_field(g, step, STEP_LOSS, -1, NULL);
+	g->loss_tmp = LLVMBuildAlloca(g->b, g->f64, "loss.tmp");
+}
+
+static void add_string_attr(Gen *g, LLVMValueRef fn, const char *k, const char *v)
+{
+	LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+				LLVMCreateStringAttribute(g->ctx, k, (unsigned)strlen(k), v, (unsigned)strlen(v)));
+}
+
+/* One exported step function; an absent Fn yields an empty body so the
+ * runtime always finds all three symbols. */
+static void gen_fn(Gen *g, const Fn *fn, const char *name, const char *cpu, const char *features)
+{
+	LLVMTypeRef fty = LLVMFunctionType(LLVMVoidTypeInContext(g->ctx), &g->ptr, 1, 0);
+	g->func = LLVMAddFunction(g->mod, name, fty);
+	unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
+	LLVMAddAttributeAtIndex(g->func, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(g->ctx, nounwind, 0));
+	add_string_attr(g, g->func, "target-cpu", cpu);
+	add_string_attr(g, g->func, "target-features", features);
+	LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, g->func, "entry"));
+	if (fn) {
+		g->fn = fn;
+		int nid = fn->next_id;
+		for (int i = 0; i < fn->n; i++)
+			if (fn->node[i]->id >= nid)
+				nid = fn->node[i]->id + 1;
+		g->val = xalloc(sizeof *g->val * (size_t)(nid + 1));
+		g->inkern = xalloc((size_t)nid + 1);
+		load_step(g, LLVMGetParam(g->func, 0));
+		for (int i = 0; i < fn->n; i++)
+			gen_node(g, fn->node[i]);
+	}
+	LLVMBuildRetVoid(g->b);
+}
+
+static void gen_descriptor(Gen *g, const char *text)
+{
+	size_t len = strlen(text);
+	LLVMValueRef init = LLVMConstStringInContext(g->ctx, text, (unsigned)len, 0);
+	LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), "nnm_descriptor");
+	LLVMSetInitializer(gv, init);
+	LLVMSetGlobalConstant(gv, 1);
+	LLVMSetAlignment(gv, 1);
+}
+
+static void init_types(Gen *g)
+{
+	g->i1 = LLVMInt1TypeInContext(g->ctx);
+	g->i32 = LLVMInt32TypeInContext(g->ctx);
+	g->i64 = LLVMInt64TypeInContext(g->ctx);
+	g->f32 = LLVMFloatTypeInContext(g->ctx);
+	g->f64 = LLVMDoubleTypeInContext(g->ctx);
+	g->ptr = LLVMPointerTypeInContext(g->ctx, 0);
+	/* struct nnrt_step: batch, state, scratch, io[], hyper[], loss */
+	LLVMTypeRef f[6] = { g->i64, g->ptr, g->ptr, LLVMArrayType2(g->ptr, NNRT_MAX_IO),
+			     LLVMArrayType2(g->f64, NNRT_MAX_HYPER), g->f64 };
+	g->step_t = LLVMStructTypeInContext(g->ctx, f, 6, 0);
+	g->md_scope = LLVMGetMDKindIDInContext(g->ctx, "alias.scope", 11);
+	g->md_noalias = LLVMGetMDKindIDInContext(g->ctx, "noalias", 7);
+}
+
+/* ---- target and driver ------------------------------------------------------ */
+
+static LLVMTargetMachineRef host_machine(int opt_level, char **cpu, char **features)
+{
+	LLVMInitializeNativeTarget();
+	LLVMInitializeNativeAsmPrinter();
+	char *triple = LLVMGetDefaultTargetTriple(), *err = NULL;
+	LLVMTargetRef target;
+	if (LLVMGetTargetFromTriple(triple, &target, &err))
+		fatal(EXIT_INTERNAL, "llvm: no target for %s: %s", triple, err);
+	*cpu = LLVMGetHostCPUName();
+	*features = LLVMGetHostCPUFeatures();
+	static const LLVMCodeGenOptLevel level[4] = {
+		LLVMCodeGenLevelNone, LLVMCodeGenLevelLess, LLVMCodeGenLevelDefault, LLVMCodeGenLevelAggressive };
+	LLVMTargetMachineRef tm = LLVMCreateTargetMachine(target, triple, *cpu, *features, level[opt_level],
+							  LLVMRelocPIC, LLVMCodeModelDefault);
+	LLVMDisposeMessage(triple);
+	if (!tm)
+		fatal(EXIT_INTERNAL, "llvm: cannot create a target machine for the host");
+	return tm;
+}
+
+static void optimize(Gen *g, LLVMTargetMachineRef tm, int opt_level)
+{
+	char pipeline[32];
+	snprintf(pipeline, sizeof pipeline, "default<O%d>", opt_level);
+	LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
+	LLVMPassBuilderOptionsSetLoopVectorization(opts, opt_level >= 2);
+	LLVMPassBuilderOptionsSetSLPVectorization(opts, opt_level >= 2);
+	LLVMErrorRef err = LLVMRunPasses(g->mod, pipeline, tm, opts);
+	LLVMDisposePassBuilderOptions(opts);
+	if (err) {
+		char *msg = LLVMGetErrorMessage(err);
+		fatal(EXIT_INTERNAL, "llvm: passes %s failed: %s", pipeline, msg);
+	}
+}
+
+int emit_object(const Module *m, const char *obj_path, int opt_level, FILE *llvm_text)
+{
+	opt_level = opt_level < 0 ? 0 : opt_level > 3 ? 3 : opt_level;
+	char *cpu, *features, *err = NULL;
+	LLVMTargetMachineRef tm = host_machine(opt_level, &cpu, &features);
+	Gen g = { .m = m };
+	g.ctx = LLVMContextCreate();
+	g.mod = LLVMModuleCreateWithNameInContext(m->source ? m->source : "nnc", g.ctx);
+	char *triple = LLVMGetTargetMachineTriple(tm);
+	LLVMSetTarget(g.mod, triple);
+	LLVMDisposeMessage(triple);
+	LLVMTargetDataRef layout = LLVMCreateTargetDataLayout(tm);
+	LLVMSetModuleDataLayout(g.mod, layout);
+	LLVMDisposeTargetData(layout);
+	g.b = LLVMCreateBuilderInContext(g.ctx);
+	init_types(&g);
+
+	gen_fn(&g, m->eval, "nnm_eval", cpu, features);
+	gen_fn(&g, m->grad, "nnm_grad", cpu, features);
+	gen_fn(&g, m->update, "nnm_update", cpu, features);
+	gen_descriptor(&g, describe(m));
+
+	if (LLVMVerifyModule(g.mod, LLVMReturnStatusAction, &err))
+		fatal(EXIT_INTERNAL, "llvm: the generated module is invalid: %s", err);
+	LLVMDisposeMessage(err);
+	optimize(&g, tm, opt_level);
+	if (llvm_text) {
+		char *text = LLVMPrintModuleToString(g.mod);
+		fputs(text, llvm_text);
+		LLVMDisposeMessage(text);
+	}
+	if (obj_path && LLVMTargetMachineEmitToFile(tm, g.mod, (char *)obj_path, LLVMObjectFile, &err))
+		fatal(EXIT_INTERNAL, "llvm: cannot write %s: %s", obj_path, err);
+
+	LLVMDisposeBuilder(g.b);
+	LLVMDisposeModule(g.mod);
+	LLVMContextDispose(g.ctx);
+	LLVMDisposeTargetMachine(tm);
+	LLVMDisposeMessage(cpu);
+	LLVMDisposeMessage(features);
+	return 0;
+}

@@ -1,0 +1,98 @@
+/* llvm_gen.h — the state the LLVM code generator shares between its files:
+ *   llvm.c         target, module, the three step functions, addresses, GEMM
+ *   llvm_nest.c    loop nests with per-access strides, alias scopes
+ *   llvm_kernel.c  fused elementwise kernels, scalar math, reductions
+ *
+ * The generator only translates: fusion groups, buffers and homes were
+ * decided by the passes; every loop here is a canonical counted loop over
+ * i64 induction variables so LLVM's vectorizer can widen the innermost one. */
+#ifndef NNC_LLVM_GEN_H
+#define NNC_LLVM_GEN_H
+
+#include <llvm-c/Core.h>
+#include "ir.h"
+#include "../runtime/nnrt.h"
+
+/* A size or stride known up to the batch: c * batch^b (b is 0 or 1,
+ * since B appears at most once in a shape). */
+typedef struct Sym { int64_t c; int b; } Sym;
+
+typedef struct Gen {
+	LLVMContextRef ctx;
+	LLVMModuleRef mod;
+	LLVMBuilderRef b;
+	LLVMTypeRef i1, i32, i64, f32, f64, ptr, step_t;
+	const Module *m;
+	const Fn *fn;
+	LLVMValueRef func;
+	/* loaded once in the entry block, so loops see them as invariants */
+	LLVMValueRef batch, state, scratch, io[NNRT_MAX_IO], hyper[NNRT_MAX_HYPER], loss_ptr;
+	LLVMValueRef loss_tmp;  /* stack cell for a value the plan homed into the loss slot */
+	LLVMValueRef *val;     /* by node id: SSA value of a member of the kernel being emitted */
+	char *inkern;          /* by node id: 1 while the node is a member of that kernel */
+	int nkernel;           /* numbers alias-scope domains, unique in the module */
+	unsigned md_scope, md_noalias;
+} Gen;
+
+/* Where a tensor lives, to decide which accesses may alias. */
+typedef enum { R_NONE, R_STATE, R_FIXED, R_BATCH, R_IO, R_LOSS } RegionKind;
+typedef struct Region { RegionKind kind; int io; int64_t lo, hi; } Region;
+
+/* One memory access of a loop nest: base pointer, element type, and the
+ * element stride along each loop dimension. */
+typedef struct Access {
+	LLVMValueRef base;
+	LLVMTypeRef elem;
+	Region region;
+	Sym stride[MAXRANK];
+	LLVMValueRef scope, noalias;   /* metadata, NULL when nothing to say */
+} Access;
+
+typedef struct Loop { LLVMBasicBlockRef pre, body; LLVMValueRef iv, n; } Loop;
+
+/* A loop nest over `dim`; accesses are added before nest_open. */
+typedef struct Nest {
+	int rank;
+	Sym dim[MAXRANK];
+	int keep_last;         /* never merge the innermost dim (onehot needs its index) */
+	Access *acc;
+	int nacc, capacc;
+	Loop loop[MAXRANK];
+	LLVMValueRef iv[MAXRANK];
+} Nest;
+
+/* llvm.c */
+LLVMTypeRef gen_type(Gen *g, DType dt);
+LLVMValueRef gen_addr(Gen *g, const Node *n);
+Region gen_region(Gen *g, const Node *n);
+LLVMValueRef gen_slot_addr(Gen *g, int slot);
+Region gen_slot_region(Gen *g, int slot);
+int gen_is_scalar(Gen *g, const Node *n);         /* const, batch, hyper input */
+LLVMValueRef gen_scalar(Gen *g, const Node *n);   /* their value; else NULL */
+LLVMValueRef gen_sym(Gen *g, Sym s);
+Sym sym_dim(int64_t d);
+Sym sym_mul(Sym a, Sym b);
+LLVMValueRef gen_call(Gen *g, const char *name, LLVMTypeRef ret, LLVMTypeRef *params,
+		      int nparam, LLVMValueRef *args);
+LLVMValueRef gen_intrinsic(Gen *g, const char *name, LLVMTypeRef ty, LLVMValueRef *args, int nargs);
+
+/* llvm_nest.c */
+void loop_open(Gen *g, Loop *l, LLVMValueRef n);
+void loop_close(Gen *g, Loop *l);
+void rowmajor_strides(Shape s, Sym *out);
+void bcast_strides(Gen *g, Shape t, Shape to, Sym *out);
+void nest_init(Nest *nest, int rank, const Sym *dim);
+int nest_add(Nest *nest, LLVMValueRef base, LLVMTypeRef elem, Region r, const Sym *stride);
+void nest_scopes(Gen *g, Nest *nest);
+void nest_open(Gen *g, Nest *nest);
+LLVMValueRef nest_ptr(Gen *g, Nest *nest, int acc);
+LLVMValueRef nest_load(Gen *g, Nest *nest, int acc);
+void nest_store(Gen *g, Nest *nest, int acc, LLVMValueRef v);
+void nest_close(Gen *g, Nest *nest);
+void gen_tag(Gen *g, LLVMValueRef inst, const Access *a);
+
+/* llvm_kernel.c */
+void gen_kernel(Gen *g, Shape shape, Node *const *member, int n);
+void gen_reduce(Gen *g, const Node *r);
+
+#endif

@@ -1,0 +1,378 @@
+/* test_codegen.c — compiled kernels against the same arithmetic in C.
+ *
+ * Each case builds a Module with the ir.c builders, compiles it through
+ * emit_object (harness.c) under the hand plan and under the real passes,
+ * runs it at two batch sizes, and compares every output element. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "harness.h"
+
+static const int64_t batches[2] = { 3, 5 };
+
+static void fill(double *v, int64_t n, unsigned seed, double lo, double hi)
+{
+	for (int64_t i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		v[i] = lo + (hi - lo) * ((seed >> 8) & 0xffff) / 65535.0;
+	}
+}
+
+static Node *bcast(Fn *fn, Node *a, Shape to) { return ir_broadcast(fn, a, to, L); }
+static Node *cst(Fn *fn, DType dt, double v) { return ir_const(fn, dt, v, L); }
+
+/* z = 2 relu(x + b) - 0.5 exp(x); loss = sum(z) / B */
+static void test_chain(DType dt)
+{
+	Module *m = mod_new(dt);
+	Fn *f = m->eval;
+	Shape s = shape_of(2, DIM_BATCH, 4);
+	int bs;
+	Node *x = io_in(m, f, "x", SLOT_INPUT, dt, s, 0);
+	Node *b = state_in(m, f, "b", SLOT_PARAM, dt, shape_of(1, 4), &bs);
+	Node *r = ir_unary(f, OP_relu, ir_binary(f, OP_add, x, bcast(f, b, s), L), L);
+	Node *y = ir_binary(f, OP_mul, r, bcast(f, cst(f, dt, 2), s), L);
+	Node *e = ir_binary(f, OP_mul, ir_unary(f, OP_exp, x, L), bcast(f, cst(f, dt, 0.5), s), L);
+	Node *z = ir_binary(f, OP_sub, y, e, L);
+	io_out(m, f, "z", z, 1);
+	Node *tot = ir_reduce(f, OP_sum, z, 3, L);
+	Node *inv = ir_binary(f, OP_div, cst(f, dt, 1), ir_batch(f, dt, L), L);
+	Node *loss = ir_binary(f, OP_mul, ir_reshape(f, tot, (Shape){ 0 }, L), inv, L);
+	ir_store(f, ir_slot(m, "loss", SLOT_LOSS, dt, (Shape){ 0 }, L), loss, L);
+	Compiled c = compile(m);
+	double bv[4] = { 0.5, -1, 0.25, 2 };
+	state_set(&c, bs, bv);
+	for (int k = 0; k < 2; k++) {
+		int64_t B = batches[k], n = B * 4;
+		double xv[20], want[20], sum = 0, got_loss;
+		fill(xv, n, 7 + (unsigned)k, -2, 2);
+		for (int64_t i = 0; i < n; i++) {
+			double t = xv[i] + bv[i % 4];
+			want[i] = 2 * (t > 0 ? t : 0) - 0.5 * exp(xv[i]);
+			sum += want[i];
+		}
+		void *io[8] = { tensor_new(dt, n, xv), tensor_new(dt, n, NULL) };
+		run(&c, 0, B, io, NULL, &got_loss);
+		check_near("chain with broadcast", dt, want, io[1], n);
+		double wl = sum / (double)B;
+		check_vals("loss store", dt, &wl, &got_loss, 1);
+		free(io[0]);
+		free(io[1]);
+	}
+}
+
+static double ref_unary(Op op, double x, double f)
+{
+	switch (op) {
+	case OP_neg: return -x;
+	case OP_exp: return exp(x);
+	case OP_log: return log(x);
+	case OP_sqrt: return sqrt(x);
+	case OP_abs: return fabs(x);
+	case OP_sign: return x > 0 ? 1 : x < 0 ? -1 : 0;
+	case OP_step: return x > 0;
+	case OP_tanh: return tanh(x);
+	case OP_sigmoid: return 1 / (1 + exp(-x));
+	case OP_relu: return x > 0 ? x : 0;
+	case OP_softplus: return log1p(exp(x));
+	case OP_elu: return x > 0 ? x : f * expm1(x);
+	case OP_leaky_relu: return x > 0 ? x : f * x;
+	case OP_stop_gradient: return x;
+	default: abort();
+	}
+}
+
+/* Every unary op over a [2,7] parameter, each stored into a parameter slot. */
+static void test_unary(DType dt)
+{
+	static const Op ops[] = { OP_neg, OP_exp, OP_log, OP_sqrt, OP_abs, OP_sign, OP_step, OP_tanh,
+		OP_sigmoid, OP_relu, OP_softplus, OP_elu, OP_leaky_relu, OP_stop_gradient };
+	enum { NOP = sizeof ops / sizeof ops[0], N = 14 };
+	Module *m = mod_new(dt);
+	Fn *f = m->eval;
+	Shape s = shape_of(2, 2, 7);
+	int xs, ps, out[NOP];
+	Node *x = state_in(m, f, "x", SLOT_PARAM, dt, s, &xs);
+	Node *p = state_in(m, f, "p", SLOT_PARAM, dt, s, &ps);
+	for (int i = 0; i < NOP; i++) {
+		Node *a = ops[i] == OP_log || ops[i] == OP_sqrt ? p : x;
+		Node *u = ir_unary(f, ops[i], a, L);
+		u->f = ops[i] == OP_elu ? 0.7 : 0.05;
+		out[i] = ir_slot(m, xprintf("u.%s", op_info[ops[i]].name), SLOT_PARAM, dt, s, L);
+		ir_store(f, out[i], u, L);
+	}
+	Compiled c = compile(m);
+	double xv[N] = { -30, -3, -1, -0.5, -1e-3, 0, 1e-3, 0.25, 0.5, 1, 2, 3, 10, 40 }, pv[N], got[N], want[N];
+	fill(pv, N, 3, 0.01, 5);
+	state_set(&c, xs, xv);
+	state_set(&c, ps, pv);
+	run(&c, 0, 1, NULL, NULL, NULL);
+	for (int i = 0; i < NOP; i++) {
+		const double *a = ops[i] == OP_log || ops[i] == OP_sqrt ? pv : xv;
+		for (int j = 0; j < N; j++)
+			want[j] = ref_unary(ops[i], a[j], ops[i] == OP_elu ? 0.7 : 0.05);
+		state_get(&c, out[i], got);
+		check_vals(op_info[ops[i]].name, dt, want, got, N);
+	}
+}
+
+static double ref_binary(Op op, double a, double b)
+{
+	switch (op) {
+	case OP_add: return a + b;
+	case OP_sub: return a - b;
+	case OP_mul: return a * b;
+	case OP_div: return a / b;
+	case OP_pow: return pow(a, b);
+	case OP_max: return a > b ? a : b;
+	case OP_eq: return a == b;
+	default: abort();
+	}
+}
+
+static void test_binary(DType dt)
+{
+	static const Op ops[] = { OP_add, OP_sub, OP_mul, OP_div, OP_pow, OP_max, OP_eq };
+	enum { NOP = sizeof ops / sizeof ops[0], N = 15 };
+	Module *m = mod_new(dt);
+	Fn *f = m->eval;
+	Shape s = shape_of(2, 3, 5);
+	int xs, ys, ps;
+	Node *x = state_in(m, f, "x", SLOT_PARAM, dt, s, &xs);
+	Node *y = state_in(m, f, "y", SLOT_PARAM, dt, s, &ys);
+	Node *p = state_in(m, f, "p", SLOT_PARAM, dt, s, &ps);
+	for (int i = 0; i < NOP; i++) {
+		Node *a = ops[i] == OP_pow ? p : x;
+		io_out(m, f, op_info[ops[i]].name, ir_binary(f, ops[i], a, y, L), i);
+	}
+	Compiled c = compile(m);
+	double xv[N], yv[N], pv[N], want[N];
+	fill(xv, N, 11, -3, 3);
+	fill(yv, N, 12, -3, 3);
+	fill(pv, N, 13, 0.1, 3);
+	yv[2] = xv[2];
+	yv[7] = xv[7];
+	state_set(&c, xs, xv);
+	state_set(&c, ys, yv);
+	state_set(&c, ps, pv);
+	void *io[8] = { 0 };
+	for (int i = 0; i < NOP; i++)
+		io[i] = tensor_new(dt, N, NULL);
+	run(&c, 0, 2, io, NULL, NULL);
+	for (int i = 0; i < NOP; i++) {
+		/* compare against the operands as the kernel saw them (rounded to dt) */
+		for (int j = 0; j < N; j++) {
+			double a = ops[i] == OP_pow ? pv[j] : xv[j], b = yv[j];
+			if (dt == DT_F32)
+				a = (float)a, b = (float)b;
+			want[j] = ref_binary(ops[i], a, b);
+		}
+		check_near(op_info[ops[i]].name, dt, want, io[i], N);
+		free(io[i]);
+	}
+}
+
+/* C[B,4] = op(A) op(W), A = x or its transpose, for all four flag pairs. */
+static void test_matmul(DType dt)
+{
+	for (int ta = 0; ta < 2; ta++)
+		for (int tb = 0; tb < 2; tb++) {
+			Module *m = mod_new(dt);
+			Fn *f = m->eval;
+			int ws;
+			Node *a = io_in(m, f, "a", SLOT_INPUT, dt, ta ? shape_of(2, 3, DIM_BATCH) : shape_of(2, DIM_BATCH, 3), 0);
+			Node *w = state_in(m, f, "w", SLOT_PARAM, dt, tb ? shape_of(2, 4, 3) : shape_of(2, 3, 4), &ws);
+			io_out(m, f, "c", ir_matmul(f, a, w, ta, tb, L), 1);
+			Compiled c = compile(m);
+			double wv[12], av[15], want[20];
+			fill(wv, 12, 21, -1, 1);
+			state_set(&c, ws, wv);
+			for (int k = 0; k < 2; k++) {
+				int64_t B = batches[k];
+				fill(av, B * 3, 22 + (unsigned)k, -1, 1);
+				for (int64_t i = 0; i < B; i++)
+					for (int j = 0; j < 4; j++) {
+						double acc = 0;
+						for (int q = 0; q < 3; q++)
+							acc += av[ta ? q * B + i : i * 3 + q] * wv[tb ? j * 3 + q : q * 4 + j];
+						want[i * 4 + j] = acc;
+					}
+				void *io[8] = { tensor_new(dt, B * 3, av), tensor_new(dt, B * 4, NULL) };
+				run(&c, 0, B, io, NULL, NULL);
+				check_near(xprintf("matmul ta=%d tb=%d", ta, tb), dt, want, io[1], B * 4);
+				free(io[0]);
+				free(io[1]);
+			}
+		}
+}
+
+/* sum or amax of x[B,3,4] over each nonempty set of axes. */
+static void test_reduce(DType dt, Op op)
+{
+	Module *m = mod_new(dt);
+	Fn *f = m->eval;
+	Node *x = io_in(m, f, "x", SLOT_INPUT, dt, shape_of(3, DIM_BATCH, 3, 4), 0);
+	for (uint32_t axes = 1; axes < 8; axes++)
+		io_out(m, f, xprintf("r%u", axes), ir_reduce(f, op, x, axes, L), (int)axes);
+	Compiled c = compile(m);
+	for (int k = 0; k < 2; k++) {
+		int64_t B = batches[k], d[3] = { B, 3, 4 };
+		double xv[60], want[60];
+		fill(xv, B * 12, 31 + (unsigned)k, -5, 5);
+		void *io[8] = { tensor_new(dt, B * 12, xv) };
+		for (int i = 1; i < 8; i++)
+			io[i] = tensor_new(dt, B * 12, NULL);
+		run(&c, 0, B, io, NULL, NULL);
+		for (uint32_t axes = 1; axes < 8; axes++) {
+			int64_t od[3], n = 1;
+			for (int i = 0; i < 3; i++)
+				n *= od[i] = axes & (1u << i) ? 1 : d[i];
+			for (int64_t i = 0; i < n; i++)
+				want[i] = op == OP_sum ? 0 : -INFINITY;
+			for (int64_t i = 0; i < B; i++)
+				for (int j = 0; j < 3; j++)
+					for (int q = 0; q < 4; q++) {
+						int64_t o = ((od[0] > 1 ? i : 0) * od[1] + (od[1] > 1 ? j : 0)) * od[2] + (od[2] > 1 ? q : 0);
+						double v = xv[(i * 3 + j) * 4 + q];
+						if (dt == DT_F32)
+							v = (float)v;
+						want[o] = op == OP_sum ? want[o] + v : fmax(want[o], v);
+					}
+			check_near(xprintf("%s axes=%u batch=%lld", op_info[op].name, axes, (long long)B), dt, want, io[axes], n);
+		}
+		for (int i = 0; i < 8; i++)
+			free(io[i]);
+	}
+}
+
+/* transposes of x[B,3,4], a 2-D one through a reshape, and a broadcast
+ * along a middle dimension. */
+static void test_layout(DType dt)
+{
+	Module *m = mod_new(dt);
+	Fn *f = m->eval;
+	Shape s = shape_of(3, DIM_BATCH, 3, 4);
+	int ys;
+	Node *x = io_in(m, f, "x", SLOT_INPUT, dt, s, 0);
+	io_out(m, f, "t201", ir_transpose(f, x, (int[]){ 2, 0, 1 }, L), 1);
+	Node *flat = ir_reshape(f, x, shape_of(2, DIM_BATCH, 12), L);
+	io_out(m, f, "t10", ir_transpose(f, flat, (int[]){ 1, 0 }, L), 2);
+	Node *y = state_in(m, f, "y", SLOT_PARAM, dt, shape_of(2, 3, 1), &ys);
+	io_out(m, f, "mid", ir_binary(f, OP_add, x, bcast(f, y, s), L), 3);
+	Compiled c = compile(m);
+	double yv[3] = { 10, 20, 30 };
+	state_set(&c, ys, yv);
+	for (int k = 0; k < 2; k++) {
+		int64_t B = batches[k], n = B * 12;
+		double xv[60], w1[60], w2[60], w3[60];
+		fill(xv, n, 41 + (unsigned)k, -5, 5);
+		for (int64_t i = 0; i < B; i++)
+			for (int j = 0; j < 3; j++)
+				for (int q = 0; q < 4; q++) {
+					double v = xv[(i * 3 + j) * 4 + q];
+					w1[(q * B + i) * 3 + j] = v;
+					w2[(j * 4 + q) * B + i] = v;
+					w3[(i * 3 + j) * 4 + q] = (dt == DT_F32 ? (float)v : v) + yv[j];
+				}
+		void *io[8] = { tensor_new(dt, n, xv), tensor_new(dt, n, NULL), tensor_new(dt, n, NULL),
+				tensor_new(dt, n, NULL) };
+		run(&c, 0, B, io, NULL, NULL);
+		check_near("transpose 2,0,1", dt, w1, io[1], n);
+		check_near("reshape + transpose 1,0", dt, w2, io[2], n);
+		check_near("broadcast along a middle dim", dt, w3, io[3], n);
+		for (int i = 0; i < 4; i++)
+			free(io[i]);
+	}
+}
+
+/* onehot of i32 labels, alone and fused with a product. */
+static void test_onehot(DType dt)
+{
+	Module *m = mod_new(dt);
+	Fn *f = m->eval;
+	Node *y = io_in(m, f, "y", SLOT_TARGET, DT_I32, shape_of(1, DIM_BATCH), 0);
+	Node *x = io_in(m, f, "x", SLOT_INPUT, dt, shape_of(2, DIM_BATCH, 6), 1);
+	Node *oh = ir_onehot(f, y, 6, dt, L);
+	io_out(m, f, "oh", oh, 2);
+	io_out(m, f, "picked", ir_binary(f, OP_mul, oh, x, L), 3);
+	Compiled c = compile(m);
+	double lv[5] = { 0, 5, 2, -1, 6 }, xv[30], w1[30], w2[30];
+	fill(xv, 30, 51, -1, 1);
+	for (int k = 0; k < 2; k++) {
+		int64_t B = batches[k];
+		for (int64_t i = 0; i < B * 6; i++) {
+			w1[i] = lv[i / 6] == (double)(i % 6);
+			w2[i] = w1[i] * (dt == DT_F32 ? (float)xv[i] : xv[i]);
+		}
+		void *io[8] = { tensor_new(DT_I32, B, lv), tensor_new(dt, B * 6, xv), tensor_new(dt, B * 6, NULL),
+				tensor_new(dt, B * 6, NULL) };
+		run(&c, 0, B, io, NULL, NULL);
+		check_near("onehot", dt, w1, io[2], B * 6);
+		check_near("onehot * x", dt, w2, io[3], B * 6);
+		for (int i = 0; i < 4; i++)
+			free(io[i]);
+	}
+}
+
+/* SGD with momentum as an update Fn: v := 0.9 v + g; W := W - lr v,
+ * both parameters updated in place. */
+static void test_update(DType dt)
+{
+	Module *m = mod_new(dt);
+	Fn *f = m->update = ir_fn("update");
+	Shape s = shape_of(2, 3, 4);
+	int ws, gs, vs;
+	Node *w = state_in(m, f, "W", SLOT_PARAM, dt, s, &ws);
+	Node *g = state_in(m, f, "W.grad", SLOT_GRAD, dt, s, &gs);
+	Node *v = state_in(m, f, "W.momentum", SLOT_OPTSTATE, dt, s, &vs);
+	m->slot[gs].of = m->slot[vs].of = ws;
+	Node *lr = hyper_in(m, f, "lr", dt, NNRT_HYPER_LR);
+	Node *nv = ir_binary(f, OP_add, ir_binary(f, OP_mul, bcast(f, cst(f, dt, 0.9), s), v, L), g, L);
+	ir_store(f, vs, nv, L);
+	Node *nw = ir_binary(f, OP_sub, w, ir_binary(f, OP_mul, bcast(f, lr, s), nv, L), L);
+	ir_store(f, ws, nw, L);
+	Compiled c = compile(m);
+	double wv[12], gv[12], vv[12] = { 0 }, got[12];
+	fill(wv, 12, 61, -1, 1);
+	fill(gv, 12, 62, -1, 1);
+	state_set(&c, ws, wv);
+	state_set(&c, gs, gv);
+	state_set(&c, vs, vv);
+	double hyper[4] = { 0.1, 1, 0, 0 };
+	for (int step = 0; step < 2; step++) {
+		run(&c, 2, 1, NULL, hyper, NULL);
+		for (int i = 0; i < 12; i++) {
+			vv[i] = 0.9 * vv[i] + gv[i];
+			wv[i] -= 0.1 * vv[i];
+		}
+		state_get(&c, ws, got);
+		check_vals("in-place parameter update", dt, wv, got, 12);
+		state_get(&c, vs, got);
+		check_vals("in-place momentum update", dt, vv, got, 12);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1)
+		opt_level = atoi(argv[1]);
+	for (plan_mode = PLAN_HAND; plan_mode <= PLAN_PASSES; plan_mode++)
+		for (DType dt = DT_F32; dt <= DT_F64; dt++) {
+			test_chain(dt);
+			test_unary(dt);
+			test_binary(dt);
+			test_matmul(dt);
+			test_reduce(dt, OP_sum);
+			test_reduce(dt, OP_amax);
+			test_layout(dt);
+			test_onehot(dt);
+			test_update(dt);
+		}
+	if (failures) {
+		fprintf(stderr, "%d codegen check(s) failed\n", failures);
+		return 1;
+	}
+	printf("codegen: all checks passed (-O%d)\n", opt_level);
+	return 0;
+}
