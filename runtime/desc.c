@@ -249,7 +249,7 @@ static int parse_init(Line *l, int i, RtInit *in)
 		if (r < 0)
 			return -1;
 	}
-	static const char *const kinds[] = {"", "zeros", "ones", "constant", "normal", "uniform",
+	static const char *const kinds[] = {"", "none", "zeros", "ones", "constant", "normal", "uniform",
 		"xavier_uniform", "xavier_normal", "he_uniform", "he_normal"};
 	for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
 		if (!strcmp(in->kind, kinds[k]))

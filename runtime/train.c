@@ -58,7 +58,7 @@ static double init_value(const RtInit *in, RtRng *r)
 		return in->gain * sqrt(2.0 / (fi + fo)) * rt_rng_normal(r);
 	if (!strcmp(k, "he_normal"))
 		return in->gain * sqrt(2.0 / fi) * rt_rng_normal(r);
-	return 0;   /* zeros, or no initializer */
+	return 0;   /* zeros, none, or no initializer */
 }
 
 void rt_init_params(RtTrainer *t)
