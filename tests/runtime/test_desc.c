@@ -1,0 +1,130 @@
+/* test_desc.c — the descriptor parser: the fixture's descriptor parses
+ * into the expected tables, and each malformed variant is refused with
+ * an error naming the line. */
+#include <stdlib.h>
+#include <string.h>
+#include "nnrt_internal.h"
+#include "check.h"
+
+static const char *base =
+	"nnc-model 1\n"
+	"model m\n"
+	"source \"dir/a \\\"b\\\".nn\"\n"
+	"precision f32\n"
+	"signature 00000000deadbeef\n"
+	"io x input f32 [B,2,3] io=0\n"
+	"io y target i32 [B] io=1\n"
+	"io out output f32 [B,5] io=2\n"
+	"hyper lr io=0\n"
+	"hyper step io=1\n"
+	"tensor m.W param f32 [6,5] offset=0 init=he_normal a=0 b=0 gain=2 fan_in=6 fan_out=5\n"
+	"tensor m.W.grad grad f32 [6,5] offset=128 of=m.W\n"
+	"state_bytes 256\n"
+	"scratch eval fixed=64 per_sample=20\n"
+	"scratch grad fixed=0 per_sample=100\n"
+	"data train idx 0=\"train-images-idx3-ubyte.gz\" 1=\"train-labels-idx1-ubyte.gz\" scale=0.00392156862745098\n"
+	"data test csv 0=\"t.csv\" label=-1 header=1\n"
+	"train_source train\n"
+	"optimizer adam lr=0.001 beta1=0.8\n"
+	"schedule cosine warmup=0.5 min_lr=1e-05\n"
+	"batch 64\n"
+	"epochs 10\n"
+	"seed 3\n"
+	"report accuracy test\n"
+	"end\n";
+
+static void test_good(void)
+{
+	char err[256] = "";
+	RtDesc *d = rt_desc_parse(base, err, sizeof err);
+	CHECK(d != NULL);
+	if (!d) {
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	CHECK(!strcmp(d->model, "m"));
+	CHECK(!strcmp(d->source, "dir/a \"b\".nn"));
+	CHECK(d->precision == RT_F32);
+	CHECK(!strcmp(d->signature, "00000000deadbeef"));
+	CHECK(d->nio == 3 && d->io[0].per_sample == 6 && d->io[0].shape.dim[0] == -1);
+	CHECK(d->io[1].role == RT_TARGET && d->io[1].dt == RT_I32 && d->io[1].per_sample == 1);
+	CHECK(d->hyper_lr == 0 && d->hyper_step == 1);
+	CHECK(d->ntensor == 2 && d->tensor[0].count == 30 && d->tensor[0].init.gain == 2);
+	CHECK(!strcmp(d->tensor[0].init.kind, "he_normal") && d->tensor[0].init.fan_in == 6);
+	CHECK(d->tensor[1].role == RT_GRAD && d->tensor[1].of_index == 0);
+	CHECK(d->state_bytes == 256 && d->scratch_fixed[0] == 64 && d->scratch_per_sample[1] == 100);
+	CHECK(d->nsrc == 2 && !strcmp(d->src[0].kind, "idx"));
+	const RtKeyVal *kv = rt_source_arg(&d->src[0], "0");
+	CHECK(kv && kv->is_str && !strcmp(kv->str, "train-images-idx3-ubyte.gz"));
+	kv = rt_source_arg(&d->src[0], "scale");
+	CHECK(kv && !kv->is_str && kv->num > 0.0039 && kv->num < 0.004);
+	CHECK(!strcmp(d->optimizer, "adam") && d->lr == 0.001 && d->beta1 == 0.8 && d->beta2 == 0.999);
+	CHECK(!strcmp(d->schedule, "cosine") && d->warmup == 0.5 && d->min_lr == 1e-5);
+	CHECK(d->batch == 64 && d->epochs == 10 && d->seed == 3);
+	CHECK(d->nreport == 1 && !strcmp(d->report_metric[0], "accuracy"));
+}
+
+/* Replaces the first occurrence of `from` in base by `to`. */
+static char *mutate(const char *from, const char *to)
+{
+	const char *p = strstr(base, from);
+	if (!p)
+		return NULL;
+	return rt_printf("%.*s%s%s", (int)(p - base), base, to, p + strlen(from));
+}
+
+static void expect_error(const char *from, const char *to, const char *want)
+{
+	char err[256] = "";
+	char *text = mutate(from, to);
+	CHECK(text != NULL);
+	if (!text)
+		return;
+	RtDesc *d = rt_desc_parse(text, err, sizeof err);
+	CHECK(d == NULL);
+	if (!d && !strstr(err, want)) {
+		fprintf(stderr, "  for '%s' -> '%s': got '%s', want '%s'\n", from, to, err, want);
+		check_failures++;
+	}
+}
+
+static void test_bad(void)
+{
+	expect_error("nnc-model 1", "nnc-model 2", "line 1: expected 'nnc-model 1'");
+	expect_error("precision f32", "precision f16", "line 4: precision wants");
+	expect_error("signature 00000000deadbeef", "signature xyz", "line 5: signature wants 16 hex");
+	expect_error("[B,2,3]", "[B,2,3", "line 6: bad shape");
+	expect_error("[B,2,3]", "[B,x]", "line 6: bad dimension");
+	expect_error("input f32", "inptu f32", "line 6: unknown io role");
+	expect_error("f32 [B,5] io=2", "f32 [B,5] io=1", "line 8: io index 1 used twice");
+	expect_error("io=2", "io=9", "line 8: io index 9 out of range");
+	expect_error("hyper lr io=0", "hyper momentum io=0", "line 9: unknown hyper");
+	expect_error("init=he_normal", "init=fancy", "line 11: unknown init");
+	expect_error("offset=128", "offset=130", "line 12: tensor 'm.W.grad' has a misaligned offset");
+	expect_error("of=m.W", "of=m.V", "unknown parameter 'm.V'");
+	expect_error("state_bytes 256", "state_bytes 200", "ends past state_bytes");
+	expect_error("scratch eval", "scratch forward", "line 14: unknown scratch function");
+	expect_error("csv 0=", "parquet 0=", "line 17: unknown data kind");
+	expect_error("\"t.csv\"", "\"t.csv", "line 17: unterminated string");
+	expect_error("beta1=0.8", "beta1=abc", "line 19: 'abc' is not a number");
+	expect_error("beta1=0.8", "rho=0.8", "line 19: unknown optimizer key 'rho'");
+	expect_error("batch 64", "batch 0", "line 21: batch 0 is out of range");
+	expect_error("epochs 10", "epochs ten", "line 22: 'ten' is not an integer");
+	expect_error("report accuracy test", "report accuracy nowhere", "unknown data source 'nowhere'");
+	expect_error("report accuracy", "report f1", "line 24: unknown report metric 'f1'");
+	expect_error("report accuracy test", "report accuracy", "line 24: report wants METRIC SOURCE");
+	expect_error("seed 3", "flavour 3", "line 23: unknown record 'flavour'");
+	expect_error("end\n", "\n", "no 'end' line");
+	expect_error("io x input f32 [B,2,3] io=0\n", "", "no input io");
+	expect_error("[6,5] offset=0", "[B,5] offset=0", "has a batch dimension");
+	char err[256];
+	CHECK(rt_desc_parse("", err, sizeof err) == NULL);
+	CHECK(rt_desc_parse("nnc-model 1\n", err, sizeof err) == NULL);
+}
+
+int main(void)
+{
+	test_good();
+	test_bad();
+	return CHECK_DONE();
+}
