@@ -14,11 +14,14 @@
  * groups merge: none of them has an outside use yet, so the union is
  * still valid.
  *
- * Rank-0 const and batch leaves are inlined as scalars: one used by a
- * single group becomes that group's member; one used by several groups
- * is copied into each (a leaf copy costs nothing) so that inside a group
- * every const or batch operand is a member.  Non-members keep the
- * original.  A store joins the group of its value when the shapes match
+ * Cheap values are rematerialized rather than shared: a rank-0 const or
+ * batch leaf, and a broadcast of any rank-0 leaf, take no part in the
+ * greedy walk; afterwards each group that uses one gets its own member
+ * copy (a leaf's first group takes the original when no non-member needs
+ * it), so inside a group every const/batch operand is a member and a
+ * broadcast constant never travels through memory.  Non-members keep the
+ * original; originals no one uses any more are dropped.  A store joins
+ * the group of its value when the shapes match
  * and the group is open: it writes the slot inside the loop. */
 #include <string.h>
 #include "rewrite.h"
@@ -29,6 +32,7 @@ typedef struct Fuser {
 	Shape *shape;
 	char *closed;
 	int ng, cap;
+	int nremat;           /* ids below this index the Remat table */
 } Fuser;
 
 static int find(Fuser *f, int g)
@@ -63,6 +67,16 @@ static int is_scalar_leaf(const Node *n)
 	return n->op == OP_const || n->op == OP_batch;
 }
 
+/* Cheap to compute anywhere, so copied into each group that uses it
+ * rather than shared through memory: rank-0 const and batch leaves, and
+ * a broadcast of any rank-0 leaf (constants, B, the learning rate). */
+static int is_remat(const Node *n)
+{
+	if (is_scalar_leaf(n))
+		return 1;
+	return n->op == OP_broadcast && n->in[0]->shape.rank == 0 && op_info[n->in[0]->op].kind == K_LEAF;
+}
+
 static int can_join(Fuser *f, int g, const Node *n)
 {
 	return g >= 0 && !f->closed[g] && shape_equal(f->shape[g], n->shape);
@@ -93,7 +107,7 @@ static void assign_groups(Fuser *f)
 	Fn *fn = f->fn;
 	for (int i = 0; i < fn->n; i++) {
 		Node *n = fn->node[i];
-		n->group = is_scalar_leaf(n) ? -1 : choose_group(f, n);
+		n->group = is_remat(n) ? -1 : choose_group(f, n);
 		int mine = group_of(f, n);
 		/* any use from outside a group closes it */
 		for (int k = 0; k < n->nin; k++) {
@@ -104,51 +118,54 @@ static void assign_groups(Fuser *f)
 	}
 }
 
-/* Per scalar leaf: the one group using it, -2 when none, -3 when several;
- * and whether a non-member uses it. */
-typedef struct LeafUse { int group; int outside; Node *clones; } LeafUse;
+/* Per rematerialized node: whether the original stays for a non-member,
+ * whether a group already owns the original, and the copies by group. */
+typedef struct Copy { int group; Node *node; struct Copy *next; } Copy;
+typedef struct Remat { char outside, claimed, alive; Copy *copies; } Remat;
 
-static void note_leaf_uses(Fuser *f, LeafUse *use)
+/* Reverse order: a user's own "outside" is known before its operands'. */
+static void note_outside_uses(Fuser *f, Remat *r)
 {
 	Fn *fn = f->fn;
-	for (int i = 0; i < fn->n; i++)
-		if (is_scalar_leaf(fn->node[i]))
-			use[fn->node[i]->id] = (LeafUse){ .group = -2 };
-	for (int i = 0; i < fn->n; i++) {
-		Node *n = fn->node[i];
-		int g = group_of(f, n);
-		for (int k = 0; k < n->nin; k++) {
-			if (!is_scalar_leaf(n->in[k]))
-				continue;
-			LeafUse *u = &use[n->in[k]->id];
-			if (g < 0)
-				u->outside = 1;
-			else if (u->group == -2)
-				u->group = g;
-			else if (u->group != g)
-				u->group = -3;
-		}
+	for (int i = fn->n - 1; i >= 0; i--) {
+		Node *u = fn->node[i];
+		int from_outside = is_remat(u) ? r[u->id].outside : group_of(f, u) < 0;
+		for (int k = 0; k < u->nin; k++)
+			if (is_remat(u->in[k]) && from_outside)
+				r[u->in[k]->id].outside = 1;
 	}
 }
 
-/* The copy of leaf c that lives in group g (clones are chained through
- * their mark field while fuse runs). */
-static Node *leaf_in_group(Fuser *f, LeafUse *u, Node *c, int g)
+/* The value of remat node c inside group g: the original for the first
+ * group of a scalar leaf that no non-member needs, else a copy appended
+ * now (just before its first user in g). */
+static Node *remat_in_group(Fuser *f, Remat *r, Node *c, int g)
 {
-	for (Node *k = u->clones; k; k = k->in[0])
+	if (group_of(f, c) == g)
+		return c;
+	for (Copy *k = r[c->id].copies; k; k = k->next)
 		if (k->group == g)
-			return k;
-	Node *k = fn_copy_node(f->fn, c);
-	k->group = g;
-	k->nin = 0;
-	/* in[0] of a leaf is unused: it chains the copies until fuse ends */
-	k->in[0] = u->clones;
-	u->clones = k;
-	return k;
+			return k->node;
+	if (is_scalar_leaf(c) && !r[c->id].outside && !r[c->id].claimed) {
+		r[c->id].claimed = 1;
+		c->group = g;
+		return c;
+	}
+	Node *in = c->nin ? c->in[0] : NULL;
+	if (in && is_remat(in))
+		in = remat_in_group(f, r, in, g);
+	Node *copy = fn_copy_node(f->fn, c);
+	copy->group = g;
+	if (in)
+		copy->in[0] = in;
+	Copy *k = xalloc(sizeof *k);
+	*k = (Copy){ g, copy, r[c->id].copies };
+	r[c->id].copies = k;
+	return copy;
 }
 
-/* Rebuild the schedule, placing each leaf copy just before its first user. */
-static void place_leaves(Fuser *f, LeafUse *use)
+/* Rebuild the schedule with the copies in place. */
+static void place_remats(Fuser *f, Remat *r)
 {
 	Fn *fn = f->fn;
 	Node **old = fn->node;
@@ -161,25 +178,29 @@ static void place_leaves(Fuser *f, LeafUse *use)
 		int g = group_of(f, n);
 		if (i == back)
 			fn->backward_from = fn->n;
-		if (is_scalar_leaf(n)) {
-			LeafUse *u = &use[n->id];
-			if (u->group >= 0 && !u->outside)
-				n->group = u->group;
-			else if (!u->outside && u->group == -3)
-				continue;   /* every user has its own copy */
-			fn_append(fn, n);
-			continue;
-		}
-		for (int k = 0; g >= 0 && k < n->nin; k++) {
-			Node *c = n->in[k];
-			if (is_scalar_leaf(c) && group_of(f, c) != g && !(use[c->id].group == g && !use[c->id].outside))
-				n->in[k] = leaf_in_group(f, &use[c->id], c, g);
-		}
+		for (int k = 0; g >= 0 && !is_remat(n) && k < n->nin; k++)
+			if (is_remat(n->in[k]))
+				n->in[k] = remat_in_group(f, r, n->in[k], g);
 		fn_append(fn, n);
 	}
+}
+
+/* Drop originals that no one uses any more (every user got a copy). */
+static void drop_unused_remats(Fuser *f, Remat *r)
+{
+	Fn *fn = f->fn;
+	for (int i = fn->n - 1; i >= 0; i--) {
+		Node *n = fn->node[i];
+		n->mark = !is_remat(n) || group_of(f, n) >= 0 || r[n->id].alive ? 0 : -1;
+		if (n->mark == -1)
+			continue;
+		for (int k = 0; k < n->nin; k++)
+			if (is_remat(n->in[k]) && n->in[k]->id < f->nremat)
+				r[n->in[k]->id].alive = 1;
+	}
+	ir_remove_dead(fn);
 	for (int i = 0; i < fn->n; i++)
-		if (is_scalar_leaf(fn->node[i]))
-			fn->node[i]->in[0] = NULL;
+		fn->node[i]->mark = 0;
 }
 
 /* Number the groups in order of emission and fill Fn.group. */
@@ -226,9 +247,11 @@ void fuse(Fn *fn)
 	for (int i = 0; i < fn->n; i++)
 		fn->node[i]->group = -1;
 	assign_groups(&f);
-	LeafUse *use = xalloc(sizeof *use * (size_t)(fn->next_id + 1));
-	note_leaf_uses(&f, use);
-	place_leaves(&f, use);
+	f.nremat = fn->next_id;
+	Remat *r = xalloc(sizeof *r * (size_t)(fn->next_id + 1));
+	note_outside_uses(&f, r);
+	place_remats(&f, r);
+	drop_unused_remats(&f, r);
 	fill_groups(&f);
 	fill_uses(fn);
 }

@@ -7,10 +7,11 @@
  *   - never a leaf (param/input live in their slots; const and batch are
  *     inlined), a store, or a reshape: a reshape aliases its operand, so the
  *     operand's live range covers the reshape's uses;
- *   - never a homed value: a non-member whose only use is a store into a
- *     slot this Fn does not read is computed straight into the slot
- *     (Node.home); through a chain of reshapes the homed value is the
- *     first non-reshape, and the reshapes carry the same home.
+ *   - never a homed value: a non-member, non-reshape value whose only use
+ *     is a store into a slot this Fn does not read is computed straight
+ *     into the slot (Node.home) and the store emits nothing.  (A reshape
+ *     feeding a store is not homed: Node.home must have the slot's shape,
+ *     and the reshape's operand has another; the store copies.)
  * Live ranges are closed intervals of emission positions (a member is
  * defined where its group is emitted, at its last member), so a value is
  * never placed over an operand of the op that defines it.  Buffers are
@@ -56,11 +57,9 @@ static void fill_homes(Fn *fn)
 		Node *s = fn->node[i];
 		if (s->op != OP_store || s->group >= 0 || read[s->slot])
 			continue;
-		for (Node *v = s->in[0]; homeable(v); v = v->in[0]) {
+		Node *v = s->in[0];
+		if (homeable(v) && v->op != OP_reshape && shape_equal(v->shape, s->shape))
 			v->home = s->slot;
-			if (v->op != OP_reshape)
-				break;
-		}
 	}
 }
 
