@@ -57,4 +57,22 @@ extern const char nnm_descriptor[];
  * f32, f64 or i32.  KIND of init is zeros, ones, constant, normal, uniform,
  * xavier_uniform, xavier_normal, he_uniform, he_normal. */
 
+/* Precisions of the descriptor format, as compiler/desc.c writes it:
+ *   - A tensor's optional fields (of=, init= a= b= gain= fan_in= fan_out=)
+ *     are on the tensor's own line; of= for grad and state tensors; the
+ *     init fields, all six, for a param with an initializer.
+ *   - io, hyper and tensor lines follow the compiler's slot order; the
+ *     loss has no line (it goes to nnrt_step.loss).
+ *   - Names (model, tensors, io, data sources) are bare words; PATH and
+ *     string-valued data arguments are quoted, with the escapes \" \\ \n
+ *     \t \r and \xHH for other control bytes.  A data argument that is not
+ *     quoted is a number.
+ *   - Numbers are printed with %.17g (exact when read back with strtod).
+ *   - optimizer, schedule, batch, epochs and seed lines appear only when
+ *     the train block gave them; the runtime's defaults apply otherwise.
+ *   - signature: 64-bit FNV-1a (offset basis 0xcbf29ce484222325, prime
+ *     0x100000001b3) over, for each io and tensor line in order, the words
+ *     NAME ROLE DTYPE SHAPE exactly as printed, each followed by one '\n'
+ *     byte; printed as 16 lower-case hex digits. */
+
 #endif
