@@ -1,0 +1,162 @@
+/* test_data.c — the IDX reader (plain and gzip, detected by magic; bad
+ * magic; truncation), the CSV reader (bad cells named by row and
+ * column), and loading sources into the model's dtypes. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+#include "nnrt_internal.h"
+#include "check.h"
+
+static char dir[] = "/tmp/nnrt-test-data-XXXXXX";
+
+static char *path_of(const char *name)
+{
+	return rt_printf("%s/%s", dir, name);
+}
+
+/* An IDX file of n samples of rows x cols u8 values i*7+j, or labels. */
+static size_t idx_bytes(unsigned char *buf, int ndim, const int *dims)
+{
+	size_t n = 4, total = 1;
+	buf[0] = buf[1] = 0;
+	buf[2] = 0x08;
+	buf[3] = (unsigned char)ndim;
+	for (int i = 0; i < ndim; i++) {
+		buf[n++] = 0, buf[n++] = 0, buf[n++] = (unsigned char)(dims[i] >> 8), buf[n++] = (unsigned char)dims[i];
+		total *= (size_t)dims[i];
+	}
+	for (size_t i = 0; i < total; i++)
+		buf[n++] = (unsigned char)(i * 7 % 10);
+	return n;
+}
+
+static void write_file(const char *name, const void *data, size_t len, int gz)
+{
+	char *p = path_of(name);
+	if (gz) {
+		gzFile f = gzopen(p, "wb");
+		gzwrite(f, data, (unsigned)len);
+		gzclose(f);
+	} else {
+		FILE *f = fopen(p, "wb");
+		fwrite(data, 1, len, f);
+		fclose(f);
+	}
+}
+
+static void test_idx(void)
+{
+	unsigned char buf[4096];
+	int idims[3] = {5, 2, 3}, ldims[1] = {5};
+	size_t n = idx_bytes(buf, 3, idims);
+	write_file("img.idx", buf, n, 0);
+	write_file("img.gz.renamed", buf, n, 1);   /* gzip without a .gz name */
+	write_file("trunc.idx", buf, n - 3, 0);
+	write_file("trunc.idx.gz", buf, n - 3, 1);
+	size_t ln = idx_bytes(buf, 1, ldims);
+	write_file("lab.idx", buf, ln, 0);
+	char err[512];
+	RtIdx a, b;
+	CHECK(rt_idx_read(path_of("img.idx"), &a, err, sizeof err) == 0);
+	CHECK(a.n == 5 && a.per == 6 && a.ndim == 3 && a.v[1] == 7 && a.v[2] == 4);
+	CHECK(rt_idx_read(path_of("img.gz.renamed"), &b, err, sizeof err) == 0);
+	CHECK(b.n == 5 && b.per == 6 && !memcmp(a.v, b.v, sizeof(double) * 30));
+	CHECK(rt_idx_read(path_of("trunc.idx"), &a, err, sizeof err) < 0 && strstr(err, "truncated"));
+	CHECK(rt_idx_read(path_of("trunc.idx.gz"), &a, err, sizeof err) < 0 && strstr(err, "truncated"));
+	CHECK(rt_idx_read(path_of("missing.idx"), &a, err, sizeof err) < 0 && strstr(err, "missing.idx"));
+	write_file("bad.idx", "\x01\x02\x08\x01\0\0\0\1x", 9, 0);
+	CHECK(rt_idx_read(path_of("bad.idx"), &a, err, sizeof err) < 0 && strstr(err, "bad magic"));
+	write_file("badtype.idx", "\0\0\x07\x01\0\0\0\1x", 9, 0);
+	CHECK(rt_idx_read(path_of("badtype.idx"), &a, err, sizeof err) < 0 && strstr(err, "not an IDX"));
+	write_file("short.idx", "\0\0", 2, 0);
+	CHECK(rt_idx_read(path_of("short.idx"), &a, err, sizeof err) < 0);
+	/* i32 elements are big-endian and signed */
+	write_file("i32.idx", "\0\0\x0c\x01\0\0\0\2\xff\xff\xff\xfe\0\0\1\0", 16, 0);
+	CHECK(rt_idx_read(path_of("i32.idx"), &a, err, sizeof err) == 0 && a.v[0] == -2 && a.v[1] == 256);
+}
+
+static void test_idx_source(void)
+{
+	RtSource s = {.name = "train", .kind = "idx", .narg = 3};
+	RtKeyVal args[3] = {{"0", "img.idx", 0, 1}, {"1", "lab.idx", 0, 1}, {"scale", "0.5", 0.5, 0}};
+	s.arg = args;
+	RtDataSpec spec = {.precision = RT_F32, .x_per = 6, .has_y = 1, .y_dt = RT_I32, .y_per = 1,
+	                   .classes = 10, .data_dir = dir};
+	RtData *d = rt_data_load(&s, &spec);
+	CHECK(d->n == 5 && ((float *)d->x)[1] == 3.5f && ((int32_t *)d->y)[1] == 7);
+	char *resolved = rt_resolve_path("lab.idx", &spec);
+	CHECK(!strcmp(resolved, path_of("lab.idx")));
+}
+
+static void test_csv(void)
+{
+	char err[512];
+	RtCsv c;
+	const char *good = "a,b,label\n1, 2.5 ,0\n\n# comment\n-3,4e1,1\r\n";
+	write_file("good.csv", good, strlen(good), 0);
+	CHECK(rt_csv_read(path_of("good.csv"), 1, &c, err, sizeof err) == 0);
+	CHECK(c.rows == 2 && c.cols == 3 && c.v[1] == 2.5 && c.v[3] == -3 && c.v[4] == 40);
+	const char *bad = "1,2,0\n3,x,1\n";
+	write_file("bad.csv", bad, strlen(bad), 0);
+	CHECK(rt_csv_read(path_of("bad.csv"), 0, &c, err, sizeof err) < 0);
+	CHECK(strstr(err, "row 2, column 2") != NULL);
+	const char *ragged = "1,2,0\n3,1\n";
+	write_file("ragged.csv", ragged, strlen(ragged), 0);
+	CHECK(rt_csv_read(path_of("ragged.csv"), 0, &c, err, sizeof err) < 0 && strstr(err, "row 2 has 2 columns"));
+	write_file("empty.csv", "# nothing\n", 10, 0);
+	CHECK(rt_csv_read(path_of("empty.csv"), 0, &c, err, sizeof err) < 0 && strstr(err, "no data rows"));
+	const char *nan = "1,nan,0\n";
+	write_file("nan.csv", nan, strlen(nan), 0);
+	CHECK(rt_csv_read(path_of("nan.csv"), 0, &c, err, sizeof err) < 0 && strstr(err, "column 2"));
+}
+
+static void test_csv_source(void)
+{
+	RtSource s = {.name = "xor", .kind = "csv", .narg = 2};
+	RtKeyVal args[2] = {{"0", "good.csv", 0, 1}, {"header", "1", 1, 0}};
+	s.arg = args;
+	/* float target of one value: the last column */
+	RtDataSpec spec = {.precision = RT_F64, .x_per = 2, .has_y = 1, .y_dt = RT_F64, .y_per = 1, .data_dir = dir};
+	RtData *d = rt_data_load(&s, &spec);
+	CHECK(d->n == 2 && ((double *)d->x)[2] == -3 && ((double *)d->y)[1] == 1);
+	/* float target of two values: the last two columns */
+	spec.x_per = 1, spec.y_per = 2;
+	d = rt_data_load(&s, &spec);
+	CHECK(((double *)d->x)[1] == -3 && ((double *)d->y)[0] == 2.5 && ((double *)d->y)[3] == 1);
+}
+
+static void test_random(void)
+{
+	RtSource s = {.name = "r", .kind = "random", .narg = 2};
+	RtKeyVal args[2] = {{"count", "100", 100, 0}, {"classes", "4", 4, 0}};
+	s.arg = args;
+	RtDataSpec spec = {.precision = RT_F32, .x_per = 3, .has_y = 1, .y_dt = RT_I32, .y_per = 1, .classes = 4, .seed = 5};
+	RtData *a = rt_data_load(&s, &spec), *b = rt_data_load(&s, &spec);
+	CHECK(a->n == 100 && !memcmp(a->x, b->x, 300 * sizeof(float)) && !memcmp(a->y, b->y, 100 * sizeof(int32_t)));
+	int ok = 1;
+	for (int i = 0; i < 100; i++)
+		ok &= ((int32_t *)a->y)[i] >= 0 && ((int32_t *)a->y)[i] < 4;
+	CHECK(ok);
+	spec.seed = 6;
+	RtData *c = rt_data_load(&s, &spec);
+	CHECK(memcmp(a->x, c->x, 300 * sizeof(float)) != 0);
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir))
+		return 99;
+	test_idx();
+	test_idx_source();
+	test_csv();
+	test_csv_source();
+	test_random();
+	int r = CHECK_DONE();
+	if (r == 0) {
+		char *cmd = rt_printf("rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			return 99;
+	}
+	return r;
+}
