@@ -7,7 +7,8 @@
  *   - io, hyper and tensor lines follow slot order; SLOT_LOSS slots have
  *     no line (the loss goes to nnrt_step.loss).
  *   - Strings are quoted when they are paths or data arguments; the
- *     escapes are \" \\ \n \t \r and \xHH for other control bytes.
+ *     escapes are \" \\ \n \t \r and \xHH for other control bytes (and
+ *     for a hex digit right after one, which would extend it).
  *     Names (model, tensors, sources) are bare words.
  *   - Numbers are printed with %.17g (exact on reading back with strtod);
  *     integers with %lld.
@@ -18,6 +19,7 @@
  *     words NAME ROLE DTYPE SHAPE exactly as printed, each followed by one
  *     '\n' byte; printed as 16 lower-case hex digits.  A checkpoint or
  *     trainer built for another tensor table has another signature. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +52,7 @@ static int is_state(SlotRole r) { return r == SLOT_PARAM || r == SLOT_GRAD || r 
 
 static void put_quoted(FILE *f, const char *s)
 {
+	int hex_escape = 0;
 	fputc('"', f);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		switch (*p) {
@@ -59,11 +62,15 @@ static void put_quoted(FILE *f, const char *s)
 		case '\t': fputs("\\t", f); break;
 		case '\r': fputs("\\r", f); break;
 		default:
-			if (*p < 0x20 || *p == 0x7f)
+			/* after \xHH a hex digit would extend the escape: escape it too */
+			if (*p < 0x20 || *p == 0x7f || (hex_escape && isxdigit(*p))) {
 				fprintf(f, "\\x%02x", *p);
-			else
-				fputc(*p, f);
+				hex_escape = 1;
+				continue;
+			}
+			fputc(*p, f);
 		}
+		hex_escape = 0;
 	}
 	fputc('"', f);
 }

@@ -35,4 +35,7 @@ void test_plan(void);
 void test_plan_state(void);
 void test_describe(void);
 
+/* test_roundtrip.c */
+void test_roundtrip(void);
+
 #endif
