@@ -2,6 +2,7 @@
  *   llvm.c         target, module, the three step functions, addresses, GEMM
  *   llvm_nest.c    loop nests with per-access strides, alias scopes
  *   llvm_kernel.c  fused elementwise kernels, scalar math, reductions
+ *   llvm_math.c    exp and tanh as plain arithmetic, so loops vectorize
  *
  * The generator only translates: fusion groups, buffers and homes were
  * decided by the passes; every loop here is a canonical counted loop over
@@ -90,6 +91,10 @@ LLVMValueRef nest_load(Gen *g, Nest *nest, int acc);
 void nest_store(Gen *g, Nest *nest, int acc, LLVMValueRef v);
 void nest_close(Gen *g, Nest *nest);
 void gen_tag(Gen *g, LLVMValueRef inst, const Access *a);
+
+/* llvm_math.c: vectorizable exp and tanh for f32, libm-accurate for f64 */
+LLVMValueRef gen_exp(Gen *g, LLVMValueRef x);
+LLVMValueRef gen_tanh(Gen *g, LLVMValueRef x);
 
 /* llvm_kernel.c */
 void gen_kernel(Gen *g, Shape shape, Node *const *member, int n);

@@ -30,7 +30,7 @@ static LLVMValueRef intr2(Gen *g, const char *name, LLVMValueRef x, LLVMValueRef
 	return gen_intrinsic(g, name, LLVMTypeOf(x), a, 2);
 }
 
-/* libm for what LLVM has no intrinsic for: tanhf/tanh, log1pf/log1p, ... */
+/* libm for what LLVM has no intrinsic for: log1pf/log1p, expm1f/expm1 */
 static LLVMValueRef libm1(Gen *g, const char *base, LLVMValueRef x)
 {
 	LLVMTypeRef t = LLVMTypeOf(x);
@@ -44,7 +44,7 @@ static LLVMValueRef gen_unary(Gen *g, const Node *n, LLVMValueRef x)
 	LLVMValueRef zero = LLVMConstReal(t, 0), one = LLVMConstReal(t, 1);
 	switch (n->op) {
 	case OP_neg: return LLVMBuildFNeg(g->b, x, "");
-	case OP_exp: return intr1(g, "llvm.exp", x);
+	case OP_exp: return gen_exp(g, x);
 	case OP_log: return intr1(g, "llvm.log", x);
 	case OP_sqrt: return intr1(g, "llvm.sqrt", x);
 	case OP_abs: return intr1(g, "llvm.fabs", x);
@@ -53,15 +53,15 @@ static LLVMValueRef gen_unary(Gen *g, const Node *n, LLVMValueRef x)
 		return select_gt0(g, x, one, LLVMBuildSelect(g->b, lt, LLVMConstReal(t, -1), zero, ""));
 	}
 	case OP_step: return select_gt0(g, x, one, zero);
-	case OP_tanh: return libm1(g, "tanh", x);
+	case OP_tanh: return gen_tanh(g, x);
 	case OP_sigmoid: {
-		LLVMValueRef e = intr1(g, "llvm.exp", LLVMBuildFNeg(g->b, x, ""));
+		LLVMValueRef e = gen_exp(g, LLVMBuildFNeg(g->b, x, ""));
 		return LLVMBuildFDiv(g->b, one, LLVMBuildFAdd(g->b, one, e, ""), "sigmoid");
 	}
 	case OP_relu: return select_gt0(g, x, x, zero);
 	case OP_softplus: {
 		/* max(x, 0) + log1p(exp(-|x|)): no overflow, no loss for x << 0 */
-		LLVMValueRef e = intr1(g, "llvm.exp", LLVMBuildFNeg(g->b, intr1(g, "llvm.fabs", x), ""));
+		LLVMValueRef e = gen_exp(g, LLVMBuildFNeg(g->b, intr1(g, "llvm.fabs", x), ""));
 		return LLVMBuildFAdd(g->b, select_gt0(g, x, x, zero), libm1(g, "log1p", e), "softplus");
 	}
 	case OP_elu:

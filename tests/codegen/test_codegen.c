@@ -353,6 +353,71 @@ static void test_update(DType dt)
 	}
 }
 
+/* exp, tanh and sigmoid in f32 are polynomial expansions (llvm_math.c):
+ * a dense sweep against libm at a few ulp, plus the special values. */
+static void test_math_f32(void)
+{
+	enum { N = 2001, NS = 6 };
+	static const Op ops[3] = { OP_exp, OP_tanh, OP_sigmoid };
+	Module *m = mod_new(DT_F32);
+	Fn *f = m->eval;
+	int xs, out[3];
+	Node *x = state_in(m, f, "x", SLOT_PARAM, DT_F32, shape_of(1, N + NS), &xs);
+	for (int i = 0; i < 3; i++) {
+		out[i] = ir_slot(m, xprintf("m.%s", op_info[ops[i]].name), SLOT_PARAM, DT_F32, shape_of(1, N + NS), L);
+		ir_store(f, out[i], ir_unary(f, ops[i], x, L), L);
+	}
+	Compiled c = compile(m);
+	static double xv[N + NS], got[N + NS];
+	for (int i = 0; i < N; i++)
+		xv[i] = (float)(-87.0 + 175.0 * i / (N - 1));
+	double special[NS] = { -INFINITY, INFINITY, NAN, -100, 1e-6, -3e-3 };
+	for (int i = 0; i < NS; i++)
+		xv[N + i] = special[i];
+	state_set(&c, xs, xv);
+	run(&c, 0, 1, NULL, NULL, NULL);
+	for (int k = 0; k < 3; k++) {
+		state_get(&c, out[k], got);
+		for (int i = 0; i < N + NS; i++) {
+			double w = ops[k] == OP_exp ? exp(xv[i]) : ops[k] == OP_tanh ? tanh(xv[i]) : 1 / (1 + exp(-xv[i]));
+			int ok = isnan(w) ? isnan(got[i]) : isinf(w) ? got[i] == w
+				: fabs(got[i] - w) <= 4e-7 * fabs(w) + 1e-37;
+			if (!ok) {
+				fprintf(stderr, "FAIL: f32 %s(%.9g) is %.9g, expected %.9g\n", op_info[ops[k]].name,
+					xv[i], got[i], w);
+				failures++;
+				break;
+			}
+		}
+	}
+}
+
+/* The elementwise loops must vectorize: the optimized IR of a bias + relu
+ * + sigmoid kernel over [B,256] holds vector operations. */
+static void test_vectorized(void)
+{
+	Module *m = mod_new(DT_F32);
+	Fn *f = m->eval;
+	Shape s = shape_of(2, DIM_BATCH, 256);
+	Node *x = io_in(m, f, "x", SLOT_INPUT, DT_F32, s, 0);
+	Node *b = state_in(m, f, "b", SLOT_PARAM, DT_F32, shape_of(1, 256), NULL);
+	Node *h = ir_unary(f, OP_relu, ir_binary(f, OP_add, x, bcast(f, b, s), L), L);
+	io_out(m, f, "h", ir_unary(f, OP_sigmoid, h, L), 1);
+	fuse(f);
+	plan(f);
+	plan_state(m);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	emit_object(m, NULL, 2, out);
+	fclose(out);
+	if (!strstr(text, " x float>") || strstr(text, "@expf")) {
+		fprintf(stderr, "FAIL: the relu/sigmoid kernel did not vectorize at -O2\n");
+		failures++;
+	}
+	free(text);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1)
@@ -369,6 +434,11 @@ int main(int argc, char **argv)
 			test_onehot(dt);
 			test_update(dt);
 		}
+	plan_mode = PLAN_HAND;
+	test_math_f32();
+	plan_mode = PLAN_PASSES;
+	test_math_f32();
+	test_vectorized();
 	if (failures) {
 		fprintf(stderr, "%d codegen check(s) failed\n", failures);
 		return 1;
