@@ -1,0 +1,591 @@
+/* lower.c — the elaborator: names, calls and statements; AST -> graph IR.
+ *
+ * lower() evaluates the train block's loss symbolically.  Every call of a
+ * fn or model is inlined into a fresh Frame, so each call site owns its
+ * parameters (named by call path, "mlp.dense_1.W") and the result is one
+ * straight-line forward function, Module.fwd.  Shapes and dtypes are
+ * checked at every parameter binding and every op (lower_types.c);
+ * builtins expand into the primitive ops of ops.def (lower_builtins.c);
+ * the rest of the train block becomes Module.cfg (lower_train.c).
+ *
+ * Provenance in listings: a node's Loc is the op's own position in the
+ * function that defines it (a matmul made by dense points into
+ * layers.nn), and its note is the text of the innermost call written in
+ * the user's main file that led to it ("dense(h, 128, init: he)").  So a
+ * student sees both where an op is written and which line of their own
+ * program asked for it. */
+#include <stdlib.h>
+#include <string.h>
+#include "lower.h"
+
+/* ---- text for notes and messages ------------------------------------ */
+
+static void put_expr(char *buf, size_t cap, const Expr *e);
+
+static void put(char *buf, size_t cap, const char *s)
+{
+	size_t n = strlen(buf);
+	if (n + 1 < cap)
+		snprintf(buf + n, cap - n, "%s", s);
+}
+
+static void put_args(char *buf, size_t cap, const Arg *args, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (i)
+			put(buf, cap, ", ");
+		if (args[i].name) {
+			put(buf, cap, args[i].name);
+			put(buf, cap, ": ");
+		}
+		put_expr(buf, cap, args[i].value);
+	}
+}
+
+static void put_expr(char *buf, size_t cap, const Expr *e)
+{
+	char num[64];
+	switch (e->kind) {
+	case E_NUM: snprintf(num, sizeof num, "%.15g", e->num); put(buf, cap, num); break;
+	case E_STR: put(buf, cap, "\""); put(buf, cap, e->str); put(buf, cap, "\""); break;
+	case E_IDENT: put(buf, cap, e->str); break;
+	case E_FIELD: put_expr(buf, cap, e->a); put(buf, cap, "."); put(buf, cap, e->str); break;
+	case E_UNARY: put(buf, cap, "-"); put_expr(buf, cap, e->a); break;
+	case E_BINARY:
+		put(buf, cap, "(");
+		put_expr(buf, cap, e->a);
+		put(buf, cap, e->op == 'P' ? " ** " : e->op == '@' ? " @ " :
+		    e->op == '+' ? " + " : e->op == '-' ? " - " : e->op == '*' ? " * " : " / ");
+		put_expr(buf, cap, e->b);
+		put(buf, cap, ")");
+		break;
+	case E_CALL: put(buf, cap, e->str); put(buf, cap, "("); put_args(buf, cap, e->args, e->nargs); put(buf, cap, ")"); break;
+	case E_LIST: put(buf, cap, "["); put_args(buf, cap, e->args, e->nargs); put(buf, cap, "]"); break;
+	}
+}
+
+/* Source-like text of an expression, cut at 48 bytes for listings. */
+const char *expr_text(const Expr *e)
+{
+	char buf[256] = "";
+	put_expr(buf, sizeof buf, e);
+	if (strlen(buf) > 48)
+		strcpy(buf + 45, "...");
+	return xstrdup(buf);
+}
+
+/* ---- "did you mean" --------------------------------------------------- */
+
+static int distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 64 || lb > 64)
+		return 99;
+	int row[65];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (int)j;
+	for (size_t i = 1; i <= la; i++) {
+		int diag = row[0];
+		row[0] = (int)i;
+		for (size_t j = 1; j <= lb; j++) {
+			int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+/* The closest candidate within a third of the name's length, or NULL. */
+const char *suggest(const char *name, const char *const *cands, int n)
+{
+	const char *best = NULL;
+	int bestd = (int)strlen(name) / 3 + 1;
+	if (bestd > 3)
+		bestd = 3;
+	for (int i = 0; i < n; i++) {
+		int d = distance(name, cands[i]);
+		if (d > 0 && (d < bestd || (d == bestd && !best && d <= 1))) {
+			best = cands[i];
+			bestd = d;
+		}
+	}
+	return best;
+}
+
+/* ---- notes ------------------------------------------------------------ */
+
+/* Give every node made since the last stamp the current note. */
+void stamp(Ctx *c)
+{
+	for (; c->stamped < c->fn->n; c->stamped++)
+		if (!c->fn->node[c->stamped]->note)
+			c->fn->node[c->stamped]->note = c->note;
+}
+
+static int in_main_file(const Ctx *c, Loc loc)
+{
+	return loc.file && c->prog->main_file && strcmp(loc.file, c->prog->main_file) == 0;
+}
+
+/* ---- names ------------------------------------------------------------ */
+
+/* The main file's declarations shadow the imported modules'. */
+const Decl *find_decl(const Ctx *c, const char *name)
+{
+	const Decl *found = NULL;
+	for (int i = 0; i < c->prog->ndecls; i++) {
+		const Decl *d = c->prog->decls[i];
+		if (d->kind == D_TRAIN || strcmp(d->name, name) != 0)
+			continue;
+		if (!d->module || !d->module[0])
+			return d;
+		if (!found)
+			found = d;
+	}
+	return found;
+}
+
+static void check_duplicates(const Program *p)
+{
+	for (int i = 0; i < p->ndecls; i++) {
+		const Decl *d = p->decls[i];
+		if (d->kind == D_TRAIN)
+			continue;
+		for (int j = 0; j < i; j++) {
+			const Decl *e = p->decls[j];
+			if (e->kind != D_TRAIN && strcmp(d->name, e->name) == 0 &&
+			    strcmp(d->module ? d->module : "", e->module ? e->module : "") == 0) {
+				note_at(e->loc, "'%s' is first defined here", e->name);
+				error_at(d->loc, "'%s' is defined twice", d->name);
+			}
+		}
+	}
+}
+
+Value *env_lookup(Frame *f, const char *name)
+{
+	for (Binding *b = f->env; b; b = b->next)
+		if (strcmp(b->name, name) == 0)
+			return &b->v;
+	return NULL;
+}
+
+void env_bind(Frame *f, const char *name, Value v)
+{
+	Binding *b = xalloc(sizeof *b);
+	*b = (Binding){ name, v, f->env };
+	f->env = b;
+}
+
+static _Noreturn void unknown_name(const Ctx *c, const char *name, Loc loc)
+{
+	int nb, n = 0;
+	const char *const *builtins = builtin_names(&nb);
+	const char **cands = xalloc(sizeof *cands * (size_t)(nb + c->prog->ndecls + 64));
+	for (int i = 0; i < nb; i++)
+		cands[n++] = builtins[i];
+	for (int i = 0; i < c->prog->ndecls; i++)
+		if (c->prog->decls[i]->kind != D_TRAIN)
+			cands[n++] = c->prog->decls[i]->name;
+	for (Binding *b = c->frame->env; b && n < nb + c->prog->ndecls + 64; b = b->next)
+		cands[n++] = b->name;
+	const char *s = suggest(name, cands, n);
+	if (s)
+		error_at(loc, "unknown name '%s'; did you mean '%s'?", name, s);
+	error_at(loc, "unknown name '%s'", name);
+}
+
+/* ---- expressions ------------------------------------------------------ */
+
+static Value eval_ident(Ctx *c, const Expr *e)
+{
+	Value *v = env_lookup(c->frame, e->str);
+	if (v) {
+		Value r = *v;
+		if (r.kind != V_TENSOR)
+			r.loc = e->loc;
+		return r;
+	}
+	Init init;
+	if (init_by_name(e->str, &init))
+		return (Value){ .kind = V_INIT, .init = init, .loc = e->loc };
+	for (int i = 0; i < c->m->cfg.ndata; i++)
+		if (strcmp(c->m->cfg.data[i].name, e->str) == 0)
+			error_at(e->loc, "data source '%s' is not a value; use its fields '%s.x' and '%s.y'",
+			         e->str, e->str, e->str);
+	if (find_decl(c, e->str) || is_builtin(e->str))
+		error_at(e->loc, "'%s' is a function; call it with arguments, as in '%s(...)'", e->str, e->str);
+	unknown_name(c, e->str, e->loc);
+}
+
+static Value eval_field(Ctx *c, const Expr *e)
+{
+	if (e->a->kind != E_IDENT)
+		error_at(e->loc, "'.%s' applies to a data source name, as in 'train.%s'", e->str, e->str);
+	const char *src = e->a->str;
+	int known = 0;
+	for (int i = 0; i < c->m->cfg.ndata; i++)
+		known |= strcmp(c->m->cfg.data[i].name, src) == 0;
+	if (!known || c->frame->decl) {
+		if (env_lookup(c->frame, src))
+			error_at(e->loc, "'%s' has no fields; only data sources do ('train.x')", src);
+		if (c->frame->decl)
+			error_at(e->a->loc, "unknown name '%s' (data fields are used in the train block only; "
+			         "pass them to the model as arguments)", src);
+		error_at(e->a->loc, "unknown data source '%s'; declare it with 'data %s = ...'", src, src);
+	}
+	int field = strcmp(e->str, "x") == 0 ? 0 : strcmp(e->str, "y") == 0 ? 1 : -1;
+	if (field < 0)
+		error_at(e->loc, "data source '%s' has no field '%s'; its fields are 'x' and 'y'", src, e->str);
+	if (!c->source) {
+		c->source = src;
+		c->m->cfg.train_source = src;
+	} else if (strcmp(c->source, src) != 0)
+		error_at(e->a->loc, "the loss reads two data sources, '%s' and '%s'; it must read one "
+		         "(the others are for 'report')", c->source, src);
+	if (c->field[field])
+		return tensor_value(c->field[field], e->loc);
+	return (Value){ .kind = V_DATA, .field = field, .str = xprintf("%s.%s", src, e->str), .loc = e->loc };
+}
+
+static Value eval_list(Ctx *c, const Expr *e)
+{
+	Value v = { .kind = V_LIST, .nitem = e->nargs, .loc = e->loc };
+	v.item = xalloc(sizeof *v.item * (size_t)(e->nargs + 1));
+	for (int i = 0; i < e->nargs; i++) {
+		if (e->args[i].name)
+			error_at(e->args[i].loc, "list elements have no names");
+		v.item[i] = eval(c, e->args[i].value);
+	}
+	return v;
+}
+
+static Value call_user(Ctx *c, const Decl *d, const Expr *call);
+
+static Value eval_call(Ctx *c, const Expr *e)
+{
+	const Decl *d = find_decl(c, e->str);
+	if (d)
+		return call_user(c, d, e);
+	if (is_builtin(e->str)) {
+		int main = in_main_file(c, e->loc);
+		const char *saved = c->note;
+		stamp(c);
+		if (main)
+			c->note = expr_text(e);
+		Value v = call_builtin(c, e);
+		stamp(c);
+		c->note = saved;
+		return v;
+	}
+	unknown_name(c, e->str, e->loc);
+}
+
+Value eval(Ctx *c, const Expr *e)
+{
+	switch (e->kind) {
+	case E_NUM:
+		if (e->is_int) {
+			if (e->num > 9.2e18)
+				error_at(e->loc, "integer %.0f is too large", e->num);
+			return (Value){ .kind = V_INT, .i = (int64_t)e->num, .f = e->num, .loc = e->loc };
+		}
+		return (Value){ .kind = V_FLOAT, .f = e->num, .loc = e->loc };
+	case E_STR: return (Value){ .kind = V_STR, .str = e->str, .loc = e->loc };
+	case E_IDENT: return eval_ident(c, e);
+	case E_FIELD: return eval_field(c, e);
+	case E_UNARY: return negate(c, eval(c, e->a), e->loc);
+	case E_BINARY: {
+		Value a = eval(c, e->a);
+		Value b = eval(c, e->b);
+		return arith(c, e->op, a, b, e->loc);
+	}
+	case E_CALL: return eval_call(c, e);
+	case E_LIST: return eval_list(c, e);
+	}
+	error_at(e->loc, "unsupported expression");
+}
+
+/* ---- calls ------------------------------------------------------------ */
+
+/* Map a call's arguments onto parameter names: out[i] is the argument
+ * for names[i], or NULL.  Missing arguments are the caller's to judge. */
+void bind_args(const char *callee, const Expr *call, const char *const *names, int n, const Expr **out)
+{
+	for (int i = 0; i < n; i++)
+		out[i] = NULL;
+	int pos = 0, seen_kw = 0;
+	for (int k = 0; k < call->nargs; k++) {
+		const Arg *a = &call->args[k];
+		int i = -1;
+		if (!a->name) {
+			if (seen_kw)
+				error_at(a->loc, "positional argument after a keyword argument in call to '%s'", callee);
+			if (pos >= n)
+				error_at(a->loc, "too many arguments to '%s': it takes %d, got %d", callee, n, call->nargs);
+			i = pos++;
+		} else {
+			seen_kw = 1;
+			for (int j = 0; j < n; j++)
+				if (strcmp(names[j], a->name) == 0)
+					i = j;
+			if (i < 0) {
+				const char *s = suggest(a->name, names, n);
+				if (s)
+					error_at(a->loc, "'%s' has no parameter '%s'; did you mean '%s'?", callee, a->name, s);
+				error_at(a->loc, "'%s' has no parameter '%s'", callee, a->name);
+			}
+		}
+		if (out[i])
+			error_at(a->loc, "argument '%s' of '%s' is given twice", names[i], callee);
+		out[i] = a->value;
+	}
+}
+
+/* The call path from the outermost frame, "mlp -> block -> mlp". */
+static _Noreturn void recursion(Ctx *c, const Decl *d, const Expr *call)
+{
+	const char *cycle = d->name;
+	for (Frame *f = c->frame; f && f->decl; f = f->up) {
+		cycle = xprintf("%s -> %s", f->decl->name, cycle);
+		if (f->decl == d)
+			break;
+	}
+	error_at(call->loc, "recursive call of '%s' (%s); functions may not be recursive", d->name, cycle);
+}
+
+static const char *call_path(Ctx *c, const Decl *d)
+{
+	Frame *f = c->frame;
+	if (!f->decl && d->kind == D_MODEL)
+		return d->name;
+	Counter *k;
+	for (k = f->calls; k && strcmp(k->name, d->name) != 0; k = k->next)
+		;
+	if (!k) {
+		k = xalloc(sizeof *k);
+		*k = (Counter){ d->name, 0, f->calls };
+		f->calls = k;
+	}
+	k->n++;
+	return f->path ? xprintf("%s.%s_%d", f->path, d->name, k->n) : xprintf("%s_%d", d->name, k->n);
+}
+
+static Value exec_body(Ctx *c, const Decl *d);
+
+static void bind_params(Ctx *c, const Decl *d, const Expr *call, Frame *callee)
+{
+	const char **names = xalloc(sizeof *names * (size_t)(d->nparams + 1));
+	const Expr **args = xalloc(sizeof *args * (size_t)(d->nparams + 1));
+	for (int i = 0; i < d->nparams; i++)
+		names[i] = d->params[i].name;
+	bind_args(d->name, call, names, d->nparams, args);
+	Value *vals = xalloc(sizeof *vals * (size_t)(d->nparams + 1));
+	for (int i = 0; i < d->nparams; i++)
+		if (args[i])
+			vals[i] = eval(c, args[i]);     /* in the caller's frame */
+	Frame *caller = c->frame;
+	c->frame = callee;
+	for (int i = 0; i < d->nparams; i++) {
+		const Param *p = &d->params[i];
+		if (!args[i] && !p->def)
+			error_at(call->loc, "missing argument '%s' in call to '%s'", p->name, d->name);
+		Value v = args[i] ? vals[i] : eval(c, p->def);
+		if (p->type)
+			v = bind_type(c, p->type, v, xprintf("argument '%s' of '%s'", p->name, d->name),
+			              args[i] ? args[i]->loc : call->loc);
+		env_bind(callee, p->name, v);
+	}
+	c->frame = caller;
+}
+
+static Value call_user(Ctx *c, const Decl *d, const Expr *call)
+{
+	for (Frame *f = c->frame; f; f = f->up)
+		if (f->decl == d)
+			recursion(c, d, call);
+	if (c->frame->depth >= MAX_DEPTH)
+		error_at(call->loc, "calls nested more than %d deep", MAX_DEPTH);
+	Frame *callee = xalloc(sizeof *callee);
+	*callee = (Frame){ .decl = d, .call = call->loc, .up = c->frame, .depth = c->frame->depth + 1 };
+	callee->path = call_path(c, d);
+	const char *saved = c->note;
+	stamp(c);
+	if (in_main_file(c, call->loc))
+		c->note = expr_text(call);
+	bind_params(c, d, call, callee);
+	Frame *caller = c->frame;
+	c->frame = callee;
+	Value v = exec_body(c, d);
+	c->frame = caller;
+	stamp(c);
+	c->note = saved;
+	if (d == c->model && !caller->decl && !c->output)
+		c->output = need_tensor(c, &v, xprintf("the output of model '%s'", d->name));
+	return v;
+}
+
+/* ---- statements ------------------------------------------------------- */
+
+static void fill_fans(Init *in, Shape s)
+{
+	if (s.rank == 0) {
+		in->fan_in = in->fan_out = 1;
+	} else if (s.rank == 1) {
+		in->fan_in = in->fan_out = s.d[0];
+	} else {
+		/* [in, out] for 2-D; higher ranks: every dim but the last feeds one output */
+		in->fan_out = s.d[s.rank - 1];
+		in->fan_in = 1;
+		for (int i = 0; i < s.rank - 1; i++)
+			in->fan_in *= s.d[i];
+	}
+}
+
+static Shape param_shape(Ctx *c, const Stmt *s)
+{
+	const Type *ty = s->type;
+	if (!ty || ty->kind != T_TENSOR)
+		error_at(s->loc, "parameter '%s' must have a tensor type, such as float[N, out]", s->name);
+	Shape sh = { .rank = ty->ndims };
+	if (ty->ndims > MAXRANK)
+		error_at(ty->loc, "tensors have at most %d dimensions", MAXRANK);
+	for (int i = 0; i < ty->ndims; i++) {
+		Value d = eval(c, ty->dims[i]);
+		if (d.kind == V_INT && d.is_batch)
+			error_at(ty->dims[i]->loc, "a parameter cannot have the batch dimension");
+		sh.d[i] = need_int(&d, "a dimension");
+	}
+	return check_shape(sh, ty->loc);
+}
+
+static void exec_param(Ctx *c, const Stmt *s)
+{
+	if (!c->frame->decl)
+		error_at(s->loc, "'param' is allowed only inside a fn or model");
+	if (env_lookup(c->frame, s->name))
+		error_at(s->loc, "'%s' is already defined in '%s'", s->name, c->frame->decl->name);
+	DType dt = resolve_dtype(c, s->type ? s->type->dt : DTN_FLOAT);
+	if (dt == DT_I32)
+		error_at(s->type->loc, "parameters are floating point; use float[...]");
+	Shape sh = param_shape(c, s);
+	Value iv = eval(c, s->value);
+	Init init;
+	if (iv.kind == V_INT || iv.kind == V_FLOAT)
+		init = (Init){ .kind = INIT_CONSTANT, .a = need_number(&iv, ""), .gain = 1 };
+	else if (iv.kind == V_INIT)
+		init = iv.init;
+	else
+		error_at(s->value->loc, "parameter '%s' needs an initializer (zeros, he, normal(...), ...), not %s",
+		         s->name, value_kind_name(&iv));
+	fill_fans(&init, sh);
+	const char *name = xprintf("%s.%s", c->frame->path, s->name);
+	int slot = -1;
+	for (int i = 0; i < c->m->nslot; i++)
+		if (strcmp(c->m->slot[i].name, name) == 0)
+			slot = i;       /* the trained model called twice shares its parameters */
+	if (slot < 0) {
+		slot = ir_slot(c->m, name, SLOT_PARAM, dt, sh, s->loc);
+		c->m->slot[slot].init = init;
+	}
+	Node *n = ir_param(c->fn, c->m, slot, s->loc);
+	env_bind(c->frame, s->name, tensor_value(n, s->loc));
+}
+
+static Value exec_body(Ctx *c, const Decl *d)
+{
+	for (int i = 0; i < d->nbody; i++) {
+		const Stmt *s = d->body[i];
+		switch (s->kind) {
+		case S_ASSIGN:
+			env_bind(c->frame, s->name, eval(c, s->value));
+			break;
+		case S_PARAM:
+			exec_param(c, s);
+			break;
+		case S_RETURN: {
+			if (i + 1 < d->nbody)
+				error_at(d->body[i + 1]->loc, "statement after 'return' is never executed");
+			Value v = eval(c, s->value);
+			if (v.kind == V_NONE)
+				error_at(s->loc, "'%s' returns nothing", d->name);
+			if (d->ret)
+				v = bind_type(c, d->ret, v, xprintf("the return value of '%s'", d->name), s->value->loc);
+			return v;
+		}
+		}
+	}
+	error_at(d->loc, "'%s' has no 'return' statement", d->name);
+}
+
+/* ---- the entry point -------------------------------------------------- */
+
+static const Decl *find_train(const Program *p)
+{
+	const Decl *t = NULL;
+	for (int i = 0; i < p->ndecls; i++) {
+		const Decl *d = p->decls[i];
+		if (d->kind != D_TRAIN)
+			continue;
+		if (d->module && d->module[0])
+			error_at(d->loc, "a 'train' block belongs in the main file, not in module '%s'", d->module);
+		if (t) {
+			note_at(t->loc, "the first 'train' block is here");
+			error_at(d->loc, "a program has one 'train' block; this is a second one");
+		}
+		t = d;
+	}
+	if (!t)
+		error_at((Loc){ p->main_file, 1, 1, 1 }, "no 'train' block: say which model to train, "
+		         "e.g. 'train mlp { loss = ... }'");
+	return t;
+}
+
+/* The program's float type is the dtype of the model's first tensor input. */
+static DType program_float(const Decl *model)
+{
+	for (int i = 0; i < model->nparams; i++) {
+		const Type *t = model->params[i].type;
+		if (t && t->kind == T_TENSOR && t->dt == DTN_F64)
+			return DT_F64;
+		if (t && t->kind == T_TENSOR && t->dt != DTN_I32)
+			return DT_F32;
+	}
+	return DT_F32;
+}
+
+Module *lower(const Program *prog)
+{
+	check_duplicates(prog);
+	Ctx *c = xalloc(sizeof *c);
+	c->prog = prog;
+	c->m = ir_module();
+	c->fn = c->m->fwd = ir_fn("fwd");
+	c->train = find_train(prog);
+	c->model = find_decl(c, c->train->name);
+	if (!c->model) {
+		const char **names = xalloc(sizeof *names * (size_t)(prog->ndecls + 1));
+		int n = 0;
+		for (int i = 0; i < prog->ndecls; i++)
+			if (prog->decls[i]->kind == D_MODEL)
+				names[n++] = prog->decls[i]->name;
+		const char *s = suggest(c->train->name, names, n);
+		if (s)
+			error_at(c->train->loc, "unknown model '%s'; did you mean '%s'?", c->train->name, s);
+		error_at(c->train->loc, "unknown model '%s'", c->train->name);
+	}
+	if (c->model->kind != D_MODEL)
+		error_at(c->train->loc, "'%s' is a fn, not a model; declare it with 'model'", c->train->name);
+	c->fdt = program_float(c->model);
+	c->m->model = c->model->name;
+	c->m->source = prog->main_file;
+	c->m->precision = c->fdt;
+	lower_train(c);
+	stamp(c);
+	return c->m;
+}

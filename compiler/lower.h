@@ -1,0 +1,110 @@
+/* lower.h — what the files of the elaborator share (lower.c, lower_types.c,
+ * lower_builtins.c, lower_train.c).  Nothing outside them includes it.
+ *
+ * The elaborator evaluates the program symbolically: a Value is what an
+ * expression evaluates to at compile time — a tensor (an IR node), a
+ * number, a string, an initializer, a list, or a data field that has no
+ * shape yet.  Calls are inlined, each into a fresh Frame. */
+#ifndef NNC_LOWER_H
+#define NNC_LOWER_H
+
+#include <stdint.h>
+#include "ast.h"
+#include "ir.h"
+
+typedef enum {
+	V_NONE,     /* an optional argument that was not given */
+	V_TENSOR,
+	V_INT,      /* i; is_batch: the symbolic batch dimension B */
+	V_FLOAT,
+	V_STR,
+	V_INIT,
+	V_LIST,
+	V_DATA,     /* a data field not yet bound to a typed parameter */
+} ValueKind;
+
+typedef struct Value Value;
+struct Value {
+	ValueKind kind;
+	Node *t;
+	int64_t i;
+	int is_batch;
+	double f;
+	const char *str;
+	Init init;
+	Value *item;
+	int nitem;
+	int field;            /* V_DATA: 0 for x, 1 for y */
+	Loc loc;              /* the expression it came from */
+};
+
+typedef struct Binding { const char *name; Value v; struct Binding *next; } Binding;
+typedef struct Counter { const char *name; int n; struct Counter *next; } Counter;
+
+/* One activation of a fn or model (or the train block, decl == NULL). */
+typedef struct Frame {
+	const Decl *decl;
+	const char *path;     /* prefix of parameter names: "mlp.dense_1" */
+	Binding *env;
+	Counter *calls;       /* calls made so far per callee, for FN_K */
+	Loc call;             /* where it was called from */
+	struct Frame *up;
+	int depth;
+} Frame;
+
+typedef struct Ctx {
+	const Program *prog;
+	Module *m;
+	Fn *fn;
+	DType fdt;            /* the program's float type */
+	const Decl *train, *model;
+	Frame *frame;
+	const char *note;     /* the innermost call in the main file, for listings */
+	int stamped;          /* nodes before this index carry their note */
+	/* data fields of the training source: x and y */
+	const char *source;
+	Node *field[2];
+	Node *output;         /* what the outermost model call returned */
+} Ctx;
+
+enum { MAX_DEPTH = 64 };
+#define MAX_ELEMENTS ((int64_t)1 << 31)
+
+/* lower.c */
+Value eval(Ctx *c, const Expr *e);
+const Decl *find_decl(const Ctx *c, const char *name);
+const char *expr_text(const Expr *e);
+const char *suggest(const char *name, const char *const *cands, int n);
+void stamp(Ctx *c);
+Value *env_lookup(Frame *f, const char *name);
+void env_bind(Frame *f, const char *name, Value v);
+void bind_args(const char *callee, const Expr *call, const char *const *names, int n,
+               const Expr **out);
+
+/* lower_types.c: values, dtypes, shapes */
+const char *value_kind_name(const Value *v);
+const char *type_str(DType dt, Shape s);
+Value tensor_value(Node *n, Loc loc);
+Node *need_tensor(Ctx *c, const Value *v, const char *what);
+double need_number(const Value *v, const char *what);
+int64_t need_int(const Value *v, const char *what);
+Node *to_tensor(Ctx *c, const Value *v, DType dt, Loc loc);
+Value arith(Ctx *c, int op, Value a, Value b, Loc loc);
+Value negate(Ctx *c, Value a, Loc loc);
+Node *binary_bcast(Ctx *c, Op op, Node *a, Node *b, const char *opname, Loc loc);
+Value bind_type(Ctx *c, const Type *ty, Value v, const char *what, Loc loc);
+Shape check_shape(Shape s, Loc loc);
+DType resolve_dtype(const Ctx *c, DTypeName dt);
+Node *bind_field(Ctx *c, const Value *v, DType dt, Shape s, Loc loc);
+int norm_axis(int64_t axis, int rank, const char *fn, Loc loc);
+
+/* lower_builtins.c */
+int is_builtin(const char *name);
+Value call_builtin(Ctx *c, const Expr *call);
+int init_by_name(const char *name, Init *out);
+const char *const *builtin_names(int *n);
+
+/* lower_train.c */
+void lower_train(Ctx *c);
+
+#endif

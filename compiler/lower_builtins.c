@@ -1,0 +1,434 @@
+/* lower_builtins.c — the builtin functions and initializers of the language.
+ *
+ * Each builtin lowers to ops of ops.def only.  Composite ones (mean,
+ * softmax, the losses) are spelled out in primitive ops here, so autodiff
+ * needs no rule of its own for them; the max subtracted for a stable
+ * softmax goes through stop_gradient, which leaves the gradient exact
+ * (softmax is invariant to the shift). */
+#include <math.h>
+#include <string.h>
+#include "lower.h"
+
+typedef struct Builtin Builtin;
+typedef Value Handler(Ctx *c, const Expr *call, Value *arg, const Builtin *b);
+
+struct Builtin {
+	const char *name;
+	const char *param[4];   /* NULL-terminated */
+	int nreq;               /* the first nreq parameters are required */
+	Handler *fn;
+	Op op;                  /* elementwise builtins; reductions: sum or amax */
+	InitKind init;          /* initializers */
+};
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static Node *scalar(Ctx *c, DType dt, double v, Loc loc) { return ir_const(c->fn, dt, v, loc); }
+
+static Node *mul(Ctx *c, Node *a, Node *b, Loc loc) { return binary_bcast(c, OP_mul, a, b, "*", loc); }
+
+static Node *float_tensor(Ctx *c, const Value *v, const char *what)
+{
+	Node *t = need_tensor(c, v, what);
+	if (t->dt == DT_I32)
+		error_at(v->loc, "%s must be floating point, not %s", what, type_str(t->dt, t->shape));
+	return t;
+}
+
+/* IR reductions keep reduced dims as 1; without keepdims they go away. */
+static Node *reduce(Ctx *c, Op op, Node *x, uint32_t axes, int keepdims, Loc loc)
+{
+	Node *r = ir_reduce(c->fn, op, x, axes, loc);
+	if (keepdims)
+		return r;
+	Shape s = { 0 };
+	for (int i = 0; i < x->shape.rank; i++)
+		if (!(axes & (1u << i)))
+			s.d[s.rank++] = x->shape.d[i];
+	return ir_reshape(c->fn, r, s, loc);
+}
+
+static uint32_t all_axes(const Node *x) { return (uint32_t)((1u << x->shape.rank) - 1); }
+
+/* x / (number of elements in the reduced axes); B enters through ir_batch. */
+static Node *divide_count(Ctx *c, Node *x, const Node *of, uint32_t axes, Loc loc)
+{
+	double n = 1;
+	int batch = 0;
+	for (int i = 0; i < of->shape.rank; i++)
+		if (axes & (1u << i)) {
+			if (of->shape.d[i] == DIM_BATCH)
+				batch = 1;
+			else
+				n *= (double)of->shape.d[i];
+		}
+	if (n != 1)
+		x = mul(c, x, scalar(c, x->dt, 1.0 / n, loc), loc);
+	if (batch)
+		x = binary_bcast(c, OP_div, x, ir_batch(c->fn, x->dt, loc), "/", loc);
+	return x;
+}
+
+static uint32_t axis_arg(Ctx *c, const Value *axis, const Node *x, const char *fn, Loc loc)
+{
+	(void)c;
+	if (axis->kind == V_NONE)
+		return all_axes(x);
+	return 1u << norm_axis(need_int(axis, "axis"), x->shape.rank, fn, axis->loc.line ? axis->loc : loc);
+}
+
+static Value elementwise(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
+{
+	if ((arg[0].kind == V_INT || arg[0].kind == V_FLOAT) && b->op != OP_stop_gradient) {
+		double x = need_number(&arg[0], "x"), r;
+		switch (b->op) {
+		case OP_exp: r = exp(x); break;
+		case OP_log: r = log(x); break;
+		case OP_sqrt: r = sqrt(x); break;
+		case OP_abs: r = fabs(x); break;
+		case OP_tanh: r = tanh(x); break;
+		case OP_sigmoid: r = 1 / (1 + exp(-x)); break;
+		case OP_relu: r = x > 0 ? x : 0; break;
+		default: r = x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); break;
+		}
+		if (!isfinite(r))
+			error_at(call->loc, "%s(%g) is not a finite number", b->name, x);
+		return (Value){ .kind = V_FLOAT, .f = r, .loc = call->loc };
+	}
+	Node *x = float_tensor(c, &arg[0], xprintf("the argument of '%s'", b->name));
+	Node *n = ir_unary(c->fn, b->op, x, call->loc);
+	if (b->op == OP_leaky_relu || b->op == OP_elu)
+		n->f = arg[1].kind == V_NONE ? (b->op == OP_elu ? 1.0 : 0.01) : need_number(&arg[1], "alpha");
+	return tensor_value(n, call->loc);
+}
+
+static Value power(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
+{
+	(void)b;
+	return arith(c, 'P', arg[0], arg[1], call->loc);
+}
+
+static Value maximum(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
+{
+	(void)b;
+	const Value *t = arg[0].kind == V_TENSOR ? &arg[0] : &arg[1];
+	DType dt = t->kind == V_TENSOR ? t->t->dt : c->fdt;
+	Node *x = to_tensor(c, &arg[0], dt, call->loc), *y = to_tensor(c, &arg[1], dt, call->loc);
+	return tensor_value(binary_bcast(c, OP_max, x, y, "maximum", call->loc), call->loc);
+}
+
+static Value reduction(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
+{
+	Node *x = float_tensor(c, &arg[0], xprintf("the argument of '%s'", b->name));
+	uint32_t axes = axis_arg(c, &arg[1], x, b->name, call->loc);
+	int keep = arg[2].kind != V_NONE && need_int(&arg[2], "keepdims") != 0;
+	if (x->shape.rank == 0)
+		axes = 0;
+	Node *r = ir_reduce(c->fn, b->op, x, axes, call->loc);
+	if (!strcmp(b->name, "mean"))
+		r = divide_count(c, r, x, axes, call->loc);
+	if (!keep) {
+		Shape s = { 0 };
+		for (int i = 0; i < x->shape.rank; i++)
+			if (!(axes & (1u << i)))
+				s.d[s.rank++] = x->shape.d[i];
+		r = ir_reshape(c->fn, r, s, call->loc);
+	}
+	return tensor_value(r, call->loc);
+}
+
+/* z = x - stop_gradient(max(x)) along the axis: the stable shift. */
+static Node *shifted(Ctx *c, Node *x, uint32_t axes, Loc loc)
+{
+	Node *m = ir_unary(c->fn, OP_stop_gradient, ir_reduce(c->fn, OP_amax, x, axes, loc), loc);
+	return binary_bcast(c, OP_sub, x, m, "-", loc);
+}
+
+static Node *log_softmax(Ctx *c, Node *x, uint32_t axes, Loc loc)
+{
+	Node *z = shifted(c, x, axes, loc);
+	Node *lse = ir_unary(c->fn, OP_log, ir_reduce(c->fn, OP_sum, ir_unary(c->fn, OP_exp, z, loc), axes, loc), loc);
+	return binary_bcast(c, OP_sub, z, lse, "-", loc);
+}
+
+static Value softmax(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
+{
+	Node *x = float_tensor(c, &arg[0], xprintf("the argument of '%s'", b->name));
+	Value ax = arg[1].kind == V_NONE ? (Value){ .kind = V_INT, .i = -1, .loc = call->loc } : arg[1];
+	uint32_t axes = axis_arg(c, &ax, x, b->name, call->loc);
+	if (!strcmp(b->name, "log_softmax"))
+		return tensor_value(log_softmax(c, x, axes, call->loc), call->loc);
+	Node *e = ir_unary(c->fn, OP_exp, shifted(c, x, axes, call->loc), call->loc);
+	Node *s = ir_reduce(c->fn, OP_sum, e, axes, call->loc);
+	return tensor_value(binary_bcast(c, OP_div, e, s, "/", call->loc), call->loc);
+}
+
+static Value transpose(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
+{
+	(void)b;
+	Node *x = need_tensor(c, &arg[0], "the argument of 'transpose'");
+	int r = x->shape.rank, perm[MAXRANK] = { 1, 0 }, seen[MAXRANK] = { 0 };
+	if (arg[1].kind == V_NONE) {
+		if (r != 2)
+			error_at(call->loc, "transpose(x) needs a 2-D tensor, not %s; give a permutation for others",
+			         type_str(x->dt, x->shape));
+	} else {
+		if (arg[1].kind != V_LIST || arg[1].nitem != r)
+			error_at(arg[1].loc, "transpose needs a permutation list of %d axes", r);
+		for (int i = 0; i < r; i++) {
+			perm[i] = norm_axis(need_int(&arg[1].item[i], "an axis"), r, "transpose", arg[1].item[i].loc);
+			if (seen[perm[i]]++)
+				error_at(arg[1].item[i].loc, "axis %d appears twice in the permutation", perm[i]);
+		}
+	}
+	return tensor_value(ir_transpose(c->fn, x, perm, call->loc), call->loc);
+}
+
+static Value reshape(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
+{
+	(void)b;
+	Node *x = need_tensor(c, &arg[0], "the argument of 'reshape'");
+	const Value *l = &arg[1];
+	if (l->kind != V_LIST || l->nitem > MAXRANK)
+		error_at(l->loc, "reshape needs a list of at most %d dimensions, as in [B, 28, 28]", MAXRANK);
+	Shape s = { .rank = l->nitem };
+	int infer = -1;
+	int64_t known = 1;
+	for (int i = 0; i < l->nitem; i++) {
+		const Value *d = &l->item[i];
+		s.d[i] = d->kind == V_INT && d->is_batch ? DIM_BATCH : need_int(d, "a dimension");
+		if (s.d[i] == -1 && !(d->kind == V_INT && d->is_batch)) {
+			if (infer >= 0)
+				error_at(d->loc, "only one dimension of a reshape can be -1");
+			infer = i;
+			s.d[i] = 1;
+		} else if (s.d[i] != DIM_BATCH) {
+			if (s.d[i] <= 0)
+				error_at(d->loc, "dimension %d of a reshape must be positive", i + 1);
+			if (__builtin_mul_overflow(known, s.d[i], &known) || known > MAX_ELEMENTS)
+				error_at(l->loc, "reshape target is too large");
+		}
+	}
+	if (shape_has_batch(x->shape) != shape_has_batch(s))
+		error_at(call->loc, "reshape of %s to %s: the batch dimension B must stay (and only B can hold it)",
+		         type_str(x->dt, x->shape), shape_str(s));
+	int64_t have = shape_per_sample(x->shape);
+	if (infer >= 0) {
+		if (have % known)
+			error_at(call->loc, "reshape of %s: %lld elements do not divide into %s",
+			         type_str(x->dt, x->shape), (long long)have, shape_str(s));
+		s.d[infer] = have / known;
+	}
+	if (shape_per_sample(s) != have)
+		error_at(call->loc, "reshape of %s to %s changes the number of elements (%lld vs %lld)",
+		         type_str(x->dt, x->shape), shape_str(s), (long long)have, (long long)shape_per_sample(s));
+	return tensor_value(ir_reshape(c->fn, x, check_shape(s, call->loc), call->loc), call->loc);
+}
+
+static int64_t class_count(const Value *k)
+{
+	int64_t n = need_int(k, "the number of classes");
+	if (n < 1 || n > MAX_ELEMENTS)
+		error_at(k->loc, "the number of classes must be between 1 and 2^31, not %lld", (long long)n);
+	return n;
+}
+
+static Node *labels_for(Ctx *c, const Value *v, int64_t n, const char *fn, Loc loc)
+{
+	if (v->kind == V_DATA)
+		return bind_field(c, v, DT_I32, shape_of(1, n), loc);
+	Node *t = need_tensor(c, v, xprintf("the labels of '%s'", fn));
+	if (t->dt != DT_I32 || t->shape.rank != 1 || t->shape.d[0] != n)
+		error_at(v->loc, "'%s' needs integer labels i32[%s], not %s", fn,
+		         n == DIM_BATCH ? "B" : xprintf("%lld", (long long)n), type_str(t->dt, t->shape));
+	return t;
+}
+
+static Value onehot(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
+{
+	(void)b;
+	int64_t k = class_count(&arg[1]);
+	Node *l = labels_for(c, &arg[0], DIM_BATCH, "onehot", call->loc);
+	return tensor_value(ir_onehot(c->fn, l, k, c->fdt, call->loc), call->loc);
+}
+
+/* ---- losses ----------------------------------------------------------- */
+
+static Node *mean_all(Ctx *c, Node *x, Loc loc)
+{
+	Node *s = reduce(c, OP_sum, x, all_axes(x), 0, loc);
+	return divide_count(c, s, x, all_axes(x), loc);
+}
+
+/* The target of mse/bce: same dtype and shape as the prediction. */
+static Node *target_for(Ctx *c, const Value *v, const Node *pred, const char *fn, Loc loc)
+{
+	if (v->kind == V_DATA)
+		return bind_field(c, v, pred->dt, pred->shape, loc);
+	Node *t = float_tensor(c, v, xprintf("the target of '%s'", fn));
+	if (t->dt != pred->dt || !shape_equal(t->shape, pred->shape))
+		error_at(loc, "'%s': prediction %s and target %s differ", fn, type_str(pred->dt, pred->shape),
+		         type_str(t->dt, t->shape));
+	return t;
+}
+
+static Value mse(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
+{
+	(void)b;
+	Node *p = float_tensor(c, &arg[0], "the prediction of 'mse'");
+	Node *t = target_for(c, &arg[1], p, "mse", call->loc);
+	Node *d = ir_binary(c->fn, OP_sub, p, t, call->loc);
+	return tensor_value(mean_all(c, ir_binary(c->fn, OP_mul, d, d, call->loc), call->loc), call->loc);
+}
+
+static Value bce(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
+{
+	(void)b;
+	Loc loc = call->loc;
+	Node *p = float_tensor(c, &arg[0], "the probabilities of 'binary_cross_entropy'");
+	Node *t = target_for(c, &arg[1], p, "binary_cross_entropy", loc);
+	Node *one = ir_broadcast(c->fn, scalar(c, p->dt, 1, loc), p->shape, loc);
+	Node *pos = ir_binary(c->fn, OP_mul, t, ir_unary(c->fn, OP_log, p, loc), loc);
+	Node *q = ir_binary(c->fn, OP_sub, one, p, loc), *u = ir_binary(c->fn, OP_sub, one, t, loc);
+	Node *neg = ir_binary(c->fn, OP_mul, u, ir_unary(c->fn, OP_log, q, loc), loc);
+	Node *m = mean_all(c, ir_binary(c->fn, OP_add, pos, neg, loc), loc);
+	return tensor_value(ir_unary(c->fn, OP_neg, m, loc), loc);
+}
+
+/* -sum(onehot(labels, K) * log_softmax(logits)) / N; float labels of the
+ * logits' shape are taken as target distributions. */
+static Value cross_entropy(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
+{
+	(void)b;
+	Loc loc = call->loc;
+	Node *z = float_tensor(c, &arg[0], "the logits of 'cross_entropy'");
+	if (z->shape.rank != 2 || z->shape.d[1] == DIM_BATCH)
+		error_at(arg[0].loc, "cross_entropy needs logits of shape [N, K] (K classes), not %s",
+		         type_str(z->dt, z->shape));
+	Node *target;
+	if (arg[1].kind == V_TENSOR && arg[1].t->dt != DT_I32)
+		target = target_for(c, &arg[1], z, "cross_entropy", loc);
+	else
+		target = ir_onehot(c->fn, labels_for(c, &arg[1], z->shape.d[0], "cross_entropy", loc),
+		                   z->shape.d[1], z->dt, loc);
+	Node *ls = log_softmax(c, z, 2u, loc);
+	Node *s = reduce(c, OP_sum, ir_binary(c->fn, OP_mul, target, ls, loc), 3u, 0, loc);
+	s = divide_count(c, s, z, 1u, loc);
+	return tensor_value(ir_unary(c->fn, OP_neg, s, loc), loc);
+}
+
+/* ---- initializers ----------------------------------------------------- */
+
+static Value initializer(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
+{
+	(void)c;
+	Init in = { .kind = b->init, .gain = 1 };
+	switch (b->init) {
+	case INIT_CONSTANT: in.a = need_number(&arg[0], "the value"); break;
+	case INIT_NORMAL:
+		in.a = arg[0].kind == V_NONE ? 0 : need_number(&arg[0], "mean");
+		in.b = arg[1].kind == V_NONE ? 1 : need_number(&arg[1], "std");
+		if (in.b < 0)
+			error_at(arg[1].loc, "std must not be negative");
+		break;
+	case INIT_UNIFORM:
+		in.a = arg[0].kind == V_NONE ? 0 : need_number(&arg[0], "low");
+		in.b = arg[1].kind == V_NONE ? 1 : need_number(&arg[1], "high");
+		if (in.b < in.a)
+			error_at(call->loc, "uniform(low, high) needs low <= high");
+		break;
+	case INIT_XAVIER_UNIFORM: case INIT_XAVIER_NORMAL: case INIT_HE_UNIFORM: case INIT_HE_NORMAL:
+		if (arg[0].kind != V_NONE)
+			in.gain = need_number(&arg[0], "gain");
+		if (in.gain <= 0)
+			error_at(arg[0].loc, "gain must be positive");
+		break;
+	default: break;
+	}
+	return (Value){ .kind = V_INIT, .init = in, .loc = call->loc };
+}
+
+/* ---- the table -------------------------------------------------------- */
+
+#define UNARY(n, o) { n, { "x" }, 1, elementwise, OP_##o, 0 }
+#define INIT(n, k, ...) { n, { __VA_ARGS__ }, 0, initializer, 0, INIT_##k }
+
+static const Builtin builtins[] = {
+	UNARY("exp", exp), UNARY("log", log), UNARY("sqrt", sqrt), UNARY("abs", abs),
+	UNARY("tanh", tanh), UNARY("sigmoid", sigmoid), UNARY("relu", relu),
+	UNARY("softplus", softplus), UNARY("stop_gradient", stop_gradient),
+	{ "leaky_relu", { "x", "alpha" }, 1, elementwise, OP_leaky_relu, 0 },
+	{ "elu", { "x", "alpha" }, 1, elementwise, OP_elu, 0 },
+	{ "pow", { "x", "p" }, 2, power, 0, 0 },
+	{ "maximum", { "a", "b" }, 2, maximum, 0, 0 },
+	{ "transpose", { "x", "perm" }, 1, transpose, 0, 0 },
+	{ "reshape", { "x", "shape" }, 2, reshape, 0, 0 },
+	{ "sum", { "x", "axis", "keepdims" }, 1, reduction, OP_sum, 0 },
+	{ "mean", { "x", "axis", "keepdims" }, 1, reduction, OP_sum, 0 },
+	{ "max", { "x", "axis", "keepdims" }, 1, reduction, OP_amax, 0 },
+	{ "softmax", { "x", "axis" }, 1, softmax, 0, 0 },
+	{ "log_softmax", { "x", "axis" }, 1, softmax, 0, 0 },
+	{ "onehot", { "labels", "k" }, 2, onehot, 0, 0 },
+	{ "mse", { "pred", "target" }, 2, mse, 0, 0 },
+	{ "cross_entropy", { "logits", "labels" }, 2, cross_entropy, 0, 0 },
+	{ "binary_cross_entropy", { "prob", "target" }, 2, bce, 0, 0 },
+	INIT("zeros", ZEROS, NULL), INIT("ones", ONES, NULL),
+	{ "constant", { "value" }, 1, initializer, 0, INIT_CONSTANT },
+	INIT("normal", NORMAL, "mean", "std"), INIT("uniform", UNIFORM, "low", "high"),
+	INIT("xavier_uniform", XAVIER_UNIFORM, "gain"), INIT("xavier_normal", XAVIER_NORMAL, "gain"),
+	INIT("glorot_uniform", XAVIER_UNIFORM, "gain"), INIT("glorot_normal", XAVIER_NORMAL, "gain"),
+	INIT("xavier", XAVIER_UNIFORM, "gain"), INIT("he", HE_NORMAL, "gain"),
+	INIT("he_uniform", HE_UNIFORM, "gain"), INIT("he_normal", HE_NORMAL, "gain"),
+	INIT("kaiming_uniform", HE_UNIFORM, "gain"), INIT("kaiming_normal", HE_NORMAL, "gain"),
+};
+enum { NBUILTIN = sizeof builtins / sizeof *builtins };
+
+static const Builtin *find(const char *name)
+{
+	for (int i = 0; i < NBUILTIN; i++)
+		if (!strcmp(builtins[i].name, name))
+			return &builtins[i];
+	return NULL;
+}
+
+int is_builtin(const char *name) { return find(name) != NULL; }
+
+int init_by_name(const char *name, Init *out)
+{
+	const Builtin *b = find(name);
+	if (!b || b->fn != initializer || b->nreq)
+		return 0;
+	*out = (Init){ .kind = b->init, .gain = 1 };
+	if (b->init == INIT_NORMAL)
+		out->b = 1;
+	if (b->init == INIT_UNIFORM)
+		out->b = 1;
+	return 1;
+}
+
+const char *const *builtin_names(int *n)
+{
+	static const char *names[NBUILTIN];
+	for (int i = 0; i < NBUILTIN; i++)
+		names[i] = builtins[i].name;
+	*n = NBUILTIN;
+	return names;
+}
+
+Value call_builtin(Ctx *c, const Expr *call)
+{
+	const Builtin *b = find(call->str);
+	int n = 0;
+	while (n < 4 && b->param[n])
+		n++;
+	const Expr *args[4];
+	bind_args(b->name, call, b->param, n, args);
+	Value v[4] = { { 0 } };
+	for (int i = 0; i < n; i++) {
+		if (args[i])
+			v[i] = eval(c, args[i]);
+		else if (i < b->nreq)
+			error_at(call->loc, "missing argument '%s' in call to '%s'", b->param[i], b->name);
+	}
+	return b->fn(c, call, v, b);
+}
