@@ -180,7 +180,12 @@ static Node *layout_identity(Fn *fn, Node *n)
 			return like(ir_broadcast(fn, x->in[0], n->shape, n->loc), n);
 		return n;
 	case OP_transpose:
-		return identity_perm(n) ? x : n;
+		if (identity_perm(n))
+			return x;
+		/* (a b)^T = b^T a^T: the GEMM writes the transposed result itself */
+		if (is_transpose2d(n) && x->op == OP_matmul && x->nuse == 1)
+			return like(ir_matmul(fn, x->in[1], x->in[0], !x->tb, !x->ta, n->loc), n);
+		return n;
 	case OP_sum:
 	case OP_amax:
 		/* no axes, or only axes of extent 1: nothing to reduce */
@@ -215,6 +220,7 @@ static Node *simplify_node(Fn *fn, Node *n)
 
 void simplify(Fn *fn)
 {
+	fill_uses(fn);   /* of the input: a stale count costs a GEMM twice, never a wrong value */
 	Rewrite rw;
 	rw_begin(&rw, fn);
 	for (Node *n; (n = rw_next(&rw));) {

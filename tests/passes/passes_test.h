@@ -38,4 +38,7 @@ void test_describe(void);
 /* test_roundtrip.c */
 void test_roundtrip(void);
 
+/* test_training.c */
+void test_training(void);
+
 #endif

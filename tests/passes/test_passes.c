@@ -255,6 +255,7 @@ int main(void)
 	test_plan_state();
 	test_describe();
 	test_roundtrip();
+	test_training();
 	if (test_failures) {
 		fprintf(stderr, "test_passes: %d failure(s)\n", test_failures);
 		return 1;
