@@ -388,8 +388,8 @@ static int read_all(const char *path, char **data, int64_t *len, char *err, size
 int rt_checkpoint_load(const char *path, const RtDesc *d, char *state, RtMeta *meta,
                        char *err, size_t errlen)
 {
-	char *file, jerr[256];
-	int64_t len;
+	char *file = NULL, jerr[256];
+	int64_t len = 0;
 	if (read_all(path, &file, &len, err, errlen) < 0)
 		return -1;
 	uint64_t hlen = 0;

@@ -210,11 +210,13 @@ static RtData *load_random(const RtSource *s, const RtDataSpec *spec)
 
 RtData *rt_data_load(const RtSource *src, const RtDataSpec *spec)
 {
-	if (!strcmp(src->kind, "idx"))
-		return load_idx(src, spec);
-	if (!strcmp(src->kind, "csv"))
-		return load_csv(src, spec);
-	return load_random(src, spec);
+	if (!src)
+		rt_fatal(RT_EXIT_INTERNAL, "a data source named by the descriptor is missing");
+	RtData *d = !strcmp(src->kind, "idx") ? load_idx(src, spec)
+	          : !strcmp(src->kind, "csv") ? load_csv(src, spec) : load_random(src, spec);
+	if (d->n == 0)   /* every loop divides by the sample count */
+		rt_fatal(RT_EXIT_IO, "data source '%s' (%s) has no samples", src->name, d->origin);
+	return d;
 }
 
 static int looks_like_idx(const char *path)
@@ -240,6 +242,8 @@ RtData *rt_data_from_file(const char *path, const RtDataSpec *spec)
 		if (img.per != spec->x_per)
 			rt_fatal(RT_EXIT_IO, "%s: %lld elements per sample, but the model input takes %lld",
 			         path, (long long)img.per, (long long)spec->x_per);
+		if (img.n == 0)
+			rt_fatal(RT_EXIT_IO, "%s has no samples", path);
 		RtData *d = new_data("input", &nolabels, img.n, 0);
 		for (int64_t i = 0; i < img.n * img.per; i++)
 			put(d->x, d->x_dt, i, img.v[i] * spec->input_scale);

@@ -106,7 +106,7 @@ int rt_idx_read(const char *path, RtIdx *out, char *err, size_t errlen)
 	gzFile f = gzopen(path, "rb");
 	if (!f)
 		return fail(err, errlen, "%s: %s", path, strerror(errno ? errno : ENOENT));
-	int type, r = read_header(f, path, out, &type, err, errlen);
+	int type = 0, r = read_header(f, path, out, &type, err, errlen);
 	if (r < 0) {
 		gzclose(f);
 		return r;
