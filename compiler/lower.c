@@ -76,40 +76,45 @@ const char *expr_text(const Expr *e)
 
 /* ---- "did you mean" --------------------------------------------------- */
 
+/* Edit distance with adjacent transpositions counting as one edit
+ * ("inti" is one slip from "init"). */
 static int distance(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b);
+	int la = (int)strlen(a), lb = (int)strlen(b);
 	if (la > 64 || lb > 64)
 		return 99;
-	int row[65];
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = (int)j;
-	for (size_t i = 1; i <= la; i++) {
-		int diag = row[0];
-		row[0] = (int)i;
-		for (size_t j = 1; j <= lb; j++) {
-			int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			diag = up;
-			row[j] = best;
+	int d[65][65];
+	for (int i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (int j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (int i = 1; i <= la; i++)
+		for (int j = 1; j <= lb; j++) {
+			int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
 		}
-	}
-	return row[lb];
+	return d[la][lb];
 }
 
-/* The closest candidate within a third of the name's length, or NULL. */
+/* The closest candidate, at most a third of the name's length away (one
+ * edit for short names); the first one wins a tie, so callers list the
+ * likeliest candidates (locals) first. */
 const char *suggest(const char *name, const char *const *cands, int n)
 {
 	const char *best = NULL;
-	int bestd = (int)strlen(name) / 3 + 1;
-	if (bestd > 3)
-		bestd = 3;
+	int limit = (int)strlen(name) / 3, bestd;
+	if (limit < 1)
+		limit = 1;
+	bestd = limit + 1;
 	for (int i = 0; i < n; i++) {
 		int d = distance(name, cands[i]);
-		if (d > 0 && (d < bestd || (d == bestd && !best && d <= 1))) {
+		if (d > 0 && d < bestd) {
 			best = cands[i];
 			bestd = d;
 		}
@@ -184,16 +189,18 @@ void env_bind(Frame *f, const char *name, Value v)
 
 static _Noreturn void unknown_name(const Ctx *c, const char *name, Loc loc)
 {
-	int nb, n = 0;
+	int nb, n = 0, nenv = 0;
 	const char *const *builtins = builtin_names(&nb);
-	const char **cands = xalloc(sizeof *cands * (size_t)(nb + c->prog->ndecls + 64));
-	for (int i = 0; i < nb; i++)
-		cands[n++] = builtins[i];
+	for (Binding *b = c->frame->env; b; b = b->next)
+		nenv++;
+	const char **cands = xalloc(sizeof *cands * (size_t)(nenv + nb + c->prog->ndecls + 1));
+	for (Binding *b = c->frame->env; b; b = b->next)
+		cands[n++] = b->name;
 	for (int i = 0; i < c->prog->ndecls; i++)
 		if (c->prog->decls[i]->kind != D_TRAIN)
 			cands[n++] = c->prog->decls[i]->name;
-	for (Binding *b = c->frame->env; b && n < nb + c->prog->ndecls + 64; b = b->next)
-		cands[n++] = b->name;
+	for (int i = 0; i < nb; i++)
+		cands[n++] = builtins[i];
 	const char *s = suggest(name, cands, n);
 	if (s)
 		error_at(loc, "unknown name '%s'; did you mean '%s'?", name, s);
