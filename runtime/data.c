@@ -116,12 +116,12 @@ static RtData *load_idx(const RtSource *s, const RtDataSpec *spec)
 		         lpath, (long long)lab.per, (long long)spec->y_per);
 	RtData *d = new_data(s->name, spec, img.n, labels);
 	for (int64_t i = 0; i < img.n * img.per; i++)
-		put(d->x, d->x_dt, i, img.v[i] * scale);
+		put(d->x, d->x_dt, i, rt_idx_get(&img, i) * scale);
 	for (int64_t i = 0; labels && i < lab.n * lab.per; i++)
-		put_label(d, i, lab.v[i], spec, lpath, i / lab.per);
+		put_label(d, i, rt_idx_get(&lab, i), spec, lpath, i / lab.per);
 	d->origin = labels ? rt_printf("idx %s %s", ipath, lpath) : rt_printf("idx %s", ipath);
-	free(img.v);
-	free(lab.v);
+	free(img.raw);
+	free(lab.raw);
 	return d;
 }
 
@@ -246,8 +246,8 @@ RtData *rt_data_from_file(const char *path, const RtDataSpec *spec)
 			rt_fatal(RT_EXIT_IO, "%s has no samples", path);
 		RtData *d = new_data("input", &nolabels, img.n, 0);
 		for (int64_t i = 0; i < img.n * img.per; i++)
-			put(d->x, d->x_dt, i, img.v[i] * spec->input_scale);
-		free(img.v);
+			put(d->x, d->x_dt, i, rt_idx_get(&img, i) * spec->input_scale);
+		free(img.raw);
 		return d;
 	}
 	RtCsv c;

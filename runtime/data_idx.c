@@ -48,6 +48,8 @@ static int elem_size(int type)
 
 static double elem_value(int type, const unsigned char *p)
 {
+	if (type == 0x08)   /* the common case, kept off the general path */
+		return p[0];
 	uint64_t v = 0;
 	for (int i = 0; i < elem_size(type); i++)
 		v = v << 8 | p[i];
@@ -114,8 +116,7 @@ int rt_idx_read(const char *path, RtIdx *out, char *err, size_t errlen)
 	int64_t total = out->n * out->per;
 	size_t es = (size_t)elem_size(type);
 	unsigned char *raw = malloc((size_t)total * es + 1);
-	out->v = malloc(sizeof(double) * (size_t)total + 1);
-	if (!raw || !out->v)
+	if (!raw)
 		rt_fatal(RT_EXIT_NOMEM, "out of memory reading %s", path);
 	if (read_exact(f, raw, (size_t)total * es) < 0) {
 		int zerr;
@@ -124,12 +125,15 @@ int rt_idx_read(const char *path, RtIdx *out, char *err, size_t errlen)
 		     (long long)total, zerr < 0 && gz ? "; gzip: " : "", zerr < 0 && gz ? msg : "");
 		gzclose(f);
 		free(raw);
-		free(out->v);
 		return -1;
 	}
-	for (int64_t i = 0; i < total; i++)
-		out->v[i] = elem_value(type, raw + (size_t)i * es);
-	free(raw);
+	out->raw = raw;
+	out->type = type;
 	gzclose(f);
 	return 0;
+}
+
+double rt_idx_get(const RtIdx *idx, int64_t i)
+{
+	return elem_value(idx->type, idx->raw + (size_t)i * (size_t)elem_size(idx->type));
 }

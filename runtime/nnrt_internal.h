@@ -146,9 +146,11 @@ typedef struct RtDataSpec {    /* what the model expects of every source */
 	double input_scale;         /* predict --input: the training source's scale */
 } RtDataSpec;
 
-/* data_idx.c: one IDX file (gzip detected by magic); elements as doubles. */
-typedef struct RtIdx { int ndim; int64_t dim[RT_MAX_DIM]; int64_t n, per; double *v; } RtIdx;
+/* data_idx.c: one IDX file (gzip detected by magic), kept as its raw
+ * big-endian bytes (a u8 data set stays 1 byte an element until converted). */
+typedef struct RtIdx { int ndim, type; int64_t dim[RT_MAX_DIM]; int64_t n, per; unsigned char *raw; } RtIdx;
 int rt_idx_read(const char *path, RtIdx *out, char *err, size_t errlen);
+double rt_idx_get(const RtIdx *idx, int64_t i);   /* element i (row-major) as a double */
 
 /* data_csv.c: numeric CSV into a row-major table of doubles. */
 typedef struct RtCsv { int64_t rows, cols; double *v; } RtCsv;

@@ -59,9 +59,9 @@ static void test_idx(void)
 	char err[512];
 	RtIdx a, b;
 	CHECK(rt_idx_read(path_of("img.idx"), &a, err, sizeof err) == 0);
-	CHECK(a.n == 5 && a.per == 6 && a.ndim == 3 && a.v[1] == 7 && a.v[2] == 4);
+	CHECK(a.n == 5 && a.per == 6 && a.ndim == 3 && rt_idx_get(&a, 1) == 7 && rt_idx_get(&a, 2) == 4);
 	CHECK(rt_idx_read(path_of("img.gz.renamed"), &b, err, sizeof err) == 0);
-	CHECK(b.n == 5 && b.per == 6 && !memcmp(a.v, b.v, sizeof(double) * 30));
+	CHECK(b.n == 5 && b.per == 6 && !memcmp(a.raw, b.raw, 30));
 	CHECK(rt_idx_read(path_of("trunc.idx"), &a, err, sizeof err) < 0 && strstr(err, "truncated"));
 	CHECK(rt_idx_read(path_of("trunc.idx.gz"), &a, err, sizeof err) < 0 && strstr(err, "truncated"));
 	CHECK(rt_idx_read(path_of("missing.idx"), &a, err, sizeof err) < 0 && strstr(err, "missing.idx"));
@@ -73,7 +73,7 @@ static void test_idx(void)
 	CHECK(rt_idx_read(path_of("short.idx"), &a, err, sizeof err) < 0);
 	/* i32 elements are big-endian and signed */
 	write_file("i32.idx", "\0\0\x0c\x01\0\0\0\2\xff\xff\xff\xfe\0\0\1\0", 16, 0);
-	CHECK(rt_idx_read(path_of("i32.idx"), &a, err, sizeof err) == 0 && a.v[0] == -2 && a.v[1] == 256);
+	CHECK(rt_idx_read(path_of("i32.idx"), &a, err, sizeof err) == 0 && rt_idx_get(&a, 0) == -2 && rt_idx_get(&a, 1) == 256);
 }
 
 static void test_idx_source(void)
