@@ -102,9 +102,25 @@ static int choose_group(Fuser *f, Node *n)
 	return target >= 0 ? target : new_group(f, n->shape);
 }
 
+/* A read of a slot that an open group stores into closes that group: the
+ * read must see the whole stored tensor, not a loop half done. */
+static void close_on_reread(Fuser *f, int *store_group, const Node *n)
+{
+	if (n->op == OP_store && n->group >= 0)
+		store_group[n->slot] = n->group;
+	else if (op_info[n->op].kind == K_LEAF && n->slot >= 0 && store_group[n->slot] >= 0)
+		f->closed[find(f, store_group[n->slot])] = 1;
+}
+
 static void assign_groups(Fuser *f)
 {
 	Fn *fn = f->fn;
+	int nslot = 0;
+	for (int i = 0; i < fn->n; i++)
+		if (fn->node[i]->slot + 1 > nslot)
+			nslot = fn->node[i]->slot + 1;
+	int *store_group = xalloc(sizeof *store_group * (size_t)(nslot + 1));
+	memset(store_group, -1, sizeof *store_group * (size_t)(nslot + 1));
 	for (int i = 0; i < fn->n; i++) {
 		Node *n = fn->node[i];
 		n->group = is_remat(n) ? -1 : choose_group(f, n);
@@ -115,6 +131,7 @@ static void assign_groups(Fuser *f)
 			if (g >= 0 && g != mine)
 				f->closed[g] = 1;
 		}
+		close_on_reread(f, store_group, n);
 	}
 }
 

@@ -243,6 +243,53 @@ static void test_fuse_split(void)
 			EXPECT(fn->node[i]->group >= 0);
 }
 
+/* SGD with momentum: v = 0.9 v + g; W = W - lr v.  Each parameter's
+ * update is one loop nest that writes both slots. */
+static void test_fuse_update(void)
+{
+	int64_t w[] = { 4, 8, 3 };
+	TestModel t = test_model(2, w);
+	Module *m = t.m;
+	Fn *fn = ir_fn("update");
+	int params[4] = { t.w[0], t.b[0], t.w[1], t.b[1] }, grads[4] = { t.gw[0], t.gb[0], t.gw[1], t.gb[1] };
+	for (int i = 0; i < 4; i++) {
+		Shape s = m->slot[params[i]].shape;
+		int v = ir_slot(m, xprintf("%s.momentum", m->slot[params[i]].name), SLOT_OPTSTATE, DT_F32, s, L);
+		Node *vn = ir_binary(fn, OP_add, ir_binary(fn, OP_mul, bconst(fn, 0.9, s), ir_param(fn, m, v, L), L),
+		                     ir_param(fn, m, grads[i], L), L);
+		ir_store(fn, v, vn, L);
+		Node *lr = ir_broadcast(fn, ir_input(fn, m, t.lr, L), s, L);
+		Node *p = ir_param(fn, m, params[i], L);
+		ir_store(fn, params[i], ir_binary(fn, OP_sub, p, ir_binary(fn, OP_mul, lr, vn, L), L), L);
+	}
+	run_passes(m, fn);
+	EXPECT(fn->ngroup == 4);
+	EXPECT(fn->nbuf == 0);
+	for (int g = 0; g < fn->ngroup; g++) {
+		int stores = 0;
+		for (int j = 0; j < fn->group[g].n; j++)
+			stores += fn->group[g].member[j]->op == OP_store;
+		EXPECT(stores == 2);
+	}
+}
+
+/* A read of a slot after a store into it must not land in the storing
+ * loop: the group closes and the reader starts its own. */
+static void test_fuse_reread(void)
+{
+	int64_t w[] = { 4, 4 };
+	TestModel t = test_model(1, w);
+	Fn *fn = ir_fn("update");
+	Node *p = ir_param(fn, t.m, t.w[0], L);
+	Node *e = ir_unary(fn, OP_exp, p, L);
+	ir_store(fn, t.w[0], e, L);
+	Node *again = ir_param(fn, t.m, t.w[0], L);
+	ir_store(fn, t.gw[0], ir_binary(fn, OP_add, e, again, L), L);
+	run_passes(t.m, fn);
+	EXPECT(fn->ngroup == 2);
+	EXPECT(e->buf >= 0);
+}
+
 int main(void)
 {
 	test_simplify_algebra();
@@ -251,6 +298,8 @@ int main(void)
 	test_dce();
 	test_fuse_dense();
 	test_fuse_split();
+	test_fuse_update();
+	test_fuse_reread();
 	test_plan();
 	test_plan_state();
 	test_describe();

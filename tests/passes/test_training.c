@@ -77,7 +77,7 @@ void test_training(void)
 	}
 	EXPECT(grads == 4);
 	EXPECT(count_op(g, OP_transpose) == 0);          /* folded into matmul flags */
-	if (count_op(g, OP_transpose))
+	if (count_op(g, OP_transpose) || getenv("DUMP"))
 		dump(g);
 	EXPECT(count_op(g, OP_stop_gradient) == 0);
 	for (int gi = 0; gi < g->ngroup; gi++)
