@@ -51,13 +51,12 @@ typedef struct SourceKind {
 	const char *param[4];
 	int npositional;        /* stored under keys "0", "1", ... */
 	int nreq;
-	double dflt[4];
 } SourceKind;
 
 static const SourceKind source_kinds[] = {
-	{ "idx", { "images", "labels", "scale" }, 2, 2, { 0, 0, 1 } },
-	{ "csv", { "path", "label", "header", "scale" }, 1, 1, { 0, -1, 0, 1 } },
-	{ "random", { "count", "classes" }, 0, 0, { 64, 2 } },
+	{ "idx", { "images", "labels", "scale" }, 2, 1 },
+	{ "csv", { "path", "label", "header", "scale" }, 1, 1 },
+	{ "random", { "count", "classes" }, 0, 0 },
 };
 
 static DataSource data_source(Ctx *c, const TrainItem *it)
@@ -75,30 +74,35 @@ static DataSource data_source(Ctx *c, const TrainItem *it)
 		n++;
 	Value v[4];
 	call_args(c, e, k->param, n, v);
-	DataSource d = { .name = it->name, .kind = k->name, .loc = it->loc, .narg = n };
+	/* Only what the user wrote is stored: the runtime owns the defaults
+	 * (random's classes follow the model's outputs, for one). */
+	DataSource d = { .name = it->name, .kind = k->name, .loc = it->loc };
 	d.arg = xalloc(sizeof *d.arg * (size_t)n);
 	for (int i = 0; i < n; i++) {
-		KeyVal *kv = &d.arg[i];
-		kv->key = i < k->npositional ? xprintf("%d", i) : k->param[i];
 		if (i < k->npositional) {
-			if (v[i].kind == V_NONE)
+			if (v[i].kind == V_NONE && i < k->nreq)
 				error_at(e->loc, "missing argument '%s' in call to '%s'", k->param[i], k->name);
+			if (v[i].kind == V_NONE)
+				continue;     /* idx without labels: inputs only */
 			if (v[i].kind != V_STR)
 				error_at(v[i].loc, "'%s' of '%s' must be a file name in quotes, not %s",
 				         k->param[i], k->name, value_kind_name(&v[i]));
-			kv->str = v[i].str;
-			kv->is_str = 1;
+			d.arg[d.narg++] = (KeyVal){ .key = xprintf("%d", i), .str = v[i].str, .is_str = 1 };
 			continue;
 		}
-		kv->num = v[i].kind == V_NONE ? k->dflt[i] : need_number(&v[i], k->param[i]);
+		if (v[i].kind == V_NONE)
+			continue;
+		double x = need_number(&v[i], k->param[i]);
 		int integral = strcmp(k->param[i], "scale") != 0;
-		if (integral && kv->num != floor(kv->num))
+		if (integral && x != floor(x))
 			error_at(v[i].loc, "'%s' of '%s' must be an integer", k->param[i], k->name);
-		if (!integral && !(kv->num > 0 && isfinite(kv->num)))
+		if (!integral && !(x > 0 && isfinite(x)))
 			error_at(v[i].loc, "'scale' must be a positive number");
-		if ((!strcmp(k->param[i], "count") && kv->num < 1) || (!strcmp(k->param[i], "classes") && kv->num < 0)
-		    || (!strcmp(k->param[i], "header") && kv->num < 0))
-			error_at(v[i].loc, "'%s' of '%s' cannot be %g", k->param[i], k->name, kv->num);
+		if ((!strcmp(k->param[i], "count") || !strcmp(k->param[i], "classes")) && x < 1)
+			error_at(v[i].loc, "'%s' of '%s' must be at least 1, not %g", k->param[i], k->name, x);
+		if (!strcmp(k->param[i], "header") && x < 0)
+			error_at(v[i].loc, "'header' of 'csv' counts lines; it cannot be %g", x);
+		d.arg[d.narg++] = (KeyVal){ .key = k->param[i], .num = x };
 	}
 	return d;
 }
