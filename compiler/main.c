@@ -71,19 +71,25 @@ static const char *exe_dir(void)
 	return buf;
 }
 
-/* The build tree keeps nnc next to stdlib/ and libnnrt.a, so an
- * uninstalled nnc works without any environment. */
+/* Standard library and runtime are looked up next to the nnc executable
+ * first: the build tree keeps nnc beside stdlib/ and libnnrt.a, and an
+ * installed tree keeps them at ../share/nnc/stdlib and ../lib, so both an
+ * uninstalled nnc and a relocated (DESTDIR) install work without any
+ * environment. */
 static void add_default_dirs(Options *o)
 {
 	const char *env = getenv("NNC_STDLIB"), *dir = exe_dir();
 	if (env && *env)
 		o->stdlib_dirs[o->nstdlib++] = env;
 	if (dir) {
-		const char *local = xprintf("%s/stdlib", dir);
-		if (access(xprintf("%s/layers.nn", local), R_OK) == 0)
-			o->stdlib_dirs[o->nstdlib++] = local;
-		if (!getenv("NNC_RUNTIME_DIR") && access(xprintf("%s/libnnrt.a", dir), R_OK) == 0)
-			setenv("NNC_RUNTIME_DIR", dir, 1);
+		const char *near[] = { xprintf("%s/stdlib", dir), xprintf("%s/../share/nnc/stdlib", dir) };
+		const char *lib[] = { dir, xprintf("%s/../lib", dir) };
+		for (int i = 0; i < 2; i++)
+			if (access(xprintf("%s/layers.nn", near[i]), R_OK) == 0)
+				o->stdlib_dirs[o->nstdlib++] = near[i];
+		for (int i = 0; i < 2 && !getenv("NNC_RUNTIME_DIR"); i++)
+			if (access(xprintf("%s/libnnrt.a", lib[i]), R_OK) == 0)
+				setenv("NNC_RUNTIME_DIR", lib[i], 1);
 	}
 	o->stdlib_dirs[o->nstdlib++] = NNC_STDLIBDIR;
 	o->stdlib_dirs[o->nstdlib] = NULL;

@@ -1,0 +1,19 @@
+#!/bin/sh
+# make install into a DESTDIR, then the installed nnc (finding its standard
+# library and runtime relative to itself) compiles and runs an example outside
+# the build tree.
+. "$(dirname "$0")/lib.sh"
+BUILDDIR=${BUILDDIR:-$PWD}
+make -C "$BUILDDIR" install DESTDIR="$work/root" >"$work/install.log" 2>&1 || { tail -20 "$work/install.log"; die "make install failed"; }
+prefix=$(sed -n 's/^prefix=//p' "$BUILDDIR/nnrt.pc")
+root="$work/root$prefix"
+for f in bin/nnc lib/libnnrt.a include/nnrt.h lib/pkgconfig/nnrt.pc share/nnc/stdlib/layers.nn \
+	share/man/man1/nnc.1 share/man/man5/nn.5 share/man/man1/nnc-trainer.1; do
+	[ -f "$root/$f" ] || die "$f was not installed"
+done
+echo "ok: installed files present under DESTDIR"
+mkdir "$work/elsewhere" && cp "$SRCDIR/examples/xor.nn" "$work/elsewhere/" && mkdir "$work/elsewhere/data" && cp "$SRCDIR/examples/data/xor.csv" "$work/elsewhere/data/"
+cd "$work/elsewhere"
+env -u NNC_STDLIB -u NNC_RUNTIME_DIR "$root/bin/nnc" xor.nn -o xor || die "the installed nnc failed to compile xor.nn"
+./xor train >train.out 2>&1 || { cat train.out; die "the trainer built by the installed nnc failed"; }
+echo "ok: the installed nnc built a trainer that trains: $(tail -1 train.out)"

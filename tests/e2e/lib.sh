@@ -1,0 +1,23 @@
+# lib.sh — shared by the end-to-end tests: where nnc and the sources are,
+# a scratch directory removed on exit, and small assertions.
+set -u
+NNC=${NNC:-$PWD/nnc}
+SRCDIR=${SRCDIR:-$PWD}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+die() { echo "FAIL: $*"; exit 1; }
+
+# compile NAME FILE.nn: compile into $work/NAME or fail the test
+compile() {
+	"$NNC" "$2" -o "$work/$1" 2>"$work/$1.cc.err" || { cat "$work/$1.cc.err"; die "nnc $2 failed"; }
+}
+
+# metric FILE KEY: the last value printed for KEY (e.g. test.accuracy)
+metric() {
+	sed -n "s/.*$2 \([-0-9.eE+naif]*\).*/\1/p" "$1" | tail -1
+}
+
+# at_least VALUE BOUND WHAT / at_most VALUE BOUND WHAT
+at_least() { awk -v v="$1" -v b="$2" 'BEGIN { exit !(v != "" && v + 0 >= b + 0) }' || die "$3 = '$1', expected >= $2"; echo "ok: $3 = $1 (>= $2)"; }
+at_most() { awk -v v="$1" -v b="$2" 'BEGIN { exit !(v != "" && v + 0 <= b + 0) }' || die "$3 = '$1', expected <= $2"; echo "ok: $3 = $1 (<= $2)"; }
