@@ -349,13 +349,14 @@ int rt_train(RtTrainer *t)
 	if (t->epoch >= t->opt.epochs && !t->opt.quiet)
 		printf("already trained for %lld epochs (--epochs %lld): nothing to do\n",
 		       (long long)t->epoch, (long long)t->opt.epochs);
-	double t0 = rt_now();
+	double t0 = rt_now(), train_secs = 0;
 	int64_t samples = 0;
 	while (t->epoch < t->opt.epochs) {
 		RtProgress prog;
 		double te = rt_now();
 		rt_progress_begin(&prog, t->opt.quiet, t->epoch + 1, t->opt.epochs);
 		double loss = train_epoch(t, data, &prog);
+		train_secs += rt_now() - te;
 		rt_progress_end(&prog);
 		samples += data->n;
 		t->epoch++;
@@ -372,8 +373,8 @@ int rt_train(RtTrainer *t)
 	if (t->log && fclose(t->log) != 0)
 		rt_fatal(RT_EXIT_IO, "cannot write the metrics log %s", t->opt.log);
 	if (!t->opt.quiet && samples > 0)
-		printf("trained %lld samples in %.2f s (%.0f samples/s)\n", (long long)samples, secs,
-		       secs > 0 ? (double)samples / secs : 0.0);
+		printf("trained %lld samples in %.2f s (%.0f samples/s; %.2f s with evaluation)\n",
+		       (long long)samples, train_secs, train_secs > 0 ? (double)samples / train_secs : 0.0, secs);
 	return 0;
 }
 
