@@ -277,6 +277,9 @@ static Value call_user(Ctx *c, const Decl *d, const Expr *call);
 static Value eval_call(Ctx *c, const Expr *e)
 {
 	const Decl *d = find_decl(c, e->str);
+	if (c->fn->n > MAX_NODES)
+		error_at(e->loc, "the program expands to more than %d operations; is a function called "
+		         "in a loop of calls that doubles at each level?", MAX_NODES);
 	if (d)
 		return call_user(c, d, e);
 	if (is_builtin(e->str)) {
@@ -290,6 +293,8 @@ static Value eval_call(Ctx *c, const Expr *e)
 		c->note = saved;
 		return v;
 	}
+	if (env_lookup(c->frame, e->str))
+		error_at(e->loc, "'%s' is a value, not a function", e->str);
 	unknown_name(c, e->str, e->loc);
 }
 
