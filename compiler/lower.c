@@ -283,12 +283,8 @@ static Value eval_call(Ctx *c, const Expr *e)
 	if (d)
 		return call_user(c, d, e);
 	if (is_builtin(e->str)) {
-		int main = in_main_file(c, e->loc);
 		const char *saved = c->note;
-		stamp(c);
-		if (main)
-			c->note = expr_text(e);
-		Value v = call_builtin(c, e);
+		Value v = call_builtin(c, e, in_main_file(c, e->loc) ? expr_text(e) : NULL);
 		stamp(c);
 		c->note = saved;
 		return v;
@@ -390,7 +386,9 @@ static const char *call_path(Ctx *c, const Decl *d)
 
 static Value exec_body(Ctx *c, const Decl *d);
 
-static void bind_params(Ctx *c, const Decl *d, const Expr *call, Frame *callee)
+/* Arguments are evaluated in the caller's frame under the caller's note;
+ * defaults, type checks and the body run under `note` (NULL: keep). */
+static void bind_params(Ctx *c, const Decl *d, const Expr *call, Frame *callee, const char *note)
 {
 	const char **names = xalloc(sizeof *names * (size_t)(d->nparams + 1));
 	const Expr **args = xalloc(sizeof *args * (size_t)(d->nparams + 1));
@@ -400,7 +398,10 @@ static void bind_params(Ctx *c, const Decl *d, const Expr *call, Frame *callee)
 	Value *vals = xalloc(sizeof *vals * (size_t)(d->nparams + 1));
 	for (int i = 0; i < d->nparams; i++)
 		if (args[i])
-			vals[i] = eval(c, args[i]);     /* in the caller's frame */
+			vals[i] = eval(c, args[i]);
+	stamp(c);
+	if (note)
+		c->note = note;
 	Frame *caller = c->frame;
 	c->frame = callee;
 	for (int i = 0; i < d->nparams; i++) {
@@ -427,10 +428,7 @@ static Value call_user(Ctx *c, const Decl *d, const Expr *call)
 	*callee = (Frame){ .decl = d, .call = call->loc, .up = c->frame, .depth = c->frame->depth + 1 };
 	callee->path = call_path(c, d);
 	const char *saved = c->note;
-	stamp(c);
-	if (in_main_file(c, call->loc))
-		c->note = expr_text(call);
-	bind_params(c, d, call, callee);
+	bind_params(c, d, call, callee, in_main_file(c, call->loc) ? expr_text(call) : NULL);
 	Frame *caller = c->frame;
 	c->frame = callee;
 	Value v = exec_body(c, d);

@@ -100,7 +100,7 @@ int norm_axis(int64_t axis, int rank, const char *fn, Loc loc);
 
 /* lower_builtins.c */
 int is_builtin(const char *name);
-Value call_builtin(Ctx *c, const Expr *call);
+Value call_builtin(Ctx *c, const Expr *call, const char *note);
 int init_by_name(const char *name, Init *out);
 const char *const *builtin_names(int *n);
 

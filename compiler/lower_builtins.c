@@ -415,7 +415,9 @@ const char *const *builtin_names(int *n)
 	return names;
 }
 
-Value call_builtin(Ctx *c, const Expr *call)
+/* Arguments are evaluated under the caller's note, the expansion under
+ * `note` (NULL: keep the caller's). */
+Value call_builtin(Ctx *c, const Expr *call, const char *note)
 {
 	const Builtin *b = find(call->str);
 	int n = 0;
@@ -430,5 +432,8 @@ Value call_builtin(Ctx *c, const Expr *call)
 		else if (i < b->nreq)
 			error_at(call->loc, "missing argument '%s' in call to '%s'", b->param[i], b->name);
 	}
+	stamp(c);
+	if (note)
+		c->note = note;
 	return b->fn(c, call, v, b);
 }

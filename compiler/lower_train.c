@@ -165,8 +165,8 @@ static void lower_loss(Ctx *c)
 	int ls = ir_slot(m, "loss", SLOT_LOSS, loss->dt, loss->shape, it->loc);
 	int os = ir_slot(m, "out", SLOT_OUTPUT, c->output->dt, c->output->shape, it->loc);
 	m->slot[os].io = 2;
-	ir_store(c->fn, ls, loss, it->loc);
-	ir_store(c->fn, os, c->output, it->loc);
+	ir_store(c->fn, ls, loss, it->loc)->note = "loss";
+	ir_store(c->fn, os, c->output, it->loc)->note = "model output";
 }
 
 /* ---- optimizer and schedule ------------------------------------------- */
