@@ -1,0 +1,437 @@
+/* grad.c — reverse-mode automatic differentiation as an IR-to-IR transform.
+ *
+ * grad() copies the forward function, then appends the backward: the
+ * gradient of the loss is seeded with 1 and the forward nodes are walked
+ * in reverse, each one's vector-Jacobian product (VJP) written in the
+ * same IR ops as the forward (there is no special backward op).  Every
+ * backward node remembers which forward node's VJP made it (Node.of) and
+ * that node's source location, so a listing traces each gradient line to
+ * the line of the model that caused it.
+ *
+ * Broadcasting is explicit in the IR (OP_broadcast), so the reduction of
+ * a gradient back to an operand's shape happens in exactly one place: the
+ * VJP of broadcast (unbroadcast below). */
+#include <stdlib.h>
+#include <string.h>
+#include "ir.h"
+
+typedef struct Grad {
+	Module *m;
+	Fn *fn;            /* the function being built */
+	int nfwd;          /* forward ids are below this */
+	Node **adj;        /* by forward id: the gradient accumulated so far */
+	char *live;        /* by forward id: lies on a differentiable path param -> loss */
+	Node *cur;         /* the forward node whose VJP is being written */
+	Node **slot_adj;   /* by slot: gradient of a SLOT_PARAM, summed over its param nodes */
+	int *first_use;    /* by slot: schedule index of its earliest param node, or -1 */
+	int *grad_slot;    /* by slot: its SLOT_GRAD, or -1 */
+} Grad;
+
+/* ---- small builders that write in the current forward node's name ---- */
+
+static Node *tag(Grad *G, Node *n, const char *note)
+{
+	(void)G;
+	if (note)
+		n->note = note;
+	return n;
+}
+
+/* A scalar constant spread over the shape of `like`. */
+static Node *konst(Grad *G, double v, const Node *like)
+{
+	Node *c = ir_const(G->fn, like->dt, v, G->cur->loc);
+	return ir_broadcast(G->fn, c, like->shape, G->cur->loc);
+}
+
+static Node *un(Grad *G, Op op, Node *a)
+{
+	return ir_unary(G->fn, op, a, G->cur->loc);
+}
+
+static Node *bin(Grad *G, Op op, Node *a, Node *b)
+{
+	return ir_binary(G->fn, op, a, b, G->cur->loc);
+}
+
+/* Add g to the gradient of forward node x.  A value used twice gets the
+ * sum of the gradients of its uses (the multivariate chain rule). */
+static void acc(Grad *G, Node *x, Node *g)
+{
+	if (!G->live[x->id])
+		return;
+	if (!G->adj[x->id]) {
+		G->adj[x->id] = g;
+		return;
+	}
+	G->adj[x->id] = tag(G, bin(G, OP_add, G->adj[x->id], g),
+	                    xprintf("%%%d used again: gradients add", x->id));
+}
+
+/* ---- the one place where broadcasting is undone ---- */
+
+/* Sum g (shaped like the broadcast's output) over the axes the broadcast
+ * created or stretched, keeping dims, then reshape when the operand had
+ * fewer dims: NumPy aligns shapes on the right. */
+static Node *unbroadcast(Grad *G, Node *g, Shape to)
+{
+	Shape from = g->shape;
+	int lead = from.rank - to.rank;
+	uint32_t axes = 0;
+	for (int i = 0; i < from.rank; i++)
+		if (i < lead || (to.d[i - lead] == 1 && from.d[i] != 1))
+			axes |= 1u << i;
+	Node *s = g;
+	if (axes) {
+		s = ir_reduce(G->fn, OP_sum, g, axes, G->cur->loc);
+		const char *list = "";
+		for (int i = 0; i < from.rank; i++)
+			if (axes >> i & 1)
+				list = xprintf("%s%s%d", list, *list ? "," : "", i);
+		tag(G, s, xprintf("broadcast -> sum over axes %s", list));
+	}
+	if (!shape_equal(s->shape, to))
+		s = tag(G, ir_reshape(G->fn, s, to, G->cur->loc), "drop the broadcast's leading axes");
+	return s;
+}
+
+/* ---- one VJP per op ---- */
+
+/* By [ta][tb], for y = x W with x and W possibly entering transposed. */
+static const char *const da_note[2][2] = {
+	{ "d/dx = g W^T", "d/dx = g W" }, { "d/dx = W g^T", "d/dx = W^T g^T" } };
+static const char *const db_note[2][2] = {
+	{ "d/dW = x^T g", "d/dW = g^T x" }, { "d/dW = x g", "d/dW = g^T x^T" } };
+
+static void vjp_matmul(Grad *G, Node *y, Node *g)
+{
+	Node *a = y->in[0], *b = y->in[1];
+	/* y = op(a) op(b).  The transposes are flags on the product, never
+	 * materialized: d/da = g op(b)^T, d/db = op(a)^T g, then transposed
+	 * back when the operand itself entered transposed. */
+	if (G->live[a->id]) {
+		Node *da = y->ta ? ir_matmul(G->fn, b, g, y->tb, 1, y->loc)
+		                 : ir_matmul(G->fn, g, b, 0, !y->tb, y->loc);
+		acc(G, a, tag(G, da, da_note[y->ta][y->tb]));
+	}
+	if (G->live[b->id]) {
+		Node *db = y->tb ? ir_matmul(G->fn, g, a, 1, y->ta, y->loc)
+		                 : ir_matmul(G->fn, a, g, !y->ta, 0, y->loc);
+		acc(G, b, tag(G, db, db_note[y->ta][y->tb]));
+	}
+}
+
+/* amax: the gradient goes to the elements equal to the maximum.  When
+ * several elements tie, it is split evenly among them (as torch.amax
+ * does), so the gradient summed over the reduced axes is still g. */
+static void vjp_amax(Grad *G, Node *y, Node *g)
+{
+	Node *x = y->in[0];
+	Node *ym = ir_broadcast(G->fn, y, x->shape, y->loc);
+	Node *mask = tag(G, bin(G, OP_eq, x, ym), "where x is the max");
+	Node *count = ir_reduce(G->fn, OP_sum, mask, y->axes, y->loc);
+	Node *share = tag(G, bin(G, OP_div, g, count), "ties share the gradient");
+	Node *gx = bin(G, OP_mul, ir_broadcast(G->fn, share, x->shape, y->loc), mask);
+	acc(G, x, tag(G, gx, "max' = 1 at the argmax"));
+}
+
+/* elementwise max: d/da = [a > b] + [a == b]/2, d/db the complement.
+ * Ties split the gradient evenly, as torch.maximum does. */
+static void vjp_max(Grad *G, Node *y, Node *g)
+{
+	Node *a = y->in[0], *b = y->in[1];
+	Node *s = un(G, OP_sign, bin(G, OP_sub, a, b));
+	Node *half = konst(G, 0.5, g), *one = konst(G, 1, g);
+	if (G->live[a->id]) {
+		Node *wa = bin(G, OP_mul, half, bin(G, OP_add, one, s));
+		acc(G, a, tag(G, bin(G, OP_mul, g, wa), "max' = [a>b] (ties: half)"));
+	}
+	if (G->live[b->id]) {
+		Node *wb = bin(G, OP_mul, half, bin(G, OP_sub, one, s));
+		acc(G, b, tag(G, bin(G, OP_mul, g, wb), "max' = [b>a] (ties: half)"));
+	}
+}
+
+static void vjp_div(Grad *G, Node *y, Node *g)
+{
+	Node *a = y->in[0], *b = y->in[1];
+	Node *ga = tag(G, bin(G, OP_div, g, b), "d/da (a/b) = 1/b");
+	acc(G, a, ga);
+	if (G->live[b->id]) {
+		Node *gb = un(G, OP_neg, bin(G, OP_mul, ga, y));
+		acc(G, b, tag(G, gb, "d/db (a/b) = -(a/b)/b"));
+	}
+}
+
+/* pow(a, b): d/da = b a^(b-1); d/db = a^b log a, which is only written
+ * when b depends on a parameter (for a constant exponent it is dropped,
+ * so a negative base never meets the log). */
+static void vjp_pow(Grad *G, Node *y, Node *g)
+{
+	Node *a = y->in[0], *b = y->in[1];
+	if (G->live[a->id]) {
+		Node *p = bin(G, OP_pow, a, bin(G, OP_sub, b, konst(G, 1, b)));
+		Node *ga = bin(G, OP_mul, g, bin(G, OP_mul, b, p));
+		acc(G, a, tag(G, ga, "d/da a^b = b a^(b-1)"));
+	}
+	if (G->live[b->id]) {
+		Node *gb = bin(G, OP_mul, g, bin(G, OP_mul, y, un(G, OP_log, a)));
+		acc(G, b, tag(G, gb, "d/db a^b = a^b log a"));
+	}
+}
+
+/* Elementwise unary ops: the local derivative, multiplied by g. */
+static Node *unary_deriv(Grad *G, Node *y, const char **note)
+{
+	Node *x = y->in[0];
+#define one konst(G, 1, y)
+	switch (y->op) {
+	case OP_exp:      *note = "exp' = exp (reuses the forward)"; return y;
+	case OP_log:      *note = "log' = 1/x"; return bin(G, OP_div, one, x);
+	case OP_sqrt:     *note = "sqrt' = 1/(2 sqrt x)";
+		return bin(G, OP_div, konst(G, 0.5, y), y);
+	case OP_abs:      *note = "abs' = sign x"; return un(G, OP_sign, x);
+	case OP_tanh:     *note = "tanh' = 1-y^2";
+		return bin(G, OP_sub, one, bin(G, OP_mul, y, y));
+	case OP_sigmoid:  *note = "sigmoid' = s(1-s)";
+		return bin(G, OP_mul, y, bin(G, OP_sub, one, y));
+	case OP_relu:     *note = "relu' = step(x)"; return un(G, OP_step, x);
+	case OP_softplus: *note = "softplus' = sigmoid(x)"; return un(G, OP_sigmoid, x);
+	case OP_elu: {    /* x > 0: 1; else f e^x = y + f */
+		*note = xprintf("elu' = x>0 ? 1 : y+%g", y->f);
+		Node *s = un(G, OP_step, x);
+		Node *below = bin(G, OP_add, y, konst(G, y->f, y));
+		return bin(G, OP_add, s, bin(G, OP_mul, bin(G, OP_sub, one, s), below));
+	}
+	case OP_leaky_relu: /* f + (1-f) step(x) */
+		*note = xprintf("leaky_relu' = x>0 ? 1 : %g", y->f);
+		return bin(G, OP_add, konst(G, y->f, y),
+		           bin(G, OP_mul, konst(G, 1 - y->f, y), un(G, OP_step, x)));
+	default:
+		fatal(EXIT_INTERNAL, "grad: no derivative for unary op %s", op_info[y->op].name);
+	}
+#undef one
+}
+
+static void vjp_reduce_or_layout(Grad *G, Node *y, Node *g)
+{
+	Node *x = y->in[0];
+	switch (y->op) {
+	case OP_sum:
+		acc(G, x, tag(G, ir_broadcast(G->fn, g, x->shape, y->loc), "sum' : broadcast g back"));
+		break;
+	case OP_broadcast:
+		acc(G, x, unbroadcast(G, g, x->shape));
+		break;
+	case OP_reshape:
+		acc(G, x, tag(G, ir_reshape(G->fn, g, x->shape, y->loc), "reshape back"));
+		break;
+	case OP_transpose: {
+		int inv[MAXRANK];
+		for (int i = 0; i < y->shape.rank; i++)
+			inv[y->perm[i]] = i;
+		acc(G, x, tag(G, ir_transpose(G->fn, g, inv, y->loc), "transpose back"));
+		break;
+	}
+	default:
+		fatal(EXIT_INTERNAL, "grad: %s is not a reduction or layout op", op_info[y->op].name);
+	}
+}
+
+/* Gradients reaching a parameter's node are summed per slot: a slot read
+ * at two places (a tied weight) gets both contributions.  Once the walk
+ * passes the slot's earliest node the sum is complete and is stored. */
+static void reach_param(Grad *G, Node *p, Node *g, int index)
+{
+	int s = p->slot;
+	if (G->m->slot[s].role != SLOT_PARAM)
+		return;
+	if (g)
+		G->slot_adj[s] = G->slot_adj[s]
+			? tag(G, bin(G, OP_add, G->slot_adj[s], g), "parameter read twice: gradients add")
+			: g;
+	if (index == G->first_use[s] && G->slot_adj[s]) {
+		Node *st = ir_store(G->fn, G->grad_slot[s], G->slot_adj[s], G->m->slot[s].loc);
+		tag(G, st, xprintf("d loss/d %s", G->m->slot[s].name));
+	}
+}
+
+static void vjp(Grad *G, Node *y, Node *g)
+{
+	switch (y->op) {
+	case OP_param: case OP_input: case OP_const: case OP_batch: case OP_store:
+		break;          /* leaves and effects: handled by the caller */
+	case OP_sign: case OP_step: case OP_stop_gradient: case OP_eq: case OP_onehot:
+		break;          /* F_NODIFF: piecewise constant, or cut on purpose */
+	case OP_neg:
+		acc(G, y->in[0], tag(G, un(G, OP_neg, g), "d/dx (-x) = -1"));
+		break;
+	case OP_exp: case OP_log: case OP_sqrt: case OP_abs: case OP_tanh:
+	case OP_sigmoid: case OP_relu: case OP_softplus: case OP_elu: case OP_leaky_relu: {
+		const char *note = NULL;
+		Node *d = unary_deriv(G, y, &note);
+		acc(G, y->in[0], tag(G, bin(G, OP_mul, g, d), note));
+		break;
+	}
+	case OP_add:
+		acc(G, y->in[0], g);
+		acc(G, y->in[1], g);
+		break;
+	case OP_sub:
+		acc(G, y->in[0], g);
+		if (G->live[y->in[1]->id])
+			acc(G, y->in[1], tag(G, un(G, OP_neg, g), "d/db (a-b) = -1"));
+		break;
+	case OP_mul:
+		if (G->live[y->in[0]->id])
+			acc(G, y->in[0], tag(G, bin(G, OP_mul, g, y->in[1]), "d/da (a*b) = b"));
+		if (G->live[y->in[1]->id])
+			acc(G, y->in[1], tag(G, bin(G, OP_mul, g, y->in[0]), "d/db (a*b) = a"));
+		break;
+	case OP_div: vjp_div(G, y, g); break;
+	case OP_pow: vjp_pow(G, y, g); break;
+	case OP_max: vjp_max(G, y, g); break;
+	case OP_amax: vjp_amax(G, y, g); break;
+	case OP_matmul: vjp_matmul(G, y, g); break;
+	case OP_broadcast: case OP_sum: case OP_reshape: case OP_transpose:
+		vjp_reduce_or_layout(G, y, g);
+		break;
+	case OP__COUNT:
+		break;
+	}
+}
+
+/* ---- analysis: which forward nodes need a gradient ---- */
+
+/* live = depends on a parameter (forward pass) and the loss depends on it
+ * through differentiable ops (backward pass).  Only live nodes get
+ * backward code, so no gradient is computed for data or constants. */
+static void fill_live(Grad *G, const Node *loss)
+{
+	Fn *fn = G->fn;
+	char *dep = xalloc((size_t)G->nfwd), *reach = xalloc((size_t)G->nfwd);
+	for (int i = 0; i < G->fn->backward_from; i++) {
+		Node *n = fn->node[i];
+		if (n->op == OP_param)
+			dep[n->id] = G->m->slot[n->slot].role == SLOT_PARAM;
+		else if (!(op_info[n->op].flags & F_NODIFF))
+			for (int j = 0; j < n->nin; j++)
+				dep[n->id] |= dep[n->in[j]->id];
+		if (n->dt == DT_I32)
+			dep[n->id] = 0;
+	}
+	reach[loss->id] = 1;
+	for (int i = G->fn->backward_from - 1; i >= 0; i--) {
+		Node *n = fn->node[i];
+		if (!reach[n->id] || (op_info[n->op].flags & F_NODIFF) || n->op == OP_store)
+			continue;
+		for (int j = 0; j < n->nin; j++)
+			reach[n->in[j]->id] = 1;
+	}
+	for (int id = 0; id < G->nfwd; id++)
+		G->live[id] = dep[id] && reach[id];
+}
+
+/* The GRAD slot of parameter slot p, created on first use (a second call
+ * of grad() finds the one made by the first). */
+static int grad_slot_of(Module *m, int p)
+{
+	const char *name = xprintf("%s.grad", m->slot[p].name);
+	for (int i = 0; i < m->nslot; i++)
+		if (m->slot[i].role == SLOT_GRAD && m->slot[i].of == p && strcmp(m->slot[i].name, name) == 0)
+			return i;
+	Slot ps = m->slot[p];
+	int s = ir_slot(m, name, SLOT_GRAD, ps.dt, ps.shape, ps.loc);
+	m->slot[s].of = p;
+	return s;
+}
+
+static Node *find_loss(const Module *m, const Fn *fn)
+{
+	for (int i = 0; i < fn->n; i++) {
+		Node *n = fn->node[i];
+		if (n->op == OP_store && m->slot[n->slot].role == SLOT_LOSS)
+			return n->in[0];
+	}
+	fatal(EXIT_INTERNAL, "grad: the forward function '%s' stores no loss", fn->name);
+}
+
+/* Copy the forward, without the store of the model output (training does
+ * not need it; DCE drops what only fed it). */
+static Fn *copy_forward(const Module *m, const Fn *fwd)
+{
+	Fn *fn = ir_clone(fwd, "grad");
+	for (int i = 0; i < fn->n; i++) {
+		Node *n = fn->node[i];
+		n->mark = n->op == OP_store && m->slot[n->slot].role == SLOT_OUTPUT ? -1 : 0;
+	}
+	ir_remove_dead(fn);
+	return fn;
+}
+
+static void setup(Grad *G, Module *m, Fn *fn, int nparam_slots)
+{
+	G->m = m;
+	G->fn = fn;
+	G->nfwd = fn->next_id;
+	G->adj = xalloc(sizeof *G->adj * (size_t)G->nfwd);
+	G->live = xalloc((size_t)G->nfwd);
+	G->slot_adj = xalloc(sizeof *G->slot_adj * (size_t)nparam_slots);
+	G->first_use = xalloc(sizeof *G->first_use * (size_t)nparam_slots);
+	G->grad_slot = xalloc(sizeof *G->grad_slot * (size_t)nparam_slots);
+	for (int s = 0; s < nparam_slots; s++) {
+		G->first_use[s] = -1;
+		G->grad_slot[s] = m->slot[s].role == SLOT_PARAM ? grad_slot_of(m, s) : -1;
+	}
+	for (int i = fn->backward_from - 1; i >= 0; i--)
+		if (fn->node[i]->op == OP_param)
+			G->first_use[fn->node[i]->slot] = i;
+}
+
+/* A parameter the loss does not depend on still gets a gradient slot (the
+ * optimizer reads it): zero, with a warning, since it is likely a bug. */
+static void store_zero_grads(Grad *G, int nslot)
+{
+	for (int s = 0; s < nslot; s++) {
+		Slot *sl = &G->m->slot[s];
+		if (sl->role != SLOT_PARAM || G->slot_adj[s])
+			continue;
+		warning_at(sl->loc, "parameter '%s' does not affect the loss", sl->name);
+		Node *z = ir_broadcast(G->fn, ir_const(G->fn, sl->dt, 0, sl->loc), sl->shape, sl->loc);
+		tag(G, z, "no path to the loss: zero");
+		ir_store(G->fn, G->grad_slot[s], z, sl->loc);
+	}
+}
+
+Fn *grad(Module *m, const Fn *fwd)
+{
+	int nslot = m->nslot;   /* the GRAD slots made below are not parameters */
+	Fn *fn = copy_forward(m, fwd);
+	fn->backward_from = fn->n;
+	Grad G = { 0 };
+	setup(&G, m, fn, nslot);
+	Node *loss = find_loss(m, fn);
+	fill_live(&G, loss);
+
+	G.cur = loss;
+	if (G.live[loss->id])
+		G.adj[loss->id] = tag(&G, konst(&G, 1, loss), "d loss/d loss = 1");
+	for (int i = fn->backward_from - 1; i >= 0; i--) {
+		Node *y = fn->node[i];
+		Node *g = G.adj[y->id];
+		int start = fn->n;
+		G.cur = y;
+		if (y->op == OP_param)
+			reach_param(&G, y, g, i);
+		else if (g)
+			vjp(&G, y, g);
+		/* Everything just written is this node's VJP: say so. */
+		for (int j = start; j < fn->n; j++) {
+			fn->node[j]->of = y->id;
+			fn->node[j]->loc = y->loc;
+		}
+	}
+	store_zero_grads(&G, nslot);
+	m->grad = fn;
+	return fn;
+}

@@ -1,0 +1,233 @@
+/* interp.c — reference semantics of every op of ops.def, in double.
+ * Tensors are row-major; the batch dimension B takes the value `batch`. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "interp.h"
+
+typedef struct Dims { int rank; int64_t d[MAXRANK]; int64_t n; } Dims;
+
+static Dims dims_of(Shape s, int64_t batch)
+{
+	Dims r = { .rank = s.rank, .n = 1 };
+	for (int i = 0; i < s.rank; i++) {
+		r.d[i] = s.d[i] == DIM_BATCH ? batch : s.d[i];
+		r.n *= r.d[i];
+	}
+	return r;
+}
+
+static void unravel(int64_t idx, const Dims *d, int64_t *coord)
+{
+	for (int i = d->rank - 1; i >= 0; i--) {
+		coord[i] = idx % d->d[i];
+		idx /= d->d[i];
+	}
+}
+
+static int64_t ravel(const int64_t *coord, const Dims *d)
+{
+	int64_t idx = 0;
+	for (int i = 0; i < d->rank; i++)
+		idx = idx * d->d[i] + coord[i];
+	return idx;
+}
+
+static double *alloc_values(int64_t n)
+{
+	double *v = calloc((size_t)(n ? n : 1), sizeof *v);
+	if (!v)
+		fatal(EXIT_NOMEM, "interp: out of memory");
+	return v;
+}
+
+double **interp_slots(const Module *m, int64_t batch)
+{
+	double **slot = calloc((size_t)(m->nslot ? m->nslot : 1), sizeof *slot);
+	if (!slot)
+		fatal(EXIT_NOMEM, "interp: out of memory");
+	for (int i = 0; i < m->nslot; i++)
+		slot[i] = alloc_values(shape_numel(m->slot[i].shape, batch));
+	return slot;
+}
+
+void interp_free_slots(const Module *m, double **slot)
+{
+	for (int i = 0; i < m->nslot; i++)
+		free(slot[i]);
+	free(slot);
+}
+
+static double softplus(double x)
+{
+	return (x > 0 ? x : 0) + log1p(exp(-fabs(x)));   /* no overflow for large |x| */
+}
+
+static double unary(const Node *n, double x)
+{
+	switch (n->op) {
+	case OP_neg: return -x;
+	case OP_exp: return exp(x);
+	case OP_log: return log(x);
+	case OP_sqrt: return sqrt(x);
+	case OP_abs: return fabs(x);
+	case OP_sign: return (x > 0) - (x < 0);
+	case OP_step: return x > 0;
+	case OP_tanh: return tanh(x);
+	case OP_sigmoid: return 1 / (1 + exp(-x));
+	case OP_relu: return x > 0 ? x : 0;
+	case OP_softplus: return softplus(x);
+	case OP_elu: return x > 0 ? x : n->f * expm1(x);
+	case OP_leaky_relu: return x > 0 ? x : n->f * x;
+	case OP_stop_gradient: return x;
+	default: fatal(EXIT_INTERNAL, "interp: %s is not unary", op_info[n->op].name);
+	}
+}
+
+static double binary(const Node *n, double a, double b)
+{
+	switch (n->op) {
+	case OP_add: return a + b;
+	case OP_sub: return a - b;
+	case OP_mul: return a * b;
+	case OP_div: return a / b;
+	case OP_pow: return pow(a, b);
+	case OP_max: return a > b ? a : b;
+	case OP_eq: return a == b;
+	default: fatal(EXIT_INTERNAL, "interp: %s is not binary", op_info[n->op].name);
+	}
+}
+
+/* out[o] = x[the index of o in x's shape, NumPy-aligned on the right,
+ * size-1 dims of x repeated]. */
+static void run_broadcast(const Dims *in, const double *x, const Dims *out, double *y)
+{
+	int64_t c[MAXRANK], ci[MAXRANK];
+	int lead = out->rank - in->rank;
+	for (int64_t o = 0; o < out->n; o++) {
+		unravel(o, out, c);
+		for (int i = 0; i < in->rank; i++)
+			ci[i] = in->d[i] == 1 ? 0 : c[i + lead];
+		y[o] = x[ravel(ci, in)];
+	}
+}
+
+static void run_reduce(const Node *n, const Dims *in, const double *x, const Dims *out, double *y)
+{
+	int64_t c[MAXRANK];
+	for (int64_t o = 0; o < out->n; o++)
+		y[o] = n->op == OP_amax ? -INFINITY : 0;
+	for (int64_t i = 0; i < in->n; i++) {
+		unravel(i, in, c);
+		for (int k = 0; k < in->rank; k++)
+			if (n->axes >> k & 1)
+				c[k] = 0;
+		int64_t o = ravel(c, out);
+		if (n->op == OP_sum)
+			y[o] += x[i];
+		else if (x[i] > y[o])
+			y[o] = x[i];
+	}
+}
+
+static void run_matmul(const Node *n, const Dims *da, const double *a, const Dims *db,
+                       const double *b, const Dims *out, double *y)
+{
+	int64_t M = out->d[0], N = out->d[1], K = n->ta ? da->d[0] : da->d[1];
+	for (int64_t i = 0; i < M; i++)
+		for (int64_t j = 0; j < N; j++) {
+			double s = 0;
+			for (int64_t k = 0; k < K; k++) {
+				double av = n->ta ? a[k * da->d[1] + i] : a[i * da->d[1] + k];
+				double bv = n->tb ? b[j * db->d[1] + k] : b[k * db->d[1] + j];
+				s += av * bv;
+			}
+			y[i * N + j] = s;
+		}
+}
+
+static void run_transpose(const Node *n, const Dims *in, const double *x, const Dims *out, double *y)
+{
+	int64_t c[MAXRANK], ci[MAXRANK];
+	for (int64_t o = 0; o < out->n; o++) {
+		unravel(o, out, c);
+		for (int i = 0; i < out->rank; i++)
+			ci[n->perm[i]] = c[i];
+		y[o] = x[ravel(ci, in)];
+	}
+}
+
+static void run_onehot(const Node *n, const double *x, const Dims *out, double *y)
+{
+	for (int64_t o = 0; o < out->n; o++)
+		y[o] = x[o / n->k] == (double)(o % n->k);
+}
+
+/* The value of node n, given the values of its operands. */
+static double *run_node(const Module *m, const Node *n, double **val, double **slot, int64_t batch)
+{
+	Dims out = dims_of(n->shape, batch), in[MAXIN];
+	const double *x[MAXIN];
+	for (int i = 0; i < n->nin; i++) {
+		in[i] = dims_of(n->in[i]->shape, batch);
+		x[i] = val[n->in[i]->id];
+	}
+	if (n->op == OP_store) {
+		memcpy(slot[n->slot], x[0], sizeof(double) * (size_t)out.n);
+		return NULL;
+	}
+	double *y = alloc_values(out.n);
+	switch (op_info[n->op].kind) {
+	case K_LEAF:
+		if (n->op == OP_param || n->op == OP_input)
+			memcpy(y, slot[n->slot], sizeof(double) * (size_t)out.n);
+		else
+			y[0] = n->op == OP_const ? n->f : (double)batch;
+		break;
+	case K_UNARY:
+		for (int64_t i = 0; i < out.n; i++)
+			y[i] = unary(n, x[0][i]);
+		break;
+	case K_BINARY:
+		for (int64_t i = 0; i < out.n; i++)
+			y[i] = binary(n, x[0][i], x[1][i]);
+		break;
+	case K_BCAST: run_broadcast(&in[0], x[0], &out, y); break;
+	case K_REDUCE: run_reduce(n, &in[0], x[0], &out, y); break;
+	case K_MATMUL: run_matmul(n, &in[0], x[0], &in[1], x[1], &out, y); break;
+	case K_LAYOUT:
+		if (n->op == OP_reshape)
+			memcpy(y, x[0], sizeof(double) * (size_t)out.n);
+		else
+			run_transpose(n, &in[0], x[0], &out, y);
+		break;
+	case K_INDEX: run_onehot(n, x[0], &out, y); break;
+	case K_STORE: break;
+	}
+	(void)m;
+	return y;
+}
+
+double **interp_run(const Module *m, const Fn *fn, double **slot, int64_t batch, int keep)
+{
+	double **val = calloc((size_t)fn->next_id + 1, sizeof *val);
+	if (!val)
+		fatal(EXIT_NOMEM, "interp: out of memory");
+	for (int i = 0; i < fn->n; i++) {
+		const Node *n = fn->node[i];
+		val[n->id] = run_node(m, n, val, slot, batch);
+	}
+	if (keep)
+		return val;
+	interp_free_values(fn, val);
+	return NULL;
+}
+
+void interp_free_values(const Fn *fn, double **val)
+{
+	if (!val)
+		return;
+	for (int i = 0; i <= fn->next_id; i++)
+		free(val[i]);
+	free(val);
+}

@@ -1,0 +1,329 @@
+/* verify.c — the invariants of the graph IR, checked after every pass in
+ * test builds.  ir_verify returns NULL when the function is well formed,
+ * else a sentence naming the first node that breaks a rule and the rule.
+ *
+ * Checked: SSA order and unique ids; operand counts from ops.def; each
+ * op's shape and dtype rule; slots of the right role; at most one batch
+ * dimension per shape; and, once fuse() and plan() have filled them, the
+ * group and buffer invariants stated in ir.h. */
+#include <stdlib.h>
+#include <string.h>
+#include "ir.h"
+
+typedef struct Check {
+	const Module *m;
+	const Fn *fn;
+	int *pos;            /* by id: schedule index, or -1 before definition */
+	const char *err;
+} Check;
+
+static const char *where(const Node *n)
+{
+	return xprintf("%%%d (%s)", n->id, op_info[n->op].name);
+}
+
+static int bad(Check *c, const Node *n, const char *what)
+{
+	if (!c->err)
+		c->err = xprintf("%s: %s", where(n), what);
+	return 0;
+}
+
+static int shape_ok(Shape s)
+{
+	if (s.rank < 0 || s.rank > MAXRANK)
+		return 0;
+	int batches = 0;
+	for (int i = 0; i < s.rank; i++) {
+		if (s.d[i] == DIM_BATCH)
+			batches++;
+		else if (s.d[i] < 1)
+			return 0;
+	}
+	return batches <= 1;
+}
+
+static int slot_ok(Check *c, const Node *n, int store)
+{
+	if (n->slot < 0 || n->slot >= c->m->nslot)
+		return bad(c, n, xprintf("slot %d out of range", n->slot));
+	const Slot *s = &c->m->slot[n->slot];
+	SlotRole r = s->role;
+	int state = r == SLOT_PARAM || r == SLOT_GRAD || r == SLOT_OPTSTATE;
+	int io = r == SLOT_INPUT || r == SLOT_TARGET || r == SLOT_HYPER;
+	if (n->op == OP_param && !state)
+		return bad(c, n, xprintf("param reads '%s', which is not a state slot", s->name));
+	if (n->op == OP_input && !io)
+		return bad(c, n, xprintf("input reads '%s', which is not an input", s->name));
+	if (store && io)
+		return bad(c, n, xprintf("store into read-only slot '%s'", s->name));
+	if (!shape_equal(n->shape, s->shape) || n->dt != s->dt)
+		return bad(c, n, xprintf("%s%s does not match slot '%s' %s%s", dtype_name(n->dt),
+		                         shape_str(n->shape), s->name, dtype_name(s->dt), shape_str(s->shape)));
+	return 1;
+}
+
+static int reduce_ok(Check *c, const Node *n, Shape in)
+{
+	if ((n->axes >> in.rank) != 0 || n->shape.rank != in.rank)
+		return bad(c, n, "axes outside the operand's rank");
+	for (int i = 0; i < in.rank; i++) {
+		int64_t want = n->axes >> i & 1 ? 1 : in.d[i];
+		if (n->shape.d[i] != want)
+			return bad(c, n, xprintf("reduced shape should be %s", shape_str(n->shape)));
+	}
+	return 1;
+}
+
+static int matmul_ok(Check *c, const Node *n)
+{
+	Shape a = n->in[0]->shape, b = n->in[1]->shape;
+	if (a.rank != 2 || b.rank != 2 || n->shape.rank != 2)
+		return bad(c, n, "matmul operands must be 2-D");
+	int64_t m = a.d[n->ta ? 1 : 0], ka = a.d[n->ta ? 0 : 1];
+	int64_t kb = b.d[n->tb ? 1 : 0], nn = b.d[n->tb ? 0 : 1];
+	if (ka != kb || n->shape.d[0] != m || n->shape.d[1] != nn)
+		return bad(c, n, xprintf("matmul%s%s of %s and %s cannot be %s", n->ta ? ".t" : "",
+		                         n->tb ? ".t" : "", shape_str(a), shape_str(b), shape_str(n->shape)));
+	return 1;
+}
+
+static int layout_ok(Check *c, const Node *n, Shape in)
+{
+	if (n->op == OP_reshape) {
+		if (shape_per_sample(in) != shape_per_sample(n->shape) ||
+		    shape_has_batch(in) != shape_has_batch(n->shape))
+			return bad(c, n, xprintf("reshape %s -> %s changes the element count",
+			                         shape_str(in), shape_str(n->shape)));
+		return 1;
+	}
+	unsigned seen = 0;
+	if (in.rank != n->shape.rank)
+		return bad(c, n, "transpose changes the rank");
+	for (int i = 0; i < in.rank; i++) {
+		int p = n->perm[i];
+		if (p < 0 || p >= in.rank || (seen >> p & 1) || n->shape.d[i] != in.d[p])
+			return bad(c, n, "transpose: bad permutation");
+		seen |= 1u << p;
+	}
+	return 1;
+}
+
+/* The shape and dtype rule of n's kind (ops.def). */
+static int rule_ok(Check *c, const Node *n)
+{
+	Shape in = n->nin ? n->in[0]->shape : (Shape){ 0 };
+	for (int i = 0; i < n->nin; i++)
+		if (n->in[i]->dt != n->in[0]->dt || (n->op != OP_onehot && n->in[i]->dt != n->dt))
+			return bad(c, n, "operand dtypes differ");
+	switch (op_info[n->op].kind) {
+	case K_LEAF:
+		if (n->op == OP_param || n->op == OP_input)
+			return slot_ok(c, n, 0);
+		return n->shape.rank == 0 || bad(c, n, "a constant is a scalar, shape []");
+	case K_UNARY:
+		return shape_equal(in, n->shape) || bad(c, n, "shape differs from its operand's");
+	case K_BINARY:
+		return (shape_equal(in, n->shape) && shape_equal(n->in[1]->shape, n->shape)) ||
+		       bad(c, n, xprintf("operands %s and %s of an elementwise op must have its shape %s",
+		                         shape_str(in), shape_str(n->in[1]->shape), shape_str(n->shape)));
+	case K_BCAST: {
+		Shape r;
+		return (shape_broadcast(in, n->shape, &r) && shape_equal(r, n->shape)) ||
+		       bad(c, n, xprintf("%s does not broadcast to %s", shape_str(in), shape_str(n->shape)));
+	}
+	case K_REDUCE: return reduce_ok(c, n, in);
+	case K_MATMUL: return matmul_ok(c, n);
+	case K_LAYOUT: return layout_ok(c, n, in);
+	case K_INDEX: {
+		Shape want = in;
+		if (n->in[0]->dt != DT_I32 || n->k < 1 || in.rank >= MAXRANK)
+			return bad(c, n, "onehot needs i32 labels and k >= 1");
+		want.d[want.rank++] = n->k;
+		return shape_equal(want, n->shape) || bad(c, n, "onehot shape is labels' shape + [k]");
+	}
+	case K_STORE:
+		return slot_ok(c, n, 1);
+	}
+	return 1;
+}
+
+static int node_ok(Check *c, const Node *n, int index)
+{
+	if (n->id < 0 || n->id >= c->fn->next_id)
+		return bad(c, n, xprintf("id outside [0, next_id %d)", c->fn->next_id));
+	if (c->pos[n->id] >= 0)
+		return bad(c, n, xprintf("id used twice (also at index %d)", c->pos[n->id]));
+	if ((unsigned)n->op >= OP__COUNT)
+		return bad(c, n, "unknown op");
+	if (n->nin < 0 || n->nin > MAXIN || (op_info[n->op].nin >= 0 && op_info[n->op].nin != n->nin))
+		return bad(c, n, xprintf("%d operands, the op takes %d", n->nin, op_info[n->op].nin));
+	for (int i = 0; i < n->nin; i++) {
+		const Node *a = n->in[i];
+		if (!a || a->id < 0 || a->id >= c->fn->next_id || c->pos[a->id] < 0 ||
+		    c->fn->node[c->pos[a->id]] != a)
+			return bad(c, n, xprintf("operand %d is not defined before its use", i));
+		if (a->op == OP_store)
+			return bad(c, n, "a store has no value to use");
+	}
+	if (!shape_ok(n->shape))
+		return bad(c, n, xprintf("bad shape %s (at most one batch dim)", shape_str(n->shape)));
+	c->pos[n->id] = index;
+	return rule_ok(c, n);
+}
+
+static int groups_ok(Check *c);
+static int buffers_ok(Check *c);
+
+/* ---- after fuse: a group is emitted at its last member's position ---- */
+
+static int emitted_at(const Check *c, const Node *n)
+{
+	if (n->group >= 0 && n->group < c->fn->ngroup) {
+		const Group *g = &c->fn->group[n->group];
+		return c->pos[g->member[g->n - 1]->id];
+	}
+	return c->pos[n->id];
+}
+
+static int group_members_ok(Check *c, int gi)
+{
+	const Group *g = &c->fn->group[gi];
+	if (g->n < 1)
+		return bad(c, c->fn->node[0], xprintf("group g%d is empty", gi));
+	for (int j = 0; j < g->n; j++) {
+		const Node *n = g->member[j];
+		if (!n || n->id < 0 || n->id >= c->fn->next_id || c->pos[n->id] < 0)
+			return bad(c, c->fn->node[0], xprintf("group g%d lists a node not in the schedule", gi));
+		if (n->group != gi)
+			return bad(c, n, xprintf("listed in g%d but its group is %d", gi, n->group));
+		if (j && c->pos[n->id] <= c->pos[g->member[j - 1]->id])
+			return bad(c, n, xprintf("members of g%d out of schedule order", gi));
+	}
+	return 1;
+}
+
+/* ir.h: every member's operands from outside the group come before the
+ * group's position, and every use from outside comes after it. */
+static int groups_ok(Check *c)
+{
+	const Fn *fn = c->fn;
+	int *count = xalloc(sizeof *count * (size_t)fn->ngroup);
+	for (int gi = 0; gi < fn->ngroup; gi++)
+		if (!group_members_ok(c, gi))
+			return 0;
+	for (int i = 0; i < fn->n; i++) {
+		const Node *n = fn->node[i];
+		if (n->group < -1 || n->group >= fn->ngroup)
+			return bad(c, n, xprintf("group %d out of range", n->group));
+		if (n->group >= 0)
+			count[n->group]++;
+		for (int k = 0; k < n->nin; k++) {
+			const Node *a = n->in[k];
+			if (n->group >= 0 && a->group == n->group)
+				continue;
+			if (emitted_at(c, a) >= emitted_at(c, n))
+				return bad(c, n, xprintf("operand %%%d is computed (in its group) after this use", a->id));
+		}
+	}
+	for (int gi = 0; gi < fn->ngroup; gi++)
+		if (count[gi] != fn->group[gi].n)
+			return bad(c, fn->node[0], xprintf("g%d lists %d members, %d nodes say they are in it",
+			                                   gi, fn->group[gi].n, count[gi]));
+	return 1;
+}
+
+/* ---- after plan: buffers ---- */
+
+typedef struct Range { int def, last; const Node *n; } Range;
+
+static int64_t value_bytes(const Node *n)
+{
+	return dtype_size(n->dt) * shape_per_sample(n->shape);
+}
+
+static int buffer_fits(Check *c, const Node *n)
+{
+	const Fn *fn = c->fn;
+	if (n->buf < -1 || n->buf >= fn->nbuf)
+		return bad(c, n, xprintf("buffer %d out of range", n->buf));
+	if (n->home < -1 || n->home >= c->m->nslot)
+		return bad(c, n, xprintf("home slot %d out of range", n->home));
+	if (n->home >= 0 && !shape_equal(c->m->slot[n->home].shape, n->shape))
+		return bad(c, n, xprintf("home slot '%s' has another shape", c->m->slot[n->home].name));
+	if (n->buf < 0)
+		return 1;
+	const Buffer *b = &fn->buf[n->buf];
+	int64_t room = b->batch ? fn->scratch_per_sample : fn->scratch_fixed;
+	if (b->batch != shape_has_batch(n->shape))
+		return bad(c, n, xprintf("buf%d is %sper sample, the value is not", n->buf, b->batch ? "" : "not "));
+	if (b->size < value_bytes(n))
+		return bad(c, n, xprintf("buf%d holds %lld bytes, the value needs %lld", n->buf,
+		                         (long long)b->size, (long long)value_bytes(n)));
+	if (b->offset < 0 || b->offset + b->size > room)
+		return bad(c, n, xprintf("buf%d lies outside the scratch block", n->buf));
+	return 1;
+}
+
+/* Two values share a buffer only when their live ranges do not overlap.
+ * A range runs from where the value is written to its last read.  One
+ * value may be written where the other is last read only by an
+ * elementwise op (it reads each element before writing it, in place). */
+static int ranges_ok(Check *c, Range *r, int nr)
+{
+	for (int i = 0; i < nr; i++)
+		for (int j = 0; j < nr; j++) {
+			if (i == j || r[i].n->buf != r[j].n->buf || r[i].def > r[j].def ||
+			    (r[i].def == r[j].def && i > j))
+				continue;
+			int touch = r[j].def == r[i].last && (op_info[r[j].n->op].flags & F_ELEM) &&
+			            r[j].n->op != OP_broadcast;
+			if (r[j].def == r[i].def || (r[j].def <= r[i].last && !touch))
+				return bad(c, r[j].n, xprintf("shares buf%d with %%%d, which is still live",
+				                              r[j].n->buf, r[i].n->id));
+		}
+	return 1;
+}
+
+static int buffers_ok(Check *c)
+{
+	const Fn *fn = c->fn;
+	Range *r = xalloc(sizeof *r * (size_t)(fn->n + 1));
+	int *slot_of = xalloc(sizeof *slot_of * (size_t)(fn->next_id + 1));
+	int nr = 0;
+	for (int i = 0; i < fn->n; i++) {
+		const Node *n = fn->node[i];
+		if (!buffer_fits(c, n))
+			return 0;
+		if (n->buf >= 0) {
+			slot_of[n->id] = nr + 1;
+			r[nr++] = (Range){ emitted_at(c, n), emitted_at(c, n), n };
+		}
+	}
+	for (int i = 0; i < fn->n; i++)
+		for (int k = 0; k < fn->node[i]->nin; k++) {
+			int s = slot_of[fn->node[i]->in[k]->id];
+			int at = emitted_at(c, fn->node[i]);
+			if (s && at > r[s - 1].last)
+				r[s - 1].last = at;
+		}
+	return ranges_ok(c, r, nr);
+}
+
+const char *ir_verify(const Module *m, const Fn *fn)
+{
+	Check c = { m, fn, NULL, NULL };
+	if (fn->next_id < 0 || fn->n < 0)
+		return "negative node count";
+	if (fn->backward_from < -1 || fn->backward_from > fn->n)
+		return xprintf("backward_from %d outside the schedule of %d nodes", fn->backward_from, fn->n);
+	c.pos = xalloc(sizeof *c.pos * (size_t)(fn->next_id + 1));
+	for (int i = 0; i <= fn->next_id; i++)
+		c.pos[i] = -1;
+	for (int i = 0; i < fn->n; i++)
+		if (!fn->node[i] || !node_ok(&c, fn->node[i], i))
+			return c.err ? xprintf("%s: %s", fn->name, c.err) : xprintf("%s: node %d is NULL", fn->name, i);
+	if ((fn->ngroup > 0 && !groups_ok(&c)) || (fn->nbuf > 0 && !buffers_ok(&c)))
+		return xprintf("%s: %s", fn->name, c.err);
+	return NULL;
+}
