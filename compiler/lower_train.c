@@ -119,8 +119,9 @@ static void lower_data(Ctx *c)
 				note_at(cfg->data[j].loc, "'%s' is first declared here", it->name);
 				error_at(it->loc, "data source '%s' is declared twice", it->name);
 			}
+		DataSource d = data_source(c, it);   /* before growing: its arguments may name sources */
 		cfg->data = xrealloc(cfg->data, sizeof *cfg->data * (size_t)cfg->ndata, sizeof *cfg->data * (size_t)(cfg->ndata + 1));
-		cfg->data[cfg->ndata++] = data_source(c, it);
+		cfg->data[cfg->ndata++] = d;
 	}
 }
 
