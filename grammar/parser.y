@@ -448,7 +448,11 @@ static const char *expected_list(const Expected *e, const ParseState *ps)
 	const char *list[2 * YYNTOKENS + 4];
 	int n = 0;
 	yysymbol_kind_t closer = YYSYMBOL_YYUNDEF;
-	const Opener *o = ps->nopen ? &ps->open[ps->nopen - 1] : NULL;
+	/* the scanner has already pushed a lookahead that opens a bracket */
+	int top = ps->nopen - 1;
+	if (top >= 0 && ps->tok_len == 1 && strchr("([{", ps->tok_text[0]))
+		top--;
+	const Opener *o = top >= 0 ? &ps->open[top] : NULL;
 	if (e->n == 2 && has(e, YYSYMBOL_IDENT) && has(e, YYSYMBOL_LOSS))
 		return "a metric to report (accuracy, loss)";
 	if (e->stmt)
