@@ -421,6 +421,117 @@ static void test_params(void)
 	check(&c, NULL);
 }
 
+/* ---- optimizers: two steps of update, against the formulas by hand ---- */
+
+typedef struct Hand { double w, v, m2; } Hand;   /* one element: W, momentum or m, Adam's v */
+
+static double hand_step(const Config *c, Hand *h, double g, double lr, int t)
+{
+	int adamw = strcmp(c->optimizer, "adamw") == 0;
+	if (!adamw)
+		g += c->weight_decay * h->w;
+	if (strcmp(c->optimizer, "sgd") == 0) {
+		if (c->momentum == 0)
+			return h->w -= lr * g;
+		h->v = c->momentum * h->v + g;
+		return h->w -= lr * (c->nesterov ? g + c->momentum * h->v : h->v);
+	}
+	h->v = c->beta1 * h->v + (1 - c->beta1) * g;
+	h->m2 = c->beta2 * h->m2 + (1 - c->beta2) * g * g;
+	double mhat = h->v / (1 - pow(c->beta1, t)), vhat = h->m2 / (1 - pow(c->beta2, t));
+	if (adamw)
+		h->w -= lr * c->weight_decay * h->w;
+	return h->w -= lr * mhat / (sqrt(vhat) + c->eps);
+}
+
+static void check_optimizer(const char *name, Config cfg)
+{
+	Module *m = ir_module();
+	m->precision = DT_F64;
+	m->cfg = cfg;
+	int w = ir_slot(m, "W", SLOT_PARAM, DT_F64, sh(2, 2, 3), here("W"));
+	int g = ir_slot(m, "W.grad", SLOT_GRAD, DT_F64, sh(2, 2, 3), here("W"));
+	m->slot[g].of = w;
+	Fn *fn = optim(m);
+	const char *bad = ir_verify(m, fn);
+	if (bad) {
+		fprintf(stderr, "FAIL %s: ir_verify(update): %s\n", name, bad);
+		failures++;
+		return;
+	}
+	double **val = interp_slots(m, 1);
+	Hand h[6];
+	for (int i = 0; i < 6; i++)
+		h[i] = (Hand){ val[w][i] = uniform(-1, 1), 0, 0 };
+	double worst = 0;
+	for (int t = 1; t <= 3; t++) {
+		double lr = 0.1 / t;
+		val[slot_named(m, "lr")][0] = lr;
+		val[slot_named(m, "step")][0] = t;
+		for (int i = 0; i < 6; i++)
+			val[g][i] = uniform(-1, 1);
+		interp_run(m, fn, val, 1, 0);
+		for (int i = 0; i < 6; i++) {
+			double want = hand_step(&cfg, &h[i], val[g][i], lr, t);
+			worst = fmax(worst, fabs(val[w][i] - want));
+			if (fabs(val[w][i] - want) > 1e-12)
+				fail(name, "%s[%lld] updated to %.15g, expected %.15g", "W", i, val[w][i], want);
+		}
+	}
+	printf("%-22s worst absolute error %.2e\n", name, worst);
+	interp_free_slots(m, val);
+}
+
+static void test_optimizers(void)
+{
+	Config c = { .optimizer = "sgd", .lr = 0.1, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8 };
+	check_optimizer("sgd", c);
+	c.momentum = 0.9;
+	check_optimizer("sgd momentum", c);
+	c.nesterov = 1;
+	c.weight_decay = 0.01;
+	check_optimizer("sgd nesterov wd", c);
+	c = (Config){ .optimizer = "adam", .lr = 0.1, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8 };
+	check_optimizer("adam", c);
+	c.weight_decay = 0.05;
+	check_optimizer("adam wd", c);
+	c.optimizer = "adamw";
+	check_optimizer("adamw", c);
+}
+
+/* The listing names each backward line's forward origin and note, and
+ * the update follows under its title. */
+static void test_listing(void)
+{
+	Case c;
+	begin(&c, "listing");
+	Node *x = input(&c, "x", SLOT_INPUT, DT_F64, sh(2, BD, 4), -1, 1);
+	Node *w = param(&c, "W", sh(2, 4, 3), -1, 1, 0);
+	Node *y = ir_unary(c.fn, OP_sigmoid, ir_matmul(c.fn, x, w, 0, 0, c.loc), c.loc);
+	finish(&c, y);
+	grad(c.m, c.m->fwd);
+	c.m->cfg = (Config){ .optimizer = "sgd", .lr = 0.5, .momentum = 0.9 };
+	optim(c.m);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	ir_print_module(f, c.m, "grad");
+	ir_dot(f, c.m);
+	fclose(f);
+	static const char *const want[] = {
+		"fn grad(x: f64[B,4], r: f64[B,3]) params(W: f64[4,3])",
+		"= matmul x, W ", "; backward", "sigmoid' = s(1-s)", "matmul.tn x, %",
+		"d/dW = x^T g", "-> W.grad", "; update: sgd(lr, momentum 0.9)",
+		"-> W.momentum", "store %", "digraph nnc", "color=red",
+	};
+	for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+		if (!strstr(text, want[i])) {
+			fprintf(stderr, "FAIL listing: missing \"%s\" in\n%s", want[i], text);
+			failures++;
+		}
+	free(text);
+}
+
 int main(void)
 {
 	test_unary();
@@ -434,6 +545,8 @@ int main(void)
 	test_nodiff();
 	test_mlp();
 	test_params();
+	test_optimizers();
+	test_listing();
 	if (failures) {
 		fprintf(stderr, "%d gradient check(s) failed\n", failures);
 		return 1;

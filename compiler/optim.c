@@ -1,0 +1,191 @@
+/* optim.c — the optimizer step written as IR, the function "update".
+ *
+ * It reads each parameter, its gradient and its optimizer state, and
+ * stores the new parameter and state.  The formulas are PyTorch's, so a
+ * model trained here and one trained by torch.optim follow the same path:
+ *   sgd:   g' = g + wd W;  v = mu v + g';  W -= lr (nesterov ? g' + mu v : v)
+ *          (v exists only when mu != 0; without it W -= lr g')
+ *   adam:  g' = g + wd W;  m = b1 m + (1-b1) g';  v = b2 v + (1-b2) g'^2
+ *          W -= lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)
+ *   adamw: as adam with g' = g, and W -= lr wd W decoupled from the moments
+ * lr and the step number t are hyperparameters the runtime passes each
+ * step (a schedule changes lr without recompiling).
+ *
+ * Each parameter's block of nodes ends with its stores: one parameter's
+ * update reads nothing another one writes, so storing early lets the
+ * memory plan free its temporaries before the next parameter. */
+#include <string.h>
+#include "ir.h"
+#include "../runtime/nnrt.h"
+
+typedef struct Update {
+	Module *m;
+	Fn *fn;
+	Node *lr, *t;         /* hyperparameters, shape [] */
+	Node *bc1, *bc2;      /* Adam's bias corrections 1 - b^t, shape [], shared by all */
+	Loc loc;              /* the parameter being updated */
+} Update;
+
+static Node *noted(Node *n, const char *note)
+{
+	n->note = note;
+	return n;
+}
+
+/* A scalar (shape []) spread over `shape`. */
+static Node *spread(Update *u, Node *s, Shape shape)
+{
+	return ir_broadcast(u->fn, s, shape, u->loc);
+}
+
+static Node *num(Update *u, double v, Shape shape)
+{
+	return spread(u, ir_const(u->fn, u->m->precision, v, u->loc), shape);
+}
+
+static Node *op2(Update *u, Op op, Node *a, Node *b)
+{
+	return ir_binary(u->fn, op, a, b, u->loc);
+}
+
+/* The slot "<param>.<what>" of optimizer state, zero at the start. */
+static int state_slot(Module *m, int p, const char *what)
+{
+	const char *name = xprintf("%s.%s", m->slot[p].name, what);
+	for (int i = 0; i < m->nslot; i++)
+		if (strcmp(m->slot[i].name, name) == 0)
+			return i;
+	Slot ps = m->slot[p];
+	int s = ir_slot(m, name, SLOT_OPTSTATE, ps.dt, ps.shape, ps.loc);
+	m->slot[s].of = p;
+	m->slot[s].init.kind = INIT_ZEROS;
+	return s;
+}
+
+static int hyper_slot(Module *m, const char *name, int io)
+{
+	for (int i = 0; i < m->nslot; i++)
+		if (m->slot[i].role == SLOT_HYPER && strcmp(m->slot[i].name, name) == 0)
+			return i;
+	int s = ir_slot(m, name, SLOT_HYPER, m->precision, (Shape){ 0 }, (Loc){ 0 });
+	m->slot[s].io = io;
+	return s;
+}
+
+typedef struct Store { int slot; Node *value; } Store;
+
+/* W, g: the parameter and its gradient.  Returns the step to subtract
+ * (before the learning rate), and the state stores in st[]. */
+static Node *sgd_step(Update *u, int p, Node *w, Node *g, Store *st, int *nst)
+{
+	const Config *c = &u->m->cfg;
+	Shape s = w->shape;
+	if (c->weight_decay != 0)
+		g = noted(op2(u, OP_add, g, op2(u, OP_mul, num(u, c->weight_decay, s), w)), "g + wd W");
+	if (c->momentum == 0)
+		return g;
+	int vs = state_slot(u->m, p, "momentum");
+	Node *v = ir_param(u->fn, u->m, vs, u->loc);
+	v = noted(op2(u, OP_add, op2(u, OP_mul, num(u, c->momentum, s), v), g), "v = mu v + g");
+	st[(*nst)++] = (Store){ vs, v };
+	if (c->nesterov)
+		return noted(op2(u, OP_add, g, op2(u, OP_mul, num(u, c->momentum, s), v)), "nesterov: g + mu v");
+	return v;
+}
+
+/* 1 - b^t, a scalar: the bias correction of an Adam moment. */
+static Node *correction(Update *u, double b)
+{
+	Shape none = { 0 };
+	Node *bt = op2(u, OP_pow, num(u, b, none), u->t);
+	return op2(u, OP_sub, num(u, 1, none), bt);
+}
+
+static Node *moment(Update *u, int slot, double beta, Node *x, Store *st, int *nst, const char *note)
+{
+	Shape s = x->shape;
+	Node *old = ir_param(u->fn, u->m, slot, u->loc);
+	Node *v = op2(u, OP_add, op2(u, OP_mul, num(u, beta, s), old),
+	              op2(u, OP_mul, num(u, 1 - beta, s), x));
+	noted(v, note);
+	st[(*nst)++] = (Store){ slot, v };
+	return v;
+}
+
+static Node *adam_step(Update *u, int p, Node *w, Node *g, Store *st, int *nst, int decoupled)
+{
+	const Config *c = &u->m->cfg;
+	Shape s = w->shape;
+	if (c->weight_decay != 0 && !decoupled)
+		g = noted(op2(u, OP_add, g, op2(u, OP_mul, num(u, c->weight_decay, s), w)), "g + wd W");
+	Node *m1 = moment(u, state_slot(u->m, p, "m"), c->beta1, g, st, nst, "m = b1 m + (1-b1) g");
+	Node *m2 = moment(u, state_slot(u->m, p, "v"), c->beta2, op2(u, OP_mul, g, g), st, nst,
+	                  "v = b2 v + (1-b2) g^2");
+	if (!u->bc1) {
+		u->bc1 = noted(correction(u, c->beta1), "bias correction 1 - b1^t");
+		u->bc2 = noted(correction(u, c->beta2), "bias correction 1 - b2^t");
+	}
+	Node *mhat = op2(u, OP_div, m1, spread(u, u->bc1, s));
+	Node *vhat = op2(u, OP_div, m2, spread(u, u->bc2, s));
+	Node *den = op2(u, OP_add, ir_unary(u->fn, OP_sqrt, vhat, u->loc), num(u, c->eps, s));
+	Node *step = noted(op2(u, OP_div, mhat, den), "m^ / (sqrt(v^) + eps)");
+	if (c->weight_decay != 0 && decoupled)
+		step = noted(op2(u, OP_add, step, op2(u, OP_mul, num(u, c->weight_decay, s), w)),
+		             "+ wd W, decoupled (adamw)");
+	return step;
+}
+
+static const char *describe_optimizer(const Config *c)
+{
+	const char *o = c->optimizer ? c->optimizer : "sgd";
+	const char *wd = c->weight_decay != 0 ? xprintf(", weight_decay %g", c->weight_decay) : "";
+	if (strcmp(o, "sgd") == 0)
+		return xprintf("sgd(lr%s%s%s)", c->momentum != 0 ? xprintf(", momentum %g", c->momentum) : "",
+		               c->nesterov ? ", nesterov" : "", wd);
+	return xprintf("%s(lr, betas %g %g, eps %g%s)", o, c->beta1, c->beta2, c->eps, wd);
+}
+
+static void update_param(Update *u, int p, int gslot)
+{
+	const char *o = u->m->cfg.optimizer ? u->m->cfg.optimizer : "sgd";
+	Store st[4];
+	int nst = 0;
+	u->loc = u->m->slot[p].loc;
+	Node *w = ir_param(u->fn, u->m, p, u->loc);
+	Node *g = ir_param(u->fn, u->m, gslot, u->loc);
+	Node *step;
+	if (strcmp(o, "sgd") == 0)
+		step = sgd_step(u, p, w, g, st, &nst);
+	else if (strcmp(o, "adam") == 0 || strcmp(o, "adamw") == 0)
+		step = adam_step(u, p, w, g, st, &nst, strcmp(o, "adamw") == 0);
+	else
+		fatal(EXIT_INTERNAL, "optim: unknown optimizer '%s'", o);
+	Node *nw = op2(u, OP_sub, w, op2(u, OP_mul, spread(u, u->lr, w->shape), step));
+	noted(nw, xprintf("%s -= lr * step", u->m->slot[p].name));
+	st[nst++] = (Store){ p, nw };
+	for (int i = 0; i < nst; i++)
+		ir_store(u->fn, st[i].slot, st[i].value, u->loc);
+}
+
+Fn *optim(Module *m)
+{
+	Update u = { m, ir_fn("update"), NULL, NULL, NULL, NULL, { 0 } };
+	int lr = hyper_slot(m, "lr", NNRT_HYPER_LR), t = hyper_slot(m, "step", NNRT_HYPER_STEP);
+	/* The first node carries the optimizer's description: the listing's title. */
+	u.lr = noted(ir_input(u.fn, m, lr, u.loc), describe_optimizer(&m->cfg));
+	const char *o = m->cfg.optimizer ? m->cfg.optimizer : "sgd";
+	if (strcmp(o, "sgd") != 0)   /* only Adam's bias correction reads the step */
+		u.t = ir_input(u.fn, m, t, u.loc);
+	int nslot = m->nslot;
+	for (int p = 0; p < nslot; p++) {
+		if (m->slot[p].role != SLOT_PARAM)
+			continue;
+		for (int gs = 0; gs < m->nslot; gs++)
+			if (m->slot[gs].role == SLOT_GRAD && m->slot[gs].of == p) {
+				update_param(&u, p, gs);
+				break;
+			}
+	}
+	m->update = u.fn;
+	return u.fn;
+}

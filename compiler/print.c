@@ -1,0 +1,265 @@
+/* print.c — the listings a student reads (--emit=ir|grad|opt) and the
+ * Graphviz drawing (--emit=dot).
+ *
+ * One line per node, in columns:
+ *   %12 = matmul %3, mlp.dense_1.W   f32[B,256]   mlp.nn:6:18   dense(x, 256)
+ * Operands that are parameters or inputs print by their slot's name.
+ * Backward lines add "of %k", the forward node whose VJP made them; once
+ * fuse() and plan() ran, each line also shows its group and buffer. */
+#include <string.h>
+#include "ir.h"
+
+enum { MAX_TEXT = 60, MAX_TYPE = 18 };
+
+static const char *basename_of(const char *path)
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+	return slash ? slash + 1 : path;
+}
+
+static const char *loc_str(Loc l)
+{
+	if (!l.file || l.line <= 0)
+		return "-";
+	return xprintf("%s:%d:%d", basename_of(l.file), l.line, l.col);
+}
+
+static const char *operand(const Module *m, const Node *a)
+{
+	if ((a->op == OP_param || a->op == OP_input) && a->slot >= 0 && a->slot < m->nslot)
+		return m->slot[a->slot].name;
+	return xprintf("%%%d", a->id);
+}
+
+static const char *mnemonic(const Node *n)
+{
+	if (n->op == OP_matmul && (n->ta || n->tb))
+		return xprintf("matmul.%c%c", n->ta ? 't' : 'n', n->tb ? 't' : 'n');
+	return op_info[n->op].name;
+}
+
+/* What follows the operands: the attributes of the op's kind. */
+static const char *attributes(const Node *n)
+{
+	switch (n->op) {
+	case OP_const: return xprintf(" %g", n->f);
+	case OP_elu: case OP_leaky_relu: return xprintf(" alpha=%g", n->f);
+	case OP_onehot: return xprintf(" k=%lld", (long long)n->k);
+	case OP_sum: case OP_amax: {
+		const char *s = " axes=";
+		for (int i = 0, first = 1; i < MAXRANK; i++)
+			if (n->axes >> i & 1) {
+				s = xprintf("%s%s%d", s, first ? "" : ",", i);
+				first = 0;
+			}
+		return s;
+	}
+	case OP_transpose: {
+		const char *s = " perm=";
+		for (int i = 0; i < n->shape.rank; i++)
+			s = xprintf("%s%s%d", s, i ? "," : "", n->perm[i]);
+		return s;
+	}
+	default: return "";
+	}
+}
+
+/* "%12 = matmul %3, W", "store %9 -> W.grad", "%3 = param W". */
+static const char *node_text(const Module *m, const Node *n)
+{
+	const char *slot = n->slot >= 0 && n->slot < m->nslot ? m->slot[n->slot].name : "?";
+	if (n->op == OP_store)
+		return xprintf("store %s -> %s", operand(m, n->in[0]), slot);
+	const char *s = xprintf("%%%d = %s", n->id, mnemonic(n));
+	if (n->op == OP_param || n->op == OP_input)
+		return xprintf("%s %s", s, slot);
+	for (int i = 0; i < n->nin; i++)
+		s = xprintf("%s%s %s", s, i ? "," : "", operand(m, n->in[i]));
+	return xprintf("%s%s", s, attributes(n));
+}
+
+static const char *type_str(const Node *n)
+{
+	return xprintf("%s%s", dtype_name(n->dt), shape_str(n->shape));
+}
+
+static int planned(const Fn *fn)
+{
+	return fn->ngroup > 0 || fn->nbuf > 0;
+}
+
+/* "g3 buf2@+1024": its fusion group and where the memory plan put it. */
+static const char *placement(const Module *m, const Fn *fn, const Node *n)
+{
+	const char *g = n->group >= 0 ? xprintf("g%d", n->group) : "-";
+	if (n->home >= 0 && n->home < m->nslot)
+		return xprintf("%s home=%s", g, m->slot[n->home].name);
+	if (n->buf >= 0 && n->buf < fn->nbuf) {
+		const Buffer *b = &fn->buf[n->buf];
+		return xprintf("%s buf%d@+%s%lld", g, n->buf, b->batch ? "B*" : "", (long long)b->offset);
+	}
+	return g;
+}
+
+static void header(FILE *out, const Module *m, const Fn *fn)
+{
+	char *seen = xalloc((size_t)m->nslot + 1);
+	const char *in = "", *par = "";
+	for (int i = 0; i < fn->n; i++) {
+		const Node *n = fn->node[i];
+		if ((n->op != OP_param && n->op != OP_input) || n->slot < 0 || n->slot >= m->nslot || seen[n->slot])
+			continue;
+		seen[n->slot] = 1;
+		const Slot *s = &m->slot[n->slot];
+		const char *item = xprintf("%s: %s%s", s->name, dtype_name(s->dt), shape_str(s->shape));
+		if (n->op == OP_input)
+			in = xprintf("%s%s%s", in, *in ? ", " : "", item);
+		else
+			par = xprintf("%s%s%s", par, *par ? ", " : "", item);
+	}
+	fprintf(out, "fn %s(%s) params(%s)\n", fn->name, in, par);
+}
+
+static int width(const char **col, int n, int cap)
+{
+	int w = 0;
+	for (int i = 0; i < n; i++) {
+		int l = (int)strlen(col[i]);
+		if (l > w)
+			w = l;
+	}
+	return w < cap ? w : cap;
+}
+
+/* Bytes the plan saved: what every value with a buffer would take on its
+ * own, less the buffers they share. */
+static void memory_summary(FILE *out, const Fn *fn)
+{
+	int64_t want[2] = { 0, 0 }, have[2] = { 0, 0 };
+	for (int i = 0; i < fn->n; i++) {
+		const Node *n = fn->node[i];
+		if (n->buf >= 0)
+			want[shape_has_batch(n->shape)] += dtype_size(n->dt) * shape_per_sample(n->shape);
+	}
+	for (int b = 0; b < fn->nbuf; b++)
+		have[fn->buf[b].batch != 0] += fn->buf[b].size;
+	fprintf(out, "  ; memory plan: scratch %lld bytes fixed + %lld bytes per sample, %d buffers; "
+	        "reuse saves %lld bytes fixed + %lld per sample\n",
+	        (long long)fn->scratch_fixed, (long long)fn->scratch_per_sample, fn->nbuf,
+	        (long long)(want[0] - have[0]), (long long)(want[1] - have[1]));
+}
+
+void ir_print(FILE *out, const Module *m, const Fn *fn)
+{
+	header(out, m, fn);
+	int n = fn->n;
+	const char **text = xalloc(sizeof *text * (size_t)(n + 1));
+	const char **type = xalloc(sizeof *type * (size_t)(n + 1));
+	const char **where = xalloc(sizeof *where * (size_t)(n + 1));
+	const char **place = xalloc(sizeof *place * (size_t)(n + 1));
+	for (int i = 0; i < n; i++) {
+		text[i] = node_text(m, fn->node[i]);
+		type[i] = type_str(fn->node[i]);
+		where[i] = loc_str(fn->node[i]->loc);
+		place[i] = planned(fn) ? placement(m, fn, fn->node[i]) : "";
+	}
+	int wt = width(text, n, MAX_TEXT), wy = width(type, n, MAX_TYPE);
+	int wl = width(where, n, 40), wp = width(place, n, 40);
+	for (int i = 0; i < n; i++) {
+		const Node *nd = fn->node[i];
+		if (i == fn->backward_from)
+			fprintf(out, "  ; backward: each line is part of the VJP of the forward line it names\n");
+		const char *line = xprintf("  %-*s  %-*s", wt, text[i], wy, type[i]);
+		if (planned(fn))
+			line = xprintf("%s  %-*s", line, wp, place[i]);
+		line = xprintf("%s  %-*s", line, wl, where[i]);
+		if (fn->backward_from >= 0 && i >= fn->backward_from)
+			line = xprintf("%s  %-6s", line, nd->of >= 0 ? xprintf("of %%%d", nd->of) : "");
+		if (nd->note)
+			line = xprintf("%s  %s", line, nd->note);
+		int len = (int)strlen(line);
+		while (len > 0 && line[len - 1] == ' ')
+			len--;
+		fprintf(out, "%.*s\n", len, line);
+	}
+	if (planned(fn))
+		memory_summary(out, fn);
+}
+
+/* The optimizer's own description rides on its nodes' notes. */
+static const char *update_title(const Fn *fn)
+{
+	for (int i = 0; i < fn->n; i++)
+		if (fn->node[i]->note)
+			return fn->node[i]->note;
+	return "(no parameters)";
+}
+
+void ir_print_module(FILE *out, const Module *m, const char *what)
+{
+	if (strcmp(what, "ir") == 0) {
+		if (m->fwd)
+			ir_print(out, m, m->fwd);
+		return;
+	}
+	if (strcmp(what, "opt") == 0 && m->eval) {
+		ir_print(out, m, m->eval);
+		fputc('\n', out);
+	}
+	if (m->grad)
+		ir_print(out, m, m->grad);
+	if (m->update) {
+		fprintf(out, "  ; update: %s\n", update_title(m->update));
+		ir_print(out, m, m->update);
+	}
+}
+
+/* ---- Graphviz ---- */
+
+static void dot_fn(FILE *out, const Module *m, const Fn *fn, char prefix, char *stored)
+{
+	int update = fn == m->update;
+	fprintf(out, "  subgraph cluster_%s {\n    label=\"%s\";\n", fn->name, fn->name);
+	for (int i = 0; i < fn->n; i++) {
+		const Node *n = fn->node[i];
+		int back = fn->backward_from >= 0 && i >= fn->backward_from;
+		const char *label = n->op == OP_param || n->op == OP_input
+			? m->slot[n->slot].name : xprintf("%%%d %s", n->id, mnemonic(n));
+		fprintf(out, "    %c%d [label=\"%s\\n%s\"%s];\n", prefix, n->id, label, type_str(n),
+		        update ? ", style=filled, fillcolor=lightblue"
+		               : back ? ", style=filled, fillcolor=mistyrose" : "");
+		for (int k = 0; k < n->nin; k++)
+			fprintf(out, "    %c%d -> %c%d%s;\n", prefix, n->in[k]->id, prefix, n->id,
+			        update ? " [color=blue]" : back ? " [color=red]" : "");
+		if (n->op == OP_store) {
+			fprintf(out, "    %c%d -> s%d [style=dashed];\n", prefix, n->id, n->slot);
+			stored[n->slot] = 1;
+		}
+	}
+	fprintf(out, "  }\n");
+}
+
+/* The training step as one graph: grad (forward black, backward red),
+ * then update (blue); slots a function stores are boxes, joined to the
+ * nodes that read them, so the gradients visibly flow into the update. */
+void ir_dot(FILE *out, const Module *m)
+{
+	char *stored = xalloc((size_t)m->nslot + 1);
+	fprintf(out, "digraph nnc {\n  rankdir=TB;\n  node [shape=ellipse, fontsize=10];\n");
+	if (m->grad)
+		dot_fn(out, m, m->grad, 'g', stored);
+	if (m->update)
+		dot_fn(out, m, m->update, 'u', stored);
+	for (int s = 0; s < m->nslot; s++)
+		if (stored[s])
+			fprintf(out, "  s%d [shape=box, label=\"%s\"];\n", s, m->slot[s].name);
+	const Fn *fns[2] = { m->grad, m->update };
+	for (int f = 0; f < 2; f++)
+		for (int i = 0; fns[f] && i < fns[f]->n; i++) {
+			const Node *n = fns[f]->node[i];
+			if (n->op == OP_param && stored[n->slot])
+				fprintf(out, "  s%d -> %c%d [style=dashed%s];\n", n->slot, f ? 'u' : 'g', n->id,
+				        f ? "" : ", constraint=false");
+		}
+	fprintf(out, "}\n");
+}
