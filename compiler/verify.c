@@ -19,7 +19,8 @@ typedef struct Check {
 
 static const char *where(const Node *n)
 {
-	return xprintf("%%%d (%s)", n->id, op_info[n->op].name);
+	unsigned op = n->op;
+	return xprintf("%%%d (%s)", n->id, op < OP__COUNT ? op_info[op].name : "unknown op");
 }
 
 static int bad(Check *c, const Node *n, const char *what)
