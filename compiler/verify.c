@@ -303,7 +303,11 @@ static int buffers_ok(Check *c)
 	}
 	for (int i = 0; i < fn->n; i++)
 		for (int k = 0; k < fn->node[i]->nin; k++) {
-			int s = slot_of[fn->node[i]->in[k]->id];
+			/* a reshape without memory of its own reads its operand's */
+			const Node *a = fn->node[i]->in[k];
+			while (a->op == OP_reshape && a->buf < 0 && a->home < 0)
+				a = a->in[0];
+			int s = slot_of[a->id];
 			int at = emitted_at(c, fn->node[i]);
 			if (s && at > r[s - 1].last)
 				r[s - 1].last = at;
