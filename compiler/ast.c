@@ -17,6 +17,10 @@ static void print_num(FILE *out, const Expr *e)
 		return;
 	}
 	char buf[40];
+	if (e->num == (double)(long long)e->num && e->num > -1e15 && e->num < 1e15) {
+		fprintf(out, "%.1f", e->num);   /* 3E+2 reads 300.0, not 3e+02 */
+		return;
+	}
 	for (int prec = 1; prec <= 17; prec++) {
 		snprintf(buf, sizeof buf, "%.*g", prec, e->num);
 		if (strtod(buf, NULL) == e->num)

@@ -14,6 +14,7 @@
 enum {
 	MAX_NESTING = 256,    /* open brackets at once; deeper input is rejected */
 	MAX_IDENT = 256,      /* bytes in an identifier */
+	MAX_EXPR_DEPTH = 1000, /* levels of an expression tree (later stages recurse) */
 };
 
 /* An open '(', '[' or '{' and what it opened, for "expected ')' to close". */

@@ -25,6 +25,7 @@ int yylex(YYSTYPE *yylval, YYLTYPE *yylloc, void *scanner);
 
 %code {
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* A node's span: from its first token to the end of its last one when
@@ -48,6 +49,7 @@ int yylex(YYSTYPE *yylval, YYLTYPE *yylloc, void *scanner);
 #define YYMAXDEPTH 10000
 static void yyerror(YYLTYPE *loc, void *scanner, ParseState *ps, const char *msg);
 static Expr *new_expr(ExprKind kind, Loc loc);
+static Expr *check_depth(Expr *root);
 static Expr *binary(int op, Expr *a, Expr *b, Loc loc);
 static void add_decl(ParseState *ps, Decl *d);
 static Decl *new_decl(DeclKind kind, const char *name, Loc loc, ParamList params, Type *ret);
@@ -155,7 +157,7 @@ params
 	| params ',' param { $$ = $1; PUSH($$, $3); }
 	;
 param
-	: name opt_type opt_default { $$ = (Param){ $1, $2, $3, @1 }; }
+	: name opt_type opt_default { $$ = (Param){ $1, $2, $3 ? check_depth($3) : NULL, @1 }; }
 	;
 opt_type : %empty { $$ = NULL; } | ':' type { $$ = $2; } ;
 opt_default : %empty { $$ = NULL; } | '=' expr { $$ = $2; } ;
@@ -313,6 +315,8 @@ static Type *tensor_type(DTypeName dt, ExprList dims, Loc loc)
 {
 	Type *t = scalar_type(T_TENSOR, loc);
 	t->dt = dt;
+	for (int i = 0; i < dims.n; i++)
+		check_depth(dims.v[i]);
 	t->dims = dims.v;
 	t->ndims = dims.n;
 	return t;
@@ -329,13 +333,48 @@ static Type *scalar_type(TypeKind kind, Loc loc)
 static Stmt *new_stmt(StmtKind kind, const char *name, Type *type, Expr *value, Loc loc)
 {
 	Stmt *s = xalloc(sizeof *s);
-	*s = (Stmt){ kind, loc, name, type, value };
+	*s = (Stmt){ kind, loc, name, type, check_depth(value) };
 	return s;
 }
 
 static TrainItem item(TrainItemKind kind, const char *name, Expr *value, Loc loc)
 {
-	return (TrainItem){ .kind = kind, .loc = loc, .name = name, .value = value };
+	return (TrainItem){ .kind = kind, .loc = loc, .name = name, .value = value ? check_depth(value) : NULL };
+}
+
+/* Later stages walk expressions recursively, so a left-leaning chain of a
+ * million '+' would overflow their stacks: bound the depth here, walking
+ * with an explicit stack (each statement once, so linear overall). */
+static Expr *check_depth(Expr *root)
+{
+	typedef struct { Expr *e; int depth; } Pending;
+	size_t cap = 64, n = 0;
+	Pending *stack = malloc(cap * sizeof *stack);
+	if (!stack)
+		fatal(EXIT_NOMEM, "out of memory");
+	stack[n++] = (Pending){ root, 1 };
+	while (n > 0) {
+		Pending p = stack[--n];
+		if (p.depth > MAX_EXPR_DEPTH) {
+			free(stack);
+			error_at(p.e->loc, "expression nested too deeply (more than %d levels)", MAX_EXPR_DEPTH);
+		}
+		if (n + 2 + (size_t)p.e->nargs > cap) {
+			cap = 2 * (n + 2 + (size_t)p.e->nargs);
+			Pending *grown = realloc(stack, cap * sizeof *stack);
+			if (!grown)
+				fatal(EXIT_NOMEM, "out of memory");
+			stack = grown;
+		}
+		if (p.e->a)
+			stack[n++] = (Pending){ p.e->a, p.depth + 1 };
+		if (p.e->b)
+			stack[n++] = (Pending){ p.e->b, p.depth + 1 };
+		for (int i = 0; i < p.e->nargs; i++)
+			stack[n++] = (Pending){ p.e->args[i].value, p.depth + 1 };
+	}
+	free(stack);
+	return root;
 }
 
 void *vec_grow(void *v, int n, size_t elem)

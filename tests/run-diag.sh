@@ -91,6 +91,10 @@ run gen/non-ascii-outside-string "$g/nonascii.nn" "2:7: error: non-ASCII charact
 { printf 'model m(x) {\n  return '; rep 250000 'x + '; printf 'x )\n}\n'; } >"$g/mbline.nn"
 run gen/megabyte-line "$g/mbline.nn" "2:1000012: error: ')' without a matching '('" --emit=ast
 
+# a quarter million '+' parse fine but would overflow later recursive walks
+{ printf 'model m(x) {\n  return '; rep 250000 'x + '; printf 'x\n}\n'; } >"$g/longsum.nn"
+run gen/deep-left-sum "$g/longsum.nn" "2:996014: error: expression nested too deeply (more than 1000 levels)" --emit=ast
+
 { printf 'model m(x) {\n  return '; rep 1000000 a; printf '\n}\n'; } >"$g/mbident.nn"
 run gen/megabyte-identifier "$g/mbident.nn" "2:10: error: identifier too long" --emit=ast
 
