@@ -177,6 +177,9 @@ int main(int argc, char **argv)
 		return ast_print(stdout, prog), 0;
 
 	Module *m = lower(prog);                    check(&o, m, m->fwd, "lower");
+	char *abs = realpath(o.input, NULL);        /* trainers find data beside the source */
+	if (abs)
+		m->source = xstrdup(abs), free(abs);
 	if (emit_is(&o, "ir"))
 		return ir_print_module(stdout, m, "ir"), 0;
 
