@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "nnrt_internal.h"
 
 #ifndef PACKAGE_VERSION
@@ -99,6 +100,18 @@ static const char *value(int argc, char **argv, int *i, const char *eq)
 	return argv[++*i];
 }
 
+/* A data directory that does not exist is a mistake to report, not a
+ * reason to fall back silently to the default data location. */
+static const char *dir_arg(const char *name, const char *v)
+{
+	struct stat st;
+	if (stat(v, &st) != 0)
+		rt_fatal(RT_EXIT_IO, "%s: cannot use '%s': %s", name, v, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		rt_fatal(RT_EXIT_IO, "%s: '%s' is not a directory", name, v);
+	return v;
+}
+
 static void parse_option(RtOptions *o, int argc, char **argv, int *i)
 {
 	char name[64];
@@ -113,7 +126,7 @@ static void parse_option(RtOptions *o, int argc, char **argv, int *i)
 	else if (!strcmp(name, "--tol")) o->tol = num_arg(name, value(argc, argv, i, eq), 1), o->has_tol = 1;
 	else if (!strcmp(name, "--save")) o->save = value(argc, argv, i, eq);
 	else if (!strcmp(name, "--load")) o->load = value(argc, argv, i, eq);
-	else if (!strcmp(name, "--data-dir")) o->data_dir = value(argc, argv, i, eq);
+	else if (!strcmp(name, "--data-dir")) o->data_dir = dir_arg(name, value(argc, argv, i, eq));
 	else if (!strcmp(name, "--log")) o->log = value(argc, argv, i, eq);
 	else if (!strcmp(name, "--input")) o->input = value(argc, argv, i, eq);
 	else if (!eq && !strcmp(a, "--all")) o->all = 1;
