@@ -131,22 +131,19 @@ static int width(const char **col, int n, int cap)
 	return w < cap ? w : cap;
 }
 
-/* Bytes the plan saved: what every value with a buffer would take on its
- * own, less the buffers they share. */
+/* Bytes the plan saved: what the buffers would take side by side, less
+ * the scratch block they share (buffers with disjoint lifetimes may
+ * occupy the same bytes). */
 static void memory_summary(FILE *out, const Fn *fn)
 {
-	int64_t want[2] = { 0, 0 }, have[2] = { 0, 0 };
-	for (int i = 0; i < fn->n; i++) {
-		const Node *n = fn->node[i];
-		if (n->buf >= 0)
-			want[shape_has_batch(n->shape)] += dtype_size(n->dt) * shape_per_sample(n->shape);
-	}
+	int64_t apart[2] = { 0, 0 };
 	for (int b = 0; b < fn->nbuf; b++)
-		have[fn->buf[b].batch != 0] += fn->buf[b].size;
+		apart[fn->buf[b].batch != 0] += fn->buf[b].size;
+	int64_t saved_fixed = apart[0] - fn->scratch_fixed, saved_sample = apart[1] - fn->scratch_per_sample;
 	fprintf(out, "  ; memory plan: scratch %lld bytes fixed + %lld bytes per sample, %d buffers; "
 	        "reuse saves %lld bytes fixed + %lld per sample\n",
 	        (long long)fn->scratch_fixed, (long long)fn->scratch_per_sample, fn->nbuf,
-	        (long long)(want[0] - have[0]), (long long)(want[1] - have[1]));
+	        (long long)(saved_fixed > 0 ? saved_fixed : 0), (long long)(saved_sample > 0 ? saved_sample : 0));
 }
 
 void ir_print(FILE *out, const Module *m, const Fn *fn)

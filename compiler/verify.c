@@ -266,22 +266,33 @@ static int buffer_fits(Check *c, const Node *n)
 	return 1;
 }
 
-/* Two values share a buffer only when their live ranges do not overlap.
- * A range runs from where the value is written to its last read.  One
- * value may be written where the other is last read only by an
- * elementwise op (it reads each element before writing it, in place). */
+/* Two values share memory only when their live ranges do not overlap:
+ * the plan may give two buffers the same bytes (one after the other), so
+ * what is checked is the bytes, not the buffer index.  A range runs from
+ * where the value is written to its last read.  A value may be written
+ * where another is last read only by an elementwise op (it reads each
+ * element before writing it, in place). */
+static int same_bytes(const Fn *fn, const Node *a, const Node *b)
+{
+	const Buffer *x = &fn->buf[a->buf], *y = &fn->buf[b->buf];
+	if (a->buf == b->buf)
+		return 1;
+	return x->batch == y->batch && x->offset < y->offset + value_bytes(b) &&
+	       y->offset < x->offset + value_bytes(a);
+}
+
 static int ranges_ok(Check *c, Range *r, int nr)
 {
 	for (int i = 0; i < nr; i++)
 		for (int j = 0; j < nr; j++) {
-			if (i == j || r[i].n->buf != r[j].n->buf || r[i].def > r[j].def ||
-			    (r[i].def == r[j].def && i > j))
+			if (i == j || r[i].def > r[j].def || (r[i].def == r[j].def && i > j) ||
+			    r[j].def > r[i].last || !same_bytes(c->fn, r[i].n, r[j].n))
 				continue;
-			int touch = r[j].def == r[i].last && (op_info[r[j].n->op].flags & F_ELEM) &&
-			            r[j].n->op != OP_broadcast;
-			if (r[j].def == r[i].def || (r[j].def <= r[i].last && !touch))
-				return bad(c, r[j].n, xprintf("shares buf%d with %%%d, which is still live",
-				                              r[j].n->buf, r[i].n->id));
+			int touch = r[j].def == r[i].last && r[j].def != r[i].def &&
+			            (op_info[r[j].n->op].flags & F_ELEM) && r[j].n->op != OP_broadcast;
+			if (!touch)
+				return bad(c, r[j].n, xprintf("shares bytes of buf%d with %%%d (buf%d), which is still live",
+				                              r[j].n->buf, r[i].n->id, r[i].n->buf));
 		}
 	return 1;
 }

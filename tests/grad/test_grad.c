@@ -532,6 +532,137 @@ static void test_listing(void)
 	free(text);
 }
 
+/* ---- the verifier rejects what breaks a rule ---- */
+
+static void expect_rejected(const char *what, const Module *m, const Fn *fn, const char *needle)
+{
+	const char *why = ir_verify(m, fn);
+	if (!why || !strstr(why, needle)) {
+		fprintf(stderr, "FAIL verify %s: got \"%s\", expected a message with \"%s\"\n",
+		        what, why ? why : "(accepted)", needle);
+		failures++;
+	}
+}
+
+static void test_verify(void)
+{
+	Case c;
+	begin(&c, "verify");
+	Node *x = input(&c, "x", SLOT_INPUT, DT_F64, sh(2, BD, 3), -1, 1);
+	Node *w = param(&c, "W", sh(2, 3, 2), -1, 1, 0);
+	Node *y = ir_matmul(c.fn, x, w, 0, 0, c.loc);
+	Node *t = ir_unary(c.fn, OP_tanh, y, c.loc);
+	finish(&c, t);
+	Module *m = c.m;
+	Fn *fn = m->fwd;
+	if (ir_verify(m, fn)) {
+		fprintf(stderr, "FAIL verify: a valid function rejected: %s\n", ir_verify(m, fn));
+		failures++;
+	}
+	Shape keep = t->shape;
+	t->shape = sh(2, BD, 3);
+	expect_rejected("unary shape", m, fn, "shape differs");
+	t->shape = sh(2, BD, BD);
+	expect_rejected("two batch dims", m, fn, "at most one batch dim");
+	t->shape = keep;
+	y->tb = 1;
+	expect_rejected("matmul flags", m, fn, "matmul");
+	y->tb = 0;
+	Node *tmp = fn->node[2];
+	fn->node[2] = fn->node[3], fn->node[3] = tmp;
+	expect_rejected("use before definition", m, fn, "not defined before");
+	fn->node[3] = fn->node[2], fn->node[2] = tmp;
+	Node *st = fn->node[fn->n - 1];
+	int keep_slot = st->slot;
+	st->slot = x->slot;
+	expect_rejected("store into an input", m, fn, "read-only");
+	st->slot = keep_slot;
+	int id = t->id;
+	t->id = y->id;
+	expect_rejected("duplicate id", m, fn, "id used twice");
+	t->id = id;
+
+	/* a plan that puts two live values in one buffer */
+	Buffer buf[2] = { { 0, 64, 1 }, { 32, 64, 1 } };
+	fn->buf = buf;
+	fn->nbuf = 2;
+	fn->scratch_per_sample = 128;
+	y->buf = 0;
+	Node *u = ir_unary(fn, OP_exp, y, c.loc);
+	Node *v = ir_binary(fn, OP_add, u, y, c.loc);
+	u->buf = 0;
+	(void)v;
+	expect_rejected("one buffer for two live values", m, fn, "still live");
+	u->buf = 1;
+	expect_rejected("two buffers over the same bytes", m, fn, "still live");
+	buf[1].offset = 64;
+	if (ir_verify(m, fn)) {
+		fprintf(stderr, "FAIL verify: disjoint buffers rejected: %s\n", ir_verify(m, fn));
+		failures++;
+	}
+	u->buf = -1;
+	if (ir_verify(m, fn)) {
+		fprintf(stderr, "FAIL verify: a valid plan rejected: %s\n", ir_verify(m, fn));
+		failures++;
+	}
+	buf[0].size = 8;
+	expect_rejected("small buffer", m, fn, "holds 8 bytes");
+}
+
+/* The whole middle on a real training step: the passes keep what the
+ * interpreter computes, the verifier accepts each result, and the
+ * optimized listing shows groups, buffers and the memory plan. */
+static void test_after_passes(void)
+{
+	Case c;
+	begin(&c, "after passes");
+	Fn *fn = c.fn;
+	Loc l = c.loc;
+	Node *x = input(&c, "x", SLOT_INPUT, DT_F64, sh(2, BD, 4), -1, 1);
+	Node *w1 = param(&c, "W1", sh(2, 4, 5), -1, 1, 0);
+	Node *b1 = param(&c, "b1", sh(1, 5), -1, 1, 0);
+	Node *h = ir_matmul(fn, x, w1, 0, 0, l);
+	h = ir_unary(fn, OP_sigmoid, ir_binary(fn, OP_add, h, ir_broadcast(fn, b1, h->shape, l), l), l);
+	finish(&c, ir_unary(fn, OP_softplus, h, l));
+	Module *m = c.m;
+	m->cfg = (Config){ .optimizer = "adam", .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8 };
+	int nslot = m->nslot;
+	grad(m, m->fwd);
+	optim(m);
+	double **before = interp_slots(m, BATCH), **after = interp_slots(m, BATCH);
+	fill_slots(&c, before, nslot);
+	for (int s = 0; s < m->nslot; s++)
+		memcpy(after[s], before[s], sizeof(double) * (size_t)shape_numel(m->slot[s].shape, BATCH));
+	before[slot_named(m, "lr")][0] = after[slot_named(m, "lr")][0] = 0.01;
+	before[slot_named(m, "step")][0] = after[slot_named(m, "step")][0] = 1;
+	interp_run(m, m->grad, before, BATCH, 0);
+	interp_run(m, m->update, before, BATCH, 0);
+	Fn *fns[2] = { m->grad, m->update };
+	for (int i = 0; i < 2; i++) {
+		simplify(fns[i]); cse(fns[i]); dce(fns[i]); fuse(fns[i]); plan(fns[i]);
+		const char *bad = ir_verify(m, fns[i]);
+		if (bad)
+			fprintf(stderr, "FAIL after passes: %s\n", bad), failures++;
+	}
+	interp_run(m, m->grad, after, BATCH, 0);
+	interp_run(m, m->update, after, BATCH, 0);
+	for (int s = 0; s < m->nslot; s++)
+		for (int64_t i = 0; i < shape_numel(m->slot[s].shape, BATCH); i++)
+			if (fabs(before[s][i] - after[s][i]) > 1e-12 * fmax(1, fabs(before[s][i])))
+				fail(c.name, "%s[%lld] %.15g before the passes, %.15g after",
+				     m->slot[s].name, i, before[s][i], after[s][i]);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	ir_print_module(f, m, "opt");
+	fclose(f);
+	if (!strstr(text, "; memory plan: scratch") || !strstr(text, " g0") || !strstr(text, " buf0@+"))
+		fprintf(stderr, "FAIL after passes: the listing lacks the plan\n%s", text), failures++;
+	free(text);
+	interp_free_slots(m, before);
+	interp_free_slots(m, after);
+}
+
 int main(void)
 {
 	test_unary();
@@ -547,6 +678,8 @@ int main(void)
 	test_params();
 	test_optimizers();
 	test_listing();
+	test_verify();
+	test_after_passes();
 	if (failures) {
 		fprintf(stderr, "%d gradient check(s) failed\n", failures);
 		return 1;
