@@ -583,7 +583,7 @@ static void test_verify(void)
 	t->id = id;
 
 	/* a plan that puts two live values in one buffer */
-	Buffer buf[2] = { { 0, 64, 1 }, { 32, 64, 1 } };
+	Buffer buf[2] = { { 0, 64, 1 }, { 8, 64, 1 } };
 	fn->buf = buf;
 	fn->nbuf = 2;
 	fn->scratch_per_sample = 128;
