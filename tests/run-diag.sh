@@ -14,6 +14,11 @@
 # UTF-8, megabyte lines, deep nesting) are generated below into a
 # temporary directory, each with its expectation here.
 # Prints PASS/FAIL per case; exits 1 when any case fails.
+#
+# With VALGRIND=1 every run goes through valgrind, and a memory error or a
+# definite leak fails the case (valgrind exits 99); with VALGRIND_EVERY=N only
+# every Nth file case runs (all generated cases still do), since loading
+# libLLVM under valgrind costs seconds per run.
 
 here=$(cd "$(dirname "$0")" && pwd)
 nnc=${1:-${NNC:-./nnc}}
@@ -29,6 +34,12 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/nnc-diag.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT
 failures=0
 total=0
+wrap="timeout 20"
+if [ "${VALGRIND:-0}" = 1 ]; then
+	wrap="timeout 300 valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99"
+fi
+every=${VALGRIND_EVERY:-1}
+index=0
 
 fail() { printf 'FAIL %s: %s\n' "$1" "$2"; failures=$((failures + 1)); }
 
@@ -37,10 +48,11 @@ run() {
 	name=$1 file=$2 expect=$3
 	shift 3
 	total=$((total + 1))
-	timeout 20 "$nnc" "$@" "$file" >"$tmp/out" 2>"$tmp/err"
+	$wrap "$nnc" "$@" "$file" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	if [ $rc -eq 124 ]; then fail "$name" "timed out"; return; fi
 	if [ $rc -gt 128 ]; then fail "$name" "killed by signal $((rc - 128))"; return; fi
+	if [ $rc -eq 99 ]; then fail "$name" "valgrind: $(grep -m1 '==' "$tmp/err")"; return; fi
 	if [ $rc -ne 1 ]; then fail "$name" "exit status $rc, expected 1"; return; fi
 	if ! grep -qF -- "$file:$expect" "$tmp/err"; then
 		fail "$name" "stderr lacks '$file:$expect'; it says: $(head -c 300 "$tmp/err" | head -n 1)"
@@ -61,6 +73,8 @@ for dir in "$@"; do
 		expect=$(sed -n '1,5s/^# expect: //p' "$f" | head -n 1)
 		args=$(sed -n '1,5s/^# args: //p' "$f" | head -n 1)
 		name=$(basename "$dir")/$(basename "$f" .nn)
+		index=$((index + 1))
+		[ $((index % every)) -eq 0 ] || continue
 		if [ -z "$expect" ]; then
 			total=$((total + 1))
 			fail "$name" "no '# expect:' line"
@@ -132,7 +146,7 @@ run gen/missing-module "$g/nomod.nn" "1:8: error: cannot find module 'nosuchmodu
 printf 'fn f(x) {\n  return x +\n}\n' >"$g/mods/broken.nn"
 printf 'import broken\nmodel m(x) { return f(x) }\n' >"$g/usebroken.nn"
 total=$((total + 1))
-if timeout 20 "$nnc" -I "$g/mods" --emit=ast "$g/usebroken.nn" 2>&1 >/dev/null \
+if $wrap "$nnc" -I "$g/mods" --emit=ast "$g/usebroken.nn" 2>&1 >/dev/null \
 	| grep -qF "$g/mods/broken.nn:3:1: error: expected an expression, found '}'"; then
 	echo "PASS gen/error-in-module"
 else
@@ -145,7 +159,7 @@ printf 'import a\nfn g(x) { return f(x) }\n' >"$g/cycle/b.nn"
 printf 'import a\nimport b\nmodel m(x) { return g(x) }\n' >"$g/cycle.nn"
 total=$((total + 1))
 # depth first: a reads b, b's import of a finds it taken; then the main file
-order=$(timeout 20 "$nnc" -I "$g/cycle" --emit=ast "$g/cycle.nn" 2>"$tmp/err" \
+order=$($wrap "$nnc" -I "$g/cycle" --emit=ast "$g/cycle.nn" 2>"$tmp/err" \
 	| sed -n 's/^(\(fn\|model\|train\) \([A-Za-z_0-9]*\) .*/\2/p' | tr '\n' ' ')
 if [ "$order" = "g f m " ]; then
 	echo "PASS gen/import-cycle"
