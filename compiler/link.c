@@ -5,6 +5,9 @@
  * without LD_LIBRARY_PATH and keeps working after nnc is upgraded.  The
  * archive is looked for in $NNC_RUNTIME_DIR (the build tree sets it),
  * else in the libdir nnc was configured with. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
 #include <errno.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -16,6 +19,11 @@
 
 #ifndef NNC_LIBDIR
 #define NNC_LIBDIR "/usr/local/lib"
+#endif
+/* Flags the runtime itself was built with that its users must link with
+ * too: "-fsanitize=address,undefined" in a sanitizer build, else empty. */
+#ifndef NNC_LINK_FLAGS
+#define NNC_LINK_FLAGS ""
 #endif
 
 extern char **environ;
@@ -63,9 +71,13 @@ int link_trainer(const char *obj_path, const char *out_path)
 		return EXIT_IO;
 	}
 	const char *cc = getenv("NNC_CC");
-	char *argv[] = {
+	char *argv[16] = {
 		(char *)(cc && *cc ? cc : "cc"), (char *)obj_path, "-o", (char *)out_path,
-		(char *)lib, "-lopenblas", "-lz", "-lm", "-lpthread", NULL,
+		(char *)lib, "-lopenblas", "-lz", "-lm", "-lpthread",
 	};
+	int n = 9;
+	if (*NNC_LINK_FLAGS)
+		argv[n++] = NNC_LINK_FLAGS;
+	argv[n] = NULL;
 	return run(argv) == 0 ? 0 : EXIT_IO;
 }

@@ -2,6 +2,9 @@
  *
  *   parse -> lower -> grad -> optim -> passes -> plan_state -> emit -> link
  */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
