@@ -4,8 +4,11 @@
  * Precisions of the format (also stated in nnrt.h):
  *   - A tensor's init fields are on the tensor's own line; they appear
  *     for SLOT_PARAM tensors with an initializer, always all six.
- *   - io, hyper and tensor lines follow slot order; SLOT_LOSS slots have
- *     no line (the loss goes to nnrt_step.loss).
+ *   - io, hyper, loss and tensor lines follow slot order; the loss line
+ *     only says where the loss was written (its value goes to
+ *     nnrt_step.loss).  A param's at="FILE:LINE" (last on its line) and
+ *     the loss's are the source locations the trainer quotes when a
+ *     value turns non-finite; both are absent when the location is.
  *   - Strings are quoted when they are paths or data arguments; the
  *     escapes are \" \\ \n \t \r and \xHH for other control bytes (and
  *     for a hex digit right after one, which would extend it).
@@ -97,6 +100,16 @@ static uint64_t signature(const Module *m)
 	return h;
 }
 
+/* " at=\"FILE:LINE\"": where a parameter or the loss was written, so the
+ * trainer can name the source line of a non-finite value. */
+static void put_at(FILE *f, const char *key, Loc loc)
+{
+	if (loc.line <= 0 || !loc.file)
+		return;
+	fprintf(f, " %s=", key);
+	put_quoted(f, xprintf("%s:%d", loc.file, loc.line));
+}
+
 static void put_tensor(FILE *f, const Module *m, const Slot *s)
 {
 	fprintf(f, "tensor %s %s %s %s offset=%lld", s->name, role_word(s->role), dtype_name(s->dt),
@@ -107,6 +120,8 @@ static void put_tensor(FILE *f, const Module *m, const Slot *s)
 	if (s->role == SLOT_PARAM && in->kind != INIT_NONE)
 		fprintf(f, " init=%s a=%.17g b=%.17g gain=%.17g fan_in=%lld fan_out=%lld", init_word(in->kind),
 		        in->a, in->b, in->gain, (long long)in->fan_in, (long long)in->fan_out);
+	if (s->role == SLOT_PARAM)
+		put_at(f, "at", s->loc);
 	fputc('\n', f);
 }
 
@@ -119,6 +134,11 @@ static void put_slots(FILE *f, const Module *m)
 			        shape_str(s->shape), s->io);
 		else if (s->role == SLOT_HYPER)
 			fprintf(f, "hyper %s io=%d\n", s->name, s->io);
+		else if (s->role == SLOT_LOSS && s->loc.line > 0) {
+			fputs("loss", f);
+			put_at(f, "at", s->loc);
+			fputc('\n', f);
+		}
 	}
 	for (int i = 0; i < m->nslot; i++)
 		if (is_state(m->slot[i].role))

@@ -227,8 +227,9 @@ static int parse_hyper(Line *l, RtDesc *d)
 	return 0;
 }
 
-static int parse_init(Line *l, int i, RtInit *in)
+static int parse_init(Line *l, int i, RtTensor *t)
 {
+	RtInit *in = &t->init;
 	for (; i < l->n; i++) {
 		char *w = l->word[i], *eq = strchr(w, '=');
 		if (!eq)
@@ -245,6 +246,7 @@ static int parse_init(Line *l, int i, RtInit *in)
 		else if (!strcmp(w, "gain")) r = parse_num(l, v, &in->gain);
 		else if (!strcmp(w, "fan_in")) r = parse_int(l, v, &in->fan_in);
 		else if (!strcmp(w, "fan_out")) r = parse_int(l, v, &in->fan_out);
+		else if (!strcmp(w, "at")) t->at = (char *)v;
 		else return fail(l, "unknown tensor key '%s'", w);
 		if (r < 0)
 			return -1;
@@ -275,7 +277,7 @@ static int parse_tensor(Line *l, RtDesc *d)
 	int i = 6;
 	if (i < l->n && !strncmp(l->word[i], "of=", 3))
 		t.of = l->word[i++] + 3;
-	if (parse_init(l, i, &t.init) < 0)
+	if (parse_init(l, i, &t) < 0)
 		return -1;
 	t.count = shape_count(&t.shape);
 	if (t.role != RT_PARAM && !t.of)
@@ -425,6 +427,12 @@ static int parse_line(Line *l, RtDesc *d)
 	}
 	if (!strcmp(k, "io")) return parse_io(l, d);
 	if (!strcmp(k, "hyper")) return parse_hyper(l, d);
+	if (!strcmp(k, "loss")) {
+		if (l->n != 2 || strncmp(l->word[1], "at=", 3))
+			return fail(l, "loss wants at=\"FILE:LINE\"");
+		d->loss_at = l->word[1] + 3;
+		return 0;
+	}
 	if (!strcmp(k, "tensor")) return parse_tensor(l, d);
 	if (!strcmp(k, "state_bytes")) return one_int(l, &d->state_bytes, 0);
 	if (!strcmp(k, "scratch")) return parse_scratch(l, d);

@@ -39,8 +39,9 @@ extern const char nnm_descriptor[];
  *   signature HEX16                   hash of names, roles, dtypes, shapes
  *   io NAME input|target|output DTYPE SHAPE io=N
  *   hyper NAME io=N                   lr, step
+ *   loss at="FILE:LINE"               where the loss was written
  *   tensor NAME param|grad|state DTYPE SHAPE offset=BYTES [of=PARAMNAME]
- *          [init=KIND a=A b=B gain=G fan_in=N fan_out=N]
+ *          [init=KIND a=A b=B gain=G fan_in=N fan_out=N] [at="FILE:LINE"]
  *   state_bytes N
  *   scratch eval|grad|update fixed=BYTES per_sample=BYTES
  *   data NAME KIND KEY=VALUE...       positional arguments have keys 0, 1, ...
@@ -60,9 +61,11 @@ extern const char nnm_descriptor[];
 /* Precisions of the descriptor format, as compiler/desc.c writes it:
  *   - A tensor's optional fields (of=, init= a= b= gain= fan_in= fan_out=)
  *     are on the tensor's own line; of= for grad and state tensors; the
- *     init fields, all six, for a param with an initializer.
- *   - io, hyper and tensor lines follow the compiler's slot order; the
- *     loss has no line (it goes to nnrt_step.loss).
+ *     init fields, all six, for a param with an initializer; at=, last,
+ *     for a param whose declaration has a source location.
+ *   - io, hyper, loss and tensor lines follow the compiler's slot order;
+ *     the loss line only gives where it was written (its value goes to
+ *     nnrt_step.loss) and is absent when that is unknown.
  *   - Names (model, tensors, io, data sources) are bare words; PATH and
  *     string-valued data arguments are quoted, with the escapes \" \\ \n
  *     \t \r and \xHH for other control bytes.  A data argument that is not

@@ -59,6 +59,7 @@ typedef struct RtTensor {
 	char *of;                  /* grad/state: the parameter's name */
 	int of_index;              /* index of that parameter in RtDesc.tensor, else -1 */
 	RtInit init;
+	char *at;                  /* param: "FILE:LINE" of its declaration, or NULL */
 } RtTensor;
 
 typedef struct RtIo {
@@ -82,6 +83,7 @@ enum { RT_SCRATCH_EVAL, RT_SCRATCH_GRAD, RT_SCRATCH_UPDATE, RT_NSCRATCH };
 
 typedef struct RtDesc {
 	char *model, *source;
+	char *loss_at;             /* "FILE:LINE" of the loss, or NULL */
 	RtDType precision;
 	char signature[17];
 	RtIo io[NNRT_MAX_IO];

@@ -96,8 +96,11 @@ expect 0 "$T" --version
 # CSV data found through --data-dir; a missing file names the places tried
 { echo "a,b,c,d,label"; i=0; while [ $i -lt 60 ]; do echo "$i,1,-1,0.5,$((i % 3))"; i=$((i + 1)); done; } >"$W/fixture.csv"
 expect 0 "$C" train --data-dir "$W" --epochs 1 --lr 0.001
+mkdir "$W/empty"
+expect 3 "$C" train --data-dir "$W/empty"
+grep -q "tried $W/empty/fixture.csv" "$W/err" || fail "missing data error: $(cat "$W/err")"
 expect 3 "$C" train --data-dir "$W/nowhere"
-grep -q "tried $W/nowhere/fixture.csv" "$W/err" || fail "missing data error: $(cat "$W/err")"
+grep -q "nowhere.*No such file" "$W/err" || fail "missing data dir error: $(cat "$W/err")"
 echo "1,2,3,4,1" >>"$W/fixture.csv"; echo "1,2,x,4,1" >>"$W/fixture.csv"
 expect 3 "$C" train --data-dir "$W"
 grep -q "row 63, column 3" "$W/err" || fail "bad CSV cell error: $(cat "$W/err")"
