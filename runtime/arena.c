@@ -1,6 +1,10 @@
 /* arena.c — the runtime's allocation and message helpers.  Everything is
  * allocated before training starts and lives until exit, so there is no
- * matching free: the process is the arena. */
+ * matching free: the process is the arena.  The rule on errors: every
+ * allocation of the runtime goes through here, a failed one exits 4 with
+ * one line, and no error path frees anything — exit releases it all.
+ * (The few buffers freed on success, file images read once, come from
+ * here too, so free() on them is plain libc.) */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,11 +13,16 @@
 
 const char *rt_progname = "trainer";
 
+static _Noreturn void out_of_memory(size_t n)
+{
+	rt_fatal(RT_EXIT_NOMEM, "out of memory (asked for %zu bytes)", n);
+}
+
 void *rt_alloc(size_t n)
 {
-	void *p = calloc(1, n ? n : 1);
+	void *p = rt_fault_alloc() ? NULL : calloc(1, n ? n : 1);
 	if (!p)
-		rt_fatal(RT_EXIT_NOMEM, "out of memory (asked for %zu bytes)", n);
+		out_of_memory(n);
 	return p;
 }
 
@@ -22,10 +31,18 @@ void *rt_alloc_aligned(size_t n)
 	/* Compiled code assumes 64-byte alignment for vector loads of whole
 	 * cache lines; aligned_alloc wants a size that is a multiple of it. */
 	size_t size = (n + 63) & ~(size_t)63;
-	void *p = aligned_alloc(64, size ? size : 64);
+	void *p = rt_fault_alloc() ? NULL : aligned_alloc(64, size ? size : 64);
 	if (!p)
 		rt_fatal(RT_EXIT_NOMEM, "out of memory (asked for %zu bytes)", n);
 	memset(p, 0, size ? size : 64);
+	return p;
+}
+
+void *rt_realloc(void *old, size_t n)
+{
+	void *p = rt_fault_alloc() ? NULL : realloc(old, n ? n : 1);
+	if (!p)
+		out_of_memory(n);
 	return p;
 }
 

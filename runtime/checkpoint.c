@@ -4,7 +4,11 @@
  * "data_offsets"}}), padded with spaces to 8 bytes, then the raw
  * little-endian tensor data.  Holds every param and optimizer-state
  * tensor (gradients are recomputed each step, so they are not saved).
- * Written atomically: FILE.tmp, fsync, rename over FILE, fsync the dir. */
+ * Written atomically: FILE.tmp, fsync, rename over FILE, fsync the dir;
+ * a failed save removes FILE.tmp and leaves FILE as it was.
+ * Integrity: metadata "checksum" is "crc32:HHHHHHHH", zlib's CRC-32 of
+ * every byte after the header; loading checks it when present (files
+ * written by other tools may lack it) and names the mismatch. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -13,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 #include "nnrt_internal.h"
 
 enum { MAX_HEADER = 64 << 20, MAX_ENTRIES = 1 << 14 };
@@ -61,9 +66,7 @@ static void put(Buf *b, const char *fmt, ...)
 	va_end(ap);
 	if (b->n + (size_t)n + 1 > b->cap) {
 		b->cap = (b->n + (size_t)n + 1) * 2;
-		b->p = realloc(b->p, b->cap);
-		if (!b->p)
-			rt_fatal(RT_EXIT_NOMEM, "out of memory writing a checkpoint");
+		b->p = rt_realloc(b->p, b->cap);
 	}
 	va_start(ap, fmt);
 	vsnprintf(b->p + b->n, (size_t)n + 1, fmt, ap);
@@ -126,31 +129,68 @@ static void fsync_dir(const char *path)
 	}
 }
 
+static uint32_t crc_bytes(uint32_t crc, const char *p, size_t n)
+{
+	while (n > 0) {   /* zlib's crc32 takes a uInt length */
+		uInt chunk = n > (1u << 30) ? 1u << 30 : (uInt)n;
+		crc = (uint32_t)crc32(crc, (const Bytef *)p, chunk);
+		p += chunk;
+		n -= chunk;
+	}
+	return crc;
+}
+
+static uint32_t state_crc(const RtDesc *d, const char *state)
+{
+	uint32_t crc = (uint32_t)crc32(0L, Z_NULL, 0);
+	for (int i = 0; i < d->ntensor; i++)
+		if (saved(&d->tensor[i]))
+			crc = crc_bytes(crc, state + d->tensor[i].offset,
+			                (size_t)(d->tensor[i].count * rt_dtype_size(d->tensor[i].dt)));
+	return crc;
+}
+
+/* fwrite through the NNRT_FAULT_WRITE hook: 0 and errno set on failure. */
+static int write_bytes(FILE *f, const void *p, size_t n)
+{
+	if (rt_fault_write())
+		return 0;
+	errno = EIO;   /* fwrite need not set errno on a short write */
+	return fwrite(p, 1, n, f) == n;
+}
+
+static int write_file(FILE *f, const RtDesc *d, const char *state, const Buf *h)
+{
+	unsigned char len[8];
+	for (int i = 0; i < 8; i++)
+		len[i] = (unsigned char)((uint64_t)h->n >> (8 * i));
+	int ok = write_bytes(f, len, 8) && write_bytes(f, h->p, h->n);
+	for (int i = 0; ok && i < d->ntensor; i++) {
+		const RtTensor *t = &d->tensor[i];
+		if (saved(t))
+			ok = write_bytes(f, state + t->offset, (size_t)(t->count * rt_dtype_size(t->dt)));
+	}
+	return ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
+}
+
 void rt_checkpoint_save(const char *path, const RtDesc *d, const char *state, const RtMeta *meta)
 {
-	Buf h = header_json(d, meta);
+	RtMeta m = *meta;
+	rt_meta_set(&m, "checksum", rt_printf("crc32:%08x", (unsigned)state_crc(d, state)));
+	Buf h = header_json(d, &m);
 	char *tmp = rt_printf("%s.tmp", path);
 	FILE *f = fopen(tmp, "wb");
 	if (!f)
 		rt_fatal(RT_EXIT_IO, "cannot write checkpoint %s: %s", tmp, strerror(errno));
-	unsigned char len[8];
-	for (int i = 0; i < 8; i++)
-		len[i] = (unsigned char)((uint64_t)h.n >> (8 * i));
-	int ok = fwrite(len, 1, 8, f) == 8 && fwrite(h.p, 1, h.n, f) == h.n;
-	for (int i = 0; ok && i < d->ntensor; i++) {
-		const RtTensor *t = &d->tensor[i];
-		size_t bytes = (size_t)(t->count * rt_dtype_size(t->dt));
-		if (saved(t))
-			ok = fwrite(state + t->offset, 1, bytes, f) == bytes;
-	}
-	ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
+	int ok = write_file(f, d, state, &h);
 	int saved_errno = errno;
 	ok = (fclose(f) == 0) && ok;
 	free(h.p);
 	if (!ok || rename(tmp, path) != 0) {
 		int e = ok ? errno : saved_errno;
 		unlink(tmp);
-		rt_fatal(RT_EXIT_IO, "cannot write checkpoint %s: %s", path, strerror(e));
+		rt_fatal(RT_EXIT_IO, "cannot write checkpoint %s: %s (%s was left as it was)", path,
+		         strerror(e), access(path, F_OK) == 0 ? "the previous checkpoint" : "no file");
 	}
 	fsync_dir(path);
 }
@@ -344,8 +384,14 @@ static int check_entry(const RtTensor *t, const Entry *e, int64_t data_len, char
 	rt_shape_str(&t->shape, want, sizeof want);
 	if (strcmp(e->dtype, st_dtype(t->dt)))
 		snprintf(err, errlen, "tensor %s has dtype %s, the model wants %s", t->name, e->dtype, st_dtype(t->dt));
-	else if (!same)
-		snprintf(err, errlen, "tensor %s has another shape than the model's %s", t->name, want);
+	else if (!same) {
+		RtShape got = {.ndim = e->ndim > RT_MAX_DIM ? RT_MAX_DIM : e->ndim};
+		memcpy(got.dim, e->shape, sizeof(int64_t) * (size_t)got.ndim);
+		char have[128];
+		rt_shape_str(&got, have, sizeof have);
+		snprintf(err, errlen, "tensor %s has shape %s%s, the model wants %s", t->name, have,
+		         e->ndim > RT_MAX_DIM ? "..." : "", want);
+	}
 	else if (e->end - e->begin != bytes || e->end > data_len)
 		snprintf(err, errlen, "tensor %s: data_offsets [%lld, %lld] do not fit (%lld data bytes)",
 		         t->name, (long long)e->begin, (long long)e->end, (long long)data_len);
@@ -375,13 +421,48 @@ static int read_all(const char *path, char **data, int64_t *len, char *err, size
 		return fail_with(err, errlen, "cannot read checkpoint %s: %s", path, strerror(e));
 	}
 	*len = st.st_size;
-	*data = malloc((size_t)*len + 1);
-	if (!*data)
-		rt_fatal(RT_EXIT_NOMEM, "out of memory reading %s", path);
+	*data = rt_realloc(NULL, (size_t)*len + 1);
 	size_t got = fread(*data, 1, (size_t)*len, f);
 	fclose(f);
 	if ((int64_t)got != *len)
 		return fail_with(err, errlen, "cannot read checkpoint %s: short read", path);
+	return 0;
+}
+
+/* A checkpoint of another model is named by its first tensor, in the
+ * model's order, that is missing or differs in dtype or shape. */
+static int check_tensors(const char *path, const RtDesc *d, const Entry *ent, int nent,
+                         const char *data, int64_t data_len, char *state, char *err, size_t errlen)
+{
+	for (int i = 0; i < d->ntensor; i++) {
+		const RtTensor *t = &d->tensor[i];
+		if (!saved(t))
+			continue;
+		int k = 0;
+		while (k < nent && strcmp(ent[k].name, t->name))
+			k++;
+		char why[384];
+		if (k == nent)
+			return fail_with(err, errlen, "%s: tensor %s is missing (a checkpoint of another model?%s%s)",
+			                 path, t->name, nent ? " it holds " : "", nent ? ent[0].name : "");
+		if (check_entry(t, &ent[k], data_len, why, sizeof why) < 0)
+			return fail_with(err, errlen, "%s: %s", path, why);
+		memcpy(state + t->offset, data + ent[k].begin, (size_t)(ent[k].end - ent[k].begin));
+	}
+	return 0;
+}
+
+/* The CRC covers every data byte, whatever the tensors' order in the file. */
+static int check_sum(const char *path, const char *want, const char *data, int64_t len,
+                     char *err, size_t errlen)
+{
+	if (!want)
+		return 0;
+	char got[24];
+	snprintf(got, sizeof got, "crc32:%08x", (unsigned)crc_bytes((uint32_t)crc32(0L, Z_NULL, 0), data, (size_t)len));
+	if (strcmp(got, want))
+		return fail_with(err, errlen, "%s: checksum mismatch: the data has %s, the header says %s "
+		                 "(the file was damaged after it was written)", path, got, want);
 	return 0;
 }
 
@@ -406,26 +487,16 @@ int rt_checkpoint_load(const char *path, const RtDesc *d, char *state, RtMeta *m
 		free(file);
 		return fail_with(err, errlen, "%s: %s", path, jerr);
 	}
-	const char *sig = rt_meta_get(meta, "signature");
-	if (!sig || strcmp(sig, d->signature))
-		r = fail_with(err, errlen, "%s: model signature %s differs from this trainer's %s (another model?)",
-		              path, sig ? sig : "(none)", d->signature);
 	const char *data = file + 8 + hlen;
-	for (int i = 0; r == 0 && i < d->ntensor; i++) {
-		const RtTensor *t = &d->tensor[i];
-		if (!saved(t))
-			continue;
-		int k = 0;
-		while (k < nent && strcmp(ent[k].name, t->name))
-			k++;
-		char why[384];
-		if (k == nent)
-			r = fail_with(err, errlen, "%s: tensor %s is missing", path, t->name);
-		else if (check_entry(t, &ent[k], len - 8 - (int64_t)hlen, why, sizeof why) < 0)
-			r = fail_with(err, errlen, "%s: %s", path, why);
-		else
-			memcpy(state + t->offset, data + ent[k].begin, (size_t)(ent[k].end - ent[k].begin));
-	}
+	int64_t data_len = len - 8 - (int64_t)hlen;
+	r = check_tensors(path, d, ent, nent, data, data_len, state, err, errlen);
+	const char *sig = rt_meta_get(meta, "signature"), *model = rt_meta_get(meta, "model");
+	if (r == 0 && (!sig || strcmp(sig, d->signature)))
+		r = fail_with(err, errlen, "%s: checkpoint of model '%s' with signature %s, but this trainer's "
+		              "model '%s' has %s (same tensors, other inputs or outputs)", path,
+		              model ? model : "?", sig ? sig : "(none)", d->model, d->signature);
+	if (r == 0)
+		r = check_sum(path, rt_meta_get(meta, "checksum"), data, data_len, err, errlen);
 	free(file);
 	free(ent);
 	return r;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "nnrt_internal.h"
 
 #ifndef PACKAGE_VERSION
@@ -47,6 +48,45 @@ static double num_arg(const char *opt, const char *v, int positive)
 	return x;
 }
 
+/* SIZE: bytes, or a number with K, M, G or T (powers of 1024), e.g. 512M. */
+static int64_t size_arg(const char *opt, const char *v)
+{
+	char *end;
+	errno = 0;
+	double x = strtod(v, &end);
+	const char *units = "KMGT", *u = *end ? strchr(units, *end) : NULL;
+	double scale = u ? pow(1024, (double)(u - units + 1)) : 1;
+	if (u)
+		end++;
+	if (*end == 'B' || (u && !strcmp(end, "iB")))
+		end += *end == 'B' ? 1 : 2;
+	if (!*v || *end || errno || !(x > 0) || x * scale > 9e18)
+		usage_error("%s: '%s' is not a size (bytes, or a number with K, M, G or T, e.g. 512M)", opt, v);
+	return (int64_t)(x * scale);
+}
+
+/* Refuse a --save whose directory cannot take the file now, before hours
+ * of training, rather than at the end. */
+static const char *save_arg(const char *name, const char *v)
+{
+	char *dir = rt_strdup(v), *slash = strrchr(dir, '/');
+	if (!*v)
+		usage_error("%s: the file name is empty%s", name, "");
+	if (slash)
+		slash == dir ? (void)(dir[1] = '\0') : (void)(*slash = '\0');
+	const char *d = slash ? dir : ".";
+	struct stat st;
+	if (stat(d, &st) != 0)
+		rt_fatal(RT_EXIT_IO, "%s %s: cannot use the directory %s: %s", name, v, d, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		rt_fatal(RT_EXIT_IO, "%s %s: %s is not a directory", name, v, d);
+	if (access(d, W_OK | X_OK) != 0)
+		rt_fatal(RT_EXIT_IO, "%s %s: cannot write in %s: %s", name, v, d, strerror(errno));
+	if (stat(v, &st) == 0 && S_ISDIR(st.st_mode))
+		rt_fatal(RT_EXIT_IO, "%s %s: is a directory", name, v);
+	return v;
+}
+
 static void print_help(const RtDesc *d)
 {
 	printf("Usage: %s COMMAND [OPTIONS]\n", rt_progname);
@@ -64,6 +104,7 @@ static void print_help(const RtDesc *d)
 	       (long long)d->seed);
 	printf("  --threads N      OpenBLAS threads (default 1)\n"
 	       "  --save FILE      write a safetensors checkpoint at the end of training\n"
+	       "                   (and on SIGINT/SIGTERM, mid-epoch; exit 130/143)\n"
 	       "  --save-every N   also save every N epochs\n"
 	       "  --load FILE      start from a checkpoint (resume training, eval, predict)\n"
 	       "  --data-dir DIR   where relative data paths are looked up (default: the .nn file's\n"
@@ -72,6 +113,8 @@ static void print_help(const RtDesc *d)
 	       "  --input FILE     predict: an IDX or CSV file of inputs\n"
 	       "  --tol X          gradcheck: largest relative error accepted (default %g)\n"
 	       "  --all            gradcheck: check every entry, not 20 per tensor\n"
+	       "  --max-memory SIZE  refuse to start unless state + scratch fit, e.g. 512M\n"
+	       "  --no-check-numerics  do not stop on a non-finite loss or gradient\n"
 	       "  --quiet, -q      no progress bar, no per-epoch lines\n"
 	       "  --help, -h       this text\n  --version        the version\n\nData sources:\n",
 	       d->precision == RT_F64 ? 1e-6 : 1e-2);
@@ -82,12 +125,14 @@ static void print_help(const RtDesc *d)
 		printf("%s\n", d->train_source && !strcmp(d->train_source, d->src[i].name) ? "   (training)" : "");
 	}
 	printf("\nExit status: 0 success, 1 gradcheck above --tol, 2 usage, 3 data/IO/checkpoint,\n"
-	       "4 out of memory, 5 non-finite loss, 70 internal error.  See trainer(1).\n");
+	       "4 out of memory, 5 non-finite loss or gradient, 70 internal error, 130/143 interrupted by\n"
+	       "SIGINT/SIGTERM (checkpoint saved).  See nnc-trainer(1).\n");
 }
 
 static void defaults(RtOptions *o, const RtDesc *d)
 {
-	*o = (RtOptions){.epochs = d->epochs, .batch = d->batch, .seed = d->seed, .threads = 1, .lr = d->lr};
+	*o = (RtOptions){.epochs = d->epochs, .batch = d->batch, .seed = d->seed, .threads = 1, .lr = d->lr,
+	                 .check_numerics = 1};
 }
 
 /* Returns the value of an option that takes one: "--x V" or "--x=V". */
@@ -124,7 +169,11 @@ static void parse_option(RtOptions *o, int argc, char **argv, int *i)
 	else if (!strcmp(name, "--threads")) o->threads = int_arg(name, value(argc, argv, i, eq), 1, 1024);
 	else if (!strcmp(name, "--save-every")) o->save_every = int_arg(name, value(argc, argv, i, eq), 1, 1000000000);
 	else if (!strcmp(name, "--tol")) o->tol = num_arg(name, value(argc, argv, i, eq), 1), o->has_tol = 1;
-	else if (!strcmp(name, "--save")) o->save = value(argc, argv, i, eq);
+	else if (!strcmp(name, "--save")) o->save = save_arg(name, value(argc, argv, i, eq));
+	else if (!strcmp(name, "--max-memory"))
+		o->max_memory_arg = value(argc, argv, i, eq), o->max_memory = size_arg(name, o->max_memory_arg);
+	else if (!eq && !strcmp(a, "--check-numerics")) o->check_numerics = 1;
+	else if (!eq && !strcmp(a, "--no-check-numerics")) o->check_numerics = 0;
 	else if (!strcmp(name, "--load")) o->load = value(argc, argv, i, eq);
 	else if (!strcmp(name, "--data-dir")) o->data_dir = dir_arg(name, value(argc, argv, i, eq));
 	else if (!strcmp(name, "--log")) o->log = value(argc, argv, i, eq);

@@ -42,9 +42,7 @@ static int64_t parse_row(char *line, double **vals, int64_t *len, int64_t *cap,
 		}
 		if (*len == *cap) {
 			*cap = *cap ? *cap * 2 : 4096;
-			*vals = realloc(*vals, sizeof(double) * (size_t)*cap);
-			if (!*vals)
-				rt_fatal(RT_EXIT_NOMEM, "out of memory reading %s", path);
+			*vals = rt_realloc(*vals, sizeof(double) * (size_t)*cap);
 		}
 		(*vals)[(*len)++] = v;
 		col++;

@@ -115,9 +115,7 @@ int rt_idx_read(const char *path, RtIdx *out, char *err, size_t errlen)
 	}
 	int64_t total = out->n * out->per;
 	size_t es = (size_t)elem_size(type);
-	unsigned char *raw = malloc((size_t)total * es + 1);
-	if (!raw)
-		rt_fatal(RT_EXIT_NOMEM, "out of memory reading %s", path);
+	unsigned char *raw = rt_realloc(NULL, (size_t)total * es + 1);
 	if (read_exact(f, raw, (size_t)total * es) < 0) {
 		int zerr;
 		const char *msg = gzerror(f, &zerr);

@@ -291,9 +291,7 @@ static int parse_tensor(Line *l, RtDesc *d)
 	}
 	if (t.offset < 0 || t.offset % rt_dtype_size(t.dt))
 		return fail(l, "tensor '%s' has a misaligned offset %lld", t.name, (long long)t.offset);
-	d->tensor = realloc(d->tensor, sizeof *d->tensor * (size_t)(d->ntensor + 1));
-	if (!d->tensor)
-		rt_fatal(RT_EXIT_NOMEM, "out of memory");
+	d->tensor = rt_realloc(d->tensor, sizeof *d->tensor * (size_t)(d->ntensor + 1));
 	d->tensor[d->ntensor++] = t;
 	return 0;
 }
@@ -335,9 +333,7 @@ static int parse_data(Line *l, RtDesc *d)
 		if (!kv->is_str && parse_num(l, kv->str, &kv->num) < 0)
 			return -1;
 	}
-	d->src = realloc(d->src, sizeof *d->src * (size_t)(d->nsrc + 1));
-	if (!d->src)
-		rt_fatal(RT_EXIT_NOMEM, "out of memory");
+	d->src = rt_realloc(d->src, sizeof *d->src * (size_t)(d->nsrc + 1));
 	d->src[d->nsrc++] = s;
 	return 0;
 }
@@ -383,10 +379,8 @@ static int parse_report(Line *l, RtDesc *d)
 		return fail(l, "report wants METRIC SOURCE");
 	if (strcmp(l->word[1], "accuracy") && strcmp(l->word[1], "loss"))
 		return fail(l, "unknown report metric '%s'", l->word[1]);
-	d->report_metric = realloc(d->report_metric, sizeof(char *) * (size_t)(d->nreport + 1));
-	d->report_source = realloc(d->report_source, sizeof(char *) * (size_t)(d->nreport + 1));
-	if (!d->report_metric || !d->report_source)
-		rt_fatal(RT_EXIT_NOMEM, "out of memory");
+	d->report_metric = rt_realloc(d->report_metric, sizeof(char *) * (size_t)(d->nreport + 1));
+	d->report_source = rt_realloc(d->report_source, sizeof(char *) * (size_t)(d->nreport + 1));
 	d->report_metric[d->nreport] = l->word[1];
 	d->report_source[d->nreport++] = l->word[2];
 	return 0;

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 #include "nnrt.h"
 
@@ -26,10 +27,19 @@ enum {
 extern const char *rt_progname;          /* "trainer" or argv[0]'s basename */
 void *rt_alloc(size_t n);                /* zeroed; exits 4 when memory runs out */
 void *rt_alloc_aligned(size_t n);        /* zeroed, 64-byte aligned */
+void *rt_realloc(void *old, size_t n);   /* exits 4 when memory runs out */
 char *rt_strdup(const char *s);
 char *rt_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void rt_fatal(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rt_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- fault.c: test hooks and signals (see trainer(1), ENVIRONMENT) ------- */
+int rt_fault_alloc(void);                /* 1: fail this allocation (NNRT_FAIL_ALLOC=N) */
+int rt_fault_write(void);
+void rt_fault_signal(int64_t step);      /* NNRT_FAULT_SIGNAL=N: raise SIGINT/SIGTERM at step N */                /* 1 and errno set: fail this write (NNRT_FAULT_WRITE=N) */
+extern volatile sig_atomic_t rt_stop_signal;   /* SIGINT/SIGTERM seen, else 0 */
+void rt_signals_install(void);
+const char *rt_signal_name(int sig);
 
 /* ---- desc.c: the model descriptor ---------------------------------------- */
 typedef enum { RT_F32, RT_F64, RT_I32 } RtDType;
@@ -189,7 +199,9 @@ typedef struct RtOptions {
 	int64_t epochs, batch, seed, threads, save_every;
 	double lr, tol;
 	int has_lr, has_tol, has_seed, all, quiet;
-	const char *save, *load, *data_dir, *log, *input;
+	int check_numerics;        /* 1 unless --no-check-numerics */
+	int64_t max_memory;        /* --max-memory in bytes, 0 = no limit */
+	const char *save, *load, *data_dir, *log, *input, *max_memory_arg;
 } RtOptions;
 
 typedef struct RtTrainer {
@@ -201,6 +213,8 @@ typedef struct RtTrainer {
 	void *io[NNRT_MAX_IO];
 	int64_t max_batch;
 	int64_t epoch, step;        /* epochs done, steps done (global) */
+	int64_t position;           /* steps done in the current epoch (resume mid-epoch) */
+	double epoch_loss;          /* sum of loss * samples over those steps */
 	RtRng rng;
 	int64_t *perm;
 	FILE *log;
@@ -220,6 +234,11 @@ void rt_load_checkpoint(RtTrainer *t, const char *path);
 void rt_save_checkpoint(RtTrainer *t, const char *path);
 /* evaluate: mean loss and accuracy (NaN when not meaningful) over a data set */
 void rt_evaluate(RtTrainer *t, const RtData *data, double *loss, double *accuracy);
+
+/* guard.c: non-finite values after a step (exit 5); the memory budget (exit 4) */
+void rt_check_numerics(const RtTrainer *t, double loss);
+int64_t rt_planned_bytes(const RtDesc *d, int64_t batch, int64_t *scratch, int64_t *io);
+void rt_check_memory(const RtDesc *d, int64_t batch, int64_t budget, const char *as_given);
 
 /* gradcheck.c */
 int rt_gradcheck(RtTrainer *t);

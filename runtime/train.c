@@ -4,16 +4,12 @@
  * parameter init per tensor name, the permutation per epoch — so a run
  * resumed from a checkpoint draws exactly what a straight run draws. */
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include "nnrt_internal.h"
 
 enum { STREAM_EPOCH = 0x100000 };   /* epoch e shuffles with stream STREAM_EPOCH + e */
-
-static int64_t max64(int64_t a, int64_t b)
-{
-	return a > b ? a : b;
-}
 
 void rt_trainer_init(RtTrainer *t, const RtModel *m, const RtDesc *d, const RtOptions *opt)
 {
@@ -22,10 +18,10 @@ void rt_trainer_init(RtTrainer *t, const RtModel *m, const RtDesc *d, const RtOp
 	t->y = rt_desc_io(d, RT_TARGET);
 	t->out = rt_desc_io(d, RT_OUTPUT);
 	t->max_batch = opt->batch;
+	rt_check_memory(d, t->max_batch, opt->max_memory, opt->max_memory_arg);
+	int64_t scratch;
+	rt_planned_bytes(d, t->max_batch, &scratch, NULL);
 	t->state = rt_alloc_aligned((size_t)d->state_bytes);
-	int64_t scratch = 0;
-	for (int k = 0; k < RT_NSCRATCH; k++)
-		scratch = max64(scratch, d->scratch_fixed[k] + d->scratch_per_sample[k] * t->max_batch);
 	t->scratch = rt_alloc_aligned((size_t)scratch);
 	for (int i = 0; i < d->nio; i++) {
 		const RtIo *io = &d->io[i];
@@ -215,7 +211,8 @@ void rt_save_checkpoint(RtTrainer *t, const char *path)
 	rt_meta_set(&m, "signature", d->signature);
 	rt_meta_set(&m, "step", rt_printf("%lld", (long long)t->step));
 	rt_meta_set(&m, "epoch", rt_printf("%lld", (long long)t->epoch));
-	rt_meta_set(&m, "position", "0");   /* saved at epoch ends only */
+	rt_meta_set(&m, "position", rt_printf("%lld", (long long)t->position));
+	rt_meta_set(&m, "epoch_loss", rt_printf("%.17g", t->epoch_loss));
 	rt_meta_set(&m, "rng", rt_printf("xoshiro256** %016llx %016llx %016llx %016llx",
 	            (unsigned long long)t->rng.s[0], (unsigned long long)t->rng.s[1],
 	            (unsigned long long)t->rng.s[2], (unsigned long long)t->rng.s[3]));
@@ -243,6 +240,22 @@ static int64_t meta_int(const RtMeta *m, const char *key, const char *path)
 	return n;
 }
 
+/* A checkpoint written mid-epoch (on SIGINT/SIGTERM) records the steps
+ * done in that epoch; the epoch's order is a function of (seed, epoch), so
+ * training goes on with the next batch — at the same batch size. */
+static void resume_position(RtTrainer *t, const RtMeta *m, const char *path)
+{
+	t->position = rt_meta_get(m, "position") ? meta_int(m, "position", path) : 0;
+	const char *loss = rt_meta_get(m, "epoch_loss");
+	t->epoch_loss = loss && t->position > 0 ? strtod(loss, NULL) : 0;
+	if (t->position == 0)
+		return;
+	int64_t batch = meta_int(m, "batch", path);
+	if (batch != t->opt.batch && !strcmp(t->opt.command, "train"))
+		rt_fatal(RT_EXIT_USAGE, "%s was saved in the middle of epoch %lld with --batch %lld: resume with "
+		         "--batch %lld", path, (long long)t->epoch + 1, (long long)batch, (long long)batch);
+}
+
 void rt_load_checkpoint(RtTrainer *t, const char *path)
 {
 	char err[512];
@@ -251,6 +264,7 @@ void rt_load_checkpoint(RtTrainer *t, const char *path)
 		rt_fatal(RT_EXIT_IO, "%s", err);
 	t->step = meta_int(&m, "step", path);
 	t->epoch = meta_int(&m, "epoch", path);
+	resume_position(t, &m, path);
 	/* The shuffles of later epochs derive from the seed: keep the saved one
 	 * unless the user asks for another. */
 	if (!t->opt.has_seed && rt_meta_get(&m, "seed"))
@@ -298,15 +312,31 @@ static void print_epoch(const RtTrainer *t, double train_loss, const Reports *r,
 	fflush(stdout);
 }
 
-/* One epoch of steps; returns the mean training loss. */
+/* SIGINT/SIGTERM: save where training stands (mid-epoch if need be) and
+ * exit 128 + the signal, as a shell reports a process it interrupted. */
+static void stop_if_signalled(RtTrainer *t)
+{
+	int sig = rt_stop_signal;
+	if (!sig)
+		return;
+	const char *path = t->opt.save ? t->opt.save : rt_printf("%s.interrupted.safetensors", rt_progname);
+	rt_save_checkpoint(t, path);
+	fflush(stdout);
+	fprintf(stderr, "%s: interrupted by %s after step %lld (epoch %lld, %lld steps into it): "
+	        "saved %s; resume with --load %s\n", rt_progname, rt_signal_name(sig), (long long)t->step,
+	        (long long)t->epoch + 1, (long long)t->position, path, path);
+	exit(128 + sig);
+}
+
+/* One epoch of steps, from step t->position on (0 unless resumed
+ * mid-epoch); returns the mean training loss. */
 static double train_epoch(RtTrainer *t, const RtData *data, RtProgress *prog)
 {
 	const RtDesc *d = t->d;
 	int64_t n = data->n, b = t->opt.batch, nb = (n + b - 1) / b;
 	rt_rng_seed(&t->rng, (uint64_t)t->opt.seed, STREAM_EPOCH + (uint64_t)t->epoch);
 	rt_rng_permutation(&t->rng, t->perm, n);
-	double sum = 0;
-	for (int64_t i = 0; i < nb; i++) {
+	for (int64_t i = t->position; i < nb; i++) {
 		int64_t count = n - i * b < b ? n - i * b : b;
 		nnrt_step s;
 		rt_step_prepare(t, &s, data, t->perm, i * b, count);
@@ -316,14 +346,18 @@ static double train_epoch(RtTrainer *t, const RtData *data, RtProgress *prog)
 		t->step++;
 		set_hyper(t, &s, lr);
 		t->model->grad(&s);
-		if (!isfinite(s.loss))
-			rt_fatal(RT_EXIT_NUMERIC, "the training loss became %g at epoch %lld, step %lld (try a smaller --lr)",
-			         s.loss, (long long)t->epoch + 1, (long long)t->step);
+		rt_check_numerics(t, s.loss);
 		t->model->update(&s);
-		sum += s.loss * (double)count;
-		rt_progress_update(prog, i * b + count, n, sum / (double)(i * b + count));
+		rt_fault_signal(t->step);
+		t->epoch_loss += s.loss * (double)count;
+		t->position = i + 1;
+		rt_progress_update(prog, i * b + count, n, t->epoch_loss / (double)(i * b + count));
+		stop_if_signalled(t);
 	}
-	return sum / (double)n;
+	double mean = t->epoch_loss / (double)n;
+	t->position = 0;
+	t->epoch_loss = 0;
+	return mean;
 }
 
 static RtData *train_data(RtTrainer *t, RtData **cache, int *ncache)
@@ -346,6 +380,7 @@ int rt_train(RtTrainer *t)
 	t->perm = rt_alloc(sizeof(int64_t) * (size_t)data->n);
 	if (t->opt.log)
 		t->log = rt_metrics_open(t->opt.log, t);
+	rt_signals_install();
 	if (t->epoch >= t->opt.epochs && !t->opt.quiet)
 		printf("already trained for %lld epochs (--epochs %lld): nothing to do\n",
 		       (long long)t->epoch, (long long)t->opt.epochs);
@@ -364,6 +399,7 @@ int rt_train(RtTrainer *t)
 		print_epoch(t, loss, &r, rt_now() - te);
 		double lr_end = rt_schedule_lr(d, t->opt.lr, (double)t->epoch, t->opt.epochs);
 		rt_metrics_row(t->log, t, lr_end, loss, r.value, rt_now() - t0);
+		stop_if_signalled(t);
 		if (t->opt.save && t->opt.save_every > 0 && t->epoch % t->opt.save_every == 0 && t->epoch < t->opt.epochs)
 			rt_save_checkpoint(t, t->opt.save);
 	}

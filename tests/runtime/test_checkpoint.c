@@ -90,10 +90,23 @@ static void test_round_trip(void)
 	CHECK(fread(len, 1, 8, f) == 8 && len[0] % 8 == 0);   /* data starts 8-byte aligned */
 	fclose(f);
 
-	CHECK(load_err(path, desc("signature 1111222233334444", "signature 1111222233334445"), "signature"));
+	CHECK(load_err(path, desc("signature 1111222233334444", "signature 1111222233334445"),
+	               "signature 1111222233334444, but this trainer's model 'm' has 1111222233334445"));
 	CHECK(load_err(path, desc("m.b param f64", "m.b param f32"), "tensor m.b has dtype F64, the model wants F32"));
-	CHECK(load_err(path, desc("m.W param f32 [3,2]", "m.W param f32 [2,3]"), "tensor m.W has another shape"));
-	CHECK(load_err(path, desc("m.W.m state", "m.W.v state"), "tensor m.W.v is missing"));
+	CHECK(load_err(path, desc("m.W param f32 [3,2]", "m.W param f32 [2,3]"), "tensor m.W has shape [3,2], the model wants [2,3]"));
+	CHECK(load_err(path, desc("m.W.m state", "m.W.v state"), "tensor m.W.v is missing (a checkpoint of another model? it holds m.W)"));
+
+	/* one flipped data byte: the CRC in the metadata no longer matches */
+	int64_t hlen = 0;
+	FILE *c = fopen(path, "r+b");
+	CHECK(fread(&hlen, 8, 1, c) == 1);   /* little-endian host */
+	fseek(c, 8 + hlen + 5, SEEK_SET);
+	int byte = fgetc(c);
+	fseek(c, 8 + hlen + 5, SEEK_SET);
+	fputc(byte ^ 0x10, c);
+	fclose(c);
+	CHECK(load_err(path, d, "checksum mismatch: the data has crc32:"));
+	rt_checkpoint_save(path, d, state, &m);
 
 	/* truncate the data: the last tensor's offsets no longer fit */
 	FILE *g = fopen(path, "r+b");
@@ -119,7 +132,7 @@ static void test_bad_files(void)
 	CHECK(load_err(p, d, "bad header length"));
 	CHECK(load_err(write_raw("notjson", "[1,2]", 0), d, "malformed header"));
 	CHECK(load_err(write_raw("unterminated", "{\"a\":{\"dtype\":\"F32", 0), d, "malformed header"));
-	CHECK(load_err(write_raw("nosig", "{\"__metadata__\":{}}", 0), d, "signature (none)"));
+	CHECK(load_err(write_raw("nosig", "{\"__metadata__\":{}}", 0), d, "tensor m.W is missing"));
 	CHECK(load_err(write_raw("badoff", "{\"__metadata__\":{\"signature\":\"1111222233334444\"},"
 	                         "\"m.W\":{\"dtype\":\"F32\",\"shape\":[3,2],\"data_offsets\":[8,0]}}", 64), d,
 	               "data_offsets"));
