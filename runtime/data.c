@@ -9,7 +9,9 @@
  * Without a target io every column is input. */
 #include <math.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "nnrt_internal.h"
 
@@ -34,12 +36,21 @@ static const char *arg_str(const RtSource *s, const char *key)
 	return kv->str;
 }
 
+/* A directory passes access(R_OK) but reads as an empty file. */
+static char *readable_file(char *path)
+{
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		rt_fatal(RT_EXIT_IO, "%s is a directory, not a data file", path);
+	return path;
+}
+
 char *rt_resolve_path(const char *name, const RtDataSpec *spec)
 {
 	if (name[0] == '/') {
 		if (access(name, R_OK) == 0)
-			return rt_strdup(name);
-		rt_fatal(RT_EXIT_IO, "cannot read data file %s", name);
+			return readable_file(rt_strdup(name));
+		rt_fatal(RT_EXIT_IO, "cannot read data file %s: %s", name, strerror(errno));
 	}
 	const char *dirs[2] = {spec->data_dir ? spec->data_dir : spec->source_dir, DEFAULT_DATA_DIR};
 	char tried[2048] = "";
@@ -49,7 +60,7 @@ char *rt_resolve_path(const char *name, const RtDataSpec *spec)
 			continue;
 		char *p = rt_printf("%s/%s", dirs[i], name);
 		if (access(p, R_OK) == 0)
-			return p;
+			return readable_file(p);
 		n += (size_t)snprintf(tried + n, n < sizeof tried ? sizeof tried - n : 0, "%s%s", n ? ", " : "", p);
 		if (n >= sizeof tried)
 			n = sizeof tried - 1;

@@ -77,10 +77,20 @@ static int is_gzip(const char *path)
 static int read_header(gzFile f, const char *path, RtIdx *out, int *type, char *err, size_t errlen)
 {
 	unsigned char h[4];
-	if (read_exact(f, h, 4) < 0)
+	if (read_exact(f, h, 4) < 0) {
+		int zerr = 0;
+		const char *msg = gzerror(f, &zerr);
+		if (zerr < 0 && zerr != Z_ERRNO)
+			return fail(err, errlen, "%s: corrupt or truncated gzip data (gzip: %s)", path, msg);
 		return fail(err, errlen, "%s: not an IDX file (shorter than its header)", path);
-	if (h[0] || h[1] || !elem_size(h[2]))
-		return fail(err, errlen, "%s: not an IDX file (bad magic %02x %02x %02x %02x)", path, h[0], h[1], h[2], h[3]);
+	}
+	if (h[0] || h[1])
+		return fail(err, errlen, "%s: not an IDX file (bad magic %02x %02x %02x %02x; IDX starts 00 00)%s",
+		            path, h[0], h[1], h[2], h[3], is_gzip(path) ? "" : ", nor gzip");
+	if (!elem_size(h[2]))
+		return fail(err, errlen, "%s: not an IDX file (bad magic %02x %02x %02x %02x: unknown element "
+		            "type 0x%02x; known: 08 u8, 09 i8, 0b i16, 0c i32, 0d f32, 0e f64)",
+		            path, h[0], h[1], h[2], h[3], h[2]);
 	if (h[3] < 1 || h[3] > RT_MAX_DIM)
 		return fail(err, errlen, "%s: IDX file with %d dimensions (1 to %d supported)", path, h[3], RT_MAX_DIM);
 	*type = h[2];
