@@ -444,7 +444,7 @@ static int check_tensors(const char *path, const RtDesc *d, const Entry *ent, in
 		char why[384];
 		if (k == nent)
 			return fail_with(err, errlen, "%s: tensor %s is missing (a checkpoint of another model?%s%s)",
-			                 path, t->name, nent ? " it holds " : "", nent ? ent[0].name : "");
+			                 path, t->name, nent ? " its first tensor is " : "", nent ? ent[0].name : "");
 		if (check_entry(t, &ent[k], data_len, why, sizeof why) < 0)
 			return fail_with(err, errlen, "%s: %s", path, why);
 		memcpy(state + t->offset, data + ent[k].begin, (size_t)(ent[k].end - ent[k].begin));

@@ -94,7 +94,7 @@ static void test_round_trip(void)
 	               "signature 1111222233334444, but this trainer's model 'm' has 1111222233334445"));
 	CHECK(load_err(path, desc("m.b param f64", "m.b param f32"), "tensor m.b has dtype F64, the model wants F32"));
 	CHECK(load_err(path, desc("m.W param f32 [3,2]", "m.W param f32 [2,3]"), "tensor m.W has shape [3,2], the model wants [2,3]"));
-	CHECK(load_err(path, desc("m.W.m state", "m.W.v state"), "tensor m.W.v is missing (a checkpoint of another model? it holds m.W)"));
+	CHECK(load_err(path, desc("m.W.m state", "m.W.v state"), "tensor m.W.v is missing (a checkpoint of another model? its first tensor is m.W)"));
 
 	/* one flipped data byte: the CRC in the metadata no longer matches */
 	int64_t hlen = 0;
