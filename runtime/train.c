@@ -372,6 +372,7 @@ int rt_train(RtTrainer *t)
 	const RtDesc *d = t->d;
 	RtData *cache[64];
 	int ncache = 0;
+	rt_signals_install();   /* before loading: a signal then stops after the first step */
 	RtData *data = train_data(t, cache, &ncache);
 	Reports r = {rt_alloc(sizeof(RtData *) * (size_t)(d->nreport + 1)),
 	             rt_alloc(sizeof(double) * (size_t)(3 * d->nreport + 1)), d->nreport};
@@ -380,7 +381,6 @@ int rt_train(RtTrainer *t)
 	t->perm = rt_alloc(sizeof(int64_t) * (size_t)data->n);
 	if (t->opt.log)
 		t->log = rt_metrics_open(t->opt.log, t);
-	rt_signals_install();
 	if (t->epoch >= t->opt.epochs && !t->opt.quiet)
 		printf("already trained for %lld epochs (--epochs %lld): nothing to do\n",
 		       (long long)t->epoch, (long long)t->opt.epochs);
