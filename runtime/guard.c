@@ -6,9 +6,11 @@
  * Cost of the numerics check: the loss is one comparison per step; the
  * gradients are one pass of integer tests over every gradient tensor
  * (the exponent bits of each value), done every step because it is cheap
- * next to the step itself — 235k floats (the MLP of examples/mlp.nn) take
- * tens of microseconds against milliseconds for the step.  Only when a
- * value is bad is the tensor located and named. */
+ * next to the step itself: measured on this project's 2-core machine, a
+ * scan of the 235,146 gradient floats of examples/mlp.nn takes about
+ * 50 us, a training step of that MLP at batch 64 about 2.7 ms (under 2%,
+ * below the run-to-run noise of a whole epoch).  Only when a value is bad
+ * is the tensor located and named. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
