@@ -59,3 +59,14 @@ char *xprintf(const char *fmt, ...)
 	va_end(ap);
 	return p;
 }
+
+/* Free every block, for a driver that compiles many inputs in one
+ * process; every pointer into the arena is dead afterwards. */
+void arena_reset(void)
+{
+	while (arena) {
+		Block *next = arena->next;
+		free(arena);
+		arena = next;
+	}
+}

@@ -4,8 +4,15 @@
 #include <string.h>
 #include "util.h"
 
+static jmp_buf *recover;  /* set by a many-inputs driver: errors return there */
+
 typedef struct Source { const char *file, *text; size_t len; struct Source *next; } Source;
 static Source *sources;
+
+void diag_set_recover(jmp_buf *env) { recover = env; }
+
+/* The list lives in the arena: forget it before the arena is reset. */
+void diag_reset(void) { sources = NULL; }
 
 void diag_add_source(const char *file, const char *text, size_t len)
 {
@@ -72,6 +79,8 @@ void error_at(Loc loc, const char *fmt, ...)
 	va_start(ap, fmt);
 	report(loc, "error", fmt, ap);
 	va_end(ap);
+	if (recover)
+		longjmp(*recover, 1);
 	exit(EXIT_SOURCE);
 }
 
@@ -99,5 +108,9 @@ void fatal(int status, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+	if (recover && status == EXIT_SOURCE)
+		longjmp(*recover, 1);
+	if (recover && status == EXIT_INTERNAL)
+		abort();    /* a bug: the fuzzer must see it as a crash */
 	exit(status);
 }

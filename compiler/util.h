@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdarg.h>
+#include <setjmp.h>
 
 typedef struct Loc {
 	const char *file;   /* path as given, for messages */
@@ -21,6 +22,7 @@ void *xrealloc(void *old, size_t oldn, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void arena_reset(void);                       /* free every block: all arena pointers die */
 
 /* diag.c — "file:line:col: error: message", the source line, a caret.
  * diag_add_source registers the bytes of a file so diagnostics can quote
@@ -31,6 +33,13 @@ _Noreturn void error_at(Loc loc, const char *fmt, ...) __attribute__((format(pri
 void warning_at(Loc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void note_at(Loc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 _Noreturn void fatal(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* For a driver that compiles many inputs in one process (the fuzzer):
+ * with a jmp_buf set, error_at() and fatal(EXIT_SOURCE) longjmp there
+ * instead of exiting (fatal with any other status still exits, and
+ * EXIT_INTERNAL aborts, so bugs stay visible); NULL restores exiting.
+ * diag_reset forgets the registered sources (before arena_reset). */
+void diag_set_recover(jmp_buf *env);
+void diag_reset(void);
 
 /* Exit statuses shared by nnc and every trainer (see nnc(1)). */
 enum {

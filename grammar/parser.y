@@ -28,6 +28,12 @@ int yylex(YYSTYPE *yylval, YYLTYPE *yylloc, void *scanner);
 #include <stdlib.h>
 #include <string.h>
 
+/* The parser's stacks, when they outgrow the initial ones, come from the
+ * arena: an error longjmps out of yyparse when a driver recovers from it
+ * (diag_set_recover), and arena memory is reclaimed with the arena. */
+#define YYMALLOC(n) xalloc(n)
+#define YYFREE(p) ((void)(p))
+
 /* A node's span: from its first token to the end of its last one when
  * they share a line, else just the first token. */
 #define YYLLOC_DEFAULT(Cur, Rhs, N)                                       \
