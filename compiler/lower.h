@@ -67,7 +67,7 @@ typedef struct Ctx {
 	Node *output;         /* what the outermost model call returned */
 } Ctx;
 
-enum { MAX_DEPTH = 64, MAX_NODES = 1000000 };
+enum { MAX_DEPTH = 64, MAX_NODES = 200000 };
 #define MAX_ELEMENTS ((int64_t)1 << 31)
 
 /* lower.c */
