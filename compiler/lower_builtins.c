@@ -89,7 +89,14 @@ static Value elementwise(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
 		case OP_tanh: r = tanh(x); break;
 		case OP_sigmoid: r = 1 / (1 + exp(-x)); break;
 		case OP_relu: r = x > 0 ? x : 0; break;
-		default: r = x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); break;
+		case OP_softplus: r = x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); break;
+		case OP_leaky_relu:
+		case OP_elu: {
+			double alpha = arg[1].kind == V_NONE ? (b->op == OP_elu ? 1.0 : 0.01) : need_number(&arg[1], "alpha");
+			r = x > 0 ? x : b->op == OP_elu ? alpha * expm1(x) : alpha * x;
+			break;
+		}
+		default: fatal(EXIT_INTERNAL, "elementwise: no constant folding for %s", b->name);
 		}
 		if (!isfinite(r))
 			error_at(call->loc, "%s(%g) is not a finite number", b->name, x);

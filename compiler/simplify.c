@@ -166,12 +166,17 @@ static int identity_perm(const Node *n)
 static Node *layout_identity(Fn *fn, Node *n)
 {
 	Node *x = n->in[0];
+	double v;
 	switch (n->op) {
 	case OP_reshape:
 		if (shape_equal(x->shape, n->shape))
 			return x;
 		if (x->op == OP_reshape)
 			return like(ir_reshape(fn, x->in[0], n->shape, n->loc), n);
+		/* a reshaped constant is the constant broadcast to the new shape,
+		 * which fusion computes in place; a reshape owns no memory */
+		if (scalar_const(x, &v))
+			return make_scalar(fn, n, v);
 		return n;
 	case OP_broadcast:
 		if (shape_equal(x->shape, n->shape))
