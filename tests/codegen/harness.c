@@ -140,6 +140,13 @@ Compiled compile(Module *m)
 	return c;
 }
 
+void release(Compiled *c)
+{
+	free(c->state);
+	dlclose(c->so);
+	c->state = NULL, c->so = NULL;
+}
+
 void run(Compiled *c, int fn, int64_t batch, void **io, const double *hyper, double *loss)
 {
 	Fn *f = fn == 0 ? c->m->eval : fn == 1 ? c->m->grad : c->m->update;

@@ -33,6 +33,8 @@ Node *hyper_in(Module *m, Fn *fn, const char *name, DType dt, int io);
 
 /* Plans (by plan_mode), emits, links and loads; allocates the state block. */
 Compiled compile(Module *m);
+/* Frees the state block and unloads the object. */
+void release(Compiled *c);
 /* Runs fn (0 eval, 1 grad, 2 update) with a scratch block sized for batch. */
 void run(Compiled *c, int fn, int64_t batch, void **io, const double *hyper, double *loss);
 /* The state tensor of a slot, as doubles in and out. */

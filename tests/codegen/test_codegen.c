@@ -60,6 +60,7 @@ static void test_chain(DType dt)
 		free(io[0]);
 		free(io[1]);
 	}
+	release(&c);
 }
 
 static double ref_unary(Op op, double x, double f)
@@ -115,6 +116,7 @@ static void test_unary(DType dt)
 		state_get(&c, out[i], got);
 		check_vals(op_info[ops[i]].name, dt, want, got, N);
 	}
+	release(&c);
 }
 
 static double ref_binary(Op op, double a, double b)
@@ -171,6 +173,7 @@ static void test_binary(DType dt)
 		check_near(op_info[ops[i]].name, dt, want, io[i], N);
 		free(io[i]);
 	}
+	release(&c);
 }
 
 /* C[B,4] = op(A) op(W), A = x or its transpose, for all four flag pairs. */
@@ -204,6 +207,7 @@ static void test_matmul(DType dt)
 				free(io[0]);
 				free(io[1]);
 			}
+			release(&c);
 		}
 }
 
@@ -244,6 +248,7 @@ static void test_reduce(DType dt, Op op)
 		for (int i = 0; i < 8; i++)
 			free(io[i]);
 	}
+	release(&c);
 }
 
 /* transposes of x[B,3,4], a 2-D one through a reshape, and a broadcast
@@ -284,6 +289,7 @@ static void test_layout(DType dt)
 		for (int i = 0; i < 4; i++)
 			free(io[i]);
 	}
+	release(&c);
 }
 
 /* onehot of i32 labels, alone and fused with a product. */
@@ -313,6 +319,7 @@ static void test_onehot(DType dt)
 		for (int i = 0; i < 4; i++)
 			free(io[i]);
 	}
+	release(&c);
 }
 
 /* SGD with momentum as an update Fn: v := 0.9 v + g; W := W - lr v,
@@ -351,6 +358,7 @@ static void test_update(DType dt)
 		state_get(&c, vs, got);
 		check_vals("in-place momentum update", dt, vv, got, 12);
 	}
+	release(&c);
 }
 
 /* exp, tanh and sigmoid in f32 are polynomial expansions (llvm_math.c):
@@ -390,6 +398,7 @@ static void test_math_f32(void)
 			}
 		}
 	}
+	release(&c);
 }
 
 /* The elementwise loops must vectorize: the optimized IR of a bias + relu
