@@ -386,7 +386,7 @@ int emit_object(const Module *m, const char *obj_path, int opt_level, FILE *llvm
 		LLVMDisposeMessage(text);
 	}
 	if (obj_path && LLVMTargetMachineEmitToFile(tm, g.mod, (char *)obj_path, LLVMObjectFile, &err))
-		fatal(EXIT_INTERNAL, "llvm: cannot write %s: %s", obj_path, err);
+		fatal(EXIT_IO, "cannot write %s: %s", obj_path, err);
 
 	LLVMDisposeBuilder(g.b);
 	LLVMDisposeModule(g.mod);

@@ -24,8 +24,14 @@ static char *read_file(const char *path, Loc from, size_t *lenp)
 {
 	int fd = open(path, O_RDONLY);
 	struct stat st = { 0 };
+	/* the file named on the command line is I/O (exit 3); a module is
+	 * an error at the import that asked for it (exit 1) */
+	if (fd < 0 && from.line == 0)
+		fatal(EXIT_IO, "%s: %s", path, strerror(errno));
 	if (fd < 0)
 		error_at(from, "cannot open '%s': %s", path, strerror(errno));
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && from.line == 0)
+		fatal(EXIT_IO, "%s: is a directory, not a .nn file", path);
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
 		error_at(from, "cannot read '%s': it is a directory", path);
 	size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 2 : 4096, len = 0;
@@ -38,6 +44,8 @@ static char *read_file(const char *path, Loc from, size_t *lenp)
 		ssize_t n = read(fd, buf + len, cap - len - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && from.line == 0)
+			fatal(EXIT_IO, "%s: %s", path, strerror(errno));
 		if (n < 0)
 			error_at(from, "cannot read '%s': %s", path, strerror(errno));
 		if (n == 0)

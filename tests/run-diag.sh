@@ -44,6 +44,7 @@ index=0
 fail() { printf 'FAIL %s: %s\n' "$1" "$2"; failures=$((failures + 1)); }
 
 # run NAME FILE EXPECT [ARGS...]: nnc must fail with EXPECT after "FILE:".
+status=1   # expected exit status: a source error; 3 where the file cannot be read
 run() {
 	name=$1 file=$2 expect=$3
 	shift 3
@@ -53,7 +54,7 @@ run() {
 	if [ $rc -eq 124 ]; then fail "$name" "timed out"; return; fi
 	if [ $rc -gt 128 ]; then fail "$name" "killed by signal $((rc - 128))"; return; fi
 	if [ $rc -eq 99 ]; then fail "$name" "valgrind: $(grep -m1 '==' "$tmp/err")"; return; fi
-	if [ $rc -ne 1 ]; then fail "$name" "exit status $rc, expected 1"; return; fi
+	if [ $rc -ne "$status" ]; then fail "$name" "exit status $rc, expected $status"; return; fi
 	if ! grep -qF -- "$file:$expect" "$tmp/err"; then
 		fail "$name" "stderr lacks '$file:$expect'; it says: $(head -c 300 "$tmp/err" | head -n 1)"
 		return
@@ -136,8 +137,10 @@ run gen/empty-file "$g/empty.nn" "1:1: error: empty program" --emit=ast
 printf '\n# nothing but a comment\n\n' >"$g/comment-only.nn"
 run gen/comment-only "$g/comment-only.nn" "1:1: error: empty program" --emit=ast
 
-run gen/missing-file "$g/no-such-file.nn" " error: cannot open '$g/no-such-file.nn'" --emit=ast
-run gen/directory "$g/mods" " error: cannot read '$g/mods': it is a directory" --emit=ast
+status=3
+run gen/missing-file "$g/no-such-file.nn" " No such file or directory" --emit=ast
+run gen/directory "$g/mods" " is a directory, not a .nn file" --emit=ast
+status=1
 
 printf 'import nosuchmodule\nmodel m(x) { return x }\n' >"$g/nomod.nn"
 run gen/missing-module "$g/nomod.nn" "1:8: error: cannot find module 'nosuchmodule' (looked in: $g/mods" -I "$g/mods" --emit=ast
