@@ -242,6 +242,9 @@ void plan(Fn *fn);                                           /* plan.c: fills bu
 void plan_state(Module *m);                                  /* plan.c: Slot.offset, state_bytes */
 const char *describe(const Module *m);                       /* desc.c: the model descriptor text */
 int emit_object(const Module *m, const char *obj_path, int opt_level, FILE *llvm_text);  /* llvm.c */
+/* The CPU emit_object targets: "native" (the default) or a portable x86-64
+ * level; returns NULL, or the accepted names when name is not one (llvm.c). */
+const char *set_target_cpu(const char *name);
 int link_trainer(const char *obj_path, const char *out_path); /* link.c: cc + libnnrt + OpenBLAS */
 
 #endif

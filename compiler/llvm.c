@@ -319,6 +319,29 @@ static void init_types(Gen *g)
 
 /* ---- target and driver ------------------------------------------------------ */
 
+/* NULL: the host CPU with all its features (-march=native). */
+static const char *target_cpu;
+
+const char *set_target_cpu(const char *name)
+{
+	static const char *const levels[] = { "x86-64", "x86-64-v2", "x86-64-v3", "x86-64-v4" };
+	if (!strcmp(name, "native")) {
+		target_cpu = NULL;
+		return NULL;
+	}
+#if defined(__x86_64__)
+	for (size_t i = 0; i < sizeof levels / sizeof *levels; i++)
+		if (!strcmp(name, levels[i])) {
+			target_cpu = levels[i];
+			return NULL;
+		}
+	return "native, x86-64, x86-64-v2, x86-64-v3 or x86-64-v4";
+#else
+	(void)levels;
+	return "native (the only target on this host)";
+#endif
+}
+
 static LLVMTargetMachineRef host_machine(int opt_level, char **cpu, char **features)
 {
 	LLVMInitializeNativeTarget();
@@ -327,8 +350,13 @@ static LLVMTargetMachineRef host_machine(int opt_level, char **cpu, char **featu
 	LLVMTargetRef target;
 	if (LLVMGetTargetFromTriple(triple, &target, &err))
 		fatal(EXIT_INTERNAL, "llvm: no target for %s: %s", triple, err);
-	*cpu = LLVMGetHostCPUName();
-	*features = LLVMGetHostCPUFeatures();
+	if (target_cpu) {   /* a portable level: its features come with the name */
+		*cpu = LLVMCreateMessage(target_cpu);
+		*features = LLVMCreateMessage("");
+	} else {
+		*cpu = LLVMGetHostCPUName();
+		*features = LLVMGetHostCPUFeatures();
+	}
 	static const LLVMCodeGenOptLevel level[4] = {
 		LLVMCodeGenLevelNone, LLVMCodeGenLevelLess, LLVMCodeGenLevelDefault, LLVMCodeGenLevelAggressive };
 	LLVMTargetMachineRef tm = LLVMCreateTargetMachine(target, triple, *cpu, *features, level[opt_level],

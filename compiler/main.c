@@ -35,6 +35,9 @@ static void usage(FILE *out)
 	      "                   (default: FILE.nn without its extension)\n"
 	      "  -c               write an object file only; do not link\n"
 	      "  -O0 -O1 -O2 -O3  LLVM optimization level (default -O3)\n"
+	      "  -march=CPU       the CPU to generate code for: native (default: this\n"
+	      "                   machine, all its features) or x86-64, x86-64-v2,\n"
+	      "                   x86-64-v3, x86-64-v4 (portable trainers)\n"
 	      "  -I DIR           look for imported modules in DIR first\n"
 	      "  --emit=WHAT      print a stage to standard output and stop:\n"
 	      "                     ast   the syntax tree\n"
@@ -117,7 +120,11 @@ static void parse_args(Options *o, int argc, char **argv)
 				o->stdlib_dirs[o->nstdlib++] = argv[++i];
 		} else if (!strncmp(a, "-O", 2) && strlen(a) == 3 && a[2] >= '0' && a[2] <= '3')
 			o->opt_level = a[2] - '0';
-		else if (!strcmp(a, "-c"))
+		else if (!strncmp(a, "-march=", 7)) {
+			const char *known = set_target_cpu(a + 7);
+			if (known)
+				bad_usage(xprintf("unknown CPU '%%s' for -march (%s)", known), a + 7);
+		} else if (!strcmp(a, "-c"))
 			o->object_only = 1;
 		else if (!strcmp(a, "--verify"))
 			o->verify = 1;

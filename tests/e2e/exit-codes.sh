@@ -29,6 +29,7 @@ expect 0 "$NNC" --emit=ir "$SRCDIR/examples/xor.nn"
 expect 1 "$NNC" "$work/bad.nn"
 expect 2 "$NNC" --frobnicate "$SRCDIR/examples/xor.nn"
 expect 2 "$NNC"
+expect 2 "$NNC" -march=pentium4 "$SRCDIR/examples/xor.nn"
 expect 3 "$NNC" "$work/missing.nn"
 expect 3 "$NNC" "$SRCDIR/examples/xor.nn" -o "$work/no/such/dir/xor"
 # a trainer's gradcheck above its tolerance is a failed check: 1
