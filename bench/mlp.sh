@@ -36,7 +36,7 @@ echo "batch 64, SGD momentum 0.9, lr 0.05, $epochs epoch(s) of 60000 samples per
 printf '%-8s %12s %12s %8s %12s %8s %10s %10s\n' threads nnc_samp/s torch_samp/s ratio gemm_bound nnc/bound nnc_rss torch_rss
 best_n=0 best_t=0
 for t in 1 2; do
-	/usr/bin/time -v "$work/mlp" train --epochs "$epochs" --threads $t --quiet >"$work/n.out" 2>"$work/n.time" || { cat "$work/n.out" "$work/n.time"; exit 1; }
+	/usr/bin/time -v "$work/mlp" train --epochs "$epochs" --threads $t >"$work/n.out" 2>"$work/n.time" || { cat "$work/n.out" "$work/n.time"; exit 1; }
 	n=$(sed -n 's/.*(\([0-9]*\) samples\/s.*/\1/p' "$work/n.out")
 	/usr/bin/time -v /usr/bin/python3 bench/mlp_torch.py --threads $t --epochs "$epochs" >"$work/t.out" 2>"$work/t.time" || { cat "$work/t.out" "$work/t.time"; exit 1; }
 	p=$(sed -n 's/.*samples_per_s=\([0-9]*\).*/\1/p' "$work/t.out")
