@@ -293,6 +293,13 @@ static void vjp(Grad *G, Node *y, Node *g)
 	case OP_max: vjp_max(G, y, g); break;
 	case OP_amax: vjp_amax(G, y, g); break;
 	case OP_matmul: vjp_matmul(G, y, g); break;
+	case OP_window:     /* gather patches; its adjoint sums them back (col2im) */
+		acc(G, y->in[0], tag(G, ir_unwindow(G->fn, g, y->in[0]->shape, y->win, y->loc),
+		                     "window' : patches summed back into the image"));
+		break;
+	case OP_unwindow:   /* a sum of patches; its adjoint gathers them */
+		acc(G, y->in[0], tag(G, ir_window(G->fn, g, y->win, 0, y->loc), "unwindow' : gather patches"));
+		break;
 	case OP_broadcast: case OP_sum: case OP_reshape: case OP_transpose:
 		vjp_reduce_or_layout(G, y, g);
 		break;

@@ -130,20 +130,44 @@ static void run_reduce(const Node *n, const Dims *in, const double *x, const Dim
 	}
 }
 
+/* Operands as matrices: rows = leading dims flattened, columns = last. */
 static void run_matmul(const Node *n, const Dims *da, const double *a, const Dims *db,
                        const double *b, const Dims *out, double *y)
 {
-	int64_t M = out->d[0], N = out->d[1], K = n->ta ? da->d[0] : da->d[1];
+	int64_t ca = da->d[da->rank - 1], cb = db->d[db->rank - 1];
+	int64_t N = out->d[out->rank - 1], M = out->n / N, K = n->ta ? da->n / ca : ca;
 	for (int64_t i = 0; i < M; i++)
 		for (int64_t j = 0; j < N; j++) {
 			double s = 0;
 			for (int64_t k = 0; k < K; k++) {
-				double av = n->ta ? a[k * da->d[1] + i] : a[i * da->d[1] + k];
-				double bv = n->tb ? b[j * db->d[1] + k] : b[k * db->d[1] + j];
+				double av = n->ta ? a[k * ca + i] : a[i * ca + k];
+				double bv = n->tb ? b[j * cb + k] : b[k * cb + j];
 				s += av * bv;
 			}
 			y[i * N + j] = s;
 		}
+}
+
+/* window: patch[b,oh,ow,kh,kw,c] = image[b, oh*s - p + kh*d, ow*s - p + kw*d, c],
+ * or the fill value outside the image; unwindow adds each patch entry
+ * back at that place (entries outside the image are dropped). */
+static void run_window(const Node *n, const Dims *img, const Dims *pat, const double *x, double *y)
+{
+	const int *w = n->win;
+	int64_t c[MAXRANK];
+	if (n->op == OP_unwindow)
+		memset(y, 0, sizeof(double) * (size_t)img->n);
+	for (int64_t o = 0; o < pat->n; o++) {
+		unravel(o, pat, c);
+		int64_t h = c[1] * w[WIN_SH] - w[WIN_PH] + c[3] * w[WIN_DH];
+		int64_t v = c[2] * w[WIN_SW] - w[WIN_PW] + c[4] * w[WIN_DW];
+		int inside = h >= 0 && h < img->d[1] && v >= 0 && v < img->d[2];
+		int64_t at = ((c[0] * img->d[1] + h) * img->d[2] + v) * img->d[3] + c[5];
+		if (n->op == OP_window)
+			y[o] = inside ? x[at] : n->f;
+		else if (inside)
+			y[at] += x[o];
+	}
 }
 
 static void run_transpose(const Node *n, const Dims *in, const double *x, const Dims *out, double *y)
@@ -202,6 +226,12 @@ static double *run_node(const Module *m, const Node *n, double **val, double **s
 			run_transpose(n, &in[0], x[0], &out, y);
 		break;
 	case K_INDEX: run_onehot(n, x[0], &out, y); break;
+	case K_WINDOW:
+		if (n->op == OP_window)
+			run_window(n, &in[0], &out, x[0], y);
+		else
+			run_window(n, &out, &in[0], x[0], y);
+		break;
 	case K_STORE: break;
 	}
 	(void)m;

@@ -231,17 +231,88 @@ Node *ir_reduce(Fn *fn, Op op, Node *a, uint32_t axes, Loc loc)
 	return n;
 }
 
+/* The dims of s from..to-1 as a shape (a run of rows or of columns). */
+static Shape dims_range(Shape s, int from, int to)
+{
+	Shape r = { 0 };
+	for (int i = from; i < to; i++)
+		r.d[r.rank++] = s.d[i];
+	return r;
+}
+
+/* An operand of rank r is a matrix: rows are its dims 0..r-2 flattened,
+ * columns its last dim; transposed, the other way round.  The contracted
+ * dims of a and b must be the same list, so a [B,P,K]^T [B,P,N] sums over
+ * the batch and the positions P (a convolution's weight gradient). */
 Node *ir_matmul(Fn *fn, Node *a, Node *b, int ta, int tb, Loc loc)
 {
-	CHECK(a->shape.rank == 2 && b->shape.rank == 2 && a->dt == b->dt, loc);
-	int64_t m = a->shape.d[ta ? 1 : 0], ka = a->shape.d[ta ? 0 : 1];
-	int64_t kb = b->shape.d[tb ? 1 : 0], n = b->shape.d[tb ? 0 : 1];
-	CHECK(ka == kb, loc);
+	Shape sa = a->shape, sb = b->shape;
+	CHECK(sa.rank >= 2 && sb.rank >= 2 && a->dt == b->dt && (!tb || sb.rank == 2), loc);
+	Shape rows = ta ? dims_range(sa, sa.rank - 1, sa.rank) : dims_range(sa, 0, sa.rank - 1);
+	Shape ka = ta ? dims_range(sa, 0, sa.rank - 1) : dims_range(sa, sa.rank - 1, sa.rank);
+	Shape kb = tb ? dims_range(sb, 1, 2) : dims_range(sb, 0, sb.rank - 1);
+	int64_t n = tb ? sb.d[0] : sb.d[sb.rank - 1];
+	CHECK(shape_equal(ka, kb) && rows.rank < MAXRANK && !(n == DIM_BATCH && shape_has_batch(rows)), loc);
+	rows.d[rows.rank++] = n;
 	Node *in[2] = { a, b };
-	Node *r = ir_node(fn, OP_matmul, a->dt, shape_of(2, m, n), 2, in, loc);
+	Node *r = ir_node(fn, OP_matmul, a->dt, rows, 2, in, loc);
 	r->ta = ta;
 	r->tb = tb;
 	return r;
+}
+
+/* product of dims, B counted in *batch instead */
+static int64_t dims_product(Shape s, int from, int to, int *batch)
+{
+	int64_t p = 1;
+	for (int i = from; i < to; i++)
+		if (s.d[i] == DIM_BATCH)
+			++*batch;
+		else
+			p *= s.d[i];
+	return p;
+}
+
+GemmDims matmul_dims(const Node *mm)
+{
+	Shape sa = mm->in[0]->shape, sb = mm->in[1]->shape;
+	GemmDims g = { 0 };
+	int last = sa.rank - 1;
+	g.m = mm->ta ? dims_product(sa, last, sa.rank, &g.mb) : dims_product(sa, 0, last, &g.mb);
+	g.k = mm->ta ? dims_product(sa, 0, last, &g.kb) : dims_product(sa, last, sa.rank, &g.kb);
+	g.n = mm->tb ? dims_product(sb, 0, 1, &g.nb) : dims_product(sb, sb.rank - 1, sb.rank, &g.nb);
+	return g;
+}
+
+int64_t window_extent(int64_t in, int k, int stride, int pad, int dilation)
+{
+	int64_t span = (int64_t)dilation * (k - 1) + 1;
+	return in + 2 * (int64_t)pad < span ? 0 : (in + 2 * (int64_t)pad - span) / stride + 1;
+}
+
+Node *ir_window(Fn *fn, Node *image, const int *win, double pad, Loc loc)
+{
+	Shape s = image->shape;
+	CHECK(s.rank == 4, loc);
+	int64_t oh = window_extent(s.d[1], win[WIN_KH], win[WIN_SH], win[WIN_PH], win[WIN_DH]);
+	int64_t ow = window_extent(s.d[2], win[WIN_KW], win[WIN_SW], win[WIN_PW], win[WIN_DW]);
+	CHECK(oh > 0 && ow > 0, loc);
+	Node *n = ir_node(fn, OP_window, image->dt,
+	                  shape_of(6, s.d[0], oh, ow, (int64_t)win[WIN_KH], (int64_t)win[WIN_KW], s.d[3]), 1, &image, loc);
+	memcpy(n->win, win, sizeof n->win);
+	n->f = pad;
+	return n;
+}
+
+Node *ir_unwindow(Fn *fn, Node *patches, Shape image, const int *win, Loc loc)
+{
+	Shape p = patches->shape;
+	CHECK(p.rank == 6 && image.rank == 4 && p.d[0] == image.d[0] && p.d[5] == image.d[3], loc);
+	CHECK(p.d[1] == window_extent(image.d[1], win[WIN_KH], win[WIN_SH], win[WIN_PH], win[WIN_DH]), loc);
+	CHECK(p.d[2] == window_extent(image.d[2], win[WIN_KW], win[WIN_SW], win[WIN_PW], win[WIN_DW]), loc);
+	Node *n = ir_node(fn, OP_unwindow, patches->dt, image, 1, &patches, loc);
+	memcpy(n->win, win, sizeof n->win);
+	return n;
 }
 
 Node *ir_reshape(Fn *fn, Node *a, Shape to, Loc loc)

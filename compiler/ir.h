@@ -34,7 +34,11 @@ typedef enum {
 	OP__COUNT
 } Op;
 
-typedef enum { K_LEAF, K_UNARY, K_BINARY, K_BCAST, K_REDUCE, K_MATMUL, K_LAYOUT, K_INDEX, K_STORE } OpKind;
+typedef enum { K_LEAF, K_UNARY, K_BINARY, K_BCAST, K_REDUCE, K_MATMUL, K_LAYOUT, K_INDEX, K_WINDOW, K_STORE } OpKind;
+
+/* The geometry of a sliding window (Node.win): kernel, stride, padding
+ * (the same before and after) and dilation, for rows then columns. */
+enum { WIN_KH, WIN_KW, WIN_SH, WIN_SW, WIN_PH, WIN_PW, WIN_DH, WIN_DW, WIN__COUNT };
 enum { F_ELEM = 1, F_NODIFF = 2, F_EFFECT = 4 };
 
 typedef struct OpInfo { const char *name; int nin; OpKind kind; int flags; } OpInfo;
@@ -56,6 +60,7 @@ struct Node {
 	int ta, tb;           /* matmul: operand a / b transposed */
 	int slot;             /* param, input, store: index into Module.slot */
 	int64_t k;            /* onehot: number of classes */
+	int win[WIN__COUNT];  /* window, unwindow: geometry (also Node.f: window's padding value) */
 
 	/* provenance, for the listings a student reads */
 	Loc loc;              /* source text that caused this node */
@@ -201,6 +206,13 @@ Node *ir_matmul(Fn *fn, Node *a, Node *b, int ta, int tb, Loc loc);
 Node *ir_reshape(Fn *fn, Node *a, Shape to, Loc loc);
 Node *ir_transpose(Fn *fn, Node *a, const int *perm, Loc loc);
 Node *ir_onehot(Fn *fn, Node *labels, int64_t k, DType dt, Loc loc);
+Node *ir_window(Fn *fn, Node *image, const int *win, double pad, Loc loc);   /* [B,H,W,C] -> patches */
+Node *ir_unwindow(Fn *fn, Node *patches, Shape image, const int *win, Loc loc);
+int64_t window_extent(int64_t in, int k, int stride, int pad, int dilation); /* output rows or columns */
+/* A matmul as one GEMM: C (m x n) = op(A) op(B) with inner dimension k;
+ * each is a constant times the batch size B to the power mb, nb or kb. */
+typedef struct GemmDims { int64_t m, n, k; int mb, nb, kb; } GemmDims;
+GemmDims matmul_dims(const Node *mm);
 Node *ir_param(Fn *fn, const Module *m, int slot, Loc loc);  /* a state slot */
 Node *ir_input(Fn *fn, const Module *m, int slot, Loc loc);  /* an io or hyper slot */
 Node *ir_store(Fn *fn, int slot, Node *value, Loc loc);
@@ -226,6 +238,13 @@ void ir_dot(FILE *out, const Module *m);
 
 /* verify.c — invariants; returns NULL when fine, else what is wrong. */
 const char *ir_verify(const Module *m, const Fn *fn);
+
+/* summary.c — the trained model's layers (one row per call in the main
+ * file) and each Fn's FLOPs, for the descriptor and `trainer info`. */
+typedef struct Flops { int64_t per_sample, fixed; } Flops;   /* fixed + per_sample * B */
+typedef struct Layer { const char *name; Shape shape; int64_t params; Flops flops; } Layer;
+typedef struct Summary { Layer *layer; int nlayer; Flops eval, grad, update; } Summary;
+Summary summarize(const Module *m);
 
 struct Program;
 

@@ -174,18 +174,20 @@ LLVMValueRef gen_intrinsic(Gen *g, const char *name, LLVMTypeRef ty, LLVMValueRe
 }
 
 /* C = op(A) op(B) through cblas_[sd]gemm, row-major; leading dimensions
- * are the stored column counts of each operand. */
+ * are the stored column counts (last dims) of each operand, whose leading
+ * dims are flattened into rows (ir_matmul). */
 static void gen_matmul(Gen *g, const Node *n)
 {
 	const Node *a = n->in[0], *b = n->in[1];
 	LLVMTypeRef ft = gen_type(g, n->dt);
 	if (n->dt == DT_I32)
 		fatal(EXIT_INTERNAL, "llvm: matmul of i32 %%%d", n->id);
+	GemmDims d = matmul_dims(n);
+	Sym dims[6] = { { d.m, d.mb }, { d.n, d.nb }, { d.k, d.kb }, sym_dim(a->shape.d[a->shape.rank - 1]),
+			sym_dim(b->shape.d[b->shape.rank - 1]), { d.n, d.nb } };
 	LLVMValueRef i32v[6];
-	int64_t dims[6] = { n->shape.d[0], n->shape.d[1], a->shape.d[n->ta ? 0 : 1],
-			    a->shape.d[1], b->shape.d[1], n->shape.d[1] };
 	for (int i = 0; i < 6; i++)
-		i32v[i] = LLVMBuildTrunc(g->b, gen_sym(g, sym_dim(dims[i])), g->i32, "");
+		i32v[i] = LLVMBuildTrunc(g->b, gen_sym(g, dims[i]), g->i32, "");
 	LLVMValueRef args[14] = {
 		LLVMConstInt(g->i32, 101, 0),                       /* CblasRowMajor */
 		LLVMConstInt(g->i32, n->ta ? 112 : 111, 0),         /* CblasTrans : CblasNoTrans */
@@ -197,6 +199,36 @@ static void gen_matmul(Gen *g, const Node *n)
 	LLVMTypeRef p[14] = { g->i32, g->i32, g->i32, g->i32, g->i32, g->i32, ft,
 			      g->ptr, g->i32, g->ptr, g->i32, ft, g->ptr, g->i32 };
 	gen_call(g, n->dt == DT_F64 ? "cblas_dgemm" : "cblas_sgemm", LLVMVoidTypeInContext(g->ctx), p, 14, args);
+}
+
+/* window / unwindow: a call to runtime/window.c with the image's dims,
+ * the patch grid and the geometry as a constant array. */
+static void gen_window(Gen *g, const Node *n)
+{
+	const Node *img = n->op == OP_window ? n->in[0] : n;
+	const Node *pat = n->op == OP_window ? n : n->in[0];
+	if (n->dt == DT_I32)
+		fatal(EXIT_INTERNAL, "llvm: %s of i32 %%%d", op_info[n->op].name, n->id);
+	LLVMTypeRef ft = gen_type(g, n->dt);
+	LLVMValueRef w[WIN__COUNT];
+	for (int i = 0; i < WIN__COUNT; i++)
+		w[i] = LLVMConstInt(g->i32, (unsigned long long)n->win[i], 0);
+	LLVMTypeRef at = LLVMArrayType2(g->i32, WIN__COUNT);
+	LLVMValueRef geometry = LLVMAddGlobal(g->mod, at, "window.geometry");
+	LLVMSetInitializer(geometry, LLVMConstArray2(g->i32, w, WIN__COUNT));
+	LLVMSetGlobalConstant(geometry, 1);
+	LLVMSetLinkage(geometry, LLVMPrivateLinkage);
+	LLVMSetUnnamedAddr(geometry, 1);
+	LLVMValueRef args[10] = { gen_addr(g, n->in[0]), gen_addr(g, n) };
+	for (int i = 0; i < 4; i++)
+		args[2 + i] = gen_sym(g, sym_dim(img->shape.d[i]));
+	args[6] = gen_sym(g, sym_dim(pat->shape.d[1]));
+	args[7] = gen_sym(g, sym_dim(pat->shape.d[2]));
+	args[8] = geometry;
+	args[9] = LLVMConstReal(ft, n->f);
+	LLVMTypeRef p[10] = { g->ptr, g->ptr, g->i64, g->i64, g->i64, g->i64, g->i64, g->i64, g->ptr, ft };
+	const char *name = xprintf("nnrt_%s_%s", op_info[n->op].name, n->dt == DT_F64 ? "f64" : "f32");
+	gen_call(g, name, LLVMVoidTypeInContext(g->ctx), p, n->op == OP_window ? 10 : 9, args);
 }
 
 /* ---- functions ------------------------------------------------------------- */
@@ -234,6 +266,9 @@ static void gen_node(Gen *g, Node *n)
 		return;
 	case K_MATMUL:
 		gen_matmul(g, n);
+		return;
+	case K_WINDOW:
+		gen_window(g, n);
 		return;
 	}
 }

@@ -449,11 +449,13 @@ static void fill_fans(Init *in, Shape s)
 	} else if (s.rank == 1) {
 		in->fan_in = in->fan_out = s.d[0];
 	} else {
-		/* [in, out] for 2-D; higher ranks: every dim but the last feeds one output */
-		in->fan_out = s.d[s.rank - 1];
-		in->fan_in = 1;
-		for (int i = 0; i < s.rank - 1; i++)
-			in->fan_in *= s.d[i];
+		/* [in, out] for 2-D; higher ranks are kernels [KH, KW, ..., in, out]
+		 * (conv2d's layout), whose window counts on both sides as in PyTorch */
+		int64_t window = 1;
+		for (int i = 0; i < s.rank - 2; i++)
+			window *= s.d[i];
+		in->fan_in = window * s.d[s.rank - 2];
+		in->fan_out = window * s.d[s.rank - 1];
 	}
 }
 

@@ -98,6 +98,13 @@ DType resolve_dtype(const Ctx *c, DTypeName dt);
 Node *bind_field(Ctx *c, const Value *v, DType dt, Shape s, Loc loc);
 int norm_axis(int64_t axis, int rank, const char *fn, Loc loc);
 
+/* lower_vision.c: convolution and pooling builtins (arguments as bound by
+ * lower_builtins.c's table) */
+Value lower_conv2d(Ctx *c, const Expr *call, Value *arg);
+Value lower_pool(Ctx *c, const Expr *call, Value *arg, int is_max);
+Value lower_global_avg_pool(Ctx *c, const Expr *call, Value *arg);
+Value lower_flatten(Ctx *c, const Expr *call, Value *arg);
+
 /* lower_builtins.c */
 int is_builtin(const char *name);
 Value call_builtin(Ctx *c, const Expr *call, const char *note);

@@ -10,11 +10,12 @@
 #include "lower.h"
 
 typedef struct Builtin Builtin;
+enum { MAX_BUILTIN_ARGS = 6 };
 typedef Value Handler(Ctx *c, const Expr *call, Value *arg, const Builtin *b);
 
 struct Builtin {
 	const char *name;
-	const char *param[4];   /* NULL-terminated */
+	const char *param[MAX_BUILTIN_ARGS + 1];   /* NULL-terminated */
 	int nreq;               /* the first nreq parameters are required */
 	Handler *fn;
 	Op op;                  /* elementwise builtins; reductions: sum or amax */
@@ -355,6 +356,31 @@ static Value initializer(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
 	return (Value){ .kind = V_INIT, .init = in, .loc = call->loc };
 }
 
+/* ---- vision (lower_vision.c) ------------------------------------------- */
+
+static Value conv2d(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
+{
+	(void)b;
+	return lower_conv2d(c, call, arg);
+}
+
+static Value pool(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
+{
+	return lower_pool(c, call, arg, b->op == OP_amax);
+}
+
+static Value global_avg_pool(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
+{
+	(void)b;
+	return lower_global_avg_pool(c, call, arg);
+}
+
+static Value flatten(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
+{
+	(void)b;
+	return lower_flatten(c, call, arg);
+}
+
 /* ---- the table -------------------------------------------------------- */
 
 #define UNARY(n, o) { n, { "x" }, 1, elementwise, OP_##o, 0 }
@@ -379,6 +405,11 @@ static const Builtin builtins[] = {
 	{ "mse", { "pred", "target" }, 2, mse, 0, 0 },
 	{ "cross_entropy", { "logits", "labels" }, 2, cross_entropy, 0, 0 },
 	{ "binary_cross_entropy", { "prob", "target" }, 2, bce, 0, 0 },
+	{ "conv2d", { "x", "W", "stride", "padding", "dilation", "groups" }, 2, conv2d, 0, 0 },
+	{ "max_pool2d", { "x", "size", "stride", "padding" }, 1, pool, OP_amax, 0 },
+	{ "avg_pool2d", { "x", "size", "stride", "padding" }, 1, pool, OP_sum, 0 },
+	{ "global_avg_pool", { "x" }, 1, global_avg_pool, 0, 0 },
+	{ "flatten", { "x" }, 1, flatten, 0, 0 },
 	INIT("zeros", ZEROS, NULL), INIT("ones", ONES, NULL),
 	{ "constant", { "value" }, 1, initializer, 0, INIT_CONSTANT },
 	INIT("normal", NORMAL, "mean", "std"), INIT("uniform", UNIFORM, "low", "high"),
@@ -428,11 +459,11 @@ Value call_builtin(Ctx *c, const Expr *call, const char *note)
 {
 	const Builtin *b = find(call->str);
 	int n = 0;
-	while (n < 4 && b->param[n])
+	while (n < MAX_BUILTIN_ARGS && b->param[n])
 		n++;
-	const Expr *args[4];
+	const Expr *args[MAX_BUILTIN_ARGS];
 	bind_args(b->name, call, b->param, n, args);
-	Value v[4] = { { 0 } };
+	Value v[MAX_BUILTIN_ARGS] = { { 0 } };
 	for (int i = 0; i < n; i++) {
 		if (args[i])
 			v[i] = eval(c, args[i]);

@@ -45,6 +45,14 @@ static const char *attributes(const Node *n)
 	case OP_const: return xprintf(" %g", n->f);
 	case OP_elu: case OP_leaky_relu: return xprintf(" alpha=%g", n->f);
 	case OP_onehot: return xprintf(" k=%lld", (long long)n->k);
+	case OP_window: case OP_unwindow: {
+		const int *w = n->win;
+		const char *s = xprintf(" k=%dx%d stride=%dx%d pad=%dx%d", w[WIN_KH], w[WIN_KW], w[WIN_SH],
+		                        w[WIN_SW], w[WIN_PH], w[WIN_PW]);
+		if (w[WIN_DH] != 1 || w[WIN_DW] != 1)
+			s = xprintf("%s dilation=%dx%d", s, w[WIN_DH], w[WIN_DW]);
+		return n->op == OP_window && n->f != 0 ? xprintf("%s fill=%g", s, n->f) : s;
+	}
 	case OP_sum: case OP_amax: {
 		const char *s = " axes=";
 		for (int i = 0, first = 1; i < MAXRANK; i++)

@@ -76,16 +76,50 @@ static int reduce_ok(Check *c, const Node *n, Shape in)
 	return 1;
 }
 
+/* The rule of ir_matmul (ir.c): operands are matrices of their leading
+ * dims by their last; the contracted dims agree; a transposed b is 2-D. */
 static int matmul_ok(Check *c, const Node *n)
 {
-	Shape a = n->in[0]->shape, b = n->in[1]->shape;
-	if (a.rank != 2 || b.rank != 2 || n->shape.rank != 2)
-		return bad(c, n, "matmul operands must be 2-D");
-	int64_t m = a.d[n->ta ? 1 : 0], ka = a.d[n->ta ? 0 : 1];
-	int64_t kb = b.d[n->tb ? 1 : 0], nn = b.d[n->tb ? 0 : 1];
-	if (ka != kb || n->shape.d[0] != m || n->shape.d[1] != nn)
+	Shape a = n->in[0]->shape, b = n->in[1]->shape, want = { 0 };
+	int ok = a.rank >= 2 && b.rank >= 2 && (!n->tb || b.rank == 2);
+	if (ok) {
+		GemmDims g = matmul_dims(n);
+		int64_t kb = 1;
+		int kbatch = 0;
+		for (int i = n->tb ? 1 : 0; i < (n->tb ? 2 : b.rank - 1); i++) {
+			if (b.d[i] == DIM_BATCH)
+				kbatch++;
+			else
+				kb *= b.d[i];
+		}
+		if (n->ta)
+			want.d[want.rank++] = a.d[a.rank - 1];
+		else
+			for (int i = 0; i < a.rank - 1; i++)
+				want.d[want.rank++] = a.d[i];
+		want.d[want.rank++] = g.nb ? DIM_BATCH : g.n;
+		ok = g.k == kb && g.kb == kbatch && shape_equal(want, n->shape);
+	}
+	if (!ok)
 		return bad(c, n, xprintf("matmul%s%s of %s and %s cannot be %s", n->ta ? ".t" : "",
 		                         n->tb ? ".t" : "", shape_str(a), shape_str(b), shape_str(n->shape)));
+	return 1;
+}
+
+static int window_ok(Check *c, const Node *n)
+{
+	const int *w = n->win;
+	for (int i = 0; i < WIN__COUNT; i++)
+		if (w[i] < (i == WIN_PH || i == WIN_PW ? 0 : 1))
+			return bad(c, n, "window: kernel, stride and dilation must be >= 1, padding >= 0");
+	Shape img = n->op == OP_window ? n->in[0]->shape : n->shape;
+	Shape pat = n->op == OP_window ? n->shape : n->in[0]->shape;
+	if (img.rank != 4 || pat.rank != 6 || pat.d[0] != img.d[0] || pat.d[5] != img.d[3] ||
+	    pat.d[3] != w[WIN_KH] || pat.d[4] != w[WIN_KW] ||
+	    pat.d[1] != window_extent(img.d[1], w[WIN_KH], w[WIN_SH], w[WIN_PH], w[WIN_DH]) ||
+	    pat.d[2] != window_extent(img.d[2], w[WIN_KW], w[WIN_SW], w[WIN_PW], w[WIN_DW]))
+		return bad(c, n, xprintf("%s: patches %s do not fit image %s", op_info[n->op].name,
+		                         shape_str(pat), shape_str(img)));
 	return 1;
 }
 
@@ -143,6 +177,7 @@ static int rule_ok(Check *c, const Node *n)
 		want.d[want.rank++] = n->k;
 		return shape_equal(want, n->shape) || bad(c, n, "onehot shape is labels' shape + [k]");
 	}
+	case K_WINDOW: return window_ok(c, n);
 	case K_STORE:
 		return slot_ok(c, n, 1);
 	}

@@ -29,6 +29,18 @@ void nnm_grad(nnrt_step *s);       /* forward + backward; writes every gradient 
 void nnm_update(nnrt_step *s);     /* optimizer step: parameters and optimizer state */
 extern const char nnm_descriptor[];
 
+/* Called by compiled code (runtime/window.c): sliding windows of NHWC
+ * images [b,h,w,c] as patches [b,oh,ow,kh,kw,c], and patches summed back;
+ * win = kernel, stride, padding, dilation (rows, columns each). */
+void nnrt_window_f32(const float *x, float *y, int64_t b, int64_t h, int64_t w, int64_t c,
+                     int64_t oh, int64_t ow, const int32_t *win, float fill);
+void nnrt_window_f64(const double *x, double *y, int64_t b, int64_t h, int64_t w, int64_t c,
+                     int64_t oh, int64_t ow, const int32_t *win, double fill);
+void nnrt_unwindow_f32(const float *x, float *y, int64_t b, int64_t h, int64_t w, int64_t c,
+                       int64_t oh, int64_t ow, const int32_t *win);
+void nnrt_unwindow_f64(const double *x, double *y, int64_t b, int64_t h, int64_t w, int64_t c,
+                       int64_t oh, int64_t ow, const int32_t *win);
+
 /* The model descriptor (nnm_descriptor) is text, one record a line, words
  * separated by spaces, strings in double quotes with C escapes:
  *

@@ -117,7 +117,9 @@ Compiled compile(Module *m)
 		fprintf(stderr, "FAIL: emit_object\n");
 		exit(1);
 	}
-	sh(xprintf("cc -shared -o %s %s -lopenblas -lm", so, obj));
+	/* window and unwindow call runtime/window.c, built in with the object */
+	const char *src = getenv("SRCDIR") ? getenv("SRCDIR") : ".";
+	sh(xprintf("cc -shared -fPIC -O2 -I%s/runtime -o %s %s %s/runtime/window.c -lopenblas -lm", src, so, obj, src));
 	Compiled c = { .m = m };
 	c.so = dlopen(so, RTLD_NOW | RTLD_LOCAL);
 	if (!c.so) {

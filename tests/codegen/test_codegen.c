@@ -401,6 +401,80 @@ static void test_math_f32(void)
 	release(&c);
 }
 
+/* A convolution as window + GEMM (lower_vision.c), against the direct
+ * sum y[b,i,j,o] = sum x[b, i s - p + kh d, j s - p + kw d, c] W[kh,kw,c,o];
+ * and unwindow(window(x)), which is x times the number of windows that
+ * cover each pixel. */
+enum { CH = 5, CW = 6, CC = 2, KH = 3, KW = 2, CO = 3 };
+static const int conv_win[WIN__COUNT] = { KH, KW, 2, 1, 1, 0, 1, 2 };
+
+/* The image pixel of tap (kh, kw) of window (i, j), or -1 in the padding. */
+static int64_t conv_tap(int64_t i, int64_t j, int kh, int kw)
+{
+	const int *g = conv_win;
+	int64_t r = i * g[WIN_SH] - g[WIN_PH] + kh * g[WIN_DH];
+	int64_t q = j * g[WIN_SW] - g[WIN_PW] + kw * g[WIN_DW];
+	return r < 0 || r >= CH || q < 0 || q >= CW ? -1 : r * CW + q;
+}
+
+static double conv_ref(const double *x, const double *w, int64_t b, int64_t i, int64_t j, int64_t o)
+{
+	double s = 0;
+	for (int kh = 0; kh < KH; kh++)
+		for (int kw = 0; kw < KW; kw++) {
+			int64_t at = conv_tap(i, j, kh, kw);
+			for (int c = 0; at >= 0 && c < CC; c++)
+				s += x[(b * CH * CW + at) * CC + c] * w[((kh * KW + kw) * CC + c) * CO + o];
+		}
+	return s;
+}
+
+static void test_conv(DType dt)
+{
+	Module *m = mod_new(dt);
+	Fn *f = m->eval;
+	int ws;
+	Node *x = io_in(m, f, "x", SLOT_INPUT, dt, shape_of(4, DIM_BATCH, CH, CW, CC), 0);
+	Node *w = state_in(m, f, "W", SLOT_PARAM, dt, shape_of(4, KH, KW, CC, CO), &ws);
+	Node *p = ir_window(f, x, conv_win, 0, L);
+	int64_t oh = p->shape.d[1], ow = p->shape.d[2];
+	Node *rows = ir_reshape(f, p, shape_of(4, DIM_BATCH, oh, ow, (int64_t)KH * KW * CC), L);
+	Node *y = ir_matmul(f, rows, ir_reshape(f, w, shape_of(2, (int64_t)KH * KW * CC, CO), L), 0, 0, L);
+	io_out(m, f, "y", y, 1);
+	io_out(m, f, "z", ir_unwindow(f, p, x->shape, conv_win, L), 2);
+	Compiled c = compile(m);
+	double wv[KH * KW * CC * CO];
+	fill(wv, KH * KW * CC * CO, 3, -1, 1);
+	state_set(&c, ws, wv);
+	for (int k = 0; k < 2; k++) {
+		int64_t B = batches[k], nx = B * CH * CW * CC, ny = B * oh * ow * CO;
+		double *xv = malloc(sizeof(double) * (size_t)nx), *want = malloc(sizeof(double) * (size_t)ny);
+		double *wz = malloc(sizeof(double) * (size_t)nx);
+		int64_t cover[CH * CW] = { 0 };
+		fill(xv, nx, 11 + (unsigned)k, -2, 2);
+		for (int64_t i = 0; i < oh; i++)
+			for (int64_t j = 0; j < ow; j++) {
+				for (int kh = 0; kh < KH; kh++)
+					for (int kw = 0; kw < KW; kw++)
+						if (conv_tap(i, j, kh, kw) >= 0)
+							cover[conv_tap(i, j, kh, kw)]++;
+				for (int64_t b = 0; b < B; b++)
+					for (int64_t o = 0; o < CO; o++)
+						want[((b * oh + i) * ow + j) * CO + o] = conv_ref(xv, wv, b, i, j, o);
+			}
+		for (int64_t i = 0; i < nx; i++)
+			wz[i] = xv[i] * (double)cover[i / CC % (CH * CW)];
+		void *io[8] = { tensor_new(dt, nx, xv), tensor_new(dt, ny, NULL), tensor_new(dt, nx, NULL) };
+		run(&c, 0, B, io, NULL, NULL);
+		check_near("conv2d as window + matmul", dt, want, io[1], ny);
+		check_near("unwindow of window", dt, wz, io[2], nx);
+		for (int i = 0; i < 3; i++)
+			free(io[i]);
+		free(xv), free(want), free(wz);
+	}
+	release(&c);
+}
+
 /* The elementwise loops must vectorize: the optimized IR of a bias + relu
  * + sigmoid kernel over [B,256] holds vector operations. */
 static void test_vectorized(void)
@@ -441,6 +515,7 @@ int main(int argc, char **argv)
 			test_reduce(dt, OP_amax);
 			test_layout(dt);
 			test_onehot(dt);
+			test_conv(dt);
 			test_update(dt);
 		}
 	plan_mode = PLAN_HAND;

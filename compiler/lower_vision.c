@@ -1,0 +1,135 @@
+/* lower_vision.c — convolution and pooling builtins, in the ops of ops.def:
+ * a sliding window (im2col) followed by a GEMM, a maximum or a sum.
+ *
+ * Images are NHWC, [B, H, W, C]: a window of patches [B,OH,OW,KH,KW,C]
+ * keeps each patch's KH*KW*C values contiguous, so convolution is one
+ * GEMM with the weights [KH, KW, C, O] read as a [KH*KW*C, O] matrix, and
+ * its output [B, OH, OW, O] is again NHWC with no transpose (runtime/
+ * window.c).  The gradients come from the ops' VJPs: window's is unwindow
+ * (col2im), a max pool's the max's mask. */
+#include <math.h>
+#include "lower.h"
+
+/* A size given as one int (both axes) or a list [rows, cols]. */
+static void pair_arg(const Value *v, const char *fn, const char *what, int dflt, int min, int out[2])
+{
+	if (v->kind == V_NONE) {
+		out[0] = out[1] = dflt;
+		return;
+	}
+	if (v->kind == V_LIST && v->nitem != 2)
+		error_at(v->loc, "%s of '%s' is one integer or a list [rows, columns]", what, fn);
+	for (int i = 0; i < 2; i++) {
+		const Value *e = v->kind == V_LIST ? &v->item[i] : v;
+		int64_t n = need_int(e, what);
+		if (n < min || n > 4096)
+			error_at(e->loc, "%s of '%s' must be in [%d, 4096], not %lld", what, fn, min, (long long)n);
+		out[i] = (int)n;
+	}
+}
+
+static Node *image_arg(Ctx *c, const Value *v, const char *fn)
+{
+	Node *x = need_tensor(c, v, xprintf("the image of '%s'", fn));
+	if (x->dt == DT_I32 || x->shape.rank != 4 || x->shape.d[0] != DIM_BATCH)
+		error_at(v->loc, "'%s' needs images of shape [B, H, W, C] (NHWC, float), not %s; "
+		         "reshape(x, [B, 28, 28, 1]) makes one from flat pixels", fn, type_str(x->dt, x->shape));
+	return x;
+}
+
+/* The window of x, or an error naming the sizes when it does not fit. */
+static Node *window_of(Ctx *c, Node *x, const int *win, double fill, const char *fn, Loc loc)
+{
+	int64_t oh = window_extent(x->shape.d[1], win[WIN_KH], win[WIN_SH], win[WIN_PH], win[WIN_DH]);
+	int64_t ow = window_extent(x->shape.d[2], win[WIN_KW], win[WIN_SW], win[WIN_PW], win[WIN_DW]);
+	if (oh < 1 || ow < 1)
+		error_at(loc, "'%s': a %dx%d window (dilation %dx%d, padding %dx%d) does not fit a %lldx%lld image",
+		         fn, win[WIN_KH], win[WIN_KW], win[WIN_DH], win[WIN_DW], win[WIN_PH], win[WIN_PW],
+		         (long long)x->shape.d[1], (long long)x->shape.d[2]);
+	int64_t per = 0;
+	if (__builtin_mul_overflow(oh * ow, (int64_t)win[WIN_KH] * win[WIN_KW] * x->shape.d[3], &per) ||
+	    per > MAX_ELEMENTS)
+		error_at(loc, "'%s': the patches of one image would hold more than 2^31 values", fn);
+	return ir_window(c->fn, x, win, fill, loc);
+}
+
+/* conv2d(x, W, stride, padding, dilation, groups): x [B,H,W,C] and
+ * W [KH,KW,C,O] give [B,OH,OW,O]. */
+Value lower_conv2d(Ctx *c, const Expr *call, Value *arg)
+{
+	Loc loc = call->loc;
+	Node *x = image_arg(c, &arg[0], "conv2d");
+	Node *w = need_tensor(c, &arg[1], "the weights of 'conv2d'");
+	if (w->shape.rank != 4 || shape_has_batch(w->shape) || w->dt != x->dt)
+		error_at(arg[1].loc, "conv2d needs weights of shape [KH, KW, C, O] and the image's dtype, not %s",
+		         type_str(w->dt, w->shape));
+	int win[WIN__COUNT] = { (int)w->shape.d[0], (int)w->shape.d[1] };
+	pair_arg(&arg[2], "conv2d", "stride", 1, 1, win + WIN_SH);
+	pair_arg(&arg[3], "conv2d", "padding", 0, 0, win + WIN_PH);
+	pair_arg(&arg[4], "conv2d", "dilation", 1, 1, win + WIN_DH);
+	int64_t groups = arg[5].kind == V_NONE ? 1 : need_int(&arg[5], "groups");
+	if (groups != 1)
+		error_at(arg[5].loc, "conv2d: groups other than 1 are not supported yet");
+	if (w->shape.d[2] != x->shape.d[3])
+		error_at(arg[1].loc, "conv2d: the weights %s expect %lld input channels, the image %s has %lld",
+		         type_str(w->dt, w->shape), (long long)w->shape.d[2], type_str(x->dt, x->shape),
+		         (long long)x->shape.d[3]);
+	Node *p = window_of(c, x, win, 0, "conv2d", loc);
+	Shape rows = shape_of(4, DIM_BATCH, p->shape.d[1], p->shape.d[2], p->shape.d[3] * p->shape.d[4] * p->shape.d[5]);
+	Shape kmat = shape_of(2, w->shape.d[0] * w->shape.d[1] * w->shape.d[2], w->shape.d[3]);
+	Node *y = ir_matmul(c->fn, ir_reshape(c->fn, p, rows, loc), ir_reshape(c->fn, w, kmat, loc), 0, 0, loc);
+	return tensor_value(y, loc);
+}
+
+/* max_pool2d / avg_pool2d(x, size, stride = size, padding = 0): the
+ * maximum or the mean of each window, per channel.  A max pool pads with
+ * -inf, so padding never wins; an average pool pads with zeros and
+ * divides by the whole window (PyTorch's count_include_pad). */
+Value lower_pool(Ctx *c, const Expr *call, Value *arg, int is_max)
+{
+	const char *fn = is_max ? "max_pool2d" : "avg_pool2d";
+	Loc loc = call->loc;
+	Node *x = image_arg(c, &arg[0], fn);
+	int win[WIN__COUNT];
+	pair_arg(&arg[1], fn, "size", 2, 1, win + WIN_KH);
+	pair_arg(&arg[2], fn, "stride", 0, 1, win + WIN_SH);
+	if (arg[2].kind == V_NONE)
+		win[WIN_SH] = win[WIN_KH], win[WIN_SW] = win[WIN_KW];
+	pair_arg(&arg[3], fn, "padding", 0, 0, win + WIN_PH);
+	win[WIN_DH] = win[WIN_DW] = 1;
+	if (2 * win[WIN_PH] > win[WIN_KH] || 2 * win[WIN_PW] > win[WIN_KW])
+		error_at(arg[3].loc, "'%s': padding must be at most half the window (%dx%d)", fn,
+		         win[WIN_KH], win[WIN_KW]);
+	Node *p = window_of(c, x, win, is_max ? -INFINITY : 0, fn, loc);
+	Node *r = ir_reduce(c->fn, is_max ? OP_amax : OP_sum, p, 8u | 16u, loc);
+	Shape out = shape_of(4, DIM_BATCH, p->shape.d[1], p->shape.d[2], x->shape.d[3]);
+	r = ir_reshape(c->fn, r, out, loc);
+	if (!is_max) {
+		Node *k = ir_const(c->fn, x->dt, 1.0 / (win[WIN_KH] * win[WIN_KW]), loc);
+		r = ir_binary(c->fn, OP_mul, r, ir_broadcast(c->fn, k, out, loc), loc);
+	}
+	return tensor_value(r, loc);
+}
+
+/* global_avg_pool(x): [B,H,W,C] -> [B,C], the mean of each channel. */
+Value lower_global_avg_pool(Ctx *c, const Expr *call, Value *arg)
+{
+	Loc loc = call->loc;
+	Node *x = image_arg(c, &arg[0], "global_avg_pool");
+	Node *s = ir_reduce(c->fn, OP_sum, x, 2u | 4u, loc);
+	Shape out = shape_of(2, DIM_BATCH, x->shape.d[3]);
+	s = ir_reshape(c->fn, s, out, loc);
+	Node *k = ir_const(c->fn, x->dt, 1.0 / (double)(x->shape.d[1] * x->shape.d[2]), loc);
+	return tensor_value(ir_binary(c->fn, OP_mul, s, ir_broadcast(c->fn, k, out, loc), loc), loc);
+}
+
+/* flatten(x): [B, ...] -> [B, n], the per-sample values in row-major order. */
+Value lower_flatten(Ctx *c, const Expr *call, Value *arg)
+{
+	Node *x = need_tensor(c, &arg[0], "the argument of 'flatten'");
+	if (x->shape.rank < 1 || x->shape.d[0] != DIM_BATCH)
+		error_at(arg[0].loc, "flatten needs a tensor whose first dimension is the batch B, not %s",
+		         type_str(x->dt, x->shape));
+	return tensor_value(ir_reshape(c->fn, x, shape_of(2, DIM_BATCH, shape_per_sample(x->shape)), call->loc),
+	                    call->loc);
+}
