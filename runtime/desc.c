@@ -296,21 +296,39 @@ static int parse_tensor(Line *l, RtDesc *d)
 	return 0;
 }
 
-static int parse_scratch(Line *l, RtDesc *d)
+/* "scratch|flops eval|grad|update fixed=N per_sample=N": one pair of
+ * counts per compiled function; `what` names them in messages. */
+static int parse_per_fn(Line *l, int64_t *fixed, int64_t *per_sample, const char *what)
 {
 	static const char *const names[] = {"eval", "grad", "update"};
 	if (l->n != 4)
-		return fail(l, "scratch wants eval|grad|update fixed=N per_sample=N");
+		return fail(l, "%s wants eval|grad|update fixed=N per_sample=N", l->word[0]);
 	for (int k = 0; k < RT_NSCRATCH; k++)
 		if (!strcmp(l->word[1], names[k])) {
-			if (keyed_int(l, 2, "fixed", &d->scratch_fixed[k]) < 0
-			    || keyed_int(l, 3, "per_sample", &d->scratch_per_sample[k]) < 0)
+			if (keyed_int(l, 2, "fixed", &fixed[k]) < 0 || keyed_int(l, 3, "per_sample", &per_sample[k]) < 0)
 				return -1;
-			if (d->scratch_fixed[k] < 0 || d->scratch_per_sample[k] < 0)
-				return fail(l, "negative scratch size");
+			if (fixed[k] < 0 || per_sample[k] < 0)
+				return fail(l, "negative %s", what);
 			return 0;
 		}
-	return fail(l, "unknown scratch function '%s'", l->word[1]);
+	return fail(l, "unknown %s function '%s'", l->word[0], l->word[1]);
+}
+
+/* "layer NAME SHAPE params=N flops_fixed=N flops_per_sample=N" */
+static int parse_layer(Line *l, RtDesc *d)
+{
+	if (l->n != 6)
+		return fail(l, "layer wants NAME SHAPE params=N flops_fixed=N flops_per_sample=N");
+	RtLayer y = {.name = l->word[1]};
+	if (parse_shape(l, l->word[2], &y.shape) < 0 || keyed_int(l, 3, "params", &y.params) < 0
+	    || keyed_int(l, 4, "flops_fixed", &y.flops_fixed) < 0
+	    || keyed_int(l, 5, "flops_per_sample", &y.flops_per_sample) < 0)
+		return -1;
+	if (y.params < 0 || y.flops_fixed < 0 || y.flops_per_sample < 0)
+		return fail(l, "layer '%s' has a negative count", y.name);
+	d->layer = rt_realloc(d->layer, sizeof *d->layer * (size_t)(d->nlayer + 1));
+	d->layer[d->nlayer++] = y;
+	return 0;
 }
 
 static int parse_data(Line *l, RtDesc *d)
@@ -429,7 +447,12 @@ static int parse_line(Line *l, RtDesc *d)
 	}
 	if (!strcmp(k, "tensor")) return parse_tensor(l, d);
 	if (!strcmp(k, "state_bytes")) return one_int(l, &d->state_bytes, 0);
-	if (!strcmp(k, "scratch")) return parse_scratch(l, d);
+	if (!strcmp(k, "scratch")) return parse_per_fn(l, d->scratch_fixed, d->scratch_per_sample, "scratch size");
+	if (!strcmp(k, "flops")) {
+		d->has_flops = 1;
+		return parse_per_fn(l, d->flops_fixed, d->flops_per_sample, "FLOP count");
+	}
+	if (!strcmp(k, "layer")) return parse_layer(l, d);
 	if (!strcmp(k, "data")) return parse_data(l, d);
 	if (!strcmp(k, "train_source")) return one_word(l, &d->train_source);
 	if (!strcmp(k, "optimizer")) return parse_config_keys(l, d, 1);
@@ -457,6 +480,16 @@ static int check(Line *l, RtDesc *d)
 		RtTensor *t = &d->tensor[i];
 		if (t->offset + t->count * rt_dtype_size(t->dt) > d->state_bytes)
 			return fail(l, "tensor '%s' ends past state_bytes %lld", t->name, (long long)d->state_bytes);
+	}
+	if (d->nlayer) {
+		int64_t params = 0, layers = 0;
+		for (int i = 0; i < d->ntensor; i++)
+			params += d->tensor[i].role == RT_PARAM ? d->tensor[i].count : 0;
+		for (int i = 0; i < d->nlayer; i++)
+			layers += d->layer[i].params;
+		if (layers != params)
+			return fail(l, "the layers hold %lld parameters, the tensors %lld", (long long)layers,
+			            (long long)params);
 	}
 	if (d->train_source && !rt_desc_source(d, d->train_source))
 		return fail(l, "train_source '%s' is not a data source", d->train_source);

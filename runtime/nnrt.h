@@ -56,6 +56,9 @@ void nnrt_unwindow_f64(const double *x, double *y, int64_t b, int64_t h, int64_t
  *          [init=KIND a=A b=B gain=G fan_in=N fan_out=N] [at="FILE:LINE"]
  *   state_bytes N
  *   scratch eval|grad|update fixed=BYTES per_sample=BYTES
+ *   flops eval|grad|update fixed=N per_sample=N     FLOPs of one call: fixed + per_sample * B
+ *   layer "NAME" SHAPE params=N flops_fixed=N flops_per_sample=N
+ *                                     one per layer, in order: forward FLOPs
  *   data NAME KIND KEY=VALUE...       positional arguments have keys 0, 1, ...
  *   train_source NAME
  *   optimizer sgd|adam|adamw lr=X momentum=X nesterov=0|1 weight_decay=X beta1=X beta2=X eps=X
@@ -88,6 +91,17 @@ void nnrt_unwindow_f64(const double *x, double *y, int64_t b, int64_t h, int64_t
  *   - signature: 64-bit FNV-1a (offset basis 0xcbf29ce484222325, prime
  *     0x100000001b3) over, for each io and tensor line in order, the words
  *     NAME ROLE DTYPE SHAPE exactly as printed, each followed by one '\n'
- *     byte; printed as 16 lower-case hex digits. */
+ *     byte; printed as 16 lower-case hex digits.
+ *   - flops and layer lines (compiler/summary.c) serve `trainer info`
+ *     only: a flops line per function present, then the layers of the
+ *     trained model in order.  A layer's NAME is its call in the .nn file,
+ *     quoted; SHAPE is that of its last value; the layers' params add up
+ *     to the param tensors' counts.
+ *   - Versions: the number in "nnc-model 1" changes when a record changes
+ *     its meaning or a new record becomes required.  Optional records,
+ *     which a runtime does without (flops, layer), keep it: a runtime
+ *     reads descriptors written before them, and one older than a record
+ *     refuses it as unknown (nnc and libnnrt are built together, so that
+ *     is a mismatched installation: exit 70). */
 
 #endif

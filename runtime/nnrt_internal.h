@@ -91,6 +91,13 @@ typedef struct RtSource {
 
 enum { RT_SCRATCH_EVAL, RT_SCRATCH_GRAD, RT_SCRATCH_UPDATE, RT_NSCRATCH };
 
+typedef struct RtLayer {       /* one row of `trainer info`'s layer table */
+	char *name;                /* the call in the .nn file, e.g. "dense(x, 256)" */
+	RtShape shape;             /* of its last value */
+	int64_t params;            /* elements of the parameters it uses first */
+	int64_t flops_fixed, flops_per_sample;   /* forward: fixed + per_sample * B */
+} RtLayer;
+
 typedef struct RtDesc {
 	char *model, *source;
 	char *loss_at;             /* "FILE:LINE" of the loss, or NULL */
@@ -103,6 +110,10 @@ typedef struct RtDesc {
 	int ntensor;
 	int64_t state_bytes;
 	int64_t scratch_fixed[RT_NSCRATCH], scratch_per_sample[RT_NSCRATCH];
+	int has_flops;             /* flops records seen; then flops_* hold them */
+	int64_t flops_fixed[RT_NSCRATCH], flops_per_sample[RT_NSCRATCH];
+	RtLayer *layer;
+	int nlayer;
 	RtSource *src;
 	int nsrc;
 	char *train_source;

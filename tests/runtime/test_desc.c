@@ -31,6 +31,9 @@ static const char *base =
 	"epochs 10\n"
 	"seed 3\n"
 	"report accuracy test\n"
+	"flops eval fixed=1 per_sample=70\n"
+	"flops grad fixed=60 per_sample=190\n"
+	"layer \"dense(x, \\\"a\\\")\" [B,5] params=30 flops_fixed=0 flops_per_sample=65\n"
 	"end\n";
 
 static void test_good(void)
@@ -62,6 +65,10 @@ static void test_good(void)
 	CHECK(!strcmp(d->schedule, "cosine") && d->warmup == 0.5 && d->min_lr == 1e-5);
 	CHECK(d->batch == 64 && d->epochs == 10 && d->seed == 3);
 	CHECK(d->nreport == 1 && !strcmp(d->report_metric[0], "accuracy"));
+	CHECK(d->has_flops && d->flops_fixed[RT_SCRATCH_EVAL] == 1 && d->flops_per_sample[RT_SCRATCH_GRAD] == 190);
+	CHECK(d->flops_fixed[RT_SCRATCH_UPDATE] == 0 && d->flops_per_sample[RT_SCRATCH_UPDATE] == 0);
+	CHECK(d->nlayer == 1 && !strcmp(d->layer[0].name, "dense(x, \"a\")") && d->layer[0].params == 30);
+	CHECK(d->layer[0].shape.ndim == 2 && d->layer[0].shape.dim[0] == -1 && d->layer[0].flops_per_sample == 65);
 }
 
 /* Replaces the first occurrence of `from` in base by `to`. */
@@ -114,6 +121,13 @@ static void test_bad(void)
 	expect_error("report accuracy", "report f1", "line 24: unknown report metric 'f1'");
 	expect_error("report accuracy test", "report accuracy", "line 24: report wants METRIC SOURCE");
 	expect_error("seed 3", "flavour 3", "line 23: unknown record 'flavour'");
+	expect_error("flops eval", "flops forward", "line 25: unknown flops function 'forward'");
+	expect_error("fixed=60", "fixed=-60", "line 26: negative FLOP count");
+	expect_error("per_sample=190", "per_sample=x", "line 26: 'x' is not an integer");
+	expect_error("[B,5] params=30", "[B,5 params=30", "line 27: bad shape");
+	expect_error("params=30", "params=29", "the layers hold 29 parameters, the tensors 30");
+	expect_error(" flops_per_sample=65", "", "line 27: layer wants NAME SHAPE");
+	expect_error("flops_fixed=0", "flops_fixed=-1", "line 27: layer 'dense(x, \"a\")' has a negative count");
 	expect_error("end\n", "\n", "no 'end' line");
 	expect_error("io x input f32 [B,2,3] io=0\n", "", "no input io");
 	expect_error("[6,5] offset=0", "[B,5] offset=0", "has a batch dimension");
