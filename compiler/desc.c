@@ -17,6 +17,9 @@
  *     integers with %lld.
  *   - optimizer, schedule, batch, epochs, seed appear only when the train
  *     block set them; the runtime's defaults apply otherwise.
+ *   - flops lines follow the scratch lines, one per function, then the
+ *     layer lines in the order of the model (summary.c says what a
+ *     layer is and how FLOPs are counted); a layer's NAME is quoted.
  *   - signature: 64-bit FNV-1a (offset basis 0xcbf29ce484222325, prime
  *     0x100000001b3) over, for each io and tensor line in order, the
  *     words NAME ROLE DTYPE SHAPE exactly as printed, each followed by one
@@ -151,6 +154,25 @@ static void put_slots(FILE *f, const Module *m)
 			        (long long)fns[i]->scratch_fixed, (long long)fns[i]->scratch_per_sample);
 }
 
+/* The FLOPs of each function and the layer table (summary.c). */
+static void put_summary(FILE *f, const Module *m)
+{
+	Summary s = summarize(m);
+	const Fn *fns[] = { m->eval, m->grad, m->update };
+	const Flops *flops[] = { &s.eval, &s.grad, &s.update };
+	for (int i = 0; i < 3; i++)
+		if (fns[i])
+			fprintf(f, "flops %s fixed=%lld per_sample=%lld\n", fns[i]->name,
+			        (long long)flops[i]->fixed, (long long)flops[i]->per_sample);
+	for (int i = 0; i < s.nlayer; i++) {
+		const Layer *l = &s.layer[i];
+		fputs("layer ", f);
+		put_quoted(f, l->name);
+		fprintf(f, " %s params=%lld flops_fixed=%lld flops_per_sample=%lld\n", shape_str(l->shape),
+		        (long long)l->params, (long long)l->flops.fixed, (long long)l->flops.per_sample);
+	}
+}
+
 static void put_data(FILE *f, const DataSource *d)
 {
 	fprintf(f, "data %s %s", d->name, d->kind);
@@ -199,6 +221,7 @@ const char *describe(const Module *m)
 	fprintf(f, "\nprecision %s\nsignature %016llx\n", dtype_name(m->precision),
 	        (unsigned long long)signature(m));
 	put_slots(f, m);
+	put_summary(f, m);
 	put_config(f, &m->cfg);
 	fputs("end\n", f);
 	if (fclose(f) != 0)

@@ -41,4 +41,7 @@ void test_roundtrip(void);
 /* test_training.c */
 void test_training(void);
 
+/* test_summary.c */
+void test_summary(void);
+
 #endif

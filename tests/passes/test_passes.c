@@ -305,6 +305,7 @@ int main(void)
 	test_describe();
 	test_roundtrip();
 	test_training();
+	test_summary();
 	if (test_failures) {
 		fprintf(stderr, "test_passes: %d failure(s)\n", test_failures);
 		return 1;

@@ -202,6 +202,7 @@ static const char expected_descriptor[] =
 	"tensor t.W.grad grad f32 [2,3] offset=64 of=t.W\n"
 	"state_bytes 128\n"
 	"scratch eval fixed=0 per_sample=64\n"
+	"flops eval fixed=0 per_sample=0\n"
 	"data train idx 0=\"a.gz\" scale=0.0039215686274509803\n"
 	"train_source train\n"
 	"optimizer sgd lr=0.050000000000000003 momentum=0.90000000000000002 nesterov=1 weight_decay=0 beta1=0 beta2=0 eps=0\n"
