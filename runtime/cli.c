@@ -110,6 +110,8 @@ static void print_help(const RtDesc *d)
 	       "  --data-dir DIR   where relative data paths are looked up (default: the .nn file's\n"
 	       "                   directory, then /usr/share/datasets/fashion-mnist)\n"
 	       "  --log FILE       write CSV metrics, one row per epoch\n"
+	       "  --log-grad-norms FILE  write the L2 norm of every parameter's gradient,\n"
+	       "                   one CSV row per parameter per step (see nnc-gradplot(1))\n"
 	       "  --input FILE     predict: an IDX or CSV file of inputs\n"
 	       "  --tol X          gradcheck: largest relative error accepted (default %g)\n"
 	       "  --all            gradcheck: check every entry, not 20 per tensor\n"
@@ -177,6 +179,7 @@ static void parse_option(RtOptions *o, int argc, char **argv, int *i)
 	else if (!strcmp(name, "--load")) o->load = value(argc, argv, i, eq);
 	else if (!strcmp(name, "--data-dir")) o->data_dir = dir_arg(name, value(argc, argv, i, eq));
 	else if (!strcmp(name, "--log")) o->log = value(argc, argv, i, eq);
+	else if (!strcmp(name, "--log-grad-norms")) o->grad_norms = value(argc, argv, i, eq);
 	else if (!strcmp(name, "--input")) o->input = value(argc, argv, i, eq);
 	else if (!eq && !strcmp(a, "--all")) o->all = 1;
 	else if (!eq && (!strcmp(a, "--quiet") || !strcmp(a, "-q"))) o->quiet = 1;

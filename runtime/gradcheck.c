@@ -88,7 +88,7 @@ static double check_tensor(RtTrainer *t, nnrt_step *s, const RtTensor *p, const 
 	return worst;
 }
 
-static const RtTensor *grad_of(const RtDesc *d, int param)
+const RtTensor *rt_grad_of(const RtDesc *d, int param)
 {
 	for (int i = 0; i < d->ntensor; i++)
 		if (d->tensor[i].role == RT_GRAD && d->tensor[i].of_index == param)
@@ -113,7 +113,7 @@ int rt_gradcheck(RtTrainer *t)
 	/* Saved before any perturbation: eval may share buffers with grad. */
 	double **saved = rt_alloc(sizeof(double *) * (size_t)(d->ntensor + 1));
 	for (int i = 0; i < d->ntensor; i++) {
-		const RtTensor *g = d->tensor[i].role == RT_PARAM ? grad_of(d, i) : NULL;
+		const RtTensor *g = d->tensor[i].role == RT_PARAM ? rt_grad_of(d, i) : NULL;
 		if (!g)
 			continue;
 		saved[i] = rt_alloc(sizeof(double) * (size_t)g->count);

@@ -213,7 +213,10 @@ typedef struct RtOptions {
 	int check_numerics;        /* 1 unless --no-check-numerics */
 	int64_t max_memory;        /* --max-memory in bytes, 0 = no limit */
 	const char *save, *load, *data_dir, *log, *input, *max_memory_arg;
+	const char *grad_norms;    /* --log-grad-norms FILE, or NULL */
 } RtOptions;
+
+typedef struct RtGradLog RtGradLog;   /* gradnorms.c */
 
 typedef struct RtTrainer {
 	const RtModel *model;
@@ -229,6 +232,7 @@ typedef struct RtTrainer {
 	RtRng rng;
 	int64_t *perm;
 	FILE *log;
+	RtGradLog *grad_log;        /* --log-grad-norms, or NULL */
 } RtTrainer;
 
 /* train.c */
@@ -253,6 +257,12 @@ void rt_check_memory(const RtDesc *d, int64_t batch, int64_t budget, const char 
 
 /* gradcheck.c */
 int rt_gradcheck(RtTrainer *t);
+const RtTensor *rt_grad_of(const RtDesc *d, int param);   /* param's gradient tensor, or NULL */
+
+/* gradnorms.c: --log-grad-norms FILE, one CSV row per parameter per step */
+RtGradLog *rt_gradlog_open(const char *path, const RtDesc *d);   /* exits 3 if it cannot write */
+void rt_gradlog_step(RtGradLog *g, const RtTrainer *t);          /* between grad and update; g may be NULL */
+void rt_gradlog_close(RtGradLog *g);                              /* exits 3 on a write error */
 
 /* progress.c */
 typedef struct RtProgress {

@@ -346,6 +346,7 @@ static double train_epoch(RtTrainer *t, const RtData *data, RtProgress *prog)
 		t->step++;
 		set_hyper(t, &s, lr);
 		t->model->grad(&s);
+		rt_gradlog_step(t->grad_log, t);   /* before the check: a blow-up's last norms are kept */
 		rt_check_numerics(t, s.loss);
 		t->model->update(&s);
 		rt_fault_signal(t->step);
@@ -381,6 +382,8 @@ int rt_train(RtTrainer *t)
 	t->perm = rt_alloc(sizeof(int64_t) * (size_t)data->n);
 	if (t->opt.log)
 		t->log = rt_metrics_open(t->opt.log, t);
+	if (t->opt.grad_norms)
+		t->grad_log = rt_gradlog_open(t->opt.grad_norms, d);
 	if (t->epoch >= t->opt.epochs && !t->opt.quiet)
 		printf("already trained for %lld epochs (--epochs %lld): nothing to do\n",
 		       (long long)t->epoch, (long long)t->opt.epochs);
@@ -408,6 +411,7 @@ int rt_train(RtTrainer *t)
 		rt_save_checkpoint(t, t->opt.save);
 	if (t->log && fclose(t->log) != 0)
 		rt_fatal(RT_EXIT_IO, "cannot write the metrics log %s", t->opt.log);
+	rt_gradlog_close(t->grad_log);
 	if (!t->opt.quiet && samples > 0)
 		printf("trained %lld samples in %.2f s (%.0f samples/s; %.2f s with evaluation)\n",
 		       (long long)samples, train_secs, train_secs > 0 ? (double)samples / train_secs : 0.0, secs);
