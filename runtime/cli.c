@@ -96,7 +96,7 @@ static void print_help(const RtDesc *d)
 	       "  eval        evaluate every report of the train block (with --load)\n"
 	       "  predict     print one prediction per sample of --input or the test source\n"
 	       "  gradcheck   compare gradients with finite differences on the first batch\n"
-	       "  info        print the parameter table\n\nOptions (defaults from the model):\n");
+	       "  info        print the parameter table and the layers with their FLOPs\n\nOptions (defaults from the model):\n");
 	printf("  --epochs N       epochs to train to (default %lld)\n", (long long)d->epochs);
 	printf("  --batch N        batch size (default %lld; gradcheck uses at most 32)\n", (long long)d->batch);
 	printf("  --lr X           base learning rate (default %g, %s, schedule %s)\n", d->lr, d->optimizer, d->schedule);
@@ -218,7 +218,67 @@ static void parse_args(RtOptions *o, const RtDesc *d, int argc, char **argv)
 		usage_error("--save-every needs --save FILE%s%s", "", "");
 }
 
-static void print_info(const RtDesc *d)
+/* A FLOP count with a decimal unit, 4 significant digits: 256, 401.7k, 65.53M. */
+static const char *flops_str(double n, char *buf, size_t len)
+{
+	static const char units[] = " kMGTPE";
+	int u = 0;
+	while (u < 6 && n >= (u ? 999.95 : 1000)) {
+		n /= 1000;
+		u++;
+	}
+	snprintf(buf, len, u ? "%.4g%c" : "%.0f", n, units[u]);
+	return buf;
+}
+
+static double at_batch(int64_t fixed, int64_t per_sample, int64_t batch)
+{
+	return (double)fixed + (double)per_sample * (double)batch;
+}
+
+/* The layer table (compiler/summary.c says what a layer is and how FLOPs
+ * are counted), then the forward and training-step FLOPs at `batch`. */
+static void print_layers(const RtDesc *d, int64_t batch)
+{
+	char shape[128], name[48], f1[32], f2[32], f3[32];
+	int w = 30;                /* as wide as the parameter table's names, up to 40 */
+	for (int i = 0; i < d->nlayer; i++)
+		if ((int)strlen(d->layer[i].name) > w)
+			w = (int)strlen(d->layer[i].name) > 40 ? 40 : (int)strlen(d->layer[i].name);
+	int64_t params = 0, per_sample = 0, fixed = 0;
+	printf("\n%-*s %-16s %12s %14s\n", w, "layer", "output", "params", "FLOPs/sample");
+	for (int i = 0; i < d->nlayer; i++) {
+		const RtLayer *l = &d->layer[i];
+		rt_shape_str(&l->shape, shape, sizeof shape);
+		if ((int)strlen(l->name) > w)
+			snprintf(name, sizeof name, "%.*s...", w - 3, l->name);
+		else
+			snprintf(name, sizeof name, "%s", l->name);
+		printf("%-*s %-16s %12lld %14s\n", w, name, shape, (long long)l->params,
+		       flops_str((double)l->flops_per_sample, f1, sizeof f1));
+		params += l->params;
+		per_sample += l->flops_per_sample;
+		fixed += l->flops_fixed;
+	}
+	printf("%-*s %-16s %12lld %14s\n", w, "total", "", (long long)params,
+	       flops_str((double)per_sample, f1, sizeof f1));
+	printf("forward: %lld FLOPs per sample", (long long)per_sample);
+	if (fixed)
+		printf(" + %lld per batch", (long long)fixed);
+	double fwd = at_batch(fixed, per_sample, batch);
+	printf(", %s at batch %lld\n", flops_str(fwd, f1, sizeof f1), (long long)batch);
+	if (!d->has_flops)
+		return;
+	double g = at_batch(d->flops_fixed[RT_SCRATCH_GRAD], d->flops_per_sample[RT_SCRATCH_GRAD], batch);
+	double u = at_batch(d->flops_fixed[RT_SCRATCH_UPDATE], d->flops_per_sample[RT_SCRATCH_UPDATE], batch);
+	printf("training step at batch %lld: %s FLOPs (forward, loss and backward %s, update %s)", (long long)batch,
+	       flops_str(g + u, f1, sizeof f1), flops_str(g, f2, sizeof f2), flops_str(u, f3, sizeof f3));
+	if (fwd > 0)
+		printf(", %.2fx the forward", (g + u) / fwd);
+	printf("\n");
+}
+
+static void print_info(const RtDesc *d, int64_t batch)
 {
 	char shape[128];
 	int64_t total = 0;
@@ -240,6 +300,8 @@ static void print_info(const RtDesc *d)
 	}
 	printf("%-30s %-16s %12lld\n", "total", "", (long long)total);
 	printf("state %lld bytes (parameters, gradients, optimizer state)\n", (long long)d->state_bytes);
+	if (d->nlayer)
+		print_layers(d, batch);
 }
 
 static const char *basename_of(const char *p)
@@ -260,7 +322,7 @@ int rt_main(int argc, char **argv, const RtModel *model)
 	defaults(&o, d);
 	parse_args(&o, d, argc, argv);
 	if (!strcmp(o.command, "info")) {
-		print_info(d);
+		print_info(d, o.batch);
 		return 0;
 	}
 	openblas_set_num_threads((int)o.threads);
