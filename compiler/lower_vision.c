@@ -28,11 +28,13 @@ static void pair_arg(const Value *v, const char *fn, const char *what, int dflt,
 	}
 }
 
-static Node *image_arg(Ctx *c, const Value *v, const char *fn)
+/* Shape errors point at the call: a tensor's own location is where it was
+ * made (a parameter's declaration, a data field in the train block). */
+static Node *image_arg(Ctx *c, const Value *v, const char *fn, Loc call)
 {
 	Node *x = need_tensor(c, v, xprintf("the image of '%s'", fn));
 	if (x->dt == DT_I32 || x->shape.rank != 4 || x->shape.d[0] != DIM_BATCH)
-		error_at(v->loc, "'%s' needs images of shape [B, H, W, C] (NHWC, float), not %s; "
+		error_at(call, "'%s' needs images of shape [B, H, W, C] (NHWC, float), not %s; "
 		         "reshape(x, [B, 28, 28, 1]) makes one from flat pixels", fn, type_str(x->dt, x->shape));
 	return x;
 }
@@ -58,10 +60,10 @@ static Node *window_of(Ctx *c, Node *x, const int *win, double fill, const char 
 Value lower_conv2d(Ctx *c, const Expr *call, Value *arg)
 {
 	Loc loc = call->loc;
-	Node *x = image_arg(c, &arg[0], "conv2d");
+	Node *x = image_arg(c, &arg[0], "conv2d", loc);
 	Node *w = need_tensor(c, &arg[1], "the weights of 'conv2d'");
 	if (w->shape.rank != 4 || shape_has_batch(w->shape) || w->dt != x->dt)
-		error_at(arg[1].loc, "conv2d needs weights of shape [KH, KW, C, O] and the image's dtype, not %s",
+		error_at(loc, "conv2d needs weights of shape [KH, KW, C, O] and the image's dtype, not %s",
 		         type_str(w->dt, w->shape));
 	int win[WIN__COUNT] = { (int)w->shape.d[0], (int)w->shape.d[1] };
 	pair_arg(&arg[2], "conv2d", "stride", 1, 1, win + WIN_SH);
@@ -71,7 +73,7 @@ Value lower_conv2d(Ctx *c, const Expr *call, Value *arg)
 	if (groups != 1)
 		error_at(arg[5].loc, "conv2d: groups other than 1 are not supported yet");
 	if (w->shape.d[2] != x->shape.d[3])
-		error_at(arg[1].loc, "conv2d: the weights %s expect %lld input channels, the image %s has %lld",
+		error_at(loc, "conv2d: the weights %s expect %lld input channels, the image %s has %lld",
 		         type_str(w->dt, w->shape), (long long)w->shape.d[2], type_str(x->dt, x->shape),
 		         (long long)x->shape.d[3]);
 	Node *p = window_of(c, x, win, 0, "conv2d", loc);
@@ -89,7 +91,7 @@ Value lower_pool(Ctx *c, const Expr *call, Value *arg, int is_max)
 {
 	const char *fn = is_max ? "max_pool2d" : "avg_pool2d";
 	Loc loc = call->loc;
-	Node *x = image_arg(c, &arg[0], fn);
+	Node *x = image_arg(c, &arg[0], fn, loc);
 	int win[WIN__COUNT];
 	pair_arg(&arg[1], fn, "size", 2, 1, win + WIN_KH);
 	pair_arg(&arg[2], fn, "stride", 0, 1, win + WIN_SH);
@@ -115,7 +117,7 @@ Value lower_pool(Ctx *c, const Expr *call, Value *arg, int is_max)
 Value lower_global_avg_pool(Ctx *c, const Expr *call, Value *arg)
 {
 	Loc loc = call->loc;
-	Node *x = image_arg(c, &arg[0], "global_avg_pool");
+	Node *x = image_arg(c, &arg[0], "global_avg_pool", loc);
 	Node *s = ir_reduce(c->fn, OP_sum, x, 2u | 4u, loc);
 	Shape out = shape_of(2, DIM_BATCH, x->shape.d[3]);
 	s = ir_reshape(c->fn, s, out, loc);
@@ -128,7 +130,7 @@ Value lower_flatten(Ctx *c, const Expr *call, Value *arg)
 {
 	Node *x = need_tensor(c, &arg[0], "the argument of 'flatten'");
 	if (x->shape.rank < 1 || x->shape.d[0] != DIM_BATCH)
-		error_at(arg[0].loc, "flatten needs a tensor whose first dimension is the batch B, not %s",
+		error_at(call->loc, "flatten needs a tensor whose first dimension is the batch B, not %s",
 		         type_str(x->dt, x->shape));
 	return tensor_value(ir_reshape(c->fn, x, shape_of(2, DIM_BATCH, shape_per_sample(x->shape)), call->loc),
 	                    call->loc);

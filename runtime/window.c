@@ -16,27 +16,31 @@
 #define TAP_ROW(oh, kh) ((oh) * win[2] - win[4] + (kh) * win[6])
 #define TAP_COL(ow, kw) ((ow) * win[3] - win[5] + (kw) * win[7])
 
+/* One kernel row of a patch: KW taps of C values.  With dilation 1 and the
+ * row inside the image, the taps are KW*C contiguous values (the common
+ * case, copied as one run); otherwise tap by tap, padding filled. */
 #define WINDOW_KERNELS(T, SUFFIX)                                                              \
 void nnrt_window_##SUFFIX(const T *x, T *y, int64_t b, int64_t h, int64_t w, int64_t c,       \
                           int64_t oh, int64_t ow, const int32_t *win, T fill)                  \
 {                                                                                              \
+	int64_t kw_n = win[1], run = kw_n * c;                                                 \
 	for (int64_t n = 0; n < b; n++)                                                        \
 		for (int64_t i = 0; i < oh; i++)                                               \
 			for (int64_t j = 0; j < ow; j++)                                       \
-				for (int64_t kh = 0; kh < win[0]; kh++) {                      \
-					int64_t r = TAP_ROW(i, kh);                            \
-					for (int64_t kw = 0; kw < win[1]; kw++, y += c) {      \
+				for (int64_t kh = 0; kh < win[0]; kh++, y += run) {            \
+					int64_t r = TAP_ROW(i, kh), q0 = TAP_COL(j, 0);        \
+					const T *row = x + (n * h + r) * w * c;                \
+					if (r >= 0 && r < h && win[7] == 1 && q0 >= 0 && q0 + kw_n <= w) { \
+						const T *src = row + q0 * c;                   \
+						for (int64_t k = 0; k < run; k++)              \
+							y[k] = src[k];                         \
+						continue;                                      \
+					}                                                      \
+					for (int64_t kw = 0; kw < kw_n; kw++) {                \
 						int64_t q = TAP_COL(j, kw);                    \
-						if (r < 0 || r >= h || q < 0 || q >= w) {      \
-							for (int64_t k = 0; k < c; k++)        \
-								y[k] = fill;                   \
-							continue;                              \
-						}                                              \
-						const T *src = x + ((n * h + r) * w + q) * c;  \
-						if (c == 1)                                    \
-							*y = *src;                             \
-						else                                           \
-							memcpy(y, src, sizeof(T) * (size_t)c); \
+						int inside = r >= 0 && r < h && q >= 0 && q < w; \
+						for (int64_t k = 0; k < c; k++)                \
+							y[kw * c + k] = inside ? row[q * c + k] : fill; \
 					}                                                      \
 				}                                                              \
 }                                                                                              \
@@ -44,19 +48,28 @@ void nnrt_window_##SUFFIX(const T *x, T *y, int64_t b, int64_t h, int64_t w, int
 void nnrt_unwindow_##SUFFIX(const T *x, T *y, int64_t b, int64_t h, int64_t w, int64_t c,     \
                             int64_t oh, int64_t ow, const int32_t *win)                        \
 {                                                                                              \
+	int64_t kw_n = win[1], run = kw_n * c;                                                 \
 	memset(y, 0, sizeof(T) * (size_t)(b * h * w * c));                                     \
 	for (int64_t n = 0; n < b; n++)                                                        \
 		for (int64_t i = 0; i < oh; i++)                                               \
 			for (int64_t j = 0; j < ow; j++)                                       \
-				for (int64_t kh = 0; kh < win[0]; kh++) {                      \
-					int64_t r = TAP_ROW(i, kh);                            \
-					for (int64_t kw = 0; kw < win[1]; kw++, x += c) {      \
-						int64_t q = TAP_COL(j, kw);                    \
-						if (r < 0 || r >= h || q < 0 || q >= w)        \
-							continue;                              \
-						T *dst = y + ((n * h + r) * w + q) * c;        \
-						for (int64_t k = 0; k < c; k++)                \
+				for (int64_t kh = 0; kh < win[0]; kh++, x += run) {            \
+					int64_t r = TAP_ROW(i, kh), q0 = TAP_COL(j, 0);        \
+					if (r < 0 || r >= h)                                   \
+						continue;                                      \
+					T *row = y + (n * h + r) * w * c;                      \
+					if (win[7] == 1 && q0 >= 0 && q0 + kw_n <= w) {        \
+						T *dst = row + q0 * c;                         \
+						for (int64_t k = 0; k < run; k++)              \
 							dst[k] += x[k];                        \
+						continue;                                      \
+					}                                                      \
+					for (int64_t kw = 0; kw < kw_n; kw++) {                \
+						int64_t q = TAP_COL(j, kw);                    \
+						if (q < 0 || q >= w)                           \
+							continue;                              \
+						for (int64_t k = 0; k < c; k++)                \
+							row[q * c + k] += x[kw * c + k];       \
 					}                                                      \
 				}                                                              \
 }
