@@ -8,10 +8,11 @@ make -C "$BUILDDIR" install DESTDIR="$work/root" >"$work/install.log" 2>&1 || { 
 prefix=$(sed -n 's/^prefix=//p' "$BUILDDIR/nnrt.pc")
 root="$work/root$prefix"
 for f in bin/nnc lib/libnnrt.a include/nnrt.h lib/pkgconfig/nnrt.pc share/nnc/stdlib/layers.nn \
-	share/man/man1/nnc.1 share/man/man5/nn.5 share/man/man1/nnc-trainer.1; do
+	share/man/man1/nnc.1 share/man/man5/nn.5 share/man/man1/nnc-trainer.1 bin/nnc-gradplot share/man/man1/nnc-gradplot.1; do
 	[ -f "$root/$f" ] || die "$f was not installed"
 done
 echo "ok: installed files present under DESTDIR"
+"$root/bin/nnc-gradplot" --help >/dev/null || die "the installed nnc-gradplot does not run"
 mkdir "$work/elsewhere" && cp "$SRCDIR/examples/xor.nn" "$work/elsewhere/" && mkdir "$work/elsewhere/data" && cp "$SRCDIR/examples/data/xor.csv" "$work/elsewhere/data/"
 cd "$work/elsewhere"
 env -u NNC_STDLIB -u NNC_RUNTIME_DIR "$root/bin/nnc" xor.nn -o xor || die "the installed nnc failed to compile xor.nn"
