@@ -62,6 +62,33 @@ awk -F, 'NR > 1 && ($2 != 1 || $4 + 0 <= 0 || $1 >= '$steps') { exit 1 }' "$work
 	die "relu_he.csv: the first row is not step 0 of the first parameter"
 echo "ok: relu_he.csv has $steps steps x $params parameter tensors"
 
+# The number logged is the L2 norm of the gradient itself: with W = 0 the
+# logits are 0 and the softmax uniform, so the bias gradient of the mean
+# cross-entropy over one batch of all the samples is 1/10 - (the share of
+# class k), known from the labels alone.
+cat >"$work/zero.nn" <<'EOF'
+import layers
+model zero(x: f32[B, 784]) -> f32[B, 10] {
+    return dense(x, 10, init: zeros)
+}
+train zero {
+    data train = idx("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", scale: 1/255)
+    loss = cross_entropy(zero(train.x), train.y)
+    optimizer = sgd(lr: 0.1)
+    batch 64
+    epochs 1
+}
+EOF
+compile zero "$work/zero.nn"
+"$work/zero" train -q --batch $samples --data-dir "$work/data" --log-grad-norms "$work/zero.csv" ||
+	die "zero.nn: training failed"
+want=$(gzip -dc "$work/data/train-labels-idx1-ubyte.gz" | tail -c +9 | od -An -tu1 -v | tr -s ' ' '\n' |
+	awk -v n=$samples 'NF { c[$1]++ } END { for (k = 0; k < 10; k++) s += (0.1 - c[k] / n) ^ 2; printf "%.9g\n", sqrt(s) }')
+got=$(awk -F, '$1 == 0 && $3 == "zero.dense_1.b" { print $4 }' "$work/zero.csv")
+awk -v g="$got" -v w="$want" 'BEGIN { d = g - w; exit !(g != "" && w > 0 && (d < 0 ? -d : d) <= 1e-5 * w) }' ||
+	die "zero.nn: logged bias gradient norm '$got', expected $want from the label counts"
+echo "ok: the logged norm is the gradient's: $got, from the label counts $want"
+
 r=$(ratio "$work/sigmoid_xavier.csv") || die "sigmoid_xavier.csv: no weight norms at step 0"
 at_least "$r" 100 "sigmoid + Xavier: last/first layer weight-gradient norm at step 0"
 for v in relu_he relu_residual; do
