@@ -53,7 +53,7 @@ static int same_attributes(const Node *a, const Node *b)
 	case K_LAYOUT:
 		return a->op != OP_transpose
 		       || !memcmp(a->perm, b->perm, sizeof(int) * (size_t)a->shape.rank);
-	case K_INDEX:
+	case K_INDEX: case K_RANDOM:
 		return a->k == b->k;
 	case K_WINDOW:
 		return !memcmp(a->win, b->win, sizeof a->win) && f_bits(a->f) == f_bits(b->f);

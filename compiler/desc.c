@@ -42,6 +42,7 @@ static const char *role_word(SlotRole r)
 	case SLOT_OUTPUT: return "output";
 	case SLOT_LOSS: return "loss";
 	case SLOT_HYPER: return "hyper";
+	case SLOT_BUFFER: return "buffer";
 	}
 	return "?";
 }
@@ -54,7 +55,7 @@ static const char *init_word(InitKind k)
 }
 
 static int is_io(SlotRole r) { return r == SLOT_INPUT || r == SLOT_TARGET || r == SLOT_OUTPUT; }
-static int is_state(SlotRole r) { return r == SLOT_PARAM || r == SLOT_GRAD || r == SLOT_OPTSTATE; }
+static int is_state(SlotRole r) { return slot_is_state(r); }
 
 static void put_quoted(FILE *f, const char *s)
 {
@@ -120,7 +121,7 @@ static void put_tensor(FILE *f, const Module *m, const Slot *s)
 	if (s->role != SLOT_PARAM && s->of >= 0 && s->of < m->nslot)
 		fprintf(f, " of=%s", m->slot[s->of].name);
 	const Init *in = &s->init;
-	if (s->role == SLOT_PARAM && in->kind != INIT_NONE)
+	if ((s->role == SLOT_PARAM || s->role == SLOT_BUFFER) && in->kind != INIT_NONE)
 		fprintf(f, " init=%s a=%.17g b=%.17g gain=%.17g fan_in=%lld fan_out=%lld", init_word(in->kind),
 		        in->a, in->b, in->gain, (long long)in->fan_in, (long long)in->fan_out);
 	if (s->role == SLOT_PARAM)

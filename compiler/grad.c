@@ -261,7 +261,7 @@ static void vjp(Grad *G, Node *y, Node *g)
 	switch (y->op) {
 	case OP_param: case OP_input: case OP_const: case OP_batch: case OP_store:
 		break;          /* leaves and effects: handled by the caller */
-	case OP_sign: case OP_step: case OP_stop_gradient: case OP_eq: case OP_onehot:
+	case OP_sign: case OP_step: case OP_stop_gradient: case OP_eq: case OP_onehot: case OP_uniform:
 		break;          /* F_NODIFF: piecewise constant, or cut on purpose */
 	case OP_neg:
 		acc(G, y->in[0], tag(G, un(G, OP_neg, g), "d/dx (-x) = -1"));
@@ -276,6 +276,9 @@ static void vjp(Grad *G, Node *y, Node *g)
 	case OP_add:
 		acc(G, y->in[0], g);
 		acc(G, y->in[1], g);
+		break;
+	case OP_select_mode:   /* the backward pass trains: only the training branch */
+		acc(G, y->in[0], g);
 		break;
 	case OP_sub:
 		acc(G, y->in[0], g);

@@ -94,6 +94,7 @@ static double binary(const Node *n, double a, double b)
 	case OP_pow: return pow(a, b);
 	case OP_max: return a > b ? a : b;
 	case OP_eq: return a == b;
+	case OP_select_mode: return a;   /* the interpreter runs the training mode */
 	default: fatal(EXIT_INTERNAL, "interp: %s is not binary", op_info[n->op].name);
 	}
 }
@@ -226,6 +227,14 @@ static double *run_node(const Module *m, const Node *n, double **val, double **s
 			run_transpose(n, &in[0], x[0], &out, y);
 		break;
 	case K_INDEX: run_onehot(n, x[0], &out, y); break;
+	case K_RANDOM:   /* uniform: any fixed U[0,1) sequence per (stream, step) */
+		for (int64_t i = 0; i < out.n; i++) {
+			uint64_t h = ((uint64_t)n->k * 0x9e3779b97f4a7c15u) ^ ((uint64_t)x[0][0] << 32) ^ (uint64_t)i;
+			h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9u;
+			h = (h ^ (h >> 27)) * 0x94d049bb133111ebu;
+			y[i] = (double)((h ^ (h >> 31)) >> 11) * 0x1.0p-53;
+		}
+		break;
 	case K_WINDOW:
 		if (n->op == OP_window)
 			run_window(n, &in[0], &out, x[0], y);

@@ -346,11 +346,34 @@ Node *ir_onehot(Fn *fn, Node *labels, int64_t k, DType dt, Loc loc)
 	return n;
 }
 
+int ir_hyper_slot(Module *m, const char *name, int io)
+{
+	for (int i = 0; i < m->nslot; i++)
+		if (m->slot[i].role == SLOT_HYPER && strcmp(m->slot[i].name, name) == 0)
+			return i;
+	int s = ir_slot(m, name, SLOT_HYPER, m->precision, (Shape){ 0 }, (Loc){ 0 });
+	m->slot[s].io = io;
+	return s;
+}
+
+int slot_is_state(SlotRole r)
+{
+	return r == SLOT_PARAM || r == SLOT_GRAD || r == SLOT_OPTSTATE || r == SLOT_BUFFER;
+}
+
+Node *ir_uniform(Fn *fn, Node *step, DType dt, Shape s, int64_t stream, Loc loc)
+{
+	CHECK(dt != DT_I32 && step->shape.rank == 0, loc);
+	Node *n = ir_node(fn, OP_uniform, dt, s, 1, &step, loc);
+	n->k = stream;
+	return n;
+}
+
 Node *ir_param(Fn *fn, const Module *m, int slot, Loc loc)
 {
 	CHECK(slot >= 0 && slot < m->nslot, loc);
 	const Slot *s = &m->slot[slot];
-	CHECK(s->role == SLOT_PARAM || s->role == SLOT_GRAD || s->role == SLOT_OPTSTATE, loc);
+	CHECK(slot_is_state(s->role), loc);
 	Node *n = ir_node(fn, OP_param, s->dt, s->shape, 0, NULL, loc);
 	n->slot = slot;
 	return n;

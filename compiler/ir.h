@@ -34,7 +34,8 @@ typedef enum {
 	OP__COUNT
 } Op;
 
-typedef enum { K_LEAF, K_UNARY, K_BINARY, K_BCAST, K_REDUCE, K_MATMUL, K_LAYOUT, K_INDEX, K_WINDOW, K_STORE } OpKind;
+typedef enum { K_LEAF, K_UNARY, K_BINARY, K_BCAST, K_REDUCE, K_MATMUL, K_LAYOUT, K_INDEX, K_WINDOW, K_RANDOM,
+               K_STORE } OpKind;
 
 /* The geometry of a sliding window (Node.win): kernel, stride, padding
  * (the same before and after) and dilation, for rows then columns. */
@@ -59,7 +60,7 @@ struct Node {
 	int perm[MAXRANK];    /* transpose */
 	int ta, tb;           /* matmul: operand a / b transposed */
 	int slot;             /* param, input, store: index into Module.slot */
-	int64_t k;            /* onehot: number of classes */
+	int64_t k;            /* onehot: number of classes; uniform: random stream */
 	int win[WIN__COUNT];  /* window, unwindow: geometry (also Node.f: window's padding value) */
 
 	/* provenance, for the listings a student reads */
@@ -122,6 +123,8 @@ typedef enum {
 	SLOT_OUTPUT,          /* model output written by eval */
 	SLOT_LOSS,            /* scalar loss, written to nnrt_step.loss */
 	SLOT_HYPER,           /* scalar from nnrt_step.hyper[io]: learning rate, step */
+	SLOT_BUFFER,          /* state the model updates itself, not trained: batch norm's
+	                         running statistics; written by grad, read by eval */
 } SlotRole;
 
 typedef enum {
@@ -181,6 +184,7 @@ typedef struct Module {
 	const char *model;            /* name of the model trained */
 	const char *source;           /* path of the main .nn file */
 	DType precision;              /* the float type of the whole program */
+	int64_t nstream;              /* random streams handed out (OP_uniform's Node.k) */
 	Slot *slot;
 	int nslot, capslot;
 	Fn *fwd;                      /* lower: forward + loss, stores loss and output */
@@ -214,6 +218,9 @@ int64_t window_extent(int64_t in, int k, int stride, int pad, int dilation); /* 
 typedef struct GemmDims { int64_t m, n, k; int mb, nb, kb; } GemmDims;
 GemmDims matmul_dims(const Node *mm);
 Node *ir_param(Fn *fn, const Module *m, int slot, Loc loc);  /* a state slot */
+int slot_is_state(SlotRole r);            /* lives in the state block: param, grad, optimizer state, buffer */
+Node *ir_uniform(Fn *fn, Node *step, DType dt, Shape s, int64_t stream, Loc loc);  /* U[0,1) per element */
+int ir_hyper_slot(Module *m, const char *name, int io);     /* the hyperparameter slot, made once */
 Node *ir_input(Fn *fn, const Module *m, int slot, Loc loc);  /* an io or hyper slot */
 Node *ir_store(Fn *fn, int slot, Node *value, Loc loc);
 Fn *ir_clone(const Fn *fn, const char *name);                /* same ids, fresh nodes */
@@ -259,6 +266,7 @@ void dce(Fn *fn);                                            /* dce.c */
 void fuse(Fn *fn);                                           /* fuse.c: fills group, Node.group */
 void plan(Fn *fn);                                           /* plan.c: fills buf, Node.buf, scratch sizes */
 void plan_state(Module *m);                                  /* plan.c: Slot.offset, state_bytes */
+void resolve_mode(Module *m, Fn *fn, int training);          /* mode.c: select_mode -> one branch */
 const char *describe(const Module *m);                       /* desc.c: the model descriptor text */
 int emit_object(const Module *m, const char *obj_path, int opt_level, FILE *llvm_text);  /* llvm.c */
 /* The CPU emit_object targets: "native" (the default) or a portable x86-64

@@ -19,6 +19,12 @@ enum { STEP_BATCH, STEP_STATE, STEP_SCRATCH, STEP_IO, STEP_HYPER, STEP_LOSS };
 
 /* ---- sizes known up to the batch ------------------------------------ */
 
+/* The element count of s: a constant times B when s has the batch. */
+Sym sym_dim_count(Shape s)
+{
+	return (Sym){ shape_per_sample(s), shape_has_batch(s) };
+}
+
 Sym sym_dim(int64_t d)
 {
 	return d == DIM_BATCH ? (Sym){ 1, 1 } : (Sym){ d, 0 };
@@ -46,7 +52,7 @@ LLVMTypeRef gen_type(Gen *g, DType dt)
 
 static int state_role(SlotRole r)
 {
-	return r == SLOT_PARAM || r == SLOT_GRAD || r == SLOT_OPTSTATE;
+	return slot_is_state(r);
 }
 
 static int io_role(SlotRole r)
@@ -231,6 +237,21 @@ static void gen_window(Gen *g, const Node *n)
 	gen_call(g, name, LLVMVoidTypeInContext(g->ctx), p, n->op == OP_window ? 10 : 9, args);
 }
 
+/* uniform: runtime/random.c fills the node's buffer from the seed, the
+ * stream and the step (operand 0, a hyperparameter). */
+static void gen_uniform(Gen *g, const Node *n)
+{
+	LLVMValueRef step = gen_scalar(g, n->in[0]);
+	if (!step)
+		fatal(EXIT_INTERNAL, "llvm: the step of uniform %%%d is not a scalar", n->id);
+	if (LLVMTypeOf(step) != g->f64)
+		step = LLVMBuildFPExt(g->b, step, g->f64, "");
+	LLVMValueRef args[4] = { gen_addr(g, n), gen_sym(g, sym_dim_count(n->shape)),
+				 LLVMConstInt(g->i64, (unsigned long long)n->k, 0), step };
+	LLVMTypeRef p[4] = { g->ptr, g->i64, g->i64, g->f64 };
+	gen_call(g, n->dt == DT_F64 ? "nnrt_uniform_f64" : "nnrt_uniform_f32", LLVMVoidTypeInContext(g->ctx), p, 4, args);
+}
+
 /* ---- functions ------------------------------------------------------------- */
 
 static void gen_node(Gen *g, Node *n)
@@ -269,6 +290,9 @@ static void gen_node(Gen *g, Node *n)
 		return;
 	case K_WINDOW:
 		gen_window(g, n);
+		return;
+	case K_RANDOM:
+		gen_uniform(g, n);
 		return;
 	}
 }

@@ -72,6 +72,7 @@ int gen_is_scalar(Gen *g, const Node *n);         /* const, batch, hyper input *
 LLVMValueRef gen_scalar(Gen *g, const Node *n);   /* their value; else NULL */
 LLVMValueRef gen_sym(Gen *g, Sym s);
 Sym sym_dim(int64_t d);
+Sym sym_dim_count(Shape s);
 Sym sym_mul(Sym a, Sym b);
 LLVMValueRef gen_call(Gen *g, const char *name, LLVMTypeRef ret, LLVMTypeRef *params,
 		      int nparam, LLVMValueRef *args);

@@ -367,21 +367,26 @@ static _Noreturn void recursion(Ctx *c, const Decl *d, const Expr *call)
 	error_at(call->loc, "recursive call of '%s' (%s); functions may not be recursive", d->name, cycle);
 }
 
-static const char *call_path(Ctx *c, const Decl *d)
+const char *call_path_of(Ctx *c, const char *callee)
 {
 	Frame *f = c->frame;
-	if (!f->decl && d->kind == D_MODEL)
-		return d->name;
 	Counter *k;
-	for (k = f->calls; k && strcmp(k->name, d->name) != 0; k = k->next)
+	for (k = f->calls; k && strcmp(k->name, callee) != 0; k = k->next)
 		;
 	if (!k) {
 		k = xalloc(sizeof *k);
-		*k = (Counter){ d->name, 0, f->calls };
+		*k = (Counter){ callee, 0, f->calls };
 		f->calls = k;
 	}
 	k->n++;
-	return f->path ? xprintf("%s.%s_%d", f->path, d->name, k->n) : xprintf("%s_%d", d->name, k->n);
+	return f->path ? xprintf("%s.%s_%d", f->path, callee, k->n) : xprintf("%s_%d", callee, k->n);
+}
+
+static const char *call_path(Ctx *c, const Decl *d)
+{
+	if (!c->frame->decl && d->kind == D_MODEL)
+		return d->name;
+	return call_path_of(c, d->name);
 }
 
 static Value exec_body(Ctx *c, const Decl *d);

@@ -76,6 +76,7 @@ const Decl *find_decl(const Ctx *c, const char *name);
 const char *expr_text(const Expr *e);
 const char *suggest(const char *name, const char *const *cands, int n);
 void stamp(Ctx *c);
+const char *call_path_of(Ctx *c, const char *callee);   /* "mlp.batch_norm_1": numbered per frame */
 Value *env_lookup(Frame *f, const char *name);
 void env_bind(Frame *f, const char *name, Value v);
 void bind_args(const char *callee, const Expr *call, const char *const *names, int n,
@@ -101,9 +102,14 @@ int norm_axis(int64_t axis, int rank, const char *fn, Loc loc);
 /* lower_vision.c: convolution and pooling builtins (arguments as bound by
  * lower_builtins.c's table) */
 Value lower_conv2d(Ctx *c, const Expr *call, Value *arg);
-Value lower_pool(Ctx *c, const Expr *call, Value *arg, int is_max);
+Value lower_max_pool(Ctx *c, const Expr *call, Value *arg);
+Value lower_avg_pool(Ctx *c, const Expr *call, Value *arg);
 Value lower_global_avg_pool(Ctx *c, const Expr *call, Value *arg);
 Value lower_flatten(Ctx *c, const Expr *call, Value *arg);
+
+/* lower_norm.c: builtins that differ between training and evaluation */
+Value lower_dropout(Ctx *c, const Expr *call, Value *arg);
+Value lower_batch_norm(Ctx *c, const Expr *call, Value *arg);
 
 /* lower_builtins.c */
 int is_builtin(const char *name);

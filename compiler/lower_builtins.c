@@ -20,6 +20,7 @@ struct Builtin {
 	Handler *fn;
 	Op op;                  /* elementwise builtins; reductions: sum or amax */
 	InitKind init;          /* initializers */
+	Value (*impl)(Ctx *c, const Expr *call, Value *arg);   /* external builtins */
 };
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -356,62 +357,45 @@ static Value initializer(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
 	return (Value){ .kind = V_INIT, .init = in, .loc = call->loc };
 }
 
-/* ---- vision (lower_vision.c) ------------------------------------------- */
-
-static Value conv2d(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
+/* Builtins defined in other files (lower_vision.c, lower_norm.c). */
+static Value external(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
 {
-	(void)b;
-	return lower_conv2d(c, call, arg);
-}
-
-static Value pool(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
-{
-	return lower_pool(c, call, arg, b->op == OP_amax);
-}
-
-static Value global_avg_pool(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
-{
-	(void)b;
-	return lower_global_avg_pool(c, call, arg);
-}
-
-static Value flatten(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
-{
-	(void)b;
-	return lower_flatten(c, call, arg);
+	return b->impl(c, call, arg);
 }
 
 /* ---- the table -------------------------------------------------------- */
 
-#define UNARY(n, o) { n, { "x" }, 1, elementwise, OP_##o, 0 }
-#define INIT(n, k, ...) { n, { __VA_ARGS__ }, 0, initializer, 0, INIT_##k }
+#define UNARY(n, o) { n, { "x" }, 1, elementwise, OP_##o, 0, NULL }
+#define INIT(n, k, ...) { n, { __VA_ARGS__ }, 0, initializer, 0, INIT_##k, NULL }
 
 static const Builtin builtins[] = {
 	UNARY("exp", exp), UNARY("log", log), UNARY("sqrt", sqrt), UNARY("abs", abs),
 	UNARY("tanh", tanh), UNARY("sigmoid", sigmoid), UNARY("relu", relu),
 	UNARY("softplus", softplus), UNARY("stop_gradient", stop_gradient),
-	{ "leaky_relu", { "x", "alpha" }, 1, elementwise, OP_leaky_relu, 0 },
-	{ "elu", { "x", "alpha" }, 1, elementwise, OP_elu, 0 },
-	{ "pow", { "x", "p" }, 2, power, 0, 0 },
-	{ "maximum", { "a", "b" }, 2, maximum, 0, 0 },
-	{ "transpose", { "x", "perm" }, 1, transpose, 0, 0 },
-	{ "reshape", { "x", "shape" }, 2, reshape, 0, 0 },
-	{ "sum", { "x", "axis", "keepdims" }, 1, reduction, OP_sum, 0 },
-	{ "mean", { "x", "axis", "keepdims" }, 1, reduction, OP_sum, 0 },
-	{ "max", { "x", "axis", "keepdims" }, 1, reduction, OP_amax, 0 },
-	{ "softmax", { "x", "axis" }, 1, softmax, 0, 0 },
-	{ "log_softmax", { "x", "axis" }, 1, softmax, 0, 0 },
-	{ "onehot", { "labels", "k" }, 2, onehot, 0, 0 },
-	{ "mse", { "pred", "target" }, 2, mse, 0, 0 },
-	{ "cross_entropy", { "logits", "labels" }, 2, cross_entropy, 0, 0 },
-	{ "binary_cross_entropy", { "prob", "target" }, 2, bce, 0, 0 },
-	{ "conv2d", { "x", "W", "stride", "padding", "dilation", "groups" }, 2, conv2d, 0, 0 },
-	{ "max_pool2d", { "x", "size", "stride", "padding" }, 1, pool, OP_amax, 0 },
-	{ "avg_pool2d", { "x", "size", "stride", "padding" }, 1, pool, OP_sum, 0 },
-	{ "global_avg_pool", { "x" }, 1, global_avg_pool, 0, 0 },
-	{ "flatten", { "x" }, 1, flatten, 0, 0 },
+	{ "leaky_relu", { "x", "alpha" }, 1, elementwise, OP_leaky_relu, 0, NULL },
+	{ "elu", { "x", "alpha" }, 1, elementwise, OP_elu, 0, NULL },
+	{ "pow", { "x", "p" }, 2, power, 0, 0, NULL },
+	{ "maximum", { "a", "b" }, 2, maximum, 0, 0, NULL },
+	{ "transpose", { "x", "perm" }, 1, transpose, 0, 0, NULL },
+	{ "reshape", { "x", "shape" }, 2, reshape, 0, 0, NULL },
+	{ "sum", { "x", "axis", "keepdims" }, 1, reduction, OP_sum, 0, NULL },
+	{ "mean", { "x", "axis", "keepdims" }, 1, reduction, OP_sum, 0, NULL },
+	{ "max", { "x", "axis", "keepdims" }, 1, reduction, OP_amax, 0, NULL },
+	{ "softmax", { "x", "axis" }, 1, softmax, 0, 0, NULL },
+	{ "log_softmax", { "x", "axis" }, 1, softmax, 0, 0, NULL },
+	{ "onehot", { "labels", "k" }, 2, onehot, 0, 0, NULL },
+	{ "mse", { "pred", "target" }, 2, mse, 0, 0, NULL },
+	{ "cross_entropy", { "logits", "labels" }, 2, cross_entropy, 0, 0, NULL },
+	{ "binary_cross_entropy", { "prob", "target" }, 2, bce, 0, 0, NULL },
+	{ "conv2d", { "x", "W", "stride", "padding", "dilation", "groups" }, 2, external, 0, 0, lower_conv2d },
+	{ "max_pool2d", { "x", "size", "stride", "padding" }, 1, external, 0, 0, lower_max_pool },
+	{ "avg_pool2d", { "x", "size", "stride", "padding" }, 1, external, 0, 0, lower_avg_pool },
+	{ "global_avg_pool", { "x" }, 1, external, 0, 0, lower_global_avg_pool },
+	{ "flatten", { "x" }, 1, external, 0, 0, lower_flatten },
+	{ "dropout", { "x", "p" }, 1, external, 0, 0, lower_dropout },
+	{ "batch_norm", { "x", "momentum", "eps" }, 1, external, 0, 0, lower_batch_norm },
 	INIT("zeros", ZEROS, NULL), INIT("ones", ONES, NULL),
-	{ "constant", { "value" }, 1, initializer, 0, INIT_CONSTANT },
+	{ "constant", { "value" }, 1, initializer, 0, INIT_CONSTANT, NULL },
 	INIT("normal", NORMAL, "mean", "std"), INIT("uniform", UNIFORM, "low", "high"),
 	INIT("xavier_uniform", XAVIER_UNIFORM, "gain"), INIT("xavier_normal", XAVIER_NORMAL, "gain"),
 	INIT("glorot_uniform", XAVIER_UNIFORM, "gain"), INIT("glorot_normal", XAVIER_NORMAL, "gain"),

@@ -87,7 +87,7 @@ Value lower_conv2d(Ctx *c, const Expr *call, Value *arg)
  * maximum or the mean of each window, per channel.  A max pool pads with
  * -inf, so padding never wins; an average pool pads with zeros and
  * divides by the whole window (PyTorch's count_include_pad). */
-Value lower_pool(Ctx *c, const Expr *call, Value *arg, int is_max)
+static Value pool(Ctx *c, const Expr *call, Value *arg, int is_max)
 {
 	const char *fn = is_max ? "max_pool2d" : "avg_pool2d";
 	Loc loc = call->loc;
@@ -112,6 +112,9 @@ Value lower_pool(Ctx *c, const Expr *call, Value *arg, int is_max)
 	}
 	return tensor_value(r, loc);
 }
+
+Value lower_max_pool(Ctx *c, const Expr *call, Value *arg) { return pool(c, call, arg, 1); }
+Value lower_avg_pool(Ctx *c, const Expr *call, Value *arg) { return pool(c, call, arg, 0); }
 
 /* global_avg_pool(x): [B,H,W,C] -> [B,C], the mean of each channel. */
 Value lower_global_avg_pool(Ctx *c, const Expr *call, Value *arg)

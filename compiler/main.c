@@ -194,7 +194,9 @@ int main(int argc, char **argv)
 		return ir_print_module(stdout, m, "ir"), 0;
 
 	m->eval = ir_clone(m->fwd, "eval");
+	resolve_mode(m, m->eval, 0);                check(&o, m, m->eval, "mode");
 	m->grad = grad(m, m->fwd);                  check(&o, m, m->grad, "grad");
+	resolve_mode(m, m->grad, 1);                check(&o, m, m->grad, "mode");
 	m->update = optim(m);                       check(&o, m, m->update, "optim");
 	if (emit_is(&o, "grad"))
 		return ir_print_module(stdout, m, "grad"), 0;

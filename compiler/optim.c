@@ -62,16 +62,6 @@ static int state_slot(Module *m, int p, const char *what)
 	return s;
 }
 
-static int hyper_slot(Module *m, const char *name, int io)
-{
-	for (int i = 0; i < m->nslot; i++)
-		if (m->slot[i].role == SLOT_HYPER && strcmp(m->slot[i].name, name) == 0)
-			return i;
-	int s = ir_slot(m, name, SLOT_HYPER, m->precision, (Shape){ 0 }, (Loc){ 0 });
-	m->slot[s].io = io;
-	return s;
-}
-
 typedef struct Store { int slot; Node *value; } Store;
 
 /* W, g: the parameter and its gradient.  Returns the step to subtract
@@ -170,7 +160,7 @@ static void update_param(Update *u, int p, int gslot)
 Fn *optim(Module *m)
 {
 	Update u = { m, ir_fn("update"), NULL, NULL, NULL, NULL, { 0 } };
-	int lr = hyper_slot(m, "lr", NNRT_HYPER_LR), t = hyper_slot(m, "step", NNRT_HYPER_STEP);
+	int lr = ir_hyper_slot(m, "lr", NNRT_HYPER_LR), t = ir_hyper_slot(m, "step", NNRT_HYPER_STEP);
 	/* The first node carries the optimizer's description: the listing's title. */
 	u.lr = noted(ir_input(u.fn, m, lr, u.loc), describe_optimizer(&m->cfg));
 	const char *o = m->cfg.optimizer ? m->cfg.optimizer : "sgd";

@@ -222,6 +222,7 @@ void plan_state(Module *m)
 	place_role(m, SLOT_PARAM, &at);
 	place_role(m, SLOT_GRAD, &at);
 	place_role(m, SLOT_OPTSTATE, &at);
+	place_role(m, SLOT_BUFFER, &at);
 	m->state_bytes = at;
 	number_io(m);
 }

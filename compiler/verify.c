@@ -50,7 +50,7 @@ static int slot_ok(Check *c, const Node *n, int store)
 		return bad(c, n, xprintf("slot %d out of range", n->slot));
 	const Slot *s = &c->m->slot[n->slot];
 	SlotRole r = s->role;
-	int state = r == SLOT_PARAM || r == SLOT_GRAD || r == SLOT_OPTSTATE;
+	int state = slot_is_state(r);
 	int io = r == SLOT_INPUT || r == SLOT_TARGET || r == SLOT_HYPER;
 	if (n->op == OP_param && !state)
 		return bad(c, n, xprintf("param reads '%s', which is not a state slot", s->name));
@@ -149,7 +149,7 @@ static int rule_ok(Check *c, const Node *n)
 {
 	Shape in = n->nin ? n->in[0]->shape : (Shape){ 0 };
 	for (int i = 0; i < n->nin; i++)
-		if (n->in[i]->dt != n->in[0]->dt || (n->op != OP_onehot && n->in[i]->dt != n->dt))
+		if (n->op != OP_uniform && (n->in[i]->dt != n->in[0]->dt || (n->op != OP_onehot && n->in[i]->dt != n->dt)))
 			return bad(c, n, "operand dtypes differ");
 	switch (op_info[n->op].kind) {
 	case K_LEAF:
@@ -178,6 +178,8 @@ static int rule_ok(Check *c, const Node *n)
 		return shape_equal(want, n->shape) || bad(c, n, "onehot shape is labels' shape + [k]");
 	}
 	case K_WINDOW: return window_ok(c, n);
+	case K_RANDOM:
+		return (n->dt != DT_I32 && in.rank == 0) || bad(c, n, "uniform: float values, a scalar step operand");
 	case K_STORE:
 		return slot_ok(c, n, 1);
 	}

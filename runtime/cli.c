@@ -326,6 +326,7 @@ int rt_main(int argc, char **argv, const RtModel *model)
 		return 0;
 	}
 	openblas_set_num_threads((int)o.threads);
+	rt_set_random_seed((uint64_t)o.seed);
 	RtTrainer t;
 	rt_trainer_init(&t, model, d, &o);
 	if (o.load)

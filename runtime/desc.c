@@ -268,6 +268,7 @@ static int parse_tensor(Line *l, RtDesc *d)
 	if (!strcmp(l->word[2], "param")) t.role = RT_PARAM;
 	else if (!strcmp(l->word[2], "grad")) t.role = RT_GRAD;
 	else if (!strcmp(l->word[2], "state")) t.role = RT_STATE;
+	else if (!strcmp(l->word[2], "buffer")) t.role = RT_BUFFER;
 	else return fail(l, "unknown tensor role '%s'", l->word[2]);
 	if (parse_dtype(l, l->word[3], &t.dt) < 0 || parse_shape(l, l->word[4], &t.shape) < 0
 	    || keyed_int(l, 5, "offset", &t.offset) < 0)
@@ -280,7 +281,7 @@ static int parse_tensor(Line *l, RtDesc *d)
 	if (parse_init(l, i, &t) < 0)
 		return -1;
 	t.count = shape_count(&t.shape);
-	if (t.role != RT_PARAM && !t.of)
+	if (t.role != RT_PARAM && t.role != RT_BUFFER && !t.of)
 		return fail(l, "tensor '%s' lacks of=PARAM", t.name);
 	if (t.of) {
 		for (int k = 0; k < d->ntensor; k++)

@@ -1,5 +1,6 @@
 /* gradcheck.c — compare nnm_grad's gradients with central finite
- * differences of nnm_eval's loss on the first batch of the training
+ * differences of the training step's loss (nnm_grad's, which for dropout
+ * and batch norm is not nnm_eval's) on the first batch of the training
  * source (in order, unshuffled).
  *
  * Error per entry: |a - n| / max(|a|, |n|, floor), a the analytic and n
@@ -41,9 +42,13 @@ static double set(char *base, RtDType dt, int64_t i, double v)
 	return ((double *)base)[i] = v;
 }
 
+/* The loss the gradients are of: the training step's (nnm_grad), which
+ * differs from nnm_eval's where a model has dropout or batch norm.  The
+ * gradients it overwrites were saved first; the running statistics it
+ * moves do not enter a training-mode loss. */
 static double eval_loss(RtTrainer *t, nnrt_step *s)
 {
-	t->model->eval(s);
+	t->model->grad(s);
 	return s->loss;
 }
 

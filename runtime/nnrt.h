@@ -41,6 +41,11 @@ void nnrt_unwindow_f32(const float *x, float *y, int64_t b, int64_t h, int64_t w
 void nnrt_unwindow_f64(const double *x, double *y, int64_t b, int64_t h, int64_t w, int64_t c,
                        int64_t oh, int64_t ow, const int32_t *win);
 
+/* Called by compiled code (runtime/random.c): n values U[0,1) of one
+ * random stream at one training step, the same for the same --seed. */
+void nnrt_uniform_f32(float *y, int64_t n, int64_t stream, double step);
+void nnrt_uniform_f64(double *y, int64_t n, int64_t stream, double step);
+
 /* The model descriptor (nnm_descriptor) is text, one record a line, words
  * separated by spaces, strings in double quotes with C escapes:
  *

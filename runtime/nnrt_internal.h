@@ -35,6 +35,7 @@ void rt_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- fault.c: test hooks and signals (see trainer(1), ENVIRONMENT) ------- */
 int rt_fault_alloc(void);                /* 1: fail this allocation (NNRT_FAIL_ALLOC=N) */
+void rt_set_random_seed(uint64_t seed);  /* random.c: the --seed of compiled random draws */
 int rt_fault_write(void);
 void rt_fault_signal(int64_t step);      /* NNRT_FAULT_SIGNAL=N: raise SIGINT/SIGTERM at step N */                /* 1 and errno set: fail this write (NNRT_FAULT_WRITE=N) */
 extern volatile sig_atomic_t rt_stop_signal;   /* SIGINT/SIGTERM seen, else 0 */
@@ -50,7 +51,7 @@ typedef struct RtShape {
 	int64_t dim[RT_MAX_DIM];   /* -1 stands for the batch dimension B */
 } RtShape;
 
-typedef enum { RT_PARAM, RT_GRAD, RT_STATE } RtTensorRole;
+typedef enum { RT_PARAM, RT_GRAD, RT_STATE, RT_BUFFER } RtTensorRole;   /* buffer: running statistics */
 typedef enum { RT_INPUT, RT_TARGET, RT_OUTPUT } RtIoRole;
 
 typedef struct RtInit {

@@ -63,7 +63,7 @@ void rt_init_params(RtTrainer *t)
 	memset(t->state, 0, (size_t)d->state_bytes);   /* grads and optimizer state start at zero */
 	for (int i = 0; i < d->ntensor; i++) {
 		const RtTensor *p = &d->tensor[i];
-		if (p->role != RT_PARAM)
+		if (p->role != RT_PARAM && p->role != RT_BUFFER)
 			continue;
 		RtRng r;
 		rt_rng_seed(&r, (uint64_t)t->opt.seed, name_hash(p->name));

@@ -71,8 +71,40 @@ static void test_permutation(void)
 		CHECK(counts[i] > 9500 && counts[i] < 10500);
 }
 
+/* Compiled code's draws (random.c): U[0,1), mean 1/2 and variance 1/12,
+ * a function of (seed, stream, step) only, different across each. */
+static void test_uniform_streams(void)
+{
+	enum { N = 100000 };
+	static float a[N], b[N], c[N], d[N];
+	rt_set_random_seed(5);
+	nnrt_uniform_f32(a, N, 0, 3);
+	nnrt_uniform_f32(c, N, 1, 3);     /* another stream */
+	nnrt_uniform_f32(d, N, 0, 4);     /* the next step */
+	rt_set_random_seed(5);
+	nnrt_uniform_f32(b, N, 0, 3);
+	double s = 0, s2 = 0;
+	int same = 1, other_stream = 0, other_step = 0, in_range = 1;
+	for (int i = 0; i < N; i++) {
+		s += a[i], s2 += a[i] * (double)a[i];
+		same &= a[i] == b[i];
+		other_stream += a[i] != c[i];
+		other_step += a[i] != d[i];
+		in_range &= a[i] >= 0 && a[i] < 1;
+	}
+	double mean = s / N, var = s2 / N - mean * mean;
+	CHECK(same && in_range);
+	CHECK(other_stream > N - 100 && other_step > N - 100);
+	CHECK(fabs(mean - 0.5) < 0.005);           /* 5 standard errors of 0.29/sqrt(N) */
+	CHECK(fabs(var - 1.0 / 12) < 0.002);
+	double e[8];
+	nnrt_uniform_f64(e, 8, 0, 3);
+	CHECK(e[0] >= 0 && e[0] < 1 && e[0] != e[1]);
+}
+
 int main(void)
 {
+	test_uniform_streams();
 	test_reproducible();
 	test_moments();
 	test_permutation();
