@@ -106,6 +106,7 @@ Value lower_max_pool(Ctx *c, const Expr *call, Value *arg);
 Value lower_avg_pool(Ctx *c, const Expr *call, Value *arg);
 Value lower_global_avg_pool(Ctx *c, const Expr *call, Value *arg);
 Value lower_flatten(Ctx *c, const Expr *call, Value *arg);
+Value lower_local_response_norm(Ctx *c, const Expr *call, Value *arg);
 
 /* lower_norm.c: builtins that differ between training and evaluation */
 Value lower_dropout(Ctx *c, const Expr *call, Value *arg);

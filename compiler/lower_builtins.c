@@ -392,6 +392,7 @@ static const Builtin builtins[] = {
 	{ "avg_pool2d", { "x", "size", "stride", "padding" }, 1, external, 0, 0, lower_avg_pool },
 	{ "global_avg_pool", { "x" }, 1, external, 0, 0, lower_global_avg_pool },
 	{ "flatten", { "x" }, 1, external, 0, 0, lower_flatten },
+	{ "local_response_norm", { "x", "size", "alpha", "beta", "k" }, 1, external, 0, 0, lower_local_response_norm },
 	{ "dropout", { "x", "p" }, 1, external, 0, 0, lower_dropout },
 	{ "batch_norm", { "x", "momentum", "eps" }, 1, external, 0, 0, lower_batch_norm },
 	INIT("zeros", ZEROS, NULL), INIT("ones", ONES, NULL),

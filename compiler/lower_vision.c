@@ -138,3 +138,34 @@ Value lower_flatten(Ctx *c, const Expr *call, Value *arg)
 	return tensor_value(ir_reshape(c->fn, x, shape_of(2, DIM_BATCH, shape_per_sample(x->shape)), call->loc),
 	                    call->loc);
 }
+
+/* local_response_norm(x, size = 5, alpha = 1e-4, beta = 0.75, k = 2)
+ * (Krizhevsky et al. 2012, as PyTorch defines it):
+ *   y = x / (k + alpha/size * sum of x^2 over `size` neighbouring channels)^beta.
+ * The channel window is a window op over [B, H*W, C, 1] read as an image
+ * one row high per pixel: kernel [1, size], zero padding size/2. */
+Value lower_local_response_norm(Ctx *c, const Expr *call, Value *arg)
+{
+	Loc loc = call->loc;
+	Node *x = image_arg(c, &arg[0], "local_response_norm", loc);
+	int64_t size = arg[1].kind == V_NONE ? 5 : need_int(&arg[1], "size");
+	double alpha = arg[2].kind == V_NONE ? 1e-4 : need_number(&arg[2], "alpha");
+	double beta = arg[3].kind == V_NONE ? 0.75 : need_number(&arg[3], "beta");
+	double k = arg[4].kind == V_NONE ? 2 : need_number(&arg[4], "k");
+	if (size < 1 || size > 255 || size % 2 == 0)
+		error_at(arg[1].loc, "local_response_norm's size must be odd, in [1, 255], not %lld", (long long)size);
+	if (!(k > 0) || !(alpha >= 0) || !(beta >= 0))
+		error_at(call->loc, "local_response_norm needs k > 0, alpha >= 0 and beta >= 0");
+	Shape s = x->shape;
+	int64_t pixels = s.d[1] * s.d[2], ch = s.d[3];
+	Node *sq = ir_binary(c->fn, OP_mul, x, x, loc);
+	Node *rows = ir_reshape(c->fn, sq, shape_of(4, DIM_BATCH, pixels, ch, (int64_t)1), loc);
+	int win[WIN__COUNT] = { 1, (int)size, 1, 1, 0, (int)(size / 2), 1, 1 };
+	Node *p = ir_window(c->fn, rows, win, 0, loc);                   /* [B, HW, C, 1, size, 1] */
+	Node *sum = ir_reshape(c->fn, ir_reduce(c->fn, OP_sum, p, 8u | 16u | 32u, loc), s, loc);
+	Node *scale = ir_broadcast(c->fn, ir_const(c->fn, x->dt, alpha / (double)size, loc), s, loc);
+	Node *base = ir_binary(c->fn, OP_add, ir_broadcast(c->fn, ir_const(c->fn, x->dt, k, loc), s, loc),
+	                       ir_binary(c->fn, OP_mul, sum, scale, loc), loc);
+	Node *den = ir_binary(c->fn, OP_pow, base, ir_broadcast(c->fn, ir_const(c->fn, x->dt, beta, loc), s, loc), loc);
+	return tensor_value(ir_binary(c->fn, OP_div, x, den, loc), loc);
+}
