@@ -29,8 +29,9 @@ void nnrt_window_##SUFFIX(const T *x, T *y, int64_t b, int64_t h, int64_t w, int
 			for (int64_t j = 0; j < ow; j++)                                       \
 				for (int64_t kh = 0; kh < win[0]; kh++, y += run) {            \
 					int64_t r = TAP_ROW(i, kh), q0 = TAP_COL(j, 0);        \
-					const T *row = x + (n * h + r) * w * c;                \
-					if (r >= 0 && r < h && win[7] == 1 && q0 >= 0 && q0 + kw_n <= w) { \
+					int row_in = r >= 0 && r < h;                          \
+					const T *row = x + (n * h + (row_in ? r : 0)) * w * c; \
+					if (row_in && win[7] == 1 && q0 >= 0 && q0 + kw_n <= w) { \
 						const T *src = row + q0 * c;                   \
 						for (int64_t k = 0; k < run; k++)              \
 							y[k] = src[k];                         \
@@ -38,7 +39,7 @@ void nnrt_window_##SUFFIX(const T *x, T *y, int64_t b, int64_t h, int64_t w, int
 					}                                                      \
 					for (int64_t kw = 0; kw < kw_n; kw++) {                \
 						int64_t q = TAP_COL(j, kw);                    \
-						int inside = r >= 0 && r < h && q >= 0 && q < w; \
+						int inside = row_in && q >= 0 && q < w;        \
 						for (int64_t k = 0; k < c; k++)                \
 							y[kw * c + k] = inside ? row[q * c + k] : fill; \
 					}                                                      \
