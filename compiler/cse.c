@@ -55,6 +55,8 @@ static int same_attributes(const Node *a, const Node *b)
 		       || !memcmp(a->perm, b->perm, sizeof(int) * (size_t)a->shape.rank);
 	case K_INDEX: case K_RANDOM:
 		return a->k == b->k;
+	case K_SLICE:
+		return a->k == b->k && a->axes == b->axes;
 	case K_WINDOW:
 		return !memcmp(a->win, b->win, sizeof a->win) && f_bits(a->f) == f_bits(b->f);
 	default:

@@ -300,6 +300,14 @@ static void vjp(Grad *G, Node *y, Node *g)
 		acc(G, y->in[0], tag(G, ir_unwindow(G->fn, g, y->in[0]->shape, y->win, y->loc),
 		                     "window' : patches summed back into the image"));
 		break;
+	case OP_slice:      /* a part; its adjoint puts the gradient back in zeros */
+		acc(G, y->in[0], tag(G, ir_unslice(G->fn, g, y->in[0]->shape, slice_axis(y), y->k, y->loc),
+		                     "slice' : the part's gradient, zeros elsewhere"));
+		break;
+	case OP_unslice:
+		acc(G, y->in[0], tag(G, ir_slice(G->fn, g, slice_axis(y), y->k, y->in[0]->shape.d[slice_axis(y)], y->loc),
+		                     "unslice' : the part of the gradient"));
+		break;
 	case OP_unwindow:   /* a sum of patches; its adjoint gathers them */
 		acc(G, y->in[0], tag(G, ir_window(G->fn, g, y->win, 0, y->loc), "unwindow' : gather patches"));
 		break;

@@ -227,6 +227,26 @@ static double *run_node(const Module *m, const Node *n, double **val, double **s
 			run_transpose(n, &in[0], x[0], &out, y);
 		break;
 	case K_INDEX: run_onehot(n, x[0], &out, y); break;
+	case K_SLICE: {   /* outer x axis x inner blocks; the part sits at k along the axis */
+		int ax = slice_axis(n);
+		const Dims *whole = n->op == OP_slice ? &in[0] : &out, *part = n->op == OP_slice ? &out : &in[0];
+		int64_t inner = 1, outer = 1;
+		for (int i = ax + 1; i < whole->rank; i++)
+			inner *= whole->d[i];
+		for (int i = 0; i < ax; i++)
+			outer *= whole->d[i];
+		if (n->op == OP_unslice)
+			memset(y, 0, sizeof(double) * (size_t)out.n);
+		for (int64_t o = 0; o < outer; o++)
+			for (int64_t j = 0; j < part->d[ax] * inner; j++) {
+				int64_t w = (o * whole->d[ax] + n->k) * inner + j, p = o * part->d[ax] * inner + j;
+				if (n->op == OP_slice)
+					y[p] = x[0][w];
+				else
+					y[w] = x[0][p];
+			}
+		break;
+	}
 	case K_RANDOM:   /* uniform: any fixed U[0,1) sequence per (stream, step) */
 		for (int64_t i = 0; i < out.n; i++) {
 			uint64_t h = ((uint64_t)n->k * 0x9e3779b97f4a7c15u) ^ ((uint64_t)x[0][0] << 32) ^ (uint64_t)i;

@@ -284,6 +284,34 @@ GemmDims matmul_dims(const Node *mm)
 	return g;
 }
 
+int slice_axis(const Node *n)
+{
+	return __builtin_ctz(n->axes);
+}
+
+Node *ir_slice(Fn *fn, Node *a, int axis, int64_t start, int64_t len, Loc loc)
+{
+	Shape s = a->shape;
+	CHECK(axis >= 0 && axis < s.rank && s.d[axis] != DIM_BATCH && start >= 0 && len >= 1 && start + len <= s.d[axis], loc);
+	s.d[axis] = len;
+	Node *n = ir_node(fn, OP_slice, a->dt, s, 1, &a, loc);
+	n->axes = 1u << axis;
+	n->k = start;
+	return n;
+}
+
+Node *ir_unslice(Fn *fn, Node *part, Shape whole, int axis, int64_t start, Loc loc)
+{
+	Shape s = part->shape;
+	CHECK(axis >= 0 && axis < s.rank && whole.rank == s.rank && start >= 0 && start + s.d[axis] <= whole.d[axis], loc);
+	for (int i = 0; i < s.rank; i++)
+		CHECK(i == axis || s.d[i] == whole.d[i], loc);
+	Node *n = ir_node(fn, OP_unslice, part->dt, whole, 1, &part, loc);
+	n->axes = 1u << axis;
+	n->k = start;
+	return n;
+}
+
 int64_t window_extent(int64_t in, int k, int stride, int pad, int dilation)
 {
 	int64_t span = (int64_t)dilation * (k - 1) + 1;

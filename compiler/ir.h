@@ -34,8 +34,8 @@ typedef enum {
 	OP__COUNT
 } Op;
 
-typedef enum { K_LEAF, K_UNARY, K_BINARY, K_BCAST, K_REDUCE, K_MATMUL, K_LAYOUT, K_INDEX, K_WINDOW, K_RANDOM,
-               K_STORE } OpKind;
+typedef enum { K_LEAF, K_UNARY, K_BINARY, K_BCAST, K_REDUCE, K_MATMUL, K_LAYOUT, K_INDEX, K_WINDOW, K_SLICE,
+               K_RANDOM, K_STORE } OpKind;
 
 /* The geometry of a sliding window (Node.win): kernel, stride, padding
  * (the same before and after) and dilation, for rows then columns. */
@@ -56,11 +56,12 @@ struct Node {
 
 	/* attributes (which apply is given by op_info[op].kind) */
 	double f;             /* const: value; elu, leaky_relu: alpha */
-	uint32_t axes;        /* sum, amax: bit i set = axis i reduced */
+	uint32_t axes;        /* sum, amax: bit i set = axis i reduced; slice, unslice: the one axis */
 	int perm[MAXRANK];    /* transpose */
 	int ta, tb;           /* matmul: operand a / b transposed */
 	int slot;             /* param, input, store: index into Module.slot */
-	int64_t k;            /* onehot: number of classes; uniform: random stream */
+	int64_t k;            /* onehot: number of classes; uniform: random stream;
+	                         slice, unslice: first index of the part along the axis */
 	int win[WIN__COUNT];  /* window, unwindow: geometry (also Node.f: window's padding value) */
 
 	/* provenance, for the listings a student reads */
@@ -154,7 +155,13 @@ typedef struct Slot {
 
 /* The training configuration, checked by the elaborator and passed to the
  * runtime verbatim through the model descriptor (desc.c). */
-typedef struct KeyVal { const char *key; const char *str; double num; int is_str; } KeyVal;
+typedef struct KeyVal {
+	const char *key;
+	const char *str;
+	double num;
+	int is_str;
+	Loc loc;              /* the argument, for checks made once the loss is known */
+} KeyVal;
 
 typedef struct DataSource {
 	const char *name;     /* train, test, ... */
@@ -213,6 +220,9 @@ Node *ir_onehot(Fn *fn, Node *labels, int64_t k, DType dt, Loc loc);
 Node *ir_window(Fn *fn, Node *image, const int *win, double pad, Loc loc);   /* [B,H,W,C] -> patches */
 Node *ir_unwindow(Fn *fn, Node *patches, Shape image, const int *win, Loc loc);
 int64_t window_extent(int64_t in, int k, int stride, int pad, int dilation); /* output rows or columns */
+Node *ir_slice(Fn *fn, Node *a, int axis, int64_t start, int64_t len, Loc loc);   /* a part along axis */
+Node *ir_unslice(Fn *fn, Node *part, Shape whole, int axis, int64_t start, Loc loc); /* zeros around it */
+int slice_axis(const Node *n);
 /* A matmul as one GEMM: C (m x n) = op(A) op(B) with inner dimension k;
  * each is a constant times the batch size B to the power mb, nb or kb. */
 typedef struct GemmDims { int64_t m, n, k; int mb, nb, kb; } GemmDims;

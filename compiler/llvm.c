@@ -237,6 +237,28 @@ static void gen_window(Gen *g, const Node *n)
 	gen_call(g, name, LLVMVoidTypeInContext(g->ctx), p, n->op == OP_window ? 10 : 9, args);
 }
 
+/* slice / unslice: runtime/window.c's strided block copy, with the count
+ * of blocks before the axis (outer), the whole's and the part's extent
+ * along it, the part's offset, and the bytes of what follows (inner). */
+static void gen_slice(Gen *g, const Node *n)
+{
+	const Node *whole = n->op == OP_slice ? n->in[0] : n, *part = n->op == OP_slice ? n : n->in[0];
+	int ax = slice_axis(n);
+	Sym outer = { 1, 0 };
+	int64_t inner = dtype_size(n->dt);
+	for (int i = 0; i < ax; i++)
+		outer = sym_mul(outer, sym_dim(whole->shape.d[i]));
+	for (int i = ax + 1; i < whole->shape.rank; i++)
+		inner *= whole->shape.d[i];
+	LLVMValueRef args[7] = { gen_addr(g, n->in[0]), gen_addr(g, n), gen_sym(g, outer),
+				 LLVMConstInt(g->i64, (unsigned long long)whole->shape.d[ax], 0),
+				 LLVMConstInt(g->i64, (unsigned long long)part->shape.d[ax], 0),
+				 LLVMConstInt(g->i64, (unsigned long long)n->k, 0),
+				 LLVMConstInt(g->i64, (unsigned long long)inner, 0) };
+	LLVMTypeRef p[7] = { g->ptr, g->ptr, g->i64, g->i64, g->i64, g->i64, g->i64 };
+	gen_call(g, n->op == OP_slice ? "nnrt_slice" : "nnrt_unslice", LLVMVoidTypeInContext(g->ctx), p, 7, args);
+}
+
 /* uniform: runtime/random.c fills the node's buffer from the seed, the
  * stream and the step (operand 0, a hyperparameter). */
 static void gen_uniform(Gen *g, const Node *n)
@@ -293,6 +315,9 @@ static void gen_node(Gen *g, Node *n)
 		return;
 	case K_RANDOM:
 		gen_uniform(g, n);
+		return;
+	case K_SLICE:
+		gen_slice(g, n);
 		return;
 	}
 }

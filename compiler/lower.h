@@ -108,6 +108,10 @@ Value lower_global_avg_pool(Ctx *c, const Expr *call, Value *arg);
 Value lower_flatten(Ctx *c, const Expr *call, Value *arg);
 Value lower_local_response_norm(Ctx *c, const Expr *call, Value *arg);
 
+/* lower_parts.c: parts along an axis */
+Value lower_slice(Ctx *c, const Expr *call, Value *arg);
+Value lower_concat(Ctx *c, const Expr *call, Value *arg);
+
 /* lower_norm.c: builtins that differ between training and evaluation */
 Value lower_dropout(Ctx *c, const Expr *call, Value *arg);
 Value lower_batch_norm(Ctx *c, const Expr *call, Value *arg);

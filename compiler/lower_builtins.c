@@ -393,6 +393,8 @@ static const Builtin builtins[] = {
 	{ "global_avg_pool", { "x" }, 1, external, 0, 0, lower_global_avg_pool },
 	{ "flatten", { "x" }, 1, external, 0, 0, lower_flatten },
 	{ "local_response_norm", { "x", "size", "alpha", "beta", "k" }, 1, external, 0, 0, lower_local_response_norm },
+	{ "slice", { "x", "axis", "start", "end" }, 3, external, 0, 0, lower_slice },
+	{ "concat", { "parts", "axis" }, 1, external, 0, 0, lower_concat },
 	{ "dropout", { "x", "p" }, 1, external, 0, 0, lower_dropout },
 	{ "batch_norm", { "x", "momentum", "eps" }, 1, external, 0, 0, lower_batch_norm },
 	INIT("zeros", ZEROS, NULL), INIT("ones", ONES, NULL),

@@ -55,8 +55,19 @@ static Node *window_of(Ctx *c, Node *x, const int *win, double fill, const char 
 	return ir_window(c->fn, x, win, fill, loc);
 }
 
+/* One convolution: patches of x times the kernel read as a matrix. */
+static Node *conv_gemm(Ctx *c, Node *x, Node *w, const int *win, Loc loc)
+{
+	Node *p = window_of(c, x, win, 0, "conv2d", loc);
+	Shape rows = shape_of(4, DIM_BATCH, p->shape.d[1], p->shape.d[2], p->shape.d[3] * p->shape.d[4] * p->shape.d[5]);
+	Shape kmat = shape_of(2, w->shape.d[0] * w->shape.d[1] * w->shape.d[2], w->shape.d[3]);
+	return ir_matmul(c->fn, ir_reshape(c->fn, p, rows, loc), ir_reshape(c->fn, w, kmat, loc), 0, 0, loc);
+}
+
 /* conv2d(x, W, stride, padding, dilation, groups): x [B,H,W,C] and
- * W [KH,KW,C,O] give [B,OH,OW,O]. */
+ * W [KH,KW,C/groups,O] give [B,OH,OW,O].  With groups, channel group g of
+ * the image meets output group g of the kernel only (AlexNet's two
+ * towers): one convolution per group on slices, joined along channels. */
 Value lower_conv2d(Ctx *c, const Expr *call, Value *arg)
 {
 	Loc loc = call->loc;
@@ -70,16 +81,26 @@ Value lower_conv2d(Ctx *c, const Expr *call, Value *arg)
 	pair_arg(&arg[3], "conv2d", "padding", 0, 0, win + WIN_PH);
 	pair_arg(&arg[4], "conv2d", "dilation", 1, 1, win + WIN_DH);
 	int64_t groups = arg[5].kind == V_NONE ? 1 : need_int(&arg[5], "groups");
-	if (groups != 1)
-		error_at(arg[5].loc, "conv2d: groups other than 1 are not supported yet");
-	if (w->shape.d[2] != x->shape.d[3])
-		error_at(loc, "conv2d: the weights %s expect %lld input channels, the image %s has %lld",
-		         type_str(w->dt, w->shape), (long long)w->shape.d[2], type_str(x->dt, x->shape),
-		         (long long)x->shape.d[3]);
-	Node *p = window_of(c, x, win, 0, "conv2d", loc);
-	Shape rows = shape_of(4, DIM_BATCH, p->shape.d[1], p->shape.d[2], p->shape.d[3] * p->shape.d[4] * p->shape.d[5]);
-	Shape kmat = shape_of(2, w->shape.d[0] * w->shape.d[1] * w->shape.d[2], w->shape.d[3]);
-	Node *y = ir_matmul(c->fn, ir_reshape(c->fn, p, rows, loc), ir_reshape(c->fn, w, kmat, loc), 0, 0, loc);
+	int64_t cin = x->shape.d[3], cout = w->shape.d[3];
+	if (groups < 1 || cin % groups || cout % groups)
+		error_at(arg[5].kind == V_NONE ? loc : arg[5].loc, "conv2d: groups %lld must divide the %lld input and %lld output channels",
+		         (long long)groups, (long long)cin, (long long)cout);
+	if (w->shape.d[2] * groups != cin)
+		error_at(loc, "conv2d: the weights %s expect %lld input channels%s, the image %s has %lld",
+		         type_str(w->dt, w->shape), (long long)(w->shape.d[2] * groups),
+		         groups > 1 ? xprintf(" (%lld groups)", (long long)groups) : "", type_str(x->dt, x->shape),
+		         (long long)cin);
+	if (groups == 1)
+		return tensor_value(conv_gemm(c, x, w, win, loc), loc);
+	int64_t cg = cin / groups, og = cout / groups;
+	Node *y = NULL;
+	for (int64_t g = 0; g < groups; g++) {
+		Node *yg = conv_gemm(c, ir_slice(c->fn, x, 3, g * cg, cg, loc), ir_slice(c->fn, w, 3, g * og, og, loc), win, loc);
+		Shape whole = yg->shape;
+		whole.d[3] = cout;
+		Node *u = ir_unslice(c->fn, yg, whole, 3, g * og, loc);
+		y = y ? ir_binary(c->fn, OP_add, y, u, loc) : u;
+	}
 	return tensor_value(y, loc);
 }
 

@@ -70,6 +70,8 @@ static Flops node_flops(const Node *n)
 		return (Flops){ 0, 0 };
 	case OP_unwindow:        /* sums each patch element into the image */
 		return elements(n->in[0]->shape);
+	case OP_slice: case OP_unslice:   /* copies */
+		return (Flops){ 0, 0 };
 	case OP_uniform:         /* one draw per element (dropout's mask) */
 		return elements(n->shape);
 	case OP_select_mode:     /* resolved to one branch before code is made (mode.c) */

@@ -178,6 +178,15 @@ static int rule_ok(Check *c, const Node *n)
 		return shape_equal(want, n->shape) || bad(c, n, "onehot shape is labels' shape + [k]");
 	}
 	case K_WINDOW: return window_ok(c, n);
+	case K_SLICE: {
+		Shape part = n->op == OP_slice ? n->shape : in, whole = n->op == OP_slice ? in : n->shape;
+		int ax = n->axes ? slice_axis(n) : -1, ok = ax >= 0 && n->axes == 1u << ax && part.rank == whole.rank
+		         && ax < whole.rank && whole.d[ax] != DIM_BATCH && n->k >= 0 && n->k + part.d[ax] <= whole.d[ax];
+		for (int i = 0; ok && i < whole.rank; i++)
+			ok = i == ax || part.d[i] == whole.d[i];
+		return ok || bad(c, n, xprintf("%s: part %s at %lld does not fit %s", op_info[n->op].name,
+		                                shape_str(part), (long long)n->k, shape_str(whole)));
+	}
 	case K_RANDOM:
 		return (n->dt != DT_I32 && in.rank == 0) || bad(c, n, "uniform: float values, a scalar step operand");
 	case K_STORE:

@@ -41,6 +41,12 @@ void nnrt_unwindow_f32(const float *x, float *y, int64_t b, int64_t h, int64_t w
 void nnrt_unwindow_f64(const double *x, double *y, int64_t b, int64_t h, int64_t w, int64_t c,
                        int64_t oh, int64_t ow, const int32_t *win);
 
+/* Called by compiled code (runtime/window.c): the part of a tensor along
+ * one axis, and a part put back in zeros (outer blocks of whole or part
+ * rows of inner bytes; the part starts at row start). */
+void nnrt_slice(const void *x, void *y, int64_t outer, int64_t whole, int64_t part, int64_t start, int64_t inner);
+void nnrt_unslice(const void *x, void *y, int64_t outer, int64_t whole, int64_t part, int64_t start, int64_t inner);
+
 /* Called by compiled code (runtime/random.c): n values U[0,1) of one
  * random stream at one training step, the same for the same --seed. */
 void nnrt_uniform_f32(float *y, int64_t n, int64_t stream, double step);

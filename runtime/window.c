@@ -1,5 +1,6 @@
-/* window.c — the sliding-window kernels compiled code calls for
- * convolution and pooling (OP_window, OP_unwindow in compiler/ops.def).
+/* window.c — the data-movement kernels compiled code calls: sliding
+ * windows for convolution and pooling (OP_window, OP_unwindow in
+ * compiler/ops.def) and parts along an axis (OP_slice, OP_unslice).
  *
  * Images are NHWC, [B,H,W,C]; patches are [B,OH,OW,KH,KW,C], so one patch
  * row of KH*KW*C values is contiguous and a convolution is one GEMM of
@@ -77,3 +78,23 @@ void nnrt_unwindow_##SUFFIX(const T *x, T *y, int64_t b, int64_t h, int64_t w, i
 
 WINDOW_KERNELS(float, f32)
 WINDOW_KERNELS(double, f64)
+
+/* Slices along one axis (OP_slice, OP_unslice): `outer` blocks, each of
+ * `whole` (or `part`) rows of `inner` bytes; the part starts at row
+ * `start` of the whole.  unslice writes zeros around the part. */
+void nnrt_slice(const void *x, void *y, int64_t outer, int64_t whole, int64_t part, int64_t start, int64_t inner)
+{
+	const char *src = x;
+	char *dst = y;
+	for (int64_t o = 0; o < outer; o++)
+		memcpy(dst + o * part * inner, src + (o * whole + start) * inner, (size_t)(part * inner));
+}
+
+void nnrt_unslice(const void *x, void *y, int64_t outer, int64_t whole, int64_t part, int64_t start, int64_t inner)
+{
+	const char *src = x;
+	char *dst = y;
+	memset(dst, 0, (size_t)(outer * whole * inner));
+	for (int64_t o = 0; o < outer; o++)
+		memcpy(dst + (o * whole + start) * inner, src + o * part * inner, (size_t)(part * inner));
+}

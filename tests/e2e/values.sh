@@ -1,0 +1,39 @@
+#!/bin/sh
+# Forward values of ops whose gradient checks cannot see a wrong forward
+# (a consistent mistake passes them): grouped convolution, slice and
+# concat, local response normalization, through a trainer's predict.
+. "$(dirname "$0")/lib.sh"
+
+# run NAME N BODY INPUT: predict's output of `model m(x: f32[B, N])` whose
+# body is BODY (parameters of ones) for one CSV row INPUT
+run() {
+	printf 'model m(x: f32[B, %s]) -> f32[B, %s] {\n%s\n}\n' "$2" "$2" "$3" >"$work/$1.nn"
+	printf 'train m {\n    data train = csv("train.csv", label: -1)\n    loss = mean(m(train.x))\n' >>"$work/$1.nn"
+	printf '    optimizer = sgd(lr: 0.000001)\n    batch 1\n}\n' >>"$work/$1.nn"
+	echo "$4" >"$work/in.csv"
+	echo "$4,0" >"$work/train.csv"
+	compile "$1" "$work/$1.nn"
+	"$work/$1" predict --data-dir "$work" --input "$work/in.csv" 2>"$work/err" || { cat "$work/err"; die "$1: predict failed"; }
+}
+
+# expect WHAT GOT WANT: equal to about 6 digits
+expect() {
+	awk -v g="$2" -v w="$3" 'BEGIN { n = split(g, a, " "); m = split(w, b, " "); if (n != m) exit 1
+		for (i = 1; i <= n; i++) { d = a[i] - b[i]; if (d < 0) d = -d; if (d > 1e-6 * (1 + (b[i] < 0 ? -b[i] : b[i]))) exit 1 } }' ||
+		die "$1: got '$2', expected '$3'"
+	echo "ok: $1: $2"
+}
+
+# NHWC [1, 2, 2, 4] holding 1..16; a 1x1 kernel of ones in 2 groups sums
+# channels {0,1} into outputs 0, 1 and {2,3} into 2, 3; then the two
+# halves of the channels swap places (slice and concat).
+got=$(run groups 16 '    param K: f32[1, 1, 2, 4] = ones
+    h = conv2d(reshape(x, [B, 2, 2, 4]), K, groups: 2)
+    return flatten(concat([slice(h, 3, 2, 4), slice(h, 3, 0, 2)], axis: 3))' "$(seq -s, 1 16)")
+expect "grouped conv2d, slice, concat" "$got" "7 7 3 3 15 15 11 11 23 23 19 19 31 31 27 27"
+
+# x / (k + alpha/size * sum of squares of the 3 neighbouring channels)^beta
+# for channels 1..5, k 1, alpha 0.9, beta 0.75: the values
+# torch.nn.LocalResponseNorm(3, alpha=0.9, beta=0.75, k=1) gives
+got=$(run lrn 5 '    return flatten(local_response_norm(reshape(x, [B, 1, 1, 5]), size: 3, alpha: 0.9, beta: 0.75, k: 1))' "1,2,3,4,5")
+expect "local_response_norm" "$got" "0.502973378 0.580801129 0.545811176 0.5 0.717928588"
