@@ -62,3 +62,30 @@ tr ',' ' ' <"$work/inputs.csv" | paste -d' ' - "$work/pred" |
 echo "ok: dropout is the identity in predict"
 "$work/drop" gradcheck --data-dir "$work" >"$work/gc" 2>&1 || { cat "$work/gc"; die "gradcheck through dropout failed"; }
 echo "ok: $(tail -1 "$work/gc")"
+
+# Dropout's masks and batch norm's running statistics resume exactly: 2
+# epochs, save, resume to 4 equals 4 straight, byte for byte (the masks are
+# a function of the step, the statistics are in the checkpoint).
+cat >"$work/both.nn" <<'NN'
+model m(x: f32[B, 3]) -> f32[B, 1] {
+    param W: f32[3, 8] = he
+    param V: f32[8, 1] = xavier
+    return dropout(relu(batch_norm(x) @ W), 0.3) @ V
+}
+train m {
+    data train = csv("shifted.csv", label: -1)
+    loss = mse(m(train.x), train.y)
+    optimizer = adam(lr: 0.01)
+    batch 32
+    epochs 4
+    seed 5
+}
+NN
+compile both "$work/both.nn"
+"$work/both" train --data-dir "$work" --save "$work/straight.st" >/dev/null 2>&1 || die "4 epochs failed"
+"$work/both" train --data-dir "$work" --epochs 2 --save "$work/half.st" >/dev/null 2>&1 || die "2 epochs failed"
+"$work/both" train --data-dir "$work" --load "$work/half.st" --save "$work/resumed.st" >/dev/null 2>&1 || die "resume failed"
+cmp "$work/straight.st" "$work/resumed.st" || die "dropout + batch norm: 2 epochs + resume to 4 differs from 4 straight"
+"$work/both" train --data-dir "$work" --seed 6 --save "$work/other.st" >/dev/null 2>&1 || die "seed 6 failed"
+cmp -s "$work/straight.st" "$work/other.st" && die "seeds 5 and 6 gave the same checkpoint"
+echo "ok: dropout + batch norm: resume to 4 epochs == 4 straight, byte for byte; another seed differs"
