@@ -81,8 +81,8 @@ static Module *build(void)
 	sgd(m, m->update, sb, gb, vb);
 
 	static DataSource data[2];
-	static KeyVal train_args[2] = { { "count", NULL, 200, 0 }, { "classes", NULL, 3, 0 } };
-	static KeyVal test_args[2] = { { "count", NULL, 50, 0 }, { "classes", NULL, 3, 0 } };
+	static KeyVal train_args[2] = { { .key = "count", .str = NULL, .num = 200, .is_str = 0 }, { .key = "classes", .str = NULL, .num = 3, .is_str = 0 } };
+	static KeyVal test_args[2] = { { .key = "count", .str = NULL, .num = 50, .is_str = 0 }, { .key = "classes", .str = NULL, .num = 3, .is_str = 0 } };
 	data[0] = (DataSource){ "train", "random", train_args, 2, L };
 	data[1] = (DataSource){ "test", "random", test_args, 2, L };
 	static const char *metric[2] = { "accuracy", "loss" }, *source[2] = { "test", "test" };

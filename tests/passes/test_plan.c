@@ -230,7 +230,7 @@ void test_describe(void)
 	m->eval = ir_fn("eval");
 	m->eval->scratch_per_sample = 64;
 	plan_state(m);
-	static KeyVal args[] = { { "0", "a.gz", 0, 1 }, { "scale", NULL, 1.0 / 255, 0 } };
+	static KeyVal args[] = { { .key = "0", .str = "a.gz", .num = 0, .is_str = 1 }, { .key = "scale", .str = NULL, .num = 1.0 / 255, .is_str = 0 } };
 	static DataSource data = { "train", "idx", args, 2, { 0 } };
 	static const char *metric[] = { "accuracy" }, *source[] = { "train" };
 	m->cfg = (Config){ .data = &data, .ndata = 1, .train_source = "train", .optimizer = "sgd",
