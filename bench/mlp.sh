@@ -10,36 +10,24 @@
 set -eu
 cd "$(dirname "$0")/.."
 epochs=${1:-1}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-[ -x ./nnc ] || { echo "bench/mlp.sh: build first (./quickstart --build-only)" >&2; exit 2; }
-/usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "bench/mlp.sh: needs Debian's python3-torch" >&2; exit 2; }
+. bench/lib.sh
 
 cc -O2 bench/gemm_bound.c $(pkg-config --cflags --libs openblas) -o "$work/gemm_bound"
-core=$(cat > "$work/core.c" <<'C'
-#include <stdio.h>
-char *openblas_get_corename(void);
-char *openblas_get_config(void);
-int main(void) { printf("%s (%s)\n", openblas_get_corename(), openblas_get_config()); return 0; }
-C
-cc "$work/core.c" $(pkg-config --libs openblas) -o "$work/core" && "$work/core")
 
 start=$(date +%s.%N)
 ./nnc examples/mlp.nn -o "$work/mlp"
-compile=$(echo "$(date +%s.%N) - $start" | bc)
+compile=$(seconds_since "$start")
 
-rss() { sed -n 's/.*Maximum resident set size (kbytes): //p' "$1"; }
-echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
-echo "OpenBLAS kernel: $core; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
+print_machine
 echo "nnc compile time of examples/mlp.nn: ${compile} s"
 echo "batch 64, SGD momentum 0.9, lr 0.05, $epochs epoch(s) of 60000 samples per figure"
 printf '%-8s %12s %12s %8s %12s %8s %10s %10s\n' threads nnc_samp/s torch_samp/s ratio gemm_bound nnc/bound nnc_rss torch_rss
 best_n=0 best_t=0
 for t in 1 2; do
 	/usr/bin/time -v "$work/mlp" train --epochs "$epochs" --threads $t >"$work/n.out" 2>"$work/n.time" || { cat "$work/n.out" "$work/n.time"; exit 1; }
-	n=$(sed -n 's/.*(\([0-9]*\) samples\/s.*/\1/p' "$work/n.out")
+	n=$(nnc_rate "$work/n.out")
 	/usr/bin/time -v /usr/bin/python3 bench/mlp_torch.py --threads $t --epochs "$epochs" >"$work/t.out" 2>"$work/t.time" || { cat "$work/t.out" "$work/t.time"; exit 1; }
-	p=$(sed -n 's/.*samples_per_s=\([0-9]*\).*/\1/p' "$work/t.out")
+	p=$(torch_rate "$work/t.out")
 	g=$("$work/gemm_bound" 64 $t 3 784 256 128 10)
 	printf '%-8s %12s %12s %8.2f %12s %8.2f %9sK %9sK\n' $t "$n" "$p" "$(echo "$n / $p" | bc -l)" "$g" \
 		"$(echo "$n / $g" | bc -l)" "$(rss "$work/n.time")" "$(rss "$work/t.time")"

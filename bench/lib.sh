@@ -1,0 +1,40 @@
+# bench/lib.sh — what the benchmarks share, sourced from the tree's root by
+# bench/*.sh after `set -eu`: the checks that a built tree and Debian's
+# python3-torch are there, a scratch directory $work removed on exit, and
+# the lines that say which machine and OpenBLAS kernel a figure came from.
+bench=$(basename "$0")
+[ -x ./nnc ] || { echo "$bench: build first (./quickstart --build-only)" >&2; exit 2; }
+/usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "$bench: needs Debian's python3-torch" >&2; exit 2; }
+# nnc links trainers with libnnrt.a from here when it is not installed
+export NNC_RUNTIME_DIR="${NNC_RUNTIME_DIR:-$PWD}"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# openblas_core: the kernel OpenBLAS picked for this CPU, and its build
+openblas_core() {
+	cat >"$work/core.c" <<'C'
+#include <stdio.h>
+char *openblas_get_corename(void);
+char *openblas_get_config(void);
+int main(void) { printf("%s (%s)\n", openblas_get_corename(), openblas_get_config()); return 0; }
+C
+	cc "$work/core.c" $(pkg-config --libs openblas) -o "$work/core" && "$work/core"
+}
+
+# print_machine: the lines every result starts with
+print_machine() {
+	echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
+	echo "OpenBLAS kernel: $(openblas_core); OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
+}
+
+# seconds_since START: wall seconds since START, a `date +%s.%N`
+seconds_since() { echo "$(date +%s.%N) - $1" | bc; }
+
+# rss FILE: peak RSS in KiB from a `/usr/bin/time -v` log
+rss() { sed -n 's/.*Maximum resident set size (kbytes): //p' "$1"; }
+
+# nnc_rate FILE: samples/s from a trainer's summary line (--quiet prints none)
+nnc_rate() { sed -n 's/.*(\([0-9]*\) samples\/s.*/\1/p' "$1"; }
+
+# torch_rate FILE: samples/s from a bench/*_torch.py line
+torch_rate() { sed -n 's/.*samples_per_s=\([0-9]*\).*/\1/p' "$1"; }
