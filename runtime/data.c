@@ -141,9 +141,18 @@ static void csv_target_columns(const RtCsv *c, int64_t label, const RtDataSpec *
                                const char *path, int64_t *first, int64_t *width)
 {
 	*width = spec->has_y ? (spec->y_dt == RT_I32 ? 1 : spec->y_per) : 0;
+	/* A model that reads no target still meets files with a label column
+	 * (the default label: -1 names one): one column more than its input
+	 * is that column, skipped. */
+	if (!spec->has_y && c->cols == spec->x_per + 1)
+		*width = 1;
 	*first = c->cols;
-	if (*width == 0)
+	if (*width == 0) {
+		if (c->cols != spec->x_per)
+			rt_fatal(RT_EXIT_IO, "%s: %lld columns, but the model input takes %lld per sample (and no target)",
+			         path, (long long)c->cols, (long long)spec->x_per);
 		return;
+	}
 	if (label < 0)
 		*first = c->cols + label - (*width - 1);
 	else
@@ -166,9 +175,10 @@ static RtData *from_csv(const char *name, const char *path, const RtCsv *c, int6
 		int64_t xi = 0, yi = 0;
 		for (int64_t col = 0; col < c->cols; col++) {
 			double v = c->v[r * c->cols + col];
-			if (col >= first && col < first + width)
-				put_label(d, r * d->y_per + yi++, v, spec, path, r + 1);
-			else
+			if (col >= first && col < first + width) {
+				if (d->y)
+					put_label(d, r * d->y_per + yi++, v, spec, path, r + 1);
+			} else
 				put(d->x, d->x_dt, r * d->x_per + xi++, v * scale);
 		}
 	}
