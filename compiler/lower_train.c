@@ -46,18 +46,66 @@ static double number_in(const Value *v, double dflt, double lo, double hi, int l
 
 /* ---- data ------------------------------------------------------------- */
 
+/* The augmentation arguments (crop, flip, noise) and the image geometry
+ * they need (shape) are checked here as far as the .nn file allows; the
+ * rest once the loss has named the training source (check_augment). */
 typedef struct SourceKind {
 	const char *name;
-	const char *param[4];
+	const char *param[8];
 	int npositional;        /* stored under keys "0", "1", ... */
 	int nreq;
 } SourceKind;
 
 static const SourceKind source_kinds[] = {
-	{ "idx", { "images", "labels", "scale" }, 2, 1 },
-	{ "csv", { "path", "label", "header", "scale" }, 1, 1 },
+	{ "idx", { "images", "labels", "scale", "shape", "crop", "flip", "noise" }, 2, 1 },
+	{ "csv", { "path", "label", "header", "scale", "shape", "crop", "flip", "noise" }, 1, 1 },
 	{ "random", { "count", "classes" }, 0, 0 },
 };
+
+static int is_augment(const char *key)
+{
+	return !strcmp(key, "crop") || !strcmp(key, "flip") || !strcmp(key, "noise");
+}
+
+/* shape: [H, W, C] or [H, W] (one channel): stored as height, width and
+ * channels, the words the descriptor carries. */
+static void image_shape(DataSource *d, const Value *v)
+{
+	if (v->kind != V_LIST || v->nitem < 2 || v->nitem > 3)
+		error_at(v->loc, "'shape' of '%s' is the image geometry [HEIGHT, WIDTH, CHANNELS] "
+		         "(NHWC, as in shape: [28, 28, 1]), not %s", d->kind,
+		         v->kind == V_LIST ? xprintf("a list of %d", v->nitem) : value_kind_name(v));
+	static const char *const keys[] = { "height", "width", "channels" };
+	for (int j = 0; j < 3; j++) {
+		int64_t n = j < v->nitem ? need_int(&v->item[j], xprintf("the image %s", keys[j])) : 1;
+		Loc loc = j < v->nitem ? v->item[j].loc : v->loc;
+		if (n < 1 || n > 1 << 20)
+			error_at(loc, "the image %s must be between 1 and %d, not %lld", keys[j], 1 << 20, (long long)n);
+		d->arg[d->narg++] = (KeyVal){ .key = keys[j], .num = (double)n, .loc = v->loc };
+	}
+}
+
+/* A numeric argument: the ranges the runtime relies on. */
+static double source_number(const SourceKind *k, const char *key, const Value *v)
+{
+	double x = need_number(v, xprintf("'%s' of '%s'", key, k->name));
+	int integral = strcmp(key, "scale") && strcmp(key, "flip") && strcmp(key, "noise");
+	if (integral && x != floor(x))
+		error_at(v->loc, "'%s' of '%s' must be an integer", key, k->name);
+	if (!strcmp(key, "scale") && !(x > 0 && isfinite(x)))
+		error_at(v->loc, "'scale' must be a positive number");
+	if ((!strcmp(key, "count") || !strcmp(key, "classes")) && x < 1)
+		error_at(v->loc, "'%s' of '%s' must be at least 1, not %g", key, k->name, x);
+	if (!strcmp(key, "header") && x < 0)
+		error_at(v->loc, "'header' of 'csv' counts lines; it cannot be %g", x);
+	if (!strcmp(key, "crop") && !(x >= 0 && x <= 1 << 20))
+		error_at(v->loc, "'crop' is the zero padding on each side, in pixels: 0 or more, not %g", x);
+	if (!strcmp(key, "flip") && !(x >= 0 && x <= 1))
+		error_at(v->loc, "'flip' is the probability of a horizontal mirror, in [0, 1], not %g", x);
+	if (!strcmp(key, "noise") && !(x >= 0 && isfinite(x)))
+		error_at(v->loc, "'noise' is the standard deviation of added Gaussian noise: 0 or more, not %g", x);
+	return x;
+}
 
 static DataSource data_source(Ctx *c, const TrainItem *it)
 {
@@ -70,14 +118,14 @@ static DataSource data_source(Ctx *c, const TrainItem *it)
 	if (!k)
 		unknown_choice(e->loc, "data source kind", kind, (const char *[]){ "idx", "csv", "random" }, 3);
 	int n = 0;
-	while (n < 4 && k->param[n])
+	while (n < 8 && k->param[n])
 		n++;
-	Value v[4];
+	Value v[8];
 	call_args(c, e, k->param, n, v);
 	/* Only what the user wrote is stored: the runtime owns the defaults
 	 * (random's classes follow the model's outputs, for one). */
 	DataSource d = { .name = it->name, .kind = k->name, .loc = it->loc };
-	d.arg = xalloc(sizeof *d.arg * (size_t)n);
+	d.arg = xalloc(sizeof *d.arg * (size_t)(n + 2));   /* shape takes three */
 	for (int i = 0; i < n; i++) {
 		if (i < k->npositional) {
 			if (v[i].kind == V_NONE && i < k->nreq)
@@ -87,24 +135,67 @@ static DataSource data_source(Ctx *c, const TrainItem *it)
 			if (v[i].kind != V_STR)
 				error_at(v[i].loc, "'%s' of '%s' must be a file name in quotes, not %s",
 				         k->param[i], k->name, value_kind_name(&v[i]));
-			d.arg[d.narg++] = (KeyVal){ .key = xprintf("%d", i), .str = v[i].str, .is_str = 1 };
+			d.arg[d.narg++] = (KeyVal){ .key = xprintf("%d", i), .str = v[i].str, .is_str = 1, .loc = v[i].loc };
 			continue;
 		}
 		if (v[i].kind == V_NONE)
 			continue;
-		double x = need_number(&v[i], k->param[i]);
-		int integral = strcmp(k->param[i], "scale") != 0;
-		if (integral && x != floor(x))
-			error_at(v[i].loc, "'%s' of '%s' must be an integer", k->param[i], k->name);
-		if (!integral && !(x > 0 && isfinite(x)))
-			error_at(v[i].loc, "'scale' must be a positive number");
-		if ((!strcmp(k->param[i], "count") || !strcmp(k->param[i], "classes")) && x < 1)
-			error_at(v[i].loc, "'%s' of '%s' must be at least 1, not %g", k->param[i], k->name, x);
-		if (!strcmp(k->param[i], "header") && x < 0)
-			error_at(v[i].loc, "'header' of 'csv' counts lines; it cannot be %g", x);
-		d.arg[d.narg++] = (KeyVal){ .key = k->param[i], .num = x };
+		if (!strcmp(k->param[i], "shape")) {
+			image_shape(&d, &v[i]);
+			continue;
+		}
+		double x = source_number(k, k->param[i], &v[i]);
+		d.arg[d.narg++] = (KeyVal){ .key = k->param[i], .num = x, .loc = v[i].loc };
 	}
 	return d;
+}
+
+static const KeyVal *source_arg(const DataSource *d, const char *key)
+{
+	for (int i = 0; i < d->narg; i++)
+		if (!strcmp(d->arg[i].key, key))
+			return &d->arg[i];
+	return NULL;
+}
+
+/* Once the loss has named the training source and bound its input:
+ * augmentation belongs to the training source (eval, predict and reports
+ * never see it, so elsewhere it would silently do nothing); crop and flip
+ * need an image geometry, which an IDX file carries and a CSV file does
+ * not; a geometry must hold as many values as the model's input. */
+static void check_augment(Ctx *c)
+{
+	const Config *cfg = &c->m->cfg;
+	Shape in = c->field[0]->shape;
+	int64_t per = 1;
+	for (int i = 1; i < in.rank; i++)
+		per *= in.d[i];
+	for (int i = 0; i < cfg->ndata; i++) {
+		const DataSource *d = &cfg->data[i];
+		const KeyVal *h = source_arg(d, "height");
+		for (int j = 0; j < d->narg; j++) {
+			const KeyVal *a = &d->arg[j];
+			if (!is_augment(a->key))
+				continue;
+			if (strcmp(d->name, c->source))
+				error_at(a->loc, "'%s' augments training batches only, but '%s' is not the training "
+				         "source (the loss reads '%s')", a->key, d->name, c->source);
+			if (strcmp(a->key, "noise") && !h && !strcmp(d->kind, "csv"))
+				error_at(a->loc, "'%s' needs the image geometry, which a CSV file does not give: "
+				         "add shape: [HEIGHT, WIDTH, CHANNELS]", a->key);
+		}
+		if (!h)
+			continue;
+		int64_t height = (int64_t)h->num, width = (int64_t)source_arg(d, "width")->num;
+		int64_t hw = height * width * (int64_t)source_arg(d, "channels")->num;
+		if (hw != per)
+			error_at(h->loc, "the image shape holds %lld values per sample, but the model input %s "
+			         "takes %lld", (long long)hw, type_str(c->field[0]->dt, in), (long long)per);
+		const KeyVal *crop = source_arg(d, "crop");
+		if (crop && (crop->num >= (double)height || crop->num >= (double)width))
+			error_at(crop->loc, "'crop' pads more than the %lldx%lld images hold: use at most %lld",
+			         (long long)height, (long long)width, (long long)((height < width ? height : width) - 1));
+	}
 }
 
 static void lower_data(Ctx *c)
@@ -305,5 +396,6 @@ void lower_train(Ctx *c)
 	lower_settings(c);
 	lower_loss(c);
 	c->m->cfg.train_source = c->source;
+	check_augment(c);
 	lower_reports(c);
 }

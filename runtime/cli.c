@@ -100,7 +100,7 @@ static void print_help(const RtDesc *d)
 	printf("  --epochs N       epochs to train to (default %lld)\n", (long long)d->epochs);
 	printf("  --batch N        batch size (default %lld; gradcheck uses at most 32)\n", (long long)d->batch);
 	printf("  --lr X           base learning rate (default %g, %s, schedule %s)\n", d->lr, d->optimizer, d->schedule);
-	printf("  --seed N         random seed for initialization, shuffling, random data (default %lld)\n",
+	printf("  --seed N         random seed: initialization, shuffling, augmentation, random data (default %lld)\n",
 	       (long long)d->seed);
 	printf("  --threads N      OpenBLAS threads (default 1)\n"
 	       "  --save FILE      write a safetensors checkpoint at the end of training\n"

@@ -102,6 +102,27 @@ static void put_label(RtData *d, int64_t i, double v, const RtDataSpec *spec, co
 	put(d->y, d->y_dt, i, v);
 }
 
+/* The image geometry that crop and flip need (augment.c): the source's
+ * shape (height=, width=, channels=) if given, else an IDX file's
+ * [N, rows, cols] or [N, rows, cols, channels]; otherwise unknown (0). */
+static void set_geometry(RtData *d, const RtSource *s, const RtIdx *img)
+{
+	if (img && (img->ndim == 3 || img->ndim == 4)) {
+		d->height = img->dim[1];
+		d->width = img->dim[2];
+		d->channels = img->ndim == 4 ? img->dim[3] : 1;
+	}
+	if (!rt_source_arg(s, "height"))
+		return;
+	d->height = (int64_t)arg_num(s, "height", 0);
+	d->width = (int64_t)arg_num(s, "width", 0);
+	d->channels = (int64_t)arg_num(s, "channels", 0);
+	if (d->height * d->width * d->channels != d->x_per)
+		rt_fatal(RT_EXIT_INTERNAL, "data source '%s': shape %lldx%lldx%lld does not hold the %lld values "
+		         "of a sample", s->name, (long long)d->height, (long long)d->width,
+		         (long long)d->channels, (long long)d->x_per);
+}
+
 static RtData *load_idx(const RtSource *s, const RtDataSpec *spec)
 {
 	char err[512];
@@ -131,6 +152,7 @@ static RtData *load_idx(const RtSource *s, const RtDataSpec *spec)
 	for (int64_t i = 0; labels && i < lab.n * lab.per; i++)
 		put_label(d, i, rt_idx_get(&lab, i), spec, lpath, i / lab.per);
 	d->origin = labels ? rt_printf("idx %s %s", ipath, lpath) : rt_printf("idx %s", ipath);
+	set_geometry(d, s, &img);
 	free(img.raw);
 	free(lab.raw);
 	return d;
@@ -194,6 +216,7 @@ static RtData *load_csv(const RtSource *s, const RtDataSpec *spec)
 	if (rt_csv_read(path, (int)arg_num(s, "header", 0), &c, err, sizeof err) < 0)
 		rt_fatal(RT_EXIT_IO, "%s", err);
 	RtData *d = from_csv(s->name, path, &c, (int64_t)arg_num(s, "label", -1), arg_num(s, "scale", 1), spec);
+	set_geometry(d, s, NULL);
 	free(c.v);
 	return d;
 }

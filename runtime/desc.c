@@ -3,6 +3,7 @@
  * the caller reports it as an internal error naming the line. */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,6 +333,49 @@ static int parse_layer(Line *l, RtDesc *d)
 	return 0;
 }
 
+/* The keys each kind of source takes (compiler/lower_train.c writes
+ * them): "0" and "1" are quoted paths, every other value a number. */
+static const char *const data_keys[][11] = {
+	{"idx", "0", "1", "scale", "height", "width", "channels", "crop", "flip", "noise"},
+	{"csv", "0", "label", "header", "scale", "height", "width", "channels", "crop", "flip", "noise"},
+	{"random", "count", "classes"},
+};
+
+static int known_data_key(const char *kind, const char *key)
+{
+	for (size_t k = 0; k < sizeof data_keys / sizeof *data_keys; k++) {
+		if (strcmp(data_keys[k][0], kind))
+			continue;
+		for (int i = 1; i < 11 && data_keys[k][i]; i++)
+			if (!strcmp(data_keys[k][i], key))
+				return 1;
+	}
+	return 0;
+}
+
+/* The ranges the loaders and the augmentation (augment.c) rely on. */
+static int check_data_arg(Line *l, const RtSource *s, const RtKeyVal *kv)
+{
+	const char *k = kv->key;
+	double v = kv->num;
+	if (!known_data_key(s->kind, k))
+		return fail(l, "data source '%s': %s takes no argument '%s'", s->name, s->kind, k);
+	if (kv->is_str != (!strcmp(k, "0") || !strcmp(k, "1")))
+		return fail(l, "data source '%s': %s must be %s", s->name, k, kv->is_str ? "a number" : "a quoted string");
+	for (int i = 0; i < s->narg && &s->arg[i] != kv; i++)
+		if (!strcmp(s->arg[i].key, k))
+			return fail(l, "data source '%s': %s given twice", s->name, k);
+	int geometry = !strcmp(k, "height") || !strcmp(k, "width") || !strcmp(k, "channels");
+	if ((geometry || !strcmp(k, "crop")) && (v != floor(v) || v < geometry || v > 1 << 20))
+		return fail(l, "data source '%s': %s=%g is not a %s integer", s->name, k, v,
+		            geometry ? "positive" : "non-negative");
+	if (!strcmp(k, "flip") && !(v >= 0 && v <= 1))
+		return fail(l, "data source '%s': flip=%g is not a probability", s->name, v);
+	if (!strcmp(k, "noise") && !(v >= 0 && isfinite(v)))
+		return fail(l, "data source '%s': noise=%g is not a standard deviation", s->name, v);
+	return 0;
+}
+
 static int parse_data(Line *l, RtDesc *d)
 {
 	if (l->n < 3)
@@ -351,7 +395,12 @@ static int parse_data(Line *l, RtDesc *d)
 		kv->is_str = l->quoted[i + 3];
 		if (!kv->is_str && parse_num(l, kv->str, &kv->num) < 0)
 			return -1;
+		if (check_data_arg(l, &s, kv) < 0)
+			return -1;
 	}
+	int geometry = !!rt_source_arg(&s, "height") + !!rt_source_arg(&s, "width") + !!rt_source_arg(&s, "channels");
+	if (geometry % 3)
+		return fail(l, "data source '%s': height, width and channels come together", s.name);
 	d->src = rt_realloc(d->src, sizeof *d->src * (size_t)(d->nsrc + 1));
 	d->src[d->nsrc++] = s;
 	return 0;

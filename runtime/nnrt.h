@@ -71,6 +71,9 @@ void nnrt_uniform_f64(double *y, int64_t n, int64_t stream, double step);
  *   layer "NAME" SHAPE params=N flops_fixed=N flops_per_sample=N
  *                                     one per layer, in order: forward FLOPs
  *   data NAME KIND KEY=VALUE...       positional arguments have keys 0, 1, ...
+ *                                     idx: 0 1 scale height width channels crop flip noise
+ *                                     csv: 0 label header scale height width channels crop flip noise
+ *                                     random: count classes
  *   train_source NAME
  *   optimizer sgd|adam|adamw lr=X momentum=X nesterov=0|1 weight_decay=X beta1=X beta2=X eps=X
  *   schedule constant|step|cosine warmup=EPOCHS step_size=EPOCHS gamma=X min_lr=X
@@ -96,6 +99,11 @@ void nnrt_uniform_f64(double *y, int64_t n, int64_t stream, double step);
  *     string-valued data arguments are quoted, with the escapes \" \\ \n
  *     \t \r and \xHH for other control bytes.  A data argument that is not
  *     quoted is a number.
+ *   - Data keys: only those of the source's kind, each at most once; 0 and
+ *     1 are quoted paths, the others numbers.  height, width and channels
+ *     (the image geometry of a sample, NHWC) come all three or not at all,
+ *     each a positive integer; crop is an integer >= 0, flip in [0, 1],
+ *     noise >= 0 (runtime/augment.c).  They belong to the training source.
  *   - Numbers are printed with %.17g (exact when read back with strtod).
  *   - optimizer, schedule, batch, epochs and seed lines appear only when
  *     the train block gave them; the runtime's defaults apply otherwise.

@@ -155,6 +155,7 @@ typedef struct RtData {
 	int64_t x_per, y_per;      /* elements per sample */
 	RtDType x_dt, y_dt;        /* x: the program's float type; y: the target's dtype */
 	void *x, *y;               /* y may be NULL (no labels) */
+	int64_t height, width, channels;   /* image geometry of a sample (NHWC), 0 when unknown */
 } RtData;
 
 typedef struct RtDataSpec {    /* what the model expects of every source */
@@ -186,6 +187,34 @@ RtData *rt_data_load(const RtSource *src, const RtDataSpec *spec);
 RtData *rt_data_from_file(const char *path, const RtDataSpec *spec);  /* predict --input */
 void rt_data_gather(const RtData *d, const int64_t *idx, int64_t start, int64_t count,
                     void *x_out, void *y_out);  /* idx NULL: in order */
+
+/* ---- augment.c: crop, flip and noise on training batches ------------------- */
+typedef struct RtAugment {
+	int64_t crop;              /* zeros padded on each side; offsets drawn in [0, 2 crop] */
+	double flip;               /* probability of mirroring the columns */
+	double noise;              /* standard deviation of the added Gaussian noise */
+	int64_t height, width, channels;   /* from RtData; crop and flip need them */
+	void *tmp;                 /* one sample: the source of a crop */
+} RtAugment;
+
+typedef struct RtAugmentDraw {
+	int64_t dy, dx;            /* crop offsets into the padded image (crop, crop: none) */
+	int mirror;
+	RtRng rng;                 /* goes on to draw the noise */
+} RtAugmentDraw;
+
+/* The training source's augmentation, or NULL when it has none; exits 3
+ * when crop or flip meet samples without an image geometry. */
+RtAugment *rt_augment_new(const RtSource *s, const RtData *d);
+/* The draws of one sample: a function of (seed, epoch, position in the epoch). */
+RtAugmentDraw rt_augment_draw(const RtAugment *a, uint64_t seed, int64_t epoch, int64_t position);
+/* Crop at offsets (dy, dx) of the zero-padded image, then mirror: in place. */
+void rt_augment_shift(const RtAugment *a, RtDType dt, void *x, int64_t dy, int64_t dx, int mirror);
+void rt_augment_sample(const RtAugment *a, RtDType dt, void *x, int64_t per, uint64_t seed,
+                       int64_t epoch, int64_t position);
+/* count samples of per values at x, the first at `first` in the epoch's order */
+void rt_augment_batch(const RtAugment *a, RtDType dt, void *x, int64_t per, int64_t count,
+                      uint64_t seed, int64_t epoch, int64_t first);
 
 /* ---- checkpoint.c: safetensors ------------------------------------------- */
 typedef struct RtMeta { char *key[64]; char *val[64]; int n; } RtMeta;
@@ -234,6 +263,7 @@ typedef struct RtTrainer {
 	int64_t *perm;
 	FILE *log;
 	RtGradLog *grad_log;        /* --log-grad-norms, or NULL */
+	RtAugment *augment;         /* the training source's, or NULL */
 } RtTrainer;
 
 /* train.c */

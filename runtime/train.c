@@ -1,8 +1,9 @@
 /* train.c — the trainer: memory, parameter initialization, learning-rate
  * schedules, the training loop, evaluation, prediction and checkpoint
  * metadata.  Every random draw comes from a stream named by (seed, what):
- * parameter init per tensor name, the permutation per epoch — so a run
- * resumed from a checkpoint draws exactly what a straight run draws. */
+ * parameter init per tensor name, the permutation per epoch, the
+ * augmentation per (epoch, sample position) — so a run resumed from a
+ * checkpoint draws exactly what a straight run draws. */
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -340,6 +341,9 @@ static double train_epoch(RtTrainer *t, const RtData *data, RtProgress *prog)
 		int64_t count = n - i * b < b ? n - i * b : b;
 		nnrt_step s;
 		rt_step_prepare(t, &s, data, t->perm, i * b, count);
+		if (t->augment)   /* training batches only: never eval, predict or gradcheck */
+			rt_augment_batch(t->augment, data->x_dt, t->io[t->x->io], data->x_per, count,
+			                 (uint64_t)t->opt.seed, t->epoch, i * b);
 		double progress = (double)t->epoch + (double)i / (double)nb;
 		double lr = rt_schedule_lr(d, t->opt.lr, progress, t->opt.epochs)
 		            * warmup_factor(d, (double)t->epoch + (double)(i + 1) / (double)nb);
@@ -375,6 +379,7 @@ int rt_train(RtTrainer *t)
 	int ncache = 0;
 	rt_signals_install();   /* before loading: a signal then stops after the first step */
 	RtData *data = train_data(t, cache, &ncache);
+	t->augment = rt_augment_new(rt_desc_source(d, d->train_source), data);
 	Reports r = {rt_alloc(sizeof(RtData *) * (size_t)(d->nreport + 1)),
 	             rt_alloc(sizeof(double) * (size_t)(3 * d->nreport + 1)), d->nreport};
 	for (int i = 0; i < d->nreport && ncache < 63; i++)

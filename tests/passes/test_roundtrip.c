@@ -14,8 +14,8 @@ void test_roundtrip(void)
 	m->slot[t.w[0]].init = (Init){ .kind = INIT_UNIFORM, .a = -0.1, .b = 1.0 / 3, .gain = 1 };
 	int mom = ir_slot(m, "t.dense_1.W.momentum", SLOT_OPTSTATE, DT_F32, shape_of(2, 4, 8), L);
 	m->slot[mom].of = t.w[0];
-	static KeyVal args[] = { { "count", NULL, 64, 0 }, { "classes", NULL, 3, 0 }, { "note", "a b\tc", 0, 1 } };
-	static DataSource data = { "train", "random", args, 3, { 0 } };
+	static KeyVal args[] = { { "label", NULL, 64, 0 }, { "noise", NULL, 0.1, 0 }, { "0", "a b\tc", 0, 1 } };
+	static DataSource data = { "train", "csv", args, 3, { 0 } };
 	m->cfg = (Config){ .data = &data, .ndata = 1, .train_source = "train", .optimizer = "adam",
 		.lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .schedule = "cosine", .min_lr = 1e-5,
 		.batch = 32, .epochs = 3, .seed = 0 };
@@ -40,6 +40,6 @@ void test_roundtrip(void)
 	EXPECT(!strcmp(d->optimizer, "adam") && d->lr == 1e-3 && d->eps == 1e-8);
 	EXPECT(!strcmp(d->schedule, "cosine") && d->min_lr == 1e-5);
 	EXPECT(d->nsrc == 1 && d->src[0].narg == 3 && d->src[0].arg[2].is_str);
-	EXPECT(!strcmp(d->src[0].arg[2].str, "a b\tc") && d->src[0].arg[0].num == 64);
+	EXPECT(!strcmp(d->src[0].arg[2].str, "a b\tc") && d->src[0].arg[0].num == 64 && d->src[0].arg[1].num == 0.1);
 	EXPECT(d->batch == 32 && d->epochs == 3 && d->seed == 0);
 }

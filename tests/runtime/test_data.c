@@ -152,11 +152,5 @@ int main(void)
 	test_csv();
 	test_csv_source();
 	test_random();
-	int r = CHECK_DONE();
-	if (r == 0) {
-		char *cmd = rt_printf("rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			return 99;
-	}
-	return r;
+	return check_done_in(dir);
 }

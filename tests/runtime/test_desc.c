@@ -95,6 +95,23 @@ static void expect_error(const char *from, const char *to, const char *want)
 	}
 }
 
+/* The augmentation and geometry keys of the training source parse. */
+static void test_augment_keys(void)
+{
+	char err[256] = "";
+	char *text = mutate("scale=0.00392156862745098",
+	                    "scale=0.00392156862745098 height=28 width=28 channels=1 crop=2 flip=0.5 noise=0.050000000000000003");
+	RtDesc *d = text ? rt_desc_parse(text, err, sizeof err) : NULL;
+	CHECK(d != NULL);
+	if (!d) {
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	const RtSource *s = rt_desc_source(d, "train");
+	CHECK(s && s->narg == 9 && rt_source_arg(s, "crop")->num == 2 && rt_source_arg(s, "flip")->num == 0.5);
+	CHECK(rt_source_arg(s, "noise")->num == 0.05 && rt_source_arg(s, "channels")->num == 1);
+}
+
 static void test_bad(void)
 {
 	expect_error("nnc-model 1", "nnc-model 2", "line 1: expected 'nnc-model 1'");
@@ -113,6 +130,18 @@ static void test_bad(void)
 	expect_error("scratch eval", "scratch forward", "line 14: unknown scratch function");
 	expect_error("csv 0=", "parquet 0=", "line 17: unknown data kind");
 	expect_error("\"t.csv\"", "\"t.csv", "line 17: unterminated string");
+	/* data keys: per kind, typed, once; augmentation and geometry in range */
+	expect_error("header=1", "header=1 crop=2 flip=0.5 noise=0.1 rotate=3", "line 17: data source 'test': csv takes no argument 'rotate'");
+	expect_error("header=1", "count=3", "line 17: data source 'test': csv takes no argument 'count'");
+	expect_error("header=1", "header=\"1\"", "line 17: data source 'test': header must be a number");
+	expect_error("header=1", "header=1 header=2", "header given twice");
+	expect_error("header=1", "crop=-1", "line 17: data source 'test': crop=-1 is not a non-negative integer");
+	expect_error("header=1", "crop=1.5", "crop=1.5 is not a non-negative integer");
+	expect_error("header=1", "flip=1.5", "line 17: data source 'test': flip=1.5 is not a probability");
+	expect_error("header=1", "noise=-0.1", "noise=-0.1 is not a standard deviation");
+	expect_error("header=1", "noise=inf", "noise=inf is not a standard deviation");
+	expect_error("header=1", "height=0 width=2 channels=3", "height=0 is not a positive integer");
+	expect_error("header=1", "height=2 width=3", "height, width and channels come together");
 	expect_error("beta1=0.8", "beta1=abc", "line 19: 'abc' is not a number");
 	expect_error("beta1=0.8", "rho=0.8", "line 19: unknown optimizer key 'rho'");
 	expect_error("batch 64", "batch 0", "line 21: batch 0 is out of range");
@@ -139,6 +168,7 @@ static void test_bad(void)
 int main(void)
 {
 	test_good();
+	test_augment_keys();
 	test_bad();
 	return CHECK_DONE();
 }
