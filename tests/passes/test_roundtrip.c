@@ -14,7 +14,11 @@ void test_roundtrip(void)
 	m->slot[t.w[0]].init = (Init){ .kind = INIT_UNIFORM, .a = -0.1, .b = 1.0 / 3, .gain = 1 };
 	int mom = ir_slot(m, "t.dense_1.W.momentum", SLOT_OPTSTATE, DT_F32, shape_of(2, 4, 8), L);
 	m->slot[mom].of = t.w[0];
-	static KeyVal args[] = { { "label", NULL, 64, 0 }, { "noise", NULL, 0.1, 0 }, { "0", "a b\tc", 0, 1 } };
+	static KeyVal args[] = {
+		{ .key = "label", .str = NULL, .num = 64, .is_str = 0 },
+		{ .key = "noise", .str = NULL, .num = 0.1, .is_str = 0 },
+		{ .key = "0", .str = "a b\tc", .num = 0, .is_str = 1 },
+	};
 	static DataSource data = { "train", "csv", args, 3, { 0 } };
 	m->cfg = (Config){ .data = &data, .ndata = 1, .train_source = "train", .optimizer = "adam",
 		.lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .schedule = "cosine", .min_lr = 1e-5,
