@@ -111,6 +111,7 @@ Value lower_local_response_norm(Ctx *c, const Expr *call, Value *arg);
 /* lower_parts.c: parts along an axis */
 Value lower_slice(Ctx *c, const Expr *call, Value *arg);
 Value lower_concat(Ctx *c, const Expr *call, Value *arg);
+Node *concat_nodes(Ctx *c, Node **part, int n, int axis, Loc loc);   /* parts checked by the caller */
 
 /* lower_norm.c: builtins that differ between training and evaluation */
 Value lower_dropout(Ctx *c, const Expr *call, Value *arg);

@@ -35,24 +35,33 @@ Value lower_concat(Ctx *c, const Expr *call, Value *arg)
 	                   arg[1].kind == V_NONE ? loc : arg[1].loc);
 	if (first->shape.d[ax] == DIM_BATCH)
 		error_at(loc, "concat cannot join along the batch axis B");
-	Shape whole = first->shape;
-	whole.d[ax] = 0;
 	Node **part = xalloc(sizeof *part * (size_t)l->nitem);
 	for (int i = 0; i < l->nitem; i++) {
 		part[i] = need_tensor(c, &l->item[i], "a part of 'concat'");
 		Shape s = part[i]->shape;
-		int same = s.rank == whole.rank && part[i]->dt == first->dt;
+		int same = s.rank == first->shape.rank && part[i]->dt == first->dt;
 		for (int k = 0; same && k < s.rank; k++)
-			same = k == ax || s.d[k] == whole.d[k];
+			same = k == ax || s.d[k] == first->shape.d[k];
 		if (!same)
 			error_at(l->item[i].loc, "concat: part %d is %s, which does not match %s but for axis %d", i + 1,
 			         type_str(part[i]->dt, s), type_str(first->dt, first->shape), ax);
-		whole.d[ax] += s.d[ax];
 	}
+	return tensor_value(concat_nodes(c, part, l->nitem, ax, loc), loc);
+}
+
+Node *concat_nodes(Ctx *c, Node **part, int n, int axis, Loc loc)
+{
+	if (n == 1)
+		return part[0];
+	Shape whole = part[0]->shape;
+	whole.d[axis] = 0;
+	for (int i = 0; i < n; i++)
+		whole.d[axis] += part[i]->shape.d[axis];
 	Node *sum = NULL;
-	for (int i = 0, at = 0; i < l->nitem; at += (int)part[i]->shape.d[ax], i++) {
-		Node *u = l->nitem == 1 ? part[i] : ir_unslice(c->fn, part[i], whole, ax, at, loc);
+	int64_t at = 0;
+	for (int i = 0; i < n; at += part[i]->shape.d[axis], i++) {
+		Node *u = ir_unslice(c->fn, part[i], whole, axis, at, loc);
 		sum = sum ? ir_binary(c->fn, OP_add, sum, u, loc) : u;
 	}
-	return tensor_value(sum, loc);
+	return sum;
 }

@@ -93,15 +93,10 @@ Value lower_conv2d(Ctx *c, const Expr *call, Value *arg)
 	if (groups == 1)
 		return tensor_value(conv_gemm(c, x, w, win, loc), loc);
 	int64_t cg = cin / groups, og = cout / groups;
-	Node *y = NULL;
-	for (int64_t g = 0; g < groups; g++) {
-		Node *yg = conv_gemm(c, ir_slice(c->fn, x, 3, g * cg, cg, loc), ir_slice(c->fn, w, 3, g * og, og, loc), win, loc);
-		Shape whole = yg->shape;
-		whole.d[3] = cout;
-		Node *u = ir_unslice(c->fn, yg, whole, 3, g * og, loc);
-		y = y ? ir_binary(c->fn, OP_add, y, u, loc) : u;
-	}
-	return tensor_value(y, loc);
+	Node **y = xalloc(sizeof *y * (size_t)groups);
+	for (int64_t g = 0; g < groups; g++)
+		y[g] = conv_gemm(c, ir_slice(c->fn, x, 3, g * cg, cg, loc), ir_slice(c->fn, w, 3, g * og, og, loc), win, loc);
+	return tensor_value(concat_nodes(c, y, (int)groups, 3, loc), loc);
 }
 
 /* max_pool2d / avg_pool2d(x, size, stride = size, padding = 0): the
