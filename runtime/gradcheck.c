@@ -59,9 +59,10 @@ static int at_kink(double up, double down, double floor_)
 	return fabs(up - down) > 0.1 * fmax(fmax(fabs(up), fabs(down)), floor_);
 }
 
-/* Worst error over the checked entries of parameter p with saved gradient g;
- * *checked entries compared, *kinks skipped. */
-static double check_tensor(RtTrainer *t, nnrt_step *s, const RtTensor *p, const double *g,
+/* Worst error over the checked entries of parameter p with saved gradient g,
+ * l0 the loss at the unperturbed parameters; *checked entries compared,
+ * *kinks skipped. */
+static double check_tensor(RtTrainer *t, nnrt_step *s, const RtTensor *p, const double *g, double l0,
                            int64_t *checked, int64_t *kinks)
 {
 	int f64 = t->d->precision == RT_F64;
@@ -70,7 +71,6 @@ static double check_tensor(RtTrainer *t, nnrt_step *s, const RtTensor *p, const 
 	RtRng r;
 	rt_rng_seed(&r, (uint64_t)t->opt.seed, 0x67726164ULL + (uint64_t)p->offset);
 	char *base = t->state + p->offset;
-	double l0 = eval_loss(t, s);
 	*kinks = 0;
 	for (int64_t k = 0; k < n; k++) {
 		int64_t i = n == p->count ? k : (int64_t)rt_rng_below(&r, (uint64_t)p->count);
@@ -115,7 +115,9 @@ int rt_gradcheck(RtTrainer *t)
 	rt_step_prepare(t, &s, data, NULL, 0, b);
 	s.hyper[d->hyper_step >= 0 ? d->hyper_step : NNRT_HYPER_STEP] = 1;
 	t->model->grad(&s);
-	/* Saved before any perturbation: eval may share buffers with grad. */
+	/* Saved before any perturbation: every loss evaluation below runs grad
+	 * again, which overwrites them. */
+	double l0 = s.loss;
 	double **saved = rt_alloc(sizeof(double *) * (size_t)(d->ntensor + 1));
 	for (int i = 0; i < d->ntensor; i++) {
 		const RtTensor *g = d->tensor[i].role == RT_PARAM ? rt_grad_of(d, i) : NULL;
@@ -126,7 +128,7 @@ int rt_gradcheck(RtTrainer *t)
 			saved[i][k] = get(t->state + g->offset, g->dt, k);
 	}
 	double worst = 0, tol = t->opt.has_tol ? t->opt.tol : d->precision == RT_F64 ? 1e-6 : 1e-2;
-	printf("gradcheck on %lld samples of %s, loss %.9g\n", (long long)b, data->name, s.loss);
+	printf("gradcheck on %lld samples of %s, loss %.9g\n", (long long)b, data->name, l0);
 	for (int i = 0; i < d->ntensor; i++) {
 		const RtTensor *p = &d->tensor[i];
 		if (p->role != RT_PARAM)
@@ -136,7 +138,7 @@ int rt_gradcheck(RtTrainer *t)
 			continue;
 		}
 		int64_t n, kinks;
-		double e = check_tensor(t, &s, p, saved[i], &n, &kinks);
+		double e = check_tensor(t, &s, p, saved[i], l0, &n, &kinks);
 		printf("%-28s max_rel_err %.1e  (%lld entries", p->name, e, (long long)n);
 		if (kinks)
 			printf(", %lld skipped at a kink", (long long)kinks);
