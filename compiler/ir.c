@@ -261,8 +261,7 @@ Node *ir_matmul(Fn *fn, Node *a, Node *b, int ta, int tb, Loc loc)
 	return r;
 }
 
-/* product of dims, B counted in *batch instead */
-static int64_t dims_product(Shape s, int from, int to, int *batch)
+int64_t dims_product(Shape s, int from, int to, int *batch)
 {
 	int64_t p = 1;
 	for (int i = from; i < to; i++)

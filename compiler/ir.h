@@ -227,6 +227,7 @@ int slice_axis(const Node *n);
  * each is a constant times the batch size B to the power mb, nb or kb. */
 typedef struct GemmDims { int64_t m, n, k; int mb, nb, kb; } GemmDims;
 GemmDims matmul_dims(const Node *mm);
+int64_t dims_product(Shape s, int from, int to, int *batch);  /* dims from..to-1; each B adds 1 to *batch */
 Node *ir_param(Fn *fn, const Module *m, int slot, Loc loc);  /* a state slot */
 int slot_is_state(SlotRole r);            /* lives in the state block: param, grad, optimizer state, buffer */
 Node *ir_uniform(Fn *fn, Node *step, DType dt, Shape s, int64_t stream, Loc loc);  /* U[0,1) per element */

@@ -84,14 +84,8 @@ static int matmul_ok(Check *c, const Node *n)
 	int ok = a.rank >= 2 && b.rank >= 2 && (!n->tb || b.rank == 2);
 	if (ok) {
 		GemmDims g = matmul_dims(n);
-		int64_t kb = 1;
 		int kbatch = 0;
-		for (int i = n->tb ? 1 : 0; i < (n->tb ? 2 : b.rank - 1); i++) {
-			if (b.d[i] == DIM_BATCH)
-				kbatch++;
-			else
-				kb *= b.d[i];
-		}
+		int64_t kb = n->tb ? dims_product(b, 1, 2, &kbatch) : dims_product(b, 0, b.rank - 1, &kbatch);
 		if (n->ta)
 			want.d[want.rank++] = a.d[a.rank - 1];
 		else
