@@ -110,8 +110,8 @@ static Value pool(Ctx *c, const Expr *call, Value *arg, int is_max)
 	Node *x = image_arg(c, &arg[0], fn, loc);
 	int win[WIN__COUNT];
 	pair_arg(&arg[1], fn, "size", 2, 1, win + WIN_KH);
-	pair_arg(&arg[2], fn, "stride", 0, 1, win + WIN_SH);
-	if (arg[2].kind == V_NONE)
+	pair_arg(&arg[2], fn, "stride", 1, 1, win + WIN_SH);
+	if (arg[2].kind == V_NONE)   /* windows side by side */
 		win[WIN_SH] = win[WIN_KH], win[WIN_SW] = win[WIN_KW];
 	pair_arg(&arg[3], fn, "padding", 0, 0, win + WIN_PH);
 	win[WIN_DH] = win[WIN_DW] = 1;
