@@ -65,6 +65,7 @@ bench_net() {
 	printf '%s: best nnc %s / best torch %s = %.2f\n' "$1" "$best_n" "$best_t" "$(echo "$best_n / $best_t" | bc -l)"
 }
 
+same_kernel
 print_machine
 echo "batch 64, SGD momentum 0.9 (lenet lr 0.05; alexnet lr 0.02, weight decay 0.0005), cosine schedule"
 bench_net lenet "$lenet_samples"

@@ -21,6 +21,17 @@ C
 	cc "$work/core.c" $(pkg-config --libs openblas) -o "$work/core" && "$work/core"
 }
 
+# same_kernel: unless OPENBLAS_CORETYPE is set, export the kernel family
+# nnc's trainers run (runtime/blas.c, which may choose better than
+# OpenBLAS's own CPU table), so that torch, whose dense layers call the same
+# OpenBLAS, and the GEMM bound run on it too
+same_kernel() {
+	[ -n "${OPENBLAS_CORETYPE:-}" ] && return
+	./nnc examples/xor.nn -o "$work/probe"
+	OPENBLAS_CORETYPE=$("$work/probe" info | sed -n 's/^blas  OpenBLAS kernel \([A-Za-z0-9]*\).*/\1/p')
+	export OPENBLAS_CORETYPE
+}
+
 # print_machine: the lines every result starts with
 print_machine() {
 	echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"

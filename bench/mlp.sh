@@ -18,6 +18,7 @@ start=$(date +%s.%N)
 ./nnc examples/mlp.nn -o "$work/mlp"
 compile=$(seconds_since "$start")
 
+same_kernel
 print_machine
 echo "nnc compile time of examples/mlp.nn: ${compile} s"
 echo "batch 64, SGD momentum 0.9, lr 0.05, $epochs epoch(s) of 60000 samples per figure"

@@ -300,6 +300,7 @@ static void print_info(const RtDesc *d, int64_t batch)
 	}
 	printf("%-30s %-16s %12lld\n", "total", "", (long long)total);
 	printf("state %lld bytes (parameters, gradients, optimizer state)\n", (long long)d->state_bytes);
+	printf("blas  %s\n", rt_blas_note());
 	if (d->nlayer)
 		print_layers(d, batch);
 }
@@ -321,6 +322,7 @@ int rt_main(int argc, char **argv, const RtModel *model)
 	RtOptions o;
 	defaults(&o, d);
 	parse_args(&o, d, argc, argv);
+	rt_blas_setup();
 	if (!strcmp(o.command, "info")) {
 		print_info(d, o.batch);
 		return 0;

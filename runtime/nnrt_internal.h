@@ -33,11 +33,15 @@ char *rt_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void rt_fatal(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rt_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* ---- set once at start ---------------------------------------------------- */
+void rt_set_random_seed(uint64_t seed);  /* random.c: the --seed of compiled random draws */
+void rt_blas_setup(void);                /* blas.c: the OpenBLAS kernels this CPU runs */
+const char *rt_blas_note(void);          /* blas.c: which kernels, for `info` */
+
 /* ---- fault.c: test hooks and signals (see trainer(1), ENVIRONMENT) ------- */
 int rt_fault_alloc(void);                /* 1: fail this allocation (NNRT_FAIL_ALLOC=N) */
-void rt_set_random_seed(uint64_t seed);  /* random.c: the --seed of compiled random draws */
-int rt_fault_write(void);
-void rt_fault_signal(int64_t step);      /* NNRT_FAULT_SIGNAL=N: raise SIGINT/SIGTERM at step N */                /* 1 and errno set: fail this write (NNRT_FAULT_WRITE=N) */
+int rt_fault_write(void);                /* 1 and errno set: fail this write (NNRT_FAULT_WRITE=N) */
+void rt_fault_signal(int64_t step);      /* NNRT_FAULT_SIGNAL=N: raise SIGINT/SIGTERM at step N */
 extern volatile sig_atomic_t rt_stop_signal;   /* SIGINT/SIGTERM seen, else 0 */
 void rt_signals_install(void);
 const char *rt_signal_name(int sig);
