@@ -314,6 +314,8 @@ static void vjp(Grad *G, Node *y, Node *g)
 	case OP_broadcast: case OP_sum: case OP_reshape: case OP_transpose:
 		vjp_reduce_or_layout(G, y, g);
 		break;
+	case OP_conv: case OP_conv_dw: case OP_conv_dx:   /* made after differentiation */
+		fatal(EXIT_INTERNAL, "grad: %s appears before differentiation", op_info[y->op].name);
 	case OP__COUNT:
 		break;
 	}

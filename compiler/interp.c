@@ -171,6 +171,38 @@ static void run_window(const Node *n, const Dims *img, const Dims *pat, const do
 	}
 }
 
+/* conv, conv_dw, conv_dx: the sums of window and matmul written out, term
+ * by term: out[b,oh,ow,o] = sum over (kh,kw,c) of image * weights, and its
+ * two adjoints; taps outside the image are zero. */
+static void run_conv(const Node *n, const double *const *v, int64_t batch, double *y)
+{
+	ConvShapes s = conv_shapes(n);
+	Dims img = dims_of(s.image, batch), grid = dims_of(s.grid, batch);
+	const int *w = n->win;
+	int64_t nk = s.weights.d[0], no = s.weights.d[1], c = img.d[3];
+	/* y is zeroed: every op adds its terms */
+	const double *a = v[0], *b = v[1];
+	for (int64_t cell = 0; cell < grid.n / no; cell++) {
+		int64_t p = cell % grid.d[2], q = cell / grid.d[2] % grid.d[1], bi = cell / grid.d[2] / grid.d[1];
+		for (int64_t k = 0; k < nk; k++) {
+			int64_t kh = k / c / w[WIN_KW], kw = k / c % w[WIN_KW], ch = k % c;
+			int64_t r = q * w[WIN_SH] - w[WIN_PH] + kh * w[WIN_DH];
+			int64_t col = p * w[WIN_SW] - w[WIN_PW] + kw * w[WIN_DW];
+			if (r < 0 || r >= img.d[1] || col < 0 || col >= img.d[2])
+				continue;
+			int64_t at = ((bi * img.d[1] + r) * img.d[2] + col) * c + ch;
+			for (int64_t o = 0; o < no; o++) {
+				if (n->op == OP_conv)
+					y[cell * no + o] += a[at] * b[k * no + o];
+				else if (n->op == OP_conv_dw)
+					y[k * no + o] += a[at] * b[cell * no + o];
+				else
+					y[at] += a[cell * no + o] * b[k * no + o];
+			}
+		}
+	}
+}
+
 static void run_transpose(const Node *n, const Dims *in, const double *x, const Dims *out, double *y)
 {
 	int64_t c[MAXRANK], ci[MAXRANK];
@@ -260,6 +292,9 @@ static double *run_node(const Module *m, const Node *n, double **val, double **s
 			run_window(n, &in[0], &out, x[0], y);
 		else
 			run_window(n, &out, &in[0], x[0], y);
+		break;
+	case K_CONV:
+		run_conv(n, x, batch, y);
 		break;
 	case K_STORE: break;
 	}

@@ -342,6 +342,23 @@ Node *ir_unwindow(Fn *fn, Node *patches, Shape image, const int *win, Loc loc)
 	return n;
 }
 
+Node *ir_conv(Fn *fn, Op op, Node *a, Node *b, Shape out, const int *win, Loc loc)
+{
+	Node *in[2] = { a, b };
+	Node *n = ir_node(fn, op, a->dt, out, 2, in, loc);
+	memcpy(n->win, win, sizeof n->win);
+	return n;
+}
+
+ConvShapes conv_shapes(const Node *n)
+{
+	switch (n->op) {
+	case OP_conv:    return (ConvShapes){ n->in[0]->shape, n->shape, n->in[1]->shape };
+	case OP_conv_dw: return (ConvShapes){ n->in[0]->shape, n->in[1]->shape, n->shape };
+	default:         return (ConvShapes){ n->shape, n->in[0]->shape, n->in[1]->shape };
+	}
+}
+
 Node *ir_reshape(Fn *fn, Node *a, Shape to, Loc loc)
 {
 	CHECK(shape_per_sample(a->shape) == shape_per_sample(to), loc);

@@ -34,8 +34,8 @@ typedef enum {
 	OP__COUNT
 } Op;
 
-typedef enum { K_LEAF, K_UNARY, K_BINARY, K_BCAST, K_REDUCE, K_MATMUL, K_LAYOUT, K_INDEX, K_WINDOW, K_SLICE,
-               K_RANDOM, K_STORE } OpKind;
+typedef enum { K_LEAF, K_UNARY, K_BINARY, K_BCAST, K_REDUCE, K_MATMUL, K_LAYOUT, K_INDEX, K_WINDOW, K_CONV,
+               K_SLICE, K_RANDOM, K_STORE } OpKind;
 
 /* The geometry of a sliding window (Node.win): kernel, stride, padding
  * (the same before and after) and dilation, for rows then columns. */
@@ -62,7 +62,7 @@ struct Node {
 	int slot;             /* param, input, store: index into Module.slot */
 	int64_t k;            /* onehot: number of classes; uniform: random stream;
 	                         slice, unslice: first index of the part along the axis */
-	int win[WIN__COUNT];  /* window, unwindow: geometry (also Node.f: window's padding value) */
+	int win[WIN__COUNT];  /* window, unwindow, conv*: geometry (also Node.f: window's padding value) */
 
 	/* provenance, for the listings a student reads */
 	Loc loc;              /* source text that caused this node */
@@ -220,6 +220,11 @@ Node *ir_onehot(Fn *fn, Node *labels, int64_t k, DType dt, Loc loc);
 Node *ir_window(Fn *fn, Node *image, const int *win, double pad, Loc loc);   /* [B,H,W,C] -> patches */
 Node *ir_unwindow(Fn *fn, Node *patches, Shape image, const int *win, Loc loc);
 int64_t window_extent(int64_t in, int k, int stride, int pad, int dilation); /* output rows or columns */
+/* conv, conv_dw, conv_dx (convfuse.c): out shape given; the three shapes each
+ * op relates: the image [B,H,W,C], the output grid [B,OH,OW,O], the weights [K,O] */
+Node *ir_conv(Fn *fn, Op op, Node *a, Node *b, Shape out, const int *win, Loc loc);
+typedef struct ConvShapes { Shape image, grid, weights; } ConvShapes;
+ConvShapes conv_shapes(const Node *n);
 Node *ir_slice(Fn *fn, Node *a, int axis, int64_t start, int64_t len, Loc loc);   /* a part along axis */
 Node *ir_unslice(Fn *fn, Node *part, Shape whole, int axis, int64_t start, Loc loc); /* zeros around it */
 int slice_axis(const Node *n);
@@ -274,6 +279,7 @@ void fill_uses(Fn *fn);                                      /* dce.c */
 void simplify(Fn *fn);                                       /* simplify.c: algebra, constant folding */
 void cse(Fn *fn);                                            /* cse.c */
 void dce(Fn *fn);                                            /* dce.c */
+void convfuse(Fn *fn);                                       /* convfuse.c: window+matmul -> conv */
 void fuse(Fn *fn);                                           /* fuse.c: fills group, Node.group */
 void plan(Fn *fn);                                           /* plan.c: fills buf, Node.buf, scratch sizes */
 void plan_state(Module *m);                                  /* plan.c: Slot.offset, state_bytes */

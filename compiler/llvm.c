@@ -207,15 +207,12 @@ static void gen_matmul(Gen *g, const Node *n)
 	gen_call(g, n->dt == DT_F64 ? "cblas_dgemm" : "cblas_sgemm", LLVMVoidTypeInContext(g->ctx), p, 14, args);
 }
 
-/* window / unwindow: a call to runtime/window.c with the image's dims,
- * the patch grid and the geometry as a constant array. */
-static void gen_window(Gen *g, const Node *n)
+/* Node.win as a constant array, the geometry argument of runtime/window.c
+ * and runtime/conv.c. */
+static LLVMValueRef gen_geometry(Gen *g, const Node *n)
 {
-	const Node *img = n->op == OP_window ? n->in[0] : n;
-	const Node *pat = n->op == OP_window ? n : n->in[0];
 	if (n->dt == DT_I32)
 		fatal(EXIT_INTERNAL, "llvm: %s of i32 %%%d", op_info[n->op].name, n->id);
-	LLVMTypeRef ft = gen_type(g, n->dt);
 	LLVMValueRef w[WIN__COUNT];
 	for (int i = 0; i < WIN__COUNT; i++)
 		w[i] = LLVMConstInt(g->i32, (unsigned long long)n->win[i], 0);
@@ -225,16 +222,46 @@ static void gen_window(Gen *g, const Node *n)
 	LLVMSetGlobalConstant(geometry, 1);
 	LLVMSetLinkage(geometry, LLVMPrivateLinkage);
 	LLVMSetUnnamedAddr(geometry, 1);
+	return geometry;
+}
+
+static const char *runtime_name(const Node *n)
+{
+	return xprintf("nnrt_%s_%s", op_info[n->op].name, n->dt == DT_F64 ? "f64" : "f32");
+}
+
+/* window / unwindow: a call to runtime/window.c with the image's dims,
+ * the patch grid and the geometry. */
+static void gen_window(Gen *g, const Node *n)
+{
+	const Node *img = n->op == OP_window ? n->in[0] : n;
+	const Node *pat = n->op == OP_window ? n : n->in[0];
 	LLVMValueRef args[10] = { gen_addr(g, n->in[0]), gen_addr(g, n) };
 	for (int i = 0; i < 4; i++)
 		args[2 + i] = gen_sym(g, sym_dim(img->shape.d[i]));
 	args[6] = gen_sym(g, sym_dim(pat->shape.d[1]));
 	args[7] = gen_sym(g, sym_dim(pat->shape.d[2]));
-	args[8] = geometry;
-	args[9] = LLVMConstReal(ft, n->f);
-	LLVMTypeRef p[10] = { g->ptr, g->ptr, g->i64, g->i64, g->i64, g->i64, g->i64, g->i64, g->ptr, ft };
-	const char *name = xprintf("nnrt_%s_%s", op_info[n->op].name, n->dt == DT_F64 ? "f64" : "f32");
-	gen_call(g, name, LLVMVoidTypeInContext(g->ctx), p, n->op == OP_window ? 10 : 9, args);
+	args[8] = gen_geometry(g, n);
+	args[9] = LLVMConstReal(gen_type(g, n->dt), n->f);
+	LLVMTypeRef p[10] = { g->ptr, g->ptr, g->i64, g->i64, g->i64, g->i64, g->i64, g->i64, g->ptr,
+	                      gen_type(g, n->dt) };
+	gen_call(g, runtime_name(n), LLVMVoidTypeInContext(g->ctx), p, n->op == OP_window ? 10 : 9, args);
+}
+
+/* conv / conv_dw / conv_dx: a call to runtime/conv.c with both operands,
+ * the result, the image's dims, the output grid and the geometry. */
+static void gen_conv(Gen *g, const Node *n)
+{
+	ConvShapes s = conv_shapes(n);
+	LLVMValueRef args[11] = { gen_addr(g, n->in[0]), gen_addr(g, n->in[1]), gen_addr(g, n) };
+	for (int i = 0; i < 4; i++)
+		args[3 + i] = gen_sym(g, sym_dim(s.image.d[i]));
+	for (int i = 0; i < 3; i++)
+		args[7 + i] = gen_sym(g, sym_dim(s.grid.d[i + 1]));
+	args[10] = gen_geometry(g, n);
+	LLVMTypeRef p[11] = { g->ptr, g->ptr, g->ptr, g->i64, g->i64, g->i64, g->i64, g->i64, g->i64, g->i64,
+	                      g->ptr };
+	gen_call(g, runtime_name(n), LLVMVoidTypeInContext(g->ctx), p, 11, args);
 }
 
 /* slice / unslice: runtime/window.c's strided block copy, with the count
@@ -312,6 +339,9 @@ static void gen_node(Gen *g, Node *n)
 		return;
 	case K_WINDOW:
 		gen_window(g, n);
+		return;
+	case K_CONV:
+		gen_conv(g, n);
 		return;
 	case K_RANDOM:
 		gen_uniform(g, n);

@@ -170,6 +170,8 @@ static void optimize(const Options *o, const Module *m, Fn *fn)
 	simplify(fn);   check(o, m, fn, "simplify");
 	cse(fn);        check(o, m, fn, "cse");
 	dce(fn);        check(o, m, fn, "dce");
+	convfuse(fn);   check(o, m, fn, "convfuse");
+	dce(fn);        check(o, m, fn, "dce");
 	fuse(fn);       check(o, m, fn, "fuse");
 	plan(fn);       check(o, m, fn, "plan");
 }

@@ -47,7 +47,7 @@ static const char *attributes(const Node *n)
 	case OP_onehot: return xprintf(" k=%lld", (long long)n->k);
 	case OP_uniform: return xprintf(" stream=%lld", (long long)n->k);
 	case OP_slice: case OP_unslice: return xprintf(" axis=%d at=%lld", slice_axis(n), (long long)n->k);
-	case OP_window: case OP_unwindow: {
+	case OP_window: case OP_unwindow: case OP_conv: case OP_conv_dw: case OP_conv_dx: {
 		const int *w = n->win;
 		const char *s = xprintf(" k=%dx%d stride=%dx%d pad=%dx%d", w[WIN_KH], w[WIN_KW], w[WIN_SH],
 		                        w[WIN_SW], w[WIN_PH], w[WIN_PW]);

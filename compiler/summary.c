@@ -49,6 +49,20 @@ static Flops matmul_flops(const Node *n)
 	return (Flops){ 2 * out.per_sample * kk.fixed, 2 * out.fixed * kk.fixed };
 }
 
+/* conv*: the matmul of patches [M,K] and weights [K,O] they replace,
+ * 2 M K O; conv_dx also sums each of its M K patch values into the image,
+ * as unwindow does. */
+static Flops conv_flops(const Node *n)
+{
+	ConvShapes s = conv_shapes(n);
+	int64_t k = s.weights.d[0], o = s.weights.d[1];
+	Flops grid = elements(s.grid);
+	Flops f = { 2 * k * grid.per_sample, 2 * k * grid.fixed };
+	if (n->op == OP_conv_dx)
+		f = flops_add(f, (Flops){ grid.per_sample / o * k, grid.fixed / o * k });
+	return f;
+}
+
 /* The FLOPs of one node.  A new op adds its case here (-Wswitch names
  * the missing one); a convolution lowered to patches and a matmul is
  * counted by its matmul. */
@@ -70,6 +84,8 @@ static Flops node_flops(const Node *n)
 		return (Flops){ 0, 0 };
 	case OP_unwindow:        /* sums each patch element into the image */
 		return elements(n->in[0]->shape);
+	case OP_conv: case OP_conv_dw: case OP_conv_dx:
+		return conv_flops(n);
 	case OP_slice: case OP_unslice:   /* copies */
 		return (Flops){ 0, 0 };
 	case OP_uniform:         /* one draw per element (dropout's mask) */

@@ -41,6 +41,31 @@ void nnrt_unwindow_f32(const float *x, float *y, int64_t b, int64_t h, int64_t w
 void nnrt_unwindow_f64(const double *x, double *y, int64_t b, int64_t h, int64_t w, int64_t c,
                        int64_t oh, int64_t ow, const int32_t *win);
 
+/* The same for patch rows m0..m1 of the [b*oh*ow, kh*kw*c] patch matrix
+ * only: window writes them from row m0 of y; unwindow adds them into y. */
+void nnrt_window_rows_f32(const float *x, float *y, int64_t m0, int64_t m1, int64_t h, int64_t w,
+                          int64_t c, int64_t oh, int64_t ow, const int32_t *win, float fill);
+void nnrt_window_rows_f64(const double *x, double *y, int64_t m0, int64_t m1, int64_t h, int64_t w,
+                          int64_t c, int64_t oh, int64_t ow, const int32_t *win, double fill);
+void nnrt_unwindow_rows_f32(const float *x, float *y, int64_t m0, int64_t m1, int64_t h, int64_t w,
+                            int64_t c, int64_t oh, int64_t ow, const int32_t *win);
+void nnrt_unwindow_rows_f64(const double *x, double *y, int64_t m0, int64_t m1, int64_t h, int64_t w,
+                            int64_t c, int64_t oh, int64_t ow, const int32_t *win);
+
+/* Called by compiled code (runtime/conv.c): convolution of the image x
+ * [b,h,w,c] by weights wt [kh*kw*c, o] into y [b,oh,ow,o]; the weights'
+ * gradient dw [kh*kw*c, o] from x and the output's gradient g; the
+ * image's gradient dx [b,h,w,c] from g and wt.  Padding is zeros. */
+#define NNRT_CONV_DECL(T, SUFFIX)                                                              \
+void nnrt_conv_##SUFFIX(const T *x, const T *wt, T *y, int64_t b, int64_t h, int64_t w,       \
+                        int64_t c, int64_t oh, int64_t ow, int64_t o, const int32_t *win);     \
+void nnrt_conv_dw_##SUFFIX(const T *x, const T *g, T *dw, int64_t b, int64_t h, int64_t w,    \
+                           int64_t c, int64_t oh, int64_t ow, int64_t o, const int32_t *win);  \
+void nnrt_conv_dx_##SUFFIX(const T *g, const T *wt, T *dx, int64_t b, int64_t h, int64_t w,   \
+                           int64_t c, int64_t oh, int64_t ow, int64_t o, const int32_t *win);
+NNRT_CONV_DECL(float, f32)
+NNRT_CONV_DECL(double, f64)
+
 /* Called by compiled code (runtime/window.c): the part of a tensor along
  * one axis, and a part put back in zeros (outer blocks of whole or part
  * rows of inner bytes; the part starts at row start). */

@@ -17,63 +17,120 @@
 #define TAP_ROW(oh, kh) ((oh) * win[2] - win[4] + (kh) * win[6])
 #define TAP_COL(ow, kw) ((ow) * win[3] - win[5] + (kw) * win[7])
 
-/* One kernel row of a patch: KW taps of C values.  With dilation 1 and the
- * row inside the image, the taps are KW*C contiguous values (the common
- * case, copied as one run); otherwise tap by tap, padding filled. */
+/* n contiguous elements of T, as moves of 32, 16, 8 or 4 bytes that may
+ * overlap each other inside the run: a patch row of a narrow image (C = 1,
+ * a 5-wide kernel: 20 bytes) costs two moves, not a loop or a call. */
+static inline void copy_run(void *dst, const void *src, size_t bytes)
+{
+	char *d = dst;
+	const char *s = src;
+	if (bytes >= 32) {
+		for (size_t k = 0; k + 32 <= bytes; k += 32)
+			memcpy(d + k, s + k, 32);
+		memcpy(d + bytes - 32, s + bytes - 32, 32);
+	} else if (bytes >= 16) {
+		memcpy(d, s, 16);
+		memcpy(d + bytes - 16, s + bytes - 16, 16);
+	} else if (bytes >= 8) {
+		memcpy(d, s, 8);
+		memcpy(d + bytes - 8, s + bytes - 8, 8);
+	} else if (bytes >= 4) {
+		memcpy(d, s, 4);
+		memcpy(d + bytes - 4, s + bytes - 4, 4);
+	} else {
+		memcpy(d, s, bytes);
+	}
+}
+
+/* Patch row m's output cell (n, i, j), and the next row's. */
+typedef struct Cell { int64_t n, i, j; } Cell;
+
+static inline Cell cell_of(int64_t m, int64_t oh, int64_t ow)
+{
+	return (Cell){ m / (ow * oh), m / ow % oh, m % ow };
+}
+
+static inline void next_cell(Cell *at, int64_t oh, int64_t ow)
+{
+	if (++at->j == ow) {
+		at->j = 0;
+		if (++at->i == oh)
+			at->i = 0, at->n++;
+	}
+}
+
+/* Patch rows m0..m1 of the [B*OH*OW, KH*KW*C] patch matrix: window
+ * writes them into y (row m0 first), unwindow adds them (x, row m0 first)
+ * into the image y.  Each row is KH kernel rows of KW taps of C values;
+ * with dilation 1 and the kernel row inside the image, the taps are KW*C
+ * contiguous values (the common case, one run); otherwise tap by tap,
+ * padding filled (window) or dropped (unwindow). */
 #define WINDOW_KERNELS(T, SUFFIX)                                                              \
+void nnrt_window_rows_##SUFFIX(const T *x, T *y, int64_t m0, int64_t m1, int64_t h, int64_t w, \
+                               int64_t c, int64_t oh, int64_t ow, const int32_t *win, T fill)  \
+{                                                                                              \
+	int64_t kw_n = win[1], run = kw_n * c;                                                 \
+	Cell at = cell_of(m0, oh, ow);                                                         \
+	for (int64_t m = m0; m < m1; m++, next_cell(&at, oh, ow)) {                            \
+		int64_t n = at.n, i = at.i, j = at.j;                                          \
+		for (int64_t kh = 0; kh < win[0]; kh++, y += run) {                            \
+			int64_t r = TAP_ROW(i, kh), q0 = TAP_COL(j, 0);                        \
+			int row_in = r >= 0 && r < h;                                          \
+			const T *row = x + (n * h + (row_in ? r : 0)) * w * c;                 \
+			if (row_in && win[7] == 1 && q0 >= 0 && q0 + kw_n <= w) {              \
+				copy_run(y, row + q0 * c, sizeof(T) * (size_t)run);           \
+				continue;                                                      \
+			}                                                                      \
+			for (int64_t kw = 0; kw < kw_n; kw++) {                                \
+				int64_t q = TAP_COL(j, kw);                                    \
+				int inside = row_in && q >= 0 && q < w;                        \
+				for (int64_t k = 0; k < c; k++)                                \
+					y[kw * c + k] = inside ? row[q * c + k] : fill;        \
+			}                                                                      \
+		}                                                                              \
+	}                                                                                      \
+}                                                                                              \
+                                                                                               \
+void nnrt_unwindow_rows_##SUFFIX(const T *x, T *y, int64_t m0, int64_t m1, int64_t h, int64_t w, \
+                                 int64_t c, int64_t oh, int64_t ow, const int32_t *win)        \
+{                                                                                              \
+	int64_t kw_n = win[1], run = kw_n * c;                                                 \
+	Cell at = cell_of(m0, oh, ow);                                                         \
+	for (int64_t m = m0; m < m1; m++, next_cell(&at, oh, ow)) {                            \
+		int64_t n = at.n, i = at.i, j = at.j;                                          \
+		for (int64_t kh = 0; kh < win[0]; kh++, x += run) {                            \
+			int64_t r = TAP_ROW(i, kh), q0 = TAP_COL(j, 0);                        \
+			if (r < 0 || r >= h)                                                   \
+				continue;                                                      \
+			T *row = y + (n * h + r) * w * c;                                      \
+			if (win[7] == 1 && q0 >= 0 && q0 + kw_n <= w) {                        \
+				T *dst = row + q0 * c;                                         \
+				for (int64_t k = 0; k < run; k++)                              \
+					dst[k] += x[k];                                        \
+				continue;                                                      \
+			}                                                                      \
+			for (int64_t kw = 0; kw < kw_n; kw++) {                                \
+				int64_t q = TAP_COL(j, kw);                                    \
+				if (q < 0 || q >= w)                                           \
+					continue;                                              \
+				for (int64_t k = 0; k < c; k++)                                \
+					row[q * c + k] += x[kw * c + k];                       \
+			}                                                                      \
+		}                                                                              \
+	}                                                                                      \
+}                                                                                              \
+                                                                                               \
 void nnrt_window_##SUFFIX(const T *x, T *y, int64_t b, int64_t h, int64_t w, int64_t c,       \
                           int64_t oh, int64_t ow, const int32_t *win, T fill)                  \
 {                                                                                              \
-	int64_t kw_n = win[1], run = kw_n * c;                                                 \
-	for (int64_t n = 0; n < b; n++)                                                        \
-		for (int64_t i = 0; i < oh; i++)                                               \
-			for (int64_t j = 0; j < ow; j++)                                       \
-				for (int64_t kh = 0; kh < win[0]; kh++, y += run) {            \
-					int64_t r = TAP_ROW(i, kh), q0 = TAP_COL(j, 0);        \
-					int row_in = r >= 0 && r < h;                          \
-					const T *row = x + (n * h + (row_in ? r : 0)) * w * c; \
-					if (row_in && win[7] == 1 && q0 >= 0 && q0 + kw_n <= w) { \
-						const T *src = row + q0 * c;                   \
-						for (int64_t k = 0; k < run; k++)              \
-							y[k] = src[k];                         \
-						continue;                                      \
-					}                                                      \
-					for (int64_t kw = 0; kw < kw_n; kw++) {                \
-						int64_t q = TAP_COL(j, kw);                    \
-						int inside = row_in && q >= 0 && q < w;        \
-						for (int64_t k = 0; k < c; k++)                \
-							y[kw * c + k] = inside ? row[q * c + k] : fill; \
-					}                                                      \
-				}                                                              \
+	nnrt_window_rows_##SUFFIX(x, y, 0, b * oh * ow, h, w, c, oh, ow, win, fill);           \
 }                                                                                              \
                                                                                                \
 void nnrt_unwindow_##SUFFIX(const T *x, T *y, int64_t b, int64_t h, int64_t w, int64_t c,     \
                             int64_t oh, int64_t ow, const int32_t *win)                        \
 {                                                                                              \
-	int64_t kw_n = win[1], run = kw_n * c;                                                 \
 	memset(y, 0, sizeof(T) * (size_t)(b * h * w * c));                                     \
-	for (int64_t n = 0; n < b; n++)                                                        \
-		for (int64_t i = 0; i < oh; i++)                                               \
-			for (int64_t j = 0; j < ow; j++)                                       \
-				for (int64_t kh = 0; kh < win[0]; kh++, x += run) {            \
-					int64_t r = TAP_ROW(i, kh), q0 = TAP_COL(j, 0);        \
-					if (r < 0 || r >= h)                                   \
-						continue;                                      \
-					T *row = y + (n * h + r) * w * c;                      \
-					if (win[7] == 1 && q0 >= 0 && q0 + kw_n <= w) {        \
-						T *dst = row + q0 * c;                         \
-						for (int64_t k = 0; k < run; k++)              \
-							dst[k] += x[k];                        \
-						continue;                                      \
-					}                                                      \
-					for (int64_t kw = 0; kw < kw_n; kw++) {                \
-						int64_t q = TAP_COL(j, kw);                    \
-						if (q < 0 || q >= w)                           \
-							continue;                              \
-						for (int64_t k = 0; k < c; k++)                \
-							row[q * c + k] += x[kw * c + k];       \
-					}                                                      \
-				}                                                              \
+	nnrt_unwindow_rows_##SUFFIX(x, y, 0, b * oh * ow, h, w, c, oh, ow, win);               \
 }
 
 WINDOW_KERNELS(float, f32)

@@ -18,3 +18,25 @@ done
 # the parameter counts of the classic networks, as their papers' designs give them
 grep -q '^total *61706$' "$work/lenet.info" || die "LeNet-5 should have 61706 parameters"
 grep -q '^total *272186$' "$work/resnet.info" || die "this ResNet-20 should have 272186 parameters"
+
+# convfuse.c: in each training step every convolution's image gradient is
+# a conv_dx, and convolutions whose patches take 96 KiB a sample or more
+# are conv and conv_dw; the rest keep their patch matrix (a window with
+# zero fill).  LeNet: 2 small convolutions, the first needs no image
+# gradient.  ResNet-20: 21 convolutions, the first on the data; 17 large,
+# the small ones are the first (28x28x9 taps of 1 channel), the stride-2
+# convolution into stage 3 and the two 1x1 projections.
+# conv_counts NAME: "conv conv_dw conv_dx zero-fill-windows" of its grad
+conv_counts() {
+	"$NNC" "$SRCDIR/examples/$1.nn" --emit=opt | awk '
+		/^fn / { g = /^fn grad/ }
+		g && / = conv / { c++ } g && / = conv_dw / { w++ } g && / = conv_dx / { x++ }
+		g && / = window / && !/fill=/ { z++ }
+		END { printf "%d %d %d %d\n", c, w, x, z }'
+}
+for want in "lenet 0 0 1 2" "resnet 17 17 20 4"; do
+	set -- $want
+	got=$(conv_counts "$1")
+	[ "$got" = "$2 $3 $4 $5" ] || die "$1: conv, conv_dw, conv_dx, zero-fill windows: $got, expected $2 $3 $4 $5"
+	echo "ok: $1: $2 conv, $3 conv_dw, $4 conv_dx, $5 zero-fill windows"
+done

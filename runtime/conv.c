@@ -1,0 +1,90 @@
+/* conv.c — convolution as im2col and GEMM, a cache-sized block of patch
+ * rows at a time (OP_conv, OP_conv_dw, OP_conv_dx in compiler/ops.def,
+ * made by compiler/convfuse.c from window, reshape and matmul).
+ *
+ * The patch matrix P is [M, K] with M = B*OH*OW rows and K = KH*KW*C
+ * (runtime/window.c); the weights are [K, O].  Written whole, P is 9x the
+ * image for a 3x3 kernel: tens of megabytes written to memory and read back
+ * by the GEMM's packing.  Here a block of BLOCK_BYTES of P at a time is
+ * made in a scratch buffer that stays in the cache, and used at once:
+ *
+ *   conv     Y[M,O]  = P W            block rows of Y
+ *   conv_dw  dW[K,O] = P^T G          summed over blocks (beta 1)
+ *   conv_dx  dX      = unwindow(G W^T)  each block's G W^T added into dX
+ *
+ * Each block's result is the whole computation's for those rows, so the
+ * values are those of window + matmul up to the order of the dW sum. */
+#include <cblas.h>
+#include <string.h>
+#include "nnrt_internal.h"
+
+#define BLOCK_BYTES ((int64_t)2048 * 1024)
+
+/* One scratch buffer for every block, grown as needed (compiled steps run
+ * on one thread; OpenBLAS's threads only read it). */
+static void *scratch;
+static size_t scratch_size;
+
+static void *scratch_for(size_t bytes)
+{
+	if (bytes > scratch_size) {
+		scratch = rt_realloc(scratch, bytes);
+		scratch_size = bytes;
+	}
+	return scratch;
+}
+
+/* Rows per block: BLOCK_BYTES of patches, at least 16 rows. */
+static int64_t block_rows(int64_t k, size_t elem)
+{
+	int64_t rows = BLOCK_BYTES / (k * (int64_t)elem);
+	return rows < 16 ? 16 : rows;
+}
+
+#define CONV_KERNELS(T, SUFFIX, GEMM)                                                          \
+/* conv (dw 0) and conv_dw (dw 1): gather a block of patches, multiply */                      \
+static void gather_##SUFFIX(const T *x, const T *other, T *out, int64_t b, int64_t h, int64_t w, \
+                            int64_t c, int64_t oh, int64_t ow, int64_t o, const int32_t *win, int dw) \
+{                                                                                              \
+	int64_t m = b * oh * ow, k = win[0] * win[1] * c, rows = block_rows(k, sizeof(T));     \
+	T *p = scratch_for(sizeof(T) * (size_t)(rows * k));                                    \
+	for (int64_t m0 = 0; m0 < m; m0 += rows) {                                             \
+		int64_t mc = m - m0 < rows ? m - m0 : rows;                                    \
+		nnrt_window_rows_##SUFFIX(x, p, m0, m0 + mc, h, w, c, oh, ow, win, 0);         \
+		if (dw)                                                                        \
+			GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, (int)k, (int)o, (int)mc, \
+			     1, p, (int)k, other + m0 * o, (int)o, m0 ? 1 : 0, out, (int)o);   \
+		else                                                                           \
+			GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)mc, (int)o, (int)k, \
+			     1, p, (int)k, other, (int)o, 0, out + m0 * o, (int)o);            \
+	}                                                                                      \
+}                                                                                              \
+                                                                                               \
+void nnrt_conv_##SUFFIX(const T *x, const T *wt, T *y, int64_t b, int64_t h, int64_t w,       \
+                        int64_t c, int64_t oh, int64_t ow, int64_t o, const int32_t *win)      \
+{                                                                                              \
+	gather_##SUFFIX(x, wt, y, b, h, w, c, oh, ow, o, win, 0);                              \
+}                                                                                              \
+                                                                                               \
+void nnrt_conv_dw_##SUFFIX(const T *x, const T *g, T *dw, int64_t b, int64_t h, int64_t w,    \
+                           int64_t c, int64_t oh, int64_t ow, int64_t o, const int32_t *win)   \
+{                                                                                              \
+	gather_##SUFFIX(x, g, dw, b, h, w, c, oh, ow, o, win, 1);                              \
+}                                                                                              \
+                                                                                               \
+void nnrt_conv_dx_##SUFFIX(const T *g, const T *wt, T *dx, int64_t b, int64_t h, int64_t w,   \
+                           int64_t c, int64_t oh, int64_t ow, int64_t o, const int32_t *win)   \
+{                                                                                              \
+	int64_t m = b * oh * ow, k = win[0] * win[1] * c, rows = block_rows(k, sizeof(T));     \
+	T *p = scratch_for(sizeof(T) * (size_t)(rows * k));                                    \
+	memset(dx, 0, sizeof(T) * (size_t)(b * h * w * c));                                    \
+	for (int64_t m0 = 0; m0 < m; m0 += rows) {                                             \
+		int64_t mc = m - m0 < rows ? m - m0 : rows;                                    \
+		GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, (int)mc, (int)k, (int)o,         \
+		     1, g + m0 * o, (int)o, wt, (int)o, 0, p, (int)k);                         \
+		nnrt_unwindow_rows_##SUFFIX(p, dx, m0, m0 + mc, h, w, c, oh, ow, win);         \
+	}                                                                                      \
+}
+
+CONV_KERNELS(float, f32, cblas_sgemm)
+CONV_KERNELS(double, f64, cblas_dgemm)
