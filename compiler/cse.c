@@ -53,7 +53,7 @@ static int same_attributes(const Node *a, const Node *b)
 	case K_LAYOUT:
 		return a->op != OP_transpose
 		       || !memcmp(a->perm, b->perm, sizeof(int) * (size_t)a->shape.rank);
-	case K_INDEX: case K_RANDOM:
+	case K_INDEX: case K_RANDOM: case K_BOXSUM:
 		return a->k == b->k;
 	case K_SLICE:
 		return a->k == b->k && a->axes == b->axes;

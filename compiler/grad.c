@@ -308,6 +308,9 @@ static void vjp(Grad *G, Node *y, Node *g)
 		acc(G, y->in[0], tag(G, ir_slice(G->fn, g, slice_axis(y), y->k, y->in[0]->shape.d[slice_axis(y)], y->loc),
 		                     "unslice' : the part of the gradient"));
 		break;
+	case OP_boxsum:     /* a symmetric sum: its own adjoint */
+		acc(G, y->in[0], tag(G, ir_boxsum(G->fn, g, y->k, y->loc), "boxsum' = boxsum (symmetric)"));
+		break;
 	case OP_unwindow:   /* a sum of patches; its adjoint gathers them */
 		acc(G, y->in[0], tag(G, ir_window(G->fn, g, y->win, 0, y->loc), "unwindow' : gather patches"));
 		break;

@@ -203,6 +203,18 @@ static void run_conv(const Node *n, const double *const *v, int64_t batch, doubl
 	}
 }
 
+/* boxsum: y[.., c] = sum of x[.., c + d] for |d| <= k/2 inside the axis */
+static void run_boxsum(const Node *n, const Dims *d, const double *x, double *y)
+{
+	int64_t len = d->d[d->rank - 1], half = n->k / 2;
+	for (int64_t i = 0; i < d->n; i++) {
+		int64_t c = i % len;
+		for (int64_t e = c - half; e <= c + half; e++)
+			if (e >= 0 && e < len)
+				y[i] += x[i - c + e];
+	}
+}
+
 static void run_transpose(const Node *n, const Dims *in, const double *x, const Dims *out, double *y)
 {
 	int64_t c[MAXRANK], ci[MAXRANK];
@@ -295,6 +307,9 @@ static double *run_node(const Module *m, const Node *n, double **val, double **s
 		break;
 	case K_CONV:
 		run_conv(n, x, batch, y);
+		break;
+	case K_BOXSUM:
+		run_boxsum(n, &out, x[0], y);
 		break;
 	case K_STORE: break;
 	}

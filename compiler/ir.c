@@ -288,6 +288,14 @@ int slice_axis(const Node *n)
 	return __builtin_ctz(n->axes);
 }
 
+Node *ir_boxsum(Fn *fn, Node *a, int64_t width, Loc loc)
+{
+	CHECK(a->shape.rank >= 1 && width >= 1 && width % 2 == 1, loc);
+	Node *n = ir_node(fn, OP_boxsum, a->dt, a->shape, 1, &a, loc);
+	n->k = width;
+	return n;
+}
+
 Node *ir_slice(Fn *fn, Node *a, int axis, int64_t start, int64_t len, Loc loc)
 {
 	Shape s = a->shape;

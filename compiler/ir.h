@@ -35,7 +35,7 @@ typedef enum {
 } Op;
 
 typedef enum { K_LEAF, K_UNARY, K_BINARY, K_BCAST, K_REDUCE, K_MATMUL, K_LAYOUT, K_INDEX, K_WINDOW, K_CONV,
-               K_SLICE, K_RANDOM, K_STORE } OpKind;
+               K_BOXSUM, K_SLICE, K_RANDOM, K_STORE } OpKind;
 
 /* The geometry of a sliding window (Node.win): kernel, stride, padding
  * (the same before and after) and dilation, for rows then columns. */
@@ -60,7 +60,7 @@ struct Node {
 	int perm[MAXRANK];    /* transpose */
 	int ta, tb;           /* matmul: operand a / b transposed */
 	int slot;             /* param, input, store: index into Module.slot */
-	int64_t k;            /* onehot: number of classes; uniform: random stream;
+	int64_t k;            /* onehot: number of classes; uniform: random stream; boxsum: its width;
 	                         slice, unslice: first index of the part along the axis */
 	int win[WIN__COUNT];  /* window, unwindow, conv*: geometry (also Node.f: window's padding value) */
 
@@ -226,6 +226,7 @@ Node *ir_conv(Fn *fn, Op op, Node *a, Node *b, Shape out, const int *win, Loc lo
 typedef struct ConvShapes { Shape image, grid, weights; } ConvShapes;
 ConvShapes conv_shapes(const Node *n);
 Node *ir_slice(Fn *fn, Node *a, int axis, int64_t start, int64_t len, Loc loc);   /* a part along axis */
+Node *ir_boxsum(Fn *fn, Node *a, int64_t width, Loc loc);   /* centred sums along the last axis */
 Node *ir_unslice(Fn *fn, Node *part, Shape whole, int axis, int64_t start, Loc loc); /* zeros around it */
 int slice_axis(const Node *n);
 /* A matmul as one GEMM: C (m x n) = op(A) op(B) with inner dimension k;

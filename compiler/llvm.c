@@ -264,6 +264,20 @@ static void gen_conv(Gen *g, const Node *n)
 	gen_call(g, runtime_name(n), LLVMVoidTypeInContext(g->ctx), p, 11, args);
 }
 
+/* boxsum: runtime/window.c's sums along the last axis, row by row. */
+static void gen_boxsum(Gen *g, const Node *n)
+{
+	Shape s = n->shape;
+	int64_t len = s.d[s.rank - 1];
+	Sym rows = sym_dim_count(s);
+	rows.c /= len;                  /* the last dim is never B (verify.c) */
+	LLVMValueRef args[5] = { gen_addr(g, n->in[0]), gen_addr(g, n), gen_sym(g, rows),
+				 LLVMConstInt(g->i64, (unsigned long long)len, 0),
+				 LLVMConstInt(g->i64, (unsigned long long)n->k, 0) };
+	LLVMTypeRef p[5] = { g->ptr, g->ptr, g->i64, g->i64, g->i64 };
+	gen_call(g, runtime_name(n), LLVMVoidTypeInContext(g->ctx), p, 5, args);
+}
+
 /* slice / unslice: runtime/window.c's strided block copy, with the count
  * of blocks before the axis (outer), the whole's and the part's extent
  * along it, the part's offset, and the bytes of what follows (inner). */
@@ -342,6 +356,9 @@ static void gen_node(Gen *g, Node *n)
 		return;
 	case K_CONV:
 		gen_conv(g, n);
+		return;
+	case K_BOXSUM:
+		gen_boxsum(g, n);
 		return;
 	case K_RANDOM:
 		gen_uniform(g, n);

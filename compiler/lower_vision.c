@@ -158,8 +158,8 @@ Value lower_flatten(Ctx *c, const Expr *call, Value *arg)
 /* local_response_norm(x, size = 5, alpha = 1e-4, beta = 0.75, k = 2)
  * (Krizhevsky et al. 2012, as PyTorch defines it):
  *   y = x / (k + alpha/size * sum of x^2 over `size` neighbouring channels)^beta.
- * The channel window is a window op over [B, H*W, C, 1] read as an image
- * one row high per pixel: kernel [1, size], zero padding size/2. */
+ * The sum over channels is one boxsum along the last axis (zero beyond the
+ * first and last channel), its own adjoint. */
 Value lower_local_response_norm(Ctx *c, const Expr *call, Value *arg)
 {
 	Loc loc = call->loc;
@@ -173,12 +173,7 @@ Value lower_local_response_norm(Ctx *c, const Expr *call, Value *arg)
 	if (!(k > 0) || !(alpha >= 0) || !(beta >= 0))
 		error_at(call->loc, "local_response_norm needs k > 0, alpha >= 0 and beta >= 0");
 	Shape s = x->shape;
-	int64_t pixels = s.d[1] * s.d[2], ch = s.d[3];
-	Node *sq = ir_binary(c->fn, OP_mul, x, x, loc);
-	Node *rows = ir_reshape(c->fn, sq, shape_of(4, DIM_BATCH, pixels, ch, (int64_t)1), loc);
-	int win[WIN__COUNT] = { 1, (int)size, 1, 1, 0, (int)(size / 2), 1, 1 };
-	Node *p = ir_window(c->fn, rows, win, 0, loc);                   /* [B, HW, C, 1, size, 1] */
-	Node *sum = ir_reshape(c->fn, ir_reduce(c->fn, OP_sum, p, 8u | 16u | 32u, loc), s, loc);
+	Node *sum = ir_boxsum(c->fn, ir_binary(c->fn, OP_mul, x, x, loc), size, loc);
 	Node *scale = ir_broadcast(c->fn, ir_const(c->fn, x->dt, alpha / (double)size, loc), s, loc);
 	Node *base = ir_binary(c->fn, OP_add, ir_broadcast(c->fn, ir_const(c->fn, x->dt, k, loc), s, loc),
 	                       ir_binary(c->fn, OP_mul, sum, scale, loc), loc);

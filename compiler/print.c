@@ -46,6 +46,7 @@ static const char *attributes(const Node *n)
 	case OP_elu: case OP_leaky_relu: return xprintf(" alpha=%g", n->f);
 	case OP_onehot: return xprintf(" k=%lld", (long long)n->k);
 	case OP_uniform: return xprintf(" stream=%lld", (long long)n->k);
+	case OP_boxsum: return xprintf(" width=%lld", (long long)n->k);
 	case OP_slice: case OP_unslice: return xprintf(" axis=%d at=%lld", slice_axis(n), (long long)n->k);
 	case OP_window: case OP_unwindow: case OP_conv: case OP_conv_dw: case OP_conv_dx: {
 		const int *w = n->win;

@@ -86,6 +86,10 @@ static Flops node_flops(const Node *n)
 		return elements(n->in[0]->shape);
 	case OP_conv: case OP_conv_dw: case OP_conv_dx:
 		return conv_flops(n);
+	case OP_boxsum: {        /* one add per term */
+		Flops e = elements(n->shape);
+		return (Flops){ e.per_sample * n->k, e.fixed * n->k };
+	}
 	case OP_slice: case OP_unslice:   /* copies */
 		return (Flops){ 0, 0 };
 	case OP_uniform:         /* one draw per element (dropout's mask) */

@@ -201,6 +201,10 @@ static int rule_ok(Check *c, const Node *n)
 	}
 	case K_WINDOW: return window_ok(c, n);
 	case K_CONV: return conv_ok(c, n);
+	case K_BOXSUM:
+		return (n->dt != DT_I32 && in.rank >= 1 && in.d[in.rank - 1] != DIM_BATCH && shape_equal(in, n->shape) &&
+		        n->k >= 1 && n->k % 2 == 1) ||
+		       bad(c, n, "boxsum: a float operand of rank >= 1 whose last dim is not B, its shape, an odd width");
 	case K_SLICE: {
 		Shape part = n->op == OP_slice ? n->shape : in, whole = n->op == OP_slice ? in : n->shape;
 		int ax = n->axes ? slice_axis(n) : -1, ok = ax >= 0 && n->axes == 1u << ax && part.rank == whole.rank

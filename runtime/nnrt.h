@@ -66,6 +66,12 @@ void nnrt_conv_dx_##SUFFIX(const T *g, const T *wt, T *dx, int64_t b, int64_t h,
 NNRT_CONV_DECL(float, f32)
 NNRT_CONV_DECL(double, f64)
 
+/* Called by compiled code (runtime/window.c): rows of len values, each
+ * output the sum of the width (odd) inputs centred on it, zero beyond the
+ * row (local_response_norm's sum over channels). */
+void nnrt_boxsum_f32(const float *x, float *y, int64_t rows, int64_t len, int64_t width);
+void nnrt_boxsum_f64(const double *x, double *y, int64_t rows, int64_t len, int64_t width);
+
 /* Called by compiled code (runtime/window.c): the part of a tensor along
  * one axis, and a part put back in zeros (outer blocks of whole or part
  * rows of inner bytes; the part starts at row start). */

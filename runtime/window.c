@@ -136,6 +136,28 @@ void nnrt_unwindow_##SUFFIX(const T *x, T *y, int64_t b, int64_t h, int64_t w, i
 WINDOW_KERNELS(float, f32)
 WINDOW_KERNELS(double, f64)
 
+/* Sums along the last axis (OP_boxsum): `rows` rows of `len` values; each
+ * output is the sum of the `width` (odd) inputs centred on it, those past
+ * either end counting as zero.  In the order of the inputs, as the
+ * interpreter adds them. */
+#define BOXSUM_KERNEL(T, SUFFIX)                                                               \
+void nnrt_boxsum_##SUFFIX(const T *x, T *y, int64_t rows, int64_t len, int64_t width)         \
+{                                                                                              \
+	int64_t half = width / 2;                                                              \
+	for (int64_t r = 0; r < rows; r++, x += len, y += len)                                 \
+		for (int64_t c = 0; c < len; c++) {                                            \
+			int64_t lo = c - half < 0 ? 0 : c - half;                              \
+			int64_t hi = c + half >= len ? len - 1 : c + half;                     \
+			T s = 0;                                                               \
+			for (int64_t e = lo; e <= hi; e++)                                     \
+				s += x[e];                                                     \
+			y[c] = s;                                                              \
+		}                                                                              \
+}
+
+BOXSUM_KERNEL(float, f32)
+BOXSUM_KERNEL(double, f64)
+
 /* Slices along one axis (OP_slice, OP_unslice): `outer` blocks, each of
  * `whole` (or `part`) rows of `inner` bytes; the part starts at row
  * `start` of the whole.  unslice writes zeros around the part. */

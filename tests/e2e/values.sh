@@ -37,3 +37,6 @@ expect "grouped conv2d, slice, concat" "$got" "7 7 3 3 15 15 11 11 23 23 19 19 3
 # torch.nn.LocalResponseNorm(3, alpha=0.9, beta=0.75, k=1) gives
 got=$(run lrn 5 '    return flatten(local_response_norm(reshape(x, [B, 1, 1, 5]), size: 3, alpha: 0.9, beta: 0.75, k: 1))' "1,2,3,4,5")
 expect "local_response_norm" "$got" "0.502973378 0.580801129 0.545811176 0.5 0.717928588"
+# AlexNet's width, 5, over 7 channels with signs: both ends see 3 channels
+got=$(run lrn5 7 '    return flatten(local_response_norm(reshape(x, [B, 1, 1, 7]), size: 5, alpha: 0.9, beta: 0.75, k: 1))' "1,-2,3,0.5,4,-1,2")
+expect "local_response_norm, size 5" "$got" "0.389128447 -0.770877481 0.741658628 0.123609774 0.988878191 -0.307168722 0.618670046"
