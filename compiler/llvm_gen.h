@@ -2,7 +2,7 @@
  *   llvm.c         target, module, the three step functions, addresses, GEMM
  *   llvm_nest.c    loop nests with per-access strides, alias scopes
  *   llvm_kernel.c  fused elementwise kernels, scalar math, reductions
- *   llvm_math.c    exp and tanh as plain arithmetic, so loops vectorize
+ *   llvm_math.c    exp, log, pow and tanh as plain arithmetic, so loops vectorize
  *
  * The generator only translates: fusion groups, buffers and homes were
  * decided by the passes; every loop here is a canonical counted loop over
@@ -93,8 +93,10 @@ void nest_store(Gen *g, Nest *nest, int acc, LLVMValueRef v);
 void nest_close(Gen *g, Nest *nest);
 void gen_tag(Gen *g, LLVMValueRef inst, const Access *a);
 
-/* llvm_math.c: vectorizable exp and tanh for f32, libm-accurate for f64 */
+/* llvm_math.c: vectorizable exp, log, pow and tanh for f32, libm-accurate for f64 */
 LLVMValueRef gen_exp(Gen *g, LLVMValueRef x);
+LLVMValueRef gen_log(Gen *g, LLVMValueRef x);
+LLVMValueRef gen_pow(Gen *g, LLVMValueRef x, LLVMValueRef y);
 LLVMValueRef gen_tanh(Gen *g, LLVMValueRef x);
 
 /* llvm_kernel.c */

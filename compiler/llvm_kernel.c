@@ -45,7 +45,7 @@ static LLVMValueRef gen_unary(Gen *g, const Node *n, LLVMValueRef x)
 	switch (n->op) {
 	case OP_neg: return LLVMBuildFNeg(g->b, x, "");
 	case OP_exp: return gen_exp(g, x);
-	case OP_log: return intr1(g, "llvm.log", x);
+	case OP_log: return gen_log(g, x);
 	case OP_sqrt: return intr1(g, "llvm.sqrt", x);
 	case OP_abs: return intr1(g, "llvm.fabs", x);
 	case OP_sign: {
@@ -81,7 +81,7 @@ static LLVMValueRef gen_binary(Gen *g, const Node *n, LLVMValueRef x, LLVMValueR
 	case OP_sub: return LLVMBuildFSub(g->b, x, y, "");
 	case OP_mul: return LLVMBuildFMul(g->b, x, y, "");
 	case OP_div: return LLVMBuildFDiv(g->b, x, y, "");
-	case OP_pow: return intr2(g, "llvm.pow", x, y);
+	case OP_pow: return gen_pow(g, x, y);
 	case OP_max: return intr2(g, "llvm.maxnum", x, y);
 	case OP_eq: {
 		LLVMValueRef c = LLVMBuildFCmp(g->b, LLVMRealOEQ, x, y, "");

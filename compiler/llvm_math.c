@@ -1,10 +1,11 @@
-/* llvm_math.c — exp and tanh written as plain IR arithmetic for f32.
+/* llvm_math.c — exp, log, pow and tanh written as plain IR arithmetic for f32.
  *
- * llvm.exp.* has no vector lowering without a vector math library, so a
- * vectorized loop would call expf once per lane.  For f32 we expand exp
- * into range reduction, a Cephes polynomial and an exponent-field build,
- * all of which the vectorizer widens; tanh follows from it.  The error is
- * about 2 ulp.  f64 keeps the libm-accurate intrinsic: f64 programs are
+ * llvm.exp.*, llvm.log.* and llvm.pow.* have no vector lowering without a
+ * vector math library, so a vectorized loop would call expf once per lane.
+ * For f32 we expand exp into range reduction, a Cephes polynomial and an
+ * exponent-field build, and log into an exponent-field split and a Cephes
+ * polynomial, all of which the vectorizer widens; tanh and pow follow
+ * from them.  The error is about 2 ulp (pow: see pow_f32).  f64 keeps the libm-accurate intrinsic: f64 programs are
  * the gradient checks, where accuracy matters more than speed. */
 #include <math.h>
 #include "llvm_gen.h"
@@ -68,6 +69,76 @@ LLVMValueRef gen_exp(Gen *g, LLVMValueRef x)
 	if (LLVMTypeOf(x) == g->f32)
 		return exp_f32(g, x);
 	return gen_intrinsic(g, "llvm.exp", LLVMTypeOf(x), &x, 1);
+}
+
+/* log(x) = e ln 2 + log(1 + f), x = 2^e (1 + f) with 1 + f in [sqrt(1/2),
+ * sqrt(2)) read from the bits (Cephes logf); subnormals are scaled by 2^23
+ * first.  Below zero NaN, at zero -inf, infinity and NaN themselves. */
+static LLVMValueRef log_f32(Gen *g, LLVMValueRef x)
+{
+	static const double c[9] = { 7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1,
+				     -1.2420140846e-1, 1.4249322787e-1, -1.6668057665e-1,
+				     2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1 };
+	LLVMValueRef tiny = LLVMBuildFCmp(g->b, LLVMRealOLT, x, fc(g, 1.17549435e-38), "");
+	LLVMValueRef sx = LLVMBuildSelect(g->b, tiny, mul_(g, x, fc(g, 8388608.0)), x, "");
+	LLVMValueRef bits = LLVMBuildBitCast(g->b, sx, g->i32, "");
+	LLVMValueRef e = LLVMBuildSub(g->b, LLVMBuildLShr(g->b, bits, LLVMConstInt(g->i32, 23, 0), ""),
+				      LLVMConstInt(g->i32, 126, 0), "");
+	LLVMValueRef mbits = LLVMBuildOr(g->b, LLVMBuildAnd(g->b, bits, LLVMConstInt(g->i32, 0x007fffff, 0), ""),
+					 LLVMConstInt(g->i32, 0x3f000000, 0), "");
+	LLVMValueRef m = LLVMBuildBitCast(g->b, mbits, g->f32, "");          /* [0.5, 1) */
+	LLVMValueRef fe = LLVMBuildSIToFP(g->b, e, g->f32, "");
+	fe = LLVMBuildSelect(g->b, tiny, LLVMBuildFSub(g->b, fe, fc(g, 23), ""), fe, "");
+	LLVMValueRef low = LLVMBuildFCmp(g->b, LLVMRealOLT, m, fc(g, 0.707106781186547524), "");
+	fe = LLVMBuildSelect(g->b, low, LLVMBuildFSub(g->b, fe, fc(g, 1), ""), fe, "");
+	m = LLVMBuildSelect(g->b, low, add_(g, m, m), m, "");
+	m = LLVMBuildFSub(g->b, m, fc(g, 1), "");
+	LLVMValueRef z = mul_(g, m, m);
+	LLVMValueRef y = mul_(g, mul_(g, poly(g, m, c, 9), m), z);
+	y = add_(g, y, mul_(g, fe, fc(g, -2.12194440e-4)));
+	y = add_(g, y, mul_(g, z, fc(g, -0.5)));
+	y = add_(g, add_(g, m, y), mul_(g, fe, fc(g, 0.693359375)));
+	y = sel(g, LLVMRealOEQ, x, fc(g, 0), fc(g, -INFINITY), y);
+	y = sel(g, LLVMRealOLT, x, fc(g, 0), fc(g, NAN), y);
+	y = sel(g, LLVMRealOEQ, x, fc(g, INFINITY), x, y);
+	return sel(g, LLVMRealUNO, x, x, x, y);
+}
+
+LLVMValueRef gen_log(Gen *g, LLVMValueRef x)
+{
+	if (LLVMTypeOf(x) == g->f32)
+		return log_f32(g, x);
+	return gen_intrinsic(g, "llvm.log", LLVMTypeOf(x), &x, 1);
+}
+
+/* x^y = exp(y log|x|), its sign from x when y is an odd integer; NaN for
+ * x < 0 and y not an integer; x^0 = 1^y = 1, 0^y = 0 (y > 0) or inf
+ * (y < 0).  The relative error is about (2 + |y ln x|) ulp: log's error
+ * scaled by y, then exp's. */
+static LLVMValueRef pow_f32(Gen *g, LLVMValueRef x, LLVMValueRef y)
+{
+	LLVMValueRef ax = gen_intrinsic(g, "llvm.fabs", g->f32, &x, 1);
+	LLVMValueRef r = exp_f32(g, mul_(g, y, log_f32(g, ax)));
+	LLVMValueRef fy = gen_intrinsic(g, "llvm.floor", g->f32, &y, 1);
+	LLVMValueRef half = mul_(g, y, fc(g, 0.5));
+	LLVMValueRef fh = gen_intrinsic(g, "llvm.floor", g->f32, &half, 1);
+	LLVMValueRef integer = LLVMBuildFCmp(g->b, LLVMRealOEQ, fy, y, "");
+	LLVMValueRef odd = LLVMBuildAnd(g->b, integer, LLVMBuildFCmp(g->b, LLVMRealONE, fh, half, ""), "");
+	LLVMValueRef neg = LLVMBuildSelect(g->b, odd, LLVMBuildFNeg(g->b, r, ""), r, "");
+	neg = LLVMBuildSelect(g->b, integer, neg, fc(g, NAN), "");
+	r = sel(g, LLVMRealOLT, x, fc(g, 0), neg, r);
+	LLVMValueRef zero = sel(g, LLVMRealOLT, y, fc(g, 0), fc(g, INFINITY), fc(g, 0));
+	r = sel(g, LLVMRealOEQ, x, fc(g, 0), zero, r);
+	r = sel(g, LLVMRealOEQ, x, fc(g, 1), fc(g, 1), r);
+	return sel(g, LLVMRealOEQ, y, fc(g, 0), fc(g, 1), r);
+}
+
+LLVMValueRef gen_pow(Gen *g, LLVMValueRef x, LLVMValueRef y)
+{
+	if (LLVMTypeOf(x) == g->f32)
+		return pow_f32(g, x, y);
+	LLVMValueRef a[2] = { x, y };
+	return gen_intrinsic(g, "llvm.pow", LLVMTypeOf(x), a, 2);
 }
 
 /* tanh |x| = 1 - 2 / (e^{2|x|} + 1), which cancels near 0, where the odd

@@ -138,21 +138,21 @@ WINDOW_KERNELS(double, f64)
 
 /* Sums along the last axis (OP_boxsum): `rows` rows of `len` values; each
  * output is the sum of the `width` (odd) inputs centred on it, those past
- * either end counting as zero.  In the order of the inputs, as the
- * interpreter adds them. */
+ * either end counting as zero.  Offset by offset, each a shifted add over
+ * the row that vectorizes; every output still adds its inputs in their
+ * order, as the interpreter does. */
 #define BOXSUM_KERNEL(T, SUFFIX)                                                               \
 void nnrt_boxsum_##SUFFIX(const T *x, T *y, int64_t rows, int64_t len, int64_t width)         \
 {                                                                                              \
 	int64_t half = width / 2;                                                              \
-	for (int64_t r = 0; r < rows; r++, x += len, y += len)                                 \
-		for (int64_t c = 0; c < len; c++) {                                            \
-			int64_t lo = c - half < 0 ? 0 : c - half;                              \
-			int64_t hi = c + half >= len ? len - 1 : c + half;                     \
-			T s = 0;                                                               \
-			for (int64_t e = lo; e <= hi; e++)                                     \
-				s += x[e];                                                     \
-			y[c] = s;                                                              \
+	for (int64_t r = 0; r < rows; r++, x += len, y += len) {                               \
+		memset(y, 0, sizeof(T) * (size_t)len);                                         \
+		for (int64_t d = -half; d <= half; d++) {                                      \
+			int64_t lo = d < 0 ? -d : 0, hi = d > 0 ? len - d : len;               \
+			for (int64_t c = lo; c < hi; c++)                                      \
+				y[c] += x[c + d];                                              \
 		}                                                                              \
+	}                                                                                      \
 }
 
 BOXSUM_KERNEL(float, f32)
