@@ -42,6 +42,15 @@ static inline void copy_run(void *dst, const void *src, size_t bytes)
 	}
 }
 
+/* With dilation 1 along columns, the window at output cell (i, j) lies
+ * wholly inside the image: no padding to fill, every kernel row is KW*C
+ * contiguous values. */
+static inline int inside_image(const int32_t *win, int64_t h, int64_t w, int64_t i, int64_t j)
+{
+	int64_t r0 = TAP_ROW(i, 0), q0 = TAP_COL(j, 0);
+	return win[7] == 1 && r0 >= 0 && TAP_ROW(i, win[0] - 1) < h && q0 >= 0 && q0 + win[1] <= w;
+}
+
 /* Patch row m's output cell (n, i, j), and the next row's. */
 typedef struct Cell { int64_t n, i, j; } Cell;
 
@@ -73,6 +82,12 @@ void nnrt_window_rows_##SUFFIX(const T *x, T *y, int64_t m0, int64_t m1, int64_t
 	Cell at = cell_of(m0, oh, ow);                                                         \
 	for (int64_t m = m0; m < m1; m++, next_cell(&at, oh, ow)) {                            \
 		int64_t n = at.n, i = at.i, j = at.j;                                          \
+		if (inside_image(win, h, w, i, j)) {     /* every kernel row one run */        \
+			const T *src = x + ((n * h + TAP_ROW(i, 0)) * w + TAP_COL(j, 0)) * c;  \
+			for (int64_t kh = 0; kh < win[0]; kh++, y += run)                      \
+				copy_run(y, src + kh * win[6] * w * c, sizeof(T) * (size_t)run); \
+			continue;                                                              \
+		}                                                                              \
 		for (int64_t kh = 0; kh < win[0]; kh++, y += run) {                            \
 			int64_t r = TAP_ROW(i, kh), q0 = TAP_COL(j, 0);                        \
 			int row_in = r >= 0 && r < h;                                          \
