@@ -1,10 +1,12 @@
 # bench/lib.sh — what the benchmarks share, sourced from the tree's root by
 # bench/*.sh after `set -eu`: the checks that a built tree and Debian's
-# python3-torch are there, a scratch directory $work removed on exit, and
-# the lines that say which machine and OpenBLAS kernel a figure came from.
+# python3-torch are there (torch not, where the script sets no_torch=1), a
+# scratch directory $work removed on exit, and the lines that say which
+# machine and OpenBLAS kernel a figure came from.
 bench=$(basename "$0")
 [ -x ./nnc ] || { echo "$bench: build first (./quickstart --build-only)" >&2; exit 2; }
-/usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "$bench: needs Debian's python3-torch" >&2; exit 2; }
+[ -n "${no_torch:-}" ] || /usr/bin/python3 -c 'import torch' 2>/dev/null ||
+	{ echo "$bench: needs Debian's python3-torch" >&2; exit 2; }
 # nnc links trainers with libnnrt.a from here when it is not installed
 export NNC_RUNTIME_DIR="${NNC_RUNTIME_DIR:-$PWD}"
 work=$(mktemp -d)
