@@ -11,20 +11,17 @@
  *   matmul.tn(reshape(window x), g)              -> conv_dw x, g
  *   unwindow(reshape(matmul.nt(g, W)))           -> conv_dx g, W
  *
- * The first two only for large patch matrices (MIN_PATCH_BYTES), the last
- * only when the product and its reshape have no other use.  A window with
- * a non-zero fill (max pooling's) is left alone.  What the
+ * The last only when the product and its reshape have no other use.  A
+ * window with a non-zero fill (max pooling's) is left alone.  What the
  * rewrite leaves unused (the window, the product) goes in the dce that
- * follows.  Node.nuse must be current (dce runs before). */
+ * follows.  Node.nuse must be current (dce runs before).
+ *
+ * conv and conv_dw each make their patches, where the unfused graph makes
+ * them once for both; in blocks that stay in the cache that costs less
+ * than writing the whole matrix once and reading it back twice.  Measured
+ * on a 2-core AVX-512 VM, one thread: ResNet-20 trains 19% faster and
+ * LeNet (patches of 60 and 78 KB a sample) 10% (bench/README.md). */
 #include "rewrite.h"
-
-/* conv and conv_dw each make their patches, where the unfused graph makes
- * them once for both.  That pays when the patch matrix would not stay in
- * the caches: fused where its patches take 96 KiB a sample or more,
- * ResNet-20 trains 19% faster; fusing LeNet's too (60 and 78 KB a sample)
- * made it 5% slower (bench/README.md).  conv_dx gathers nothing and is
- * always made. */
-#define MIN_PATCH_BYTES (96 * 1024)   /* per sample */
 
 /* The window whose patches [B,OH,OW,KH,KW,C] r reshapes to the matrix
  * [B,OH,OW,KH*KW*C], when its padding is zeros; else NULL. */
@@ -51,8 +48,7 @@ static int on_grid(const Node *g, const Node *w)
 static Node *fused(Fn *fn, Node *n)
 {
 	Node *w;
-	if (n->op == OP_matmul && !n->tb && (w = patches_of(n->in[0])) &&
-	    shape_per_sample(w->shape) * dtype_size(w->dt) >= MIN_PATCH_BYTES) {
+	if (n->op == OP_matmul && !n->tb && (w = patches_of(n->in[0]))) {
 		if (!n->ta && n->in[1]->shape.rank == 2)
 			return ir_conv(fn, OP_conv, w->in[0], n->in[1], n->shape, w->win, n->loc);
 		if (n->ta && on_grid(n->in[1], w))

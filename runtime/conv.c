@@ -18,7 +18,9 @@
 #include <string.h>
 #include "nnrt_internal.h"
 
-#define BLOCK_BYTES ((int64_t)2048 * 1024)
+/* 128 KiB: LeNet trains 10% faster than with 2 MiB blocks, ResNet-20 and
+ * AlexNet the same within the noise (one thread, 2 MiB of L2). */
+#define BLOCK_BYTES ((int64_t)128 * 1024)
 
 /* One scratch buffer for every block, grown as needed (compiled steps run
  * on one thread; OpenBLAS's threads only read it). */

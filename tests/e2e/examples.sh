@@ -19,13 +19,12 @@ done
 grep -q '^total *61706$' "$work/lenet.info" || die "LeNet-5 should have 61706 parameters"
 grep -q '^total *272186$' "$work/resnet.info" || die "this ResNet-20 should have 272186 parameters"
 
-# convfuse.c: in each training step every convolution's image gradient is
-# a conv_dx, and convolutions whose patches take 96 KiB a sample or more
-# are conv and conv_dw; the rest keep their patch matrix (a window with
-# zero fill).  LeNet: 2 small convolutions, the first needs no image
-# gradient.  ResNet-20: 21 convolutions, the first on the data; 17 large,
-# the small ones are the first (28x28x9 taps of 1 channel), the stride-2
-# convolution into stage 3 and the two 1x1 projections.
+# convfuse.c: in each training step every convolution is a conv and a
+# conv_dw, every image gradient a conv_dx, and no patch matrix is left (a
+# window with zero fill; max pooling's fill with -inf).  LeNet: 2
+# convolutions, the first on the data, which needs no image gradient.
+# ResNet-20: 21 convolutions (with the two 1x1 projections), the first on
+# the data.
 # conv_counts NAME: "conv conv_dw conv_dx zero-fill-windows" of its grad
 conv_counts() {
 	"$NNC" "$SRCDIR/examples/$1.nn" --emit=opt | awk '
@@ -34,7 +33,7 @@ conv_counts() {
 		g && / = window / && !/fill=/ { z++ }
 		END { printf "%d %d %d %d\n", c, w, x, z }'
 }
-for want in "lenet 0 0 1 2" "resnet 17 17 20 4"; do
+for want in "lenet 2 2 1 0" "resnet 21 21 20 0"; do
 	set -- $want
 	got=$(conv_counts "$1")
 	[ "$got" = "$2 $3 $4 $5" ] || die "$1: conv, conv_dw, conv_dx, zero-fill windows: $got, expected $2 $3 $4 $5"
