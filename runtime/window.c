@@ -42,96 +42,115 @@ static inline void copy_run(void *dst, const void *src, size_t bytes)
 	}
 }
 
-/* With dilation 1 along columns, the window at output cell (i, j) lies
- * wholly inside the image: no padding to fill, every kernel row is KW*C
- * contiguous values. */
-static inline int inside_image(const int32_t *win, int64_t h, int64_t w, int64_t i, int64_t j)
+/* The output columns [lo, hi) whose every tap lies inside the image's
+ * columns, with dilation 1 along columns (else none): for those a kernel
+ * row is KW*C contiguous values. */
+static void inside_columns(const int32_t *win, int64_t w, int64_t ow, int64_t *lo, int64_t *hi)
 {
-	int64_t r0 = TAP_ROW(i, 0), q0 = TAP_COL(j, 0);
-	return win[7] == 1 && r0 >= 0 && TAP_ROW(i, win[0] - 1) < h && q0 >= 0 && q0 + win[1] <= w;
+	int64_t s = win[3], p = win[5], last = w + p - win[1];   /* j*s <= last */
+	*lo = *hi = 0;
+	if (win[7] != 1 || last < 0)
+		return;
+	*lo = (p + s - 1) / s;
+	*hi = last / s + 1;
+	if (*hi > ow)
+		*hi = ow;
+	if (*lo > *hi)
+		*lo = *hi;
 }
 
-/* Patch row m's output cell (n, i, j), and the next row's. */
-typedef struct Cell { int64_t n, i, j; } Cell;
+/* The columns of a span outside [a, b), the edges, in order. */
+#define EDGE_FIRST(j0, a, b) ((j0) == (a) ? (b) : (j0))
+#define EDGE_NEXT(j, a, b) ((j) + 1 == (a) ? (b) : (j) + 1)
 
-static inline Cell cell_of(int64_t m, int64_t oh, int64_t ow)
-{
-	return (Cell){ m / (ow * oh), m / ow % oh, m % ow };
-}
+/* A run of patch rows along one output row: image n, output row i,
+ * columns j0..j1-1, of which [a, b) are inside_columns. */
+typedef struct Span { int64_t n, i, j0, j1, count, a, b; } Span;
 
-static inline void next_cell(Cell *at, int64_t oh, int64_t ow)
+static inline Span span_at(int64_t m, int64_t m1, int64_t oh, int64_t ow, int64_t lo, int64_t hi)
 {
-	if (++at->j == ow) {
-		at->j = 0;
-		if (++at->i == oh)
-			at->i = 0, at->n++;
-	}
+	Span sp = { m / (ow * oh), m / ow % oh, m % ow, 0, 0, 0, 0 };
+	sp.count = ow - sp.j0 < m1 - m ? ow - sp.j0 : m1 - m;
+	sp.j1 = sp.j0 + sp.count;
+	sp.a = lo < sp.j0 ? sp.j0 : lo > sp.j1 ? sp.j1 : lo;
+	sp.b = hi < sp.a ? sp.a : hi > sp.j1 ? sp.j1 : hi;
+	return sp;
 }
 
 /* Patch rows m0..m1 of the [B*OH*OW, KH*KW*C] patch matrix: window
  * writes them into y (row m0 first), unwindow adds them (x, row m0 first)
- * into the image y.  Each row is KH kernel rows of KW taps of C values;
- * with dilation 1 and the kernel row inside the image, the taps are KW*C
- * contiguous values (the common case, one run); otherwise tap by tap,
- * padding filled (window) or dropped (unwindow). */
+ * into the image y.  They go a span of one output row and one kernel row
+ * at a time: a kernel row outside the image is all padding; inside it,
+ * the columns whose taps all lie in the image copy one run of KW*C values
+ * each, and only the few at either edge go tap by tap, padding filled
+ * (window) or dropped (unwindow). */
 #define WINDOW_KERNELS(T, SUFFIX)                                                              \
 void nnrt_window_rows_##SUFFIX(const T *x, T *y, int64_t m0, int64_t m1, int64_t h, int64_t w, \
                                int64_t c, int64_t oh, int64_t ow, const int32_t *win, T fill)  \
 {                                                                                              \
-	int64_t kw_n = win[1], run = kw_n * c;                                                 \
-	Cell at = cell_of(m0, oh, ow);                                                         \
-	for (int64_t m = m0; m < m1; m++, next_cell(&at, oh, ow)) {                            \
-		int64_t n = at.n, i = at.i, j = at.j;                                          \
-		if (inside_image(win, h, w, i, j)) {     /* every kernel row one run */        \
-			const T *src = x + ((n * h + TAP_ROW(i, 0)) * w + TAP_COL(j, 0)) * c;  \
-			for (int64_t kh = 0; kh < win[0]; kh++, y += run)                      \
-				copy_run(y, src + kh * win[6] * w * c, sizeof(T) * (size_t)run); \
-			continue;                                                              \
-		}                                                                              \
-		for (int64_t kh = 0; kh < win[0]; kh++, y += run) {                            \
-			int64_t r = TAP_ROW(i, kh), q0 = TAP_COL(j, 0);                        \
-			int row_in = r >= 0 && r < h;                                          \
-			const T *row = x + (n * h + (row_in ? r : 0)) * w * c;                 \
-			if (row_in && win[7] == 1 && q0 >= 0 && q0 + kw_n <= w) {              \
-				copy_run(y, row + q0 * c, sizeof(T) * (size_t)run);           \
+	int64_t kw_n = win[1], run = kw_n * c, k = win[0] * run, lo, hi;                       \
+	inside_columns(win, w, ow, &lo, &hi);                                                  \
+	for (int64_t m = m0; m < m1;) {                                                        \
+		Span sp = span_at(m, m1, oh, ow, lo, hi);                                      \
+		for (int64_t kh = 0; kh < win[0]; kh++) {                                      \
+			int64_t r = TAP_ROW(sp.i, kh);                                         \
+			T *yk = y + kh * run;                                                  \
+			if (r < 0 || r >= h) {                                                 \
+				for (int64_t j = 0; j < sp.count; j++)                         \
+					for (int64_t e = 0; e < run; e++)                      \
+						yk[j * k + e] = fill;                          \
 				continue;                                                      \
 			}                                                                      \
-			for (int64_t kw = 0; kw < kw_n; kw++) {                                \
-				int64_t q = TAP_COL(j, kw);                                    \
-				int inside = row_in && q >= 0 && q < w;                        \
-				for (int64_t k = 0; k < c; k++)                                \
-					y[kw * c + k] = inside ? row[q * c + k] : fill;        \
+			const T *row = x + (sp.n * h + r) * w * c;                             \
+			for (int64_t j = sp.a; j < sp.b; j++)                                        \
+				copy_run(yk + (j - sp.j0) * k, row + TAP_COL(j, 0) * c, sizeof(T) * (size_t)run); \
+			for (int64_t j = EDGE_FIRST(sp.j0, sp.a, sp.b); j < sp.j1; j = EDGE_NEXT(j, sp.a, sp.b)) { \
+				T *yj = yk + (j - sp.j0) * k;                                  \
+				for (int64_t kw = 0; kw < kw_n; kw++) {                        \
+					int64_t q = TAP_COL(j, kw);                            \
+					int inside = q >= 0 && q < w;                          \
+					for (int64_t e = 0; e < c; e++)                        \
+						yj[kw * c + e] = inside ? row[q * c + e] : fill; \
+				}                                                              \
 			}                                                                      \
 		}                                                                              \
+		y += sp.count * k;                                                             \
+		m += sp.count;                                                                 \
 	}                                                                                      \
 }                                                                                              \
                                                                                                \
 void nnrt_unwindow_rows_##SUFFIX(const T *x, T *y, int64_t m0, int64_t m1, int64_t h, int64_t w, \
                                  int64_t c, int64_t oh, int64_t ow, const int32_t *win)        \
 {                                                                                              \
-	int64_t kw_n = win[1], run = kw_n * c;                                                 \
-	Cell at = cell_of(m0, oh, ow);                                                         \
-	for (int64_t m = m0; m < m1; m++, next_cell(&at, oh, ow)) {                            \
-		int64_t n = at.n, i = at.i, j = at.j;                                          \
-		for (int64_t kh = 0; kh < win[0]; kh++, x += run) {                            \
-			int64_t r = TAP_ROW(i, kh), q0 = TAP_COL(j, 0);                        \
+	int64_t kw_n = win[1], run = kw_n * c, k = win[0] * run, lo, hi;                       \
+	inside_columns(win, w, ow, &lo, &hi);                                                  \
+	for (int64_t m = m0; m < m1;) {                                                        \
+		Span sp = span_at(m, m1, oh, ow, lo, hi);                                      \
+		for (int64_t kh = 0; kh < win[0]; kh++) {                                      \
+			int64_t r = TAP_ROW(sp.i, kh);                                         \
 			if (r < 0 || r >= h)                                                   \
 				continue;                                                      \
-			T *row = y + (n * h + r) * w * c;                                      \
-			if (win[7] == 1 && q0 >= 0 && q0 + kw_n <= w) {                        \
-				T *dst = row + q0 * c;                                         \
-				for (int64_t k = 0; k < run; k++)                              \
-					dst[k] += x[k];                                        \
-				continue;                                                      \
+			const T *xk = x + kh * run;                                            \
+			T *row = y + (sp.n * h + r) * w * c;                                   \
+			for (int64_t j = sp.a; j < sp.b; j++) {                                      \
+				const T *src = xk + (j - sp.j0) * k;                           \
+				T *dst = row + TAP_COL(j, 0) * c;                              \
+				for (int64_t e = 0; e < run; e++)                              \
+					dst[e] += src[e];                                      \
 			}                                                                      \
-			for (int64_t kw = 0; kw < kw_n; kw++) {                                \
-				int64_t q = TAP_COL(j, kw);                                    \
-				if (q < 0 || q >= w)                                           \
-					continue;                                              \
-				for (int64_t k = 0; k < c; k++)                                \
-					row[q * c + k] += x[kw * c + k];                       \
+			for (int64_t j = EDGE_FIRST(sp.j0, sp.a, sp.b); j < sp.j1; j = EDGE_NEXT(j, sp.a, sp.b)) { \
+				const T *xj = xk + (j - sp.j0) * k;                            \
+				for (int64_t kw = 0; kw < kw_n; kw++) {                        \
+					int64_t q = TAP_COL(j, kw);                            \
+					if (q < 0 || q >= w)                                   \
+						continue;                                      \
+					for (int64_t e = 0; e < c; e++)                        \
+						row[q * c + e] += xj[kw * c + e];              \
+				}                                                              \
 			}                                                                      \
 		}                                                                              \
+		x += sp.count * k;                                                             \
+		m += sp.count;                                                                 \
 	}                                                                                      \
 }                                                                                              \
                                                                                                \

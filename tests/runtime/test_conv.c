@@ -118,5 +118,9 @@ int main(void)
 	run(&(Geo){ 24, 23, 17, 40, 5, { 3, 2, 2, 1, 1, 0, 1, 2 } });
 	/* one channel, a 5x5 kernel (LeNet's first layer), one block */
 	run(&(Geo){ 3, 12, 12, 1, 6, { 5, 5, 1, 1, 2, 2, 1, 1 } });
+	/* stride 2 with padding: padded columns at both edges of every row */
+	run(&(Geo){ 5, 11, 13, 3, 4, { 5, 5, 2, 2, 2, 2, 1, 1 } });
+	/* a kernel wider than the image: no column has every tap inside */
+	run(&(Geo){ 2, 3, 3, 2, 3, { 5, 5, 1, 1, 2, 2, 1, 1 } });
 	return CHECK_DONE();
 }
