@@ -21,6 +21,8 @@ train wide {
 NN
 compile wide "$work/src/wide.nn"
 
+# The environment may set OPENBLAS_CORETYPE already; "unset" means unset here.
+unset OPENBLAS_CORETYPE
 note() { "$work/wide" info | sed -n 's/^blas  //p'; }
 forced=$(OPENBLAS_CORETYPE=Prescott note)
 [ "$forced" = "OpenBLAS kernel Prescott (OPENBLAS_CORETYPE)" ] || die "OPENBLAS_CORETYPE=Prescott not obeyed: '$forced'"
