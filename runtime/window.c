@@ -154,6 +154,42 @@ void nnrt_unwindow_rows_##SUFFIX(const T *x, T *y, int64_t m0, int64_t m1, int64
 	}                                                                                      \
 }                                                                                              \
                                                                                                \
+/* window_rows of a one-channel image, transposed: y is [KH*KW, m1-m0],  \
+ * one row per tap, so a tap's values along an output row are one run of  \
+ * image values (stride 1), not KH*KW scattered single values. */         \
+void rt_window_cols_##SUFFIX(const T *x, T *y, int64_t m0, int64_t m1, int64_t h, int64_t w,  \
+                             int64_t oh, int64_t ow, const int32_t *win, T fill)               \
+{                                                                                              \
+	int64_t mc = m1 - m0, s = win[3];                                                      \
+	for (int64_t m = m0; m < m1;) {                                                        \
+		Span sp = span_at(m, m1, oh, ow, 0, 0);                                        \
+		for (int64_t kh = 0; kh < win[0]; kh++) {                                      \
+			int64_t r = TAP_ROW(sp.i, kh);                                         \
+			const T *row = r >= 0 && r < h ? x + (sp.n * h + r) * w : NULL;       \
+			for (int64_t kw = 0; kw < win[1]; kw++) {                              \
+				T *yt = y + (kh * win[1] + kw) * mc + (m - m0);                \
+				int64_t a = sp.j1, b = sp.j1, off = TAP_COL(0, kw);            \
+				if (row) {                                                     \
+					a = off >= 0 ? 0 : (-off + s - 1) / s;                 \
+					b = off >= w ? 0 : (w - 1 - off) / s + 1;              \
+					a = a < sp.j0 ? sp.j0 : a > sp.j1 ? sp.j1 : a;         \
+					b = b < a ? a : b > sp.j1 ? sp.j1 : b;                 \
+				}                                                              \
+				for (int64_t j = sp.j0; j < a; j++)                            \
+					yt[j - sp.j0] = fill;                                  \
+				if (s == 1 && b > a)                                           \
+					copy_run(yt + a - sp.j0, row + a + off, sizeof(T) * (size_t)(b - a)); \
+				else                                                           \
+					for (int64_t j = a; j < b; j++)                        \
+						yt[j - sp.j0] = row[j * s + off];              \
+				for (int64_t j = b; j < sp.j1; j++)                            \
+					yt[j - sp.j0] = fill;                                  \
+			}                                                                      \
+		}                                                                              \
+		m += sp.count;                                                                 \
+	}                                                                                      \
+}                                                                                              \
+                                                                                               \
 void nnrt_window_##SUFFIX(const T *x, T *y, int64_t b, int64_t h, int64_t w, int64_t c,       \
                           int64_t oh, int64_t ow, const int32_t *win, T fill)                  \
 {                                                                                              \

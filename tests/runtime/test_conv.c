@@ -118,6 +118,11 @@ int main(void)
 	run(&(Geo){ 24, 23, 17, 40, 5, { 3, 2, 2, 1, 1, 0, 1, 2 } });
 	/* one channel, a 5x5 kernel (LeNet's first layer), one block */
 	run(&(Geo){ 3, 12, 12, 1, 6, { 5, 5, 1, 1, 2, 2, 1, 1 } });
+	/* one channel (conv.c's transposed blocks): LeNet's first layer over
+	 * many blocks; then strides, dilation and uneven padding */
+	run(&(Geo){ 40, 28, 28, 1, 6, { 5, 5, 1, 1, 2, 2, 1, 1 } });
+	run(&(Geo){ 60, 17, 19, 1, 3, { 3, 4, 2, 3, 1, 2, 2, 1 } });
+	run(&(Geo){ 4, 9, 8, 1, 2, { 2, 3, 1, 1, 0, 3, 1, 3 } });
 	/* stride 2 with padding: padded columns at both edges of every row */
 	run(&(Geo){ 5, 11, 13, 3, 4, { 5, 5, 2, 2, 2, 2, 1, 1 } });
 	/* a kernel wider than the image: no column has every tap inside */
