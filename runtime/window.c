@@ -160,7 +160,12 @@ void nnrt_unwindow_rows_##SUFFIX(const T *x, T *y, int64_t m0, int64_t m1, int64
 void rt_window_cols_##SUFFIX(const T *x, T *y, int64_t m0, int64_t m1, int64_t h, int64_t w,  \
                              int64_t oh, int64_t ow, const int32_t *win, T fill)               \
 {                                                                                              \
-	int64_t mc = m1 - m0, s = win[3];                                                      \
+	int64_t mc = m1 - m0, s = win[3], lo[win[1]], hi[win[1]];                              \
+	for (int64_t kw = 0; kw < win[1]; kw++) { /* the columns where tap kw is inside */     \
+		int64_t off = TAP_COL(0, kw);                                                  \
+		lo[kw] = off >= 0 ? 0 : (-off + s - 1) / s;                                    \
+		hi[kw] = off >= w ? 0 : (w - 1 - off) / s + 1;                                 \
+	}                                                                                      \
 	for (int64_t m = m0; m < m1;) {                                                        \
 		Span sp = span_at(m, m1, oh, ow, 0, 0);                                        \
 		for (int64_t kh = 0; kh < win[0]; kh++) {                                      \
@@ -170,10 +175,8 @@ void rt_window_cols_##SUFFIX(const T *x, T *y, int64_t m0, int64_t m1, int64_t h
 				T *yt = y + (kh * win[1] + kw) * mc + (m - m0);                \
 				int64_t a = sp.j1, b = sp.j1, off = TAP_COL(0, kw);            \
 				if (row) {                                                     \
-					a = off >= 0 ? 0 : (-off + s - 1) / s;                 \
-					b = off >= w ? 0 : (w - 1 - off) / s + 1;              \
-					a = a < sp.j0 ? sp.j0 : a > sp.j1 ? sp.j1 : a;         \
-					b = b < a ? a : b > sp.j1 ? sp.j1 : b;                 \
+					a = lo[kw] < sp.j0 ? sp.j0 : lo[kw] > sp.j1 ? sp.j1 : lo[kw]; \
+					b = hi[kw] < a ? a : hi[kw] > sp.j1 ? sp.j1 : hi[kw];  \
 				}                                                              \
 				for (int64_t j = sp.j0; j < a; j++)                            \
 					yt[j - sp.j0] = fill;                                  \
