@@ -6,7 +6,8 @@
  * GEMM with the weights [KH, KW, C, O] read as a [KH*KW*C, O] matrix, and
  * its output [B, OH, OW, O] is again NHWC with no transpose (runtime/
  * window.c).  The gradients come from the ops' VJPs: window's is unwindow
- * (col2im), a max pool's the max's mask. */
+ * (col2im), a max pool's the max's mask.  Pooling windows that tile the
+ * image need no window: they are a reshape. */
 #include <math.h>
 #include "lower.h"
 
@@ -118,9 +119,22 @@ static Value pool(Ctx *c, const Expr *call, Value *arg, int is_max)
 	if (2 * win[WIN_PH] > win[WIN_KH] || 2 * win[WIN_PW] > win[WIN_KW])
 		error_at(arg[3].loc, "'%s': padding must be at most half the window (%dx%d)", fn,
 		         win[WIN_KH], win[WIN_KW]);
-	Node *p = window_of(c, x, win, is_max ? -INFINITY : 0, fn, loc);
-	Node *r = ir_reduce(c->fn, is_max ? OP_amax : OP_sum, p, 8u | 16u, loc);
-	Shape out = shape_of(4, DIM_BATCH, p->shape.d[1], p->shape.d[2], x->shape.d[3]);
+	int64_t h = x->shape.d[1], w = x->shape.d[2], ch = x->shape.d[3];
+	Node *r;
+	Shape out;
+	if (win[WIN_SH] == win[WIN_KH] && win[WIN_SW] == win[WIN_KW] && !win[WIN_PH] && !win[WIN_PW] &&
+	    h % win[WIN_KH] == 0 && w % win[WIN_KW] == 0) {
+		/* Windows that tile the image are a reshape, [B, OH, KH, OW, KW, C]:
+		 * no window copied, and the gradient needs no unwindow. */
+		int64_t oh = h / win[WIN_KH], ow = w / win[WIN_KW];
+		Shape tiles = shape_of(6, DIM_BATCH, oh, (int64_t)win[WIN_KH], ow, (int64_t)win[WIN_KW], ch);
+		r = ir_reduce(c->fn, is_max ? OP_amax : OP_sum, ir_reshape(c->fn, x, tiles, loc), 4u | 16u, loc);
+		out = shape_of(4, DIM_BATCH, oh, ow, ch);
+	} else {
+		Node *p = window_of(c, x, win, is_max ? -INFINITY : 0, fn, loc);
+		r = ir_reduce(c->fn, is_max ? OP_amax : OP_sum, p, 8u | 16u, loc);
+		out = shape_of(4, DIM_BATCH, p->shape.d[1], p->shape.d[2], ch);
+	}
 	r = ir_reshape(c->fn, r, out, loc);
 	if (!is_max) {
 		Node *k = ir_const(c->fn, x->dt, 1.0 / (win[WIN_KH] * win[WIN_KW]), loc);
