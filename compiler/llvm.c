@@ -473,6 +473,17 @@ const char *set_target_cpu(const char *name)
 #endif
 }
 
+/* Loops over small windows and channels (pooling, batch norm's sums, a
+ * max's mask) that the vectorizer widens along a strided dimension would
+ * load with AVX-512 gathers; without them it shuffles or stays scalar.
+ * Measured, one thread, 2-core AMD EPYC: ResNet-20 trains 25% faster,
+ * LeNet 11%, the AlexNet-style net and the MLP the same. */
+#if defined(__x86_64__)
+#define NO_GATHER "+prefer-no-gather"
+#else
+#define NO_GATHER ""
+#endif
+
 static LLVMTargetMachineRef host_machine(int opt_level, char **cpu, char **features)
 {
 	LLVMInitializeNativeTarget();
@@ -483,10 +494,12 @@ static LLVMTargetMachineRef host_machine(int opt_level, char **cpu, char **featu
 		fatal(EXIT_INTERNAL, "llvm: no target for %s: %s", triple, err);
 	if (target_cpu) {   /* a portable level: its features come with the name */
 		*cpu = LLVMCreateMessage(target_cpu);
-		*features = LLVMCreateMessage("");
+		*features = LLVMCreateMessage(NO_GATHER);
 	} else {
 		*cpu = LLVMGetHostCPUName();
-		*features = LLVMGetHostCPUFeatures();
+		char *host = LLVMGetHostCPUFeatures();
+		*features = LLVMCreateMessage(xprintf("%s%s%s", host, *host && *NO_GATHER ? "," : "", NO_GATHER));
+		LLVMDisposeMessage(host);
 	}
 	static const LLVMCodeGenOptLevel level[4] = {
 		LLVMCodeGenLevelNone, LLVMCodeGenLevelLess, LLVMCodeGenLevelDefault, LLVMCodeGenLevelAggressive };
