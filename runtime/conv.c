@@ -57,17 +57,17 @@ static void gather_##SUFFIX(const T *x, const T *other, T *out, int64_t b, int64
 	T *p = scratch_for(sizeof(T) * (size_t)(rows * k));                                    \
 	for (int64_t m0 = 0; m0 < m; m0 += rows) {                                             \
 		int64_t mc = m - m0 < rows ? m - m0 : rows;                                    \
-		/* one channel: the block transposed, [K, mc] (rt_window_cols) */             \
-		if (c == 1)                                                                    \
+		int cols = c == 1;   /* one channel: the block transposed, [K, mc] */           \
+		if (cols)                                                                      \
 			rt_window_cols_##SUFFIX(x, p, m0, m0 + mc, h, w, oh, ow, win, 0);      \
 		else                                                                           \
 			nnrt_window_rows_##SUFFIX(x, p, m0, m0 + mc, h, w, c, oh, ow, win, 0); \
-		int ld = c == 1 ? (int)mc : (int)k;                                            \
+		int ld = cols ? (int)mc : (int)k;                                              \
 		if (dw)                                                                        \
-			GEMM(CblasRowMajor, c == 1 ? CblasNoTrans : CblasTrans, CblasNoTrans,  \
+			GEMM(CblasRowMajor, cols ? CblasNoTrans : CblasTrans, CblasNoTrans,    \
 			     (int)k, (int)o, (int)mc, 1, p, ld, other + m0 * o, (int)o, m0 ? 1 : 0, out, (int)o); \
 		else                                                                           \
-			GEMM(CblasRowMajor, c == 1 ? CblasTrans : CblasNoTrans, CblasNoTrans,  \
+			GEMM(CblasRowMajor, cols ? CblasTrans : CblasNoTrans, CblasNoTrans,    \
 			     (int)mc, (int)o, (int)k, 1, p, ld, other, (int)o, 0, out + m0 * o, (int)o); \
 	}                                                                                      \
 }                                                                                              \

@@ -42,21 +42,26 @@ static inline void copy_run(void *dst, const void *src, size_t bytes)
 	}
 }
 
-/* The output columns [lo, hi) whose every tap lies inside the image's
- * columns, with dilation 1 along columns (else none): for those a kernel
- * row is KW*C contiguous values. */
-static void inside_columns(const int32_t *win, int64_t w, int64_t ow, int64_t *lo, int64_t *hi)
+/* The output columns [lo, hi) at which tap column kw lies inside the
+ * image (hi may pass the last output column). */
+static inline void tap_columns(const int32_t *win, int64_t w, int64_t kw, int64_t *lo, int64_t *hi)
 {
-	int64_t s = win[3], p = win[5], last = w + p - win[1];   /* j*s <= last */
+	int64_t s = win[3], off = TAP_COL(0, kw);
+	*lo = off >= 0 ? 0 : (-off + s - 1) / s;
+	*hi = off >= w ? 0 : (w - 1 - off) / s + 1;
+}
+
+/* The output columns whose every tap lies inside the image's columns,
+ * with dilation 1 along columns (else none): those where the first and
+ * the last tap are inside, and a kernel row is KW*C contiguous values. */
+static void inside_columns(const int32_t *win, int64_t w, int64_t *lo, int64_t *hi)
+{
+	int64_t unused;
 	*lo = *hi = 0;
-	if (win[7] != 1 || last < 0)
+	if (win[7] != 1)
 		return;
-	*lo = (p + s - 1) / s;
-	*hi = last / s + 1;
-	if (*hi > ow)
-		*hi = ow;
-	if (*lo > *hi)
-		*lo = *hi;
+	tap_columns(win, w, 0, lo, &unused);
+	tap_columns(win, w, win[1] - 1, &unused, hi);
 }
 
 /* The columns of a span outside [a, b), the edges, in order. */
@@ -67,13 +72,19 @@ static void inside_columns(const int32_t *win, int64_t w, int64_t ow, int64_t *l
  * columns j0..j1-1, of which [a, b) are inside_columns. */
 typedef struct Span { int64_t n, i, j0, j1, count, a, b; } Span;
 
+/* [lo, hi) cut to the span's columns, as [*a, *b) with *a <= *b. */
+static inline void clip_to_span(const Span *sp, int64_t lo, int64_t hi, int64_t *a, int64_t *b)
+{
+	*a = lo < sp->j0 ? sp->j0 : lo > sp->j1 ? sp->j1 : lo;
+	*b = hi < *a ? *a : hi > sp->j1 ? sp->j1 : hi;
+}
+
 static inline Span span_at(int64_t m, int64_t m1, int64_t oh, int64_t ow, int64_t lo, int64_t hi)
 {
 	Span sp = { m / (ow * oh), m / ow % oh, m % ow, 0, 0, 0, 0 };
 	sp.count = ow - sp.j0 < m1 - m ? ow - sp.j0 : m1 - m;
 	sp.j1 = sp.j0 + sp.count;
-	sp.a = lo < sp.j0 ? sp.j0 : lo > sp.j1 ? sp.j1 : lo;
-	sp.b = hi < sp.a ? sp.a : hi > sp.j1 ? sp.j1 : hi;
+	clip_to_span(&sp, lo, hi, &sp.a, &sp.b);
 	return sp;
 }
 
@@ -89,7 +100,7 @@ void nnrt_window_rows_##SUFFIX(const T *x, T *y, int64_t m0, int64_t m1, int64_t
                                int64_t c, int64_t oh, int64_t ow, const int32_t *win, T fill)  \
 {                                                                                              \
 	int64_t kw_n = win[1], run = kw_n * c, k = win[0] * run, lo, hi;                       \
-	inside_columns(win, w, ow, &lo, &hi);                                                  \
+	inside_columns(win, w, &lo, &hi);                                                      \
 	for (int64_t m = m0; m < m1;) {                                                        \
 		Span sp = span_at(m, m1, oh, ow, lo, hi);                                      \
 		for (int64_t kh = 0; kh < win[0]; kh++) {                                      \
@@ -102,7 +113,7 @@ void nnrt_window_rows_##SUFFIX(const T *x, T *y, int64_t m0, int64_t m1, int64_t
 				continue;                                                      \
 			}                                                                      \
 			const T *row = x + (sp.n * h + r) * w * c;                             \
-			for (int64_t j = sp.a; j < sp.b; j++)                                        \
+			for (int64_t j = sp.a; j < sp.b; j++)                                  \
 				copy_run(yk + (j - sp.j0) * k, row + TAP_COL(j, 0) * c, sizeof(T) * (size_t)run); \
 			for (int64_t j = EDGE_FIRST(sp.j0, sp.a, sp.b); j < sp.j1; j = EDGE_NEXT(j, sp.a, sp.b)) { \
 				T *yj = yk + (j - sp.j0) * k;                                  \
@@ -123,7 +134,7 @@ void nnrt_unwindow_rows_##SUFFIX(const T *x, T *y, int64_t m0, int64_t m1, int64
                                  int64_t c, int64_t oh, int64_t ow, const int32_t *win)        \
 {                                                                                              \
 	int64_t kw_n = win[1], run = kw_n * c, k = win[0] * run, lo, hi;                       \
-	inside_columns(win, w, ow, &lo, &hi);                                                  \
+	inside_columns(win, w, &lo, &hi);                                                      \
 	for (int64_t m = m0; m < m1;) {                                                        \
 		Span sp = span_at(m, m1, oh, ow, lo, hi);                                      \
 		for (int64_t kh = 0; kh < win[0]; kh++) {                                      \
@@ -132,7 +143,7 @@ void nnrt_unwindow_rows_##SUFFIX(const T *x, T *y, int64_t m0, int64_t m1, int64
 				continue;                                                      \
 			const T *xk = x + kh * run;                                            \
 			T *row = y + (sp.n * h + r) * w * c;                                   \
-			for (int64_t j = sp.a; j < sp.b; j++) {                                      \
+			for (int64_t j = sp.a; j < sp.b; j++) {                                \
 				const T *src = xk + (j - sp.j0) * k;                           \
 				T *dst = row + TAP_COL(j, 0) * c;                              \
 				for (int64_t e = 0; e < run; e++)                              \
@@ -161,11 +172,8 @@ void rt_window_cols_##SUFFIX(const T *x, T *y, int64_t m0, int64_t m1, int64_t h
                              int64_t oh, int64_t ow, const int32_t *win, T fill)               \
 {                                                                                              \
 	int64_t mc = m1 - m0, s = win[3], lo[win[1]], hi[win[1]];                              \
-	for (int64_t kw = 0; kw < win[1]; kw++) { /* the columns where tap kw is inside */     \
-		int64_t off = TAP_COL(0, kw);                                                  \
-		lo[kw] = off >= 0 ? 0 : (-off + s - 1) / s;                                    \
-		hi[kw] = off >= w ? 0 : (w - 1 - off) / s + 1;                                 \
-	}                                                                                      \
+	for (int64_t kw = 0; kw < win[1]; kw++)                                                \
+		tap_columns(win, w, kw, &lo[kw], &hi[kw]);                                     \
 	for (int64_t m = m0; m < m1;) {                                                        \
 		Span sp = span_at(m, m1, oh, ow, 0, 0);                                        \
 		for (int64_t kh = 0; kh < win[0]; kh++) {                                      \
@@ -174,10 +182,8 @@ void rt_window_cols_##SUFFIX(const T *x, T *y, int64_t m0, int64_t m1, int64_t h
 			for (int64_t kw = 0; kw < win[1]; kw++) {                              \
 				T *yt = y + (kh * win[1] + kw) * mc + (m - m0);                \
 				int64_t a = sp.j1, b = sp.j1, off = TAP_COL(0, kw);            \
-				if (row) {                                                     \
-					a = lo[kw] < sp.j0 ? sp.j0 : lo[kw] > sp.j1 ? sp.j1 : lo[kw]; \
-					b = hi[kw] < a ? a : hi[kw] > sp.j1 ? sp.j1 : hi[kw];  \
-				}                                                              \
+				if (row)                                                       \
+					clip_to_span(&sp, lo[kw], hi[kw], &a, &b);             \
 				for (int64_t j = sp.j0; j < a; j++)                            \
 					yt[j - sp.j0] = fill;                                  \
 				if (s == 1 && b > a)                                           \
