@@ -1,7 +1,7 @@
 #!/bin/sh
 # `trainer info`: the layer table.  For examples/mlp.nn, three dense layers
 # and two relus with their output shapes and parameters, and the forward
-# FLOPs by the counting rule of compiler/summary.c, computed here from the
+# FLOPs by the counting rule of compiler/ir/summary.c, computed here from the
 # layer sizes; the training step from the compiled grad and update.  Then
 # a model with its own operators, a fn of the main file and an unused
 # parameter.  No data is read, so the data set need not be installed.

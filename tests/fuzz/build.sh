@@ -18,13 +18,16 @@ flex -o "$out/lexer.c" "$top/grammar/lexer.l"
 
 # every compiler stage the target calls; not main, llvm*, link, interp
 srcs="$top/tests/fuzz/fuzz_compile.c $out/parser.c $out/lexer.c $top/grammar/front.c"
-for f in arena ast cse dce desc diag fuse grad ir lower lower_builtins lower_train \
-	lower_types optim plan print rewrite simplify verify; do
+for f in arena diag ir/ir ir/print ir/verify lower/lower lower/lower_builtins lower/lower_train \
+	lower/lower_types lower/lower_vision lower/lower_norm lower/lower_parts autodiff/grad autodiff/optim \
+	autodiff/mode passes/rewrite passes/simplify passes/cse passes/dce passes/convfuse passes/fuse \
+	passes/plan codegen/desc; do
 	srcs="$srcs $top/compiler/$f.c"
 done
+srcs="$srcs $top/grammar/ast.c"
 # -fno-sanitize-recover: a UB report is a crash the fuzzer keeps
 $CC -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer \
-	-DFUZZ_STDLIB="\"$top/stdlib\"" -I"$out" -I"$top/grammar" -I"$top/compiler" \
+	-DFUZZ_STDLIB="\"$top/stdlib\"" -I"$out" -I"$top/grammar" -I"$top/compiler" -I"$top/compiler/ir" -I"$top/compiler/lower" -I"$top/compiler/passes" \
 	-o "$out/fuzz_compile" $srcs -lm
 echo "built $out/fuzz_compile"
