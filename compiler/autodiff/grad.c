@@ -135,20 +135,22 @@ static void vjp_amax(Grad *G, Node *y, Node *g)
 	acc(G, x, tag(G, gx, "max' = 1 at the argmax"));
 }
 
-/* elementwise max: d/da = [a > b] + [a == b]/2, d/db the complement.
- * Ties split the gradient evenly, as torch.maximum does. */
-static void vjp_max(Grad *G, Node *y, Node *g)
+/* elementwise max: d/da = [a > b] + [a == b]/2, d/db the complement; min
+ * the other way round.  Ties split the gradient evenly, as torch.maximum
+ * and torch.minimum do. */
+static void vjp_max_min(Grad *G, Node *y, Node *g)
 {
 	Node *a = y->in[0], *b = y->in[1];
 	Node *s = un(G, OP_sign, bin(G, OP_sub, a, b));
 	Node *half = konst(G, 0.5, g), *one = konst(G, 1, g);
+	int max = y->op == OP_max;
 	if (G->live[a->id]) {
-		Node *wa = bin(G, OP_mul, half, bin(G, OP_add, one, s));
-		acc(G, a, tag(G, bin(G, OP_mul, g, wa), "max' = [a>b] (ties: half)"));
+		Node *wa = bin(G, OP_mul, half, bin(G, max ? OP_add : OP_sub, one, s));
+		acc(G, a, tag(G, bin(G, OP_mul, g, wa), max ? "max' = [a>b] (ties: half)" : "min' = [a<b] (ties: half)"));
 	}
 	if (G->live[b->id]) {
-		Node *wb = bin(G, OP_mul, half, bin(G, OP_sub, one, s));
-		acc(G, b, tag(G, bin(G, OP_mul, g, wb), "max' = [b>a] (ties: half)"));
+		Node *wb = bin(G, OP_mul, half, bin(G, max ? OP_sub : OP_add, one, s));
+		acc(G, b, tag(G, bin(G, OP_mul, g, wb), max ? "max' = [b>a] (ties: half)" : "min' = [b<a] (ties: half)"));
 	}
 }
 
@@ -180,37 +182,62 @@ static void vjp_pow(Grad *G, Node *y, Node *g)
 	}
 }
 
-/* Elementwise unary ops: the local derivative, multiplied by g. */
-static Node *unary_deriv(Grad *G, Node *y, const char **note)
+/* The chain rule for a one-operand op: g times its local derivative d. */
+static void chain(Grad *G, Node *y, Node *g, Node *d, const char *note)
+{
+	acc(G, y->in[0], tag(G, bin(G, OP_mul, g, d), note));
+}
+
+static void vjp_elu(Grad *G, Node *y, Node *g)   /* x > 0: 1; else f e^x = y + f */
+{
+	Node *x = y->in[0], *s = un(G, OP_step, x);
+	Node *below = bin(G, OP_add, y, konst(G, y->f, y));
+	Node *d = bin(G, OP_add, s, bin(G, OP_mul, bin(G, OP_sub, konst(G, 1, y), s), below));
+	chain(G, y, g, d, xprintf("elu' = x>0 ? 1 : y+%g", y->f));
+}
+
+static void vjp_leaky_relu(Grad *G, Node *y, Node *g)   /* f + (1-f) step(x) */
+{
+	Node *d = bin(G, OP_add, konst(G, y->f, y),
+	              bin(G, OP_mul, konst(G, 1 - y->f, y), un(G, OP_step, y->in[0])));
+	chain(G, y, g, d, xprintf("leaky_relu' = x>0 ? 1 : %g", y->f));
+}
+
+static void vjp_erf(Grad *G, Node *y, Node *g)   /* 2/sqrt(pi) e^(-x^2) */
 {
 	Node *x = y->in[0];
-#define one konst(G, 1, y)
-	switch (y->op) {
-	case OP_exp:      *note = "exp' = exp (reuses the forward)"; return y;
-	case OP_log:      *note = "log' = 1/x"; return bin(G, OP_div, one, x);
-	case OP_sqrt:     *note = "sqrt' = 1/(2 sqrt x)";
-		return bin(G, OP_div, konst(G, 0.5, y), y);
-	case OP_abs:      *note = "abs' = sign x"; return un(G, OP_sign, x);
-	case OP_tanh:     *note = "tanh' = 1-y^2";
-		return bin(G, OP_sub, one, bin(G, OP_mul, y, y));
-	case OP_sigmoid:  *note = "sigmoid' = s(1-s)";
-		return bin(G, OP_mul, y, bin(G, OP_sub, one, y));
-	case OP_relu:     *note = "relu' = step(x)"; return un(G, OP_step, x);
-	case OP_softplus: *note = "softplus' = sigmoid(x)"; return un(G, OP_sigmoid, x);
-	case OP_elu: {    /* x > 0: 1; else f e^x = y + f */
-		*note = xprintf("elu' = x>0 ? 1 : y+%g", y->f);
-		Node *s = un(G, OP_step, x);
-		Node *below = bin(G, OP_add, y, konst(G, y->f, y));
-		return bin(G, OP_add, s, bin(G, OP_mul, bin(G, OP_sub, one, s), below));
-	}
-	case OP_leaky_relu: /* f + (1-f) step(x) */
-		*note = xprintf("leaky_relu' = x>0 ? 1 : %g", y->f);
-		return bin(G, OP_add, konst(G, y->f, y),
-		           bin(G, OP_mul, konst(G, 1 - y->f, y), un(G, OP_step, x)));
-	default:
-		fatal(EXIT_INTERNAL, "grad: no derivative for unary op %s", op_info[y->op].name);
-	}
-#undef one
+	Node *e = un(G, OP_exp, un(G, OP_neg, bin(G, OP_mul, x, x)));
+	chain(G, y, g, bin(G, OP_mul, konst(G, 1.1283791670955126, y), e), "erf' = 2/sqrt(pi) e^(-x^2)");
+}
+
+/* where(c, a, b): the gradient goes to the branch each element took; the
+ * condition is piecewise constant and gets none. */
+static void vjp_where(Grad *G, Node *y, Node *g)
+{
+	Node *c = y->in[0], *zero = konst(G, 0, g);
+	Node *in[3] = { c, g, zero };
+	if (G->live[y->in[1]->id])
+		acc(G, y->in[1], tag(G, ir_elem(G->fn, OP_where, 3, in, y->loc), "where' : g where cond, else 0"));
+	in[1] = zero, in[2] = g;
+	if (G->live[y->in[2]->id])
+		acc(G, y->in[2], tag(G, ir_elem(G->fn, OP_where, 3, in, y->loc), "where' : g where not cond, else 0"));
+}
+
+/* clip(x, lo, hi) = min(max(x, lo), hi): each element's gradient goes to
+ * the one operand that gave its value (x inside [lo, hi], as torch.clamp). */
+static void vjp_clip(Grad *G, Node *y, Node *g)
+{
+	Node *x = y->in[0], *lo = y->in[1], *hi = y->in[2], *one = konst(G, 1, g);
+	Node *below = un(G, OP_step, bin(G, OP_sub, lo, x));                         /* x < lo */
+	Node *above = un(G, OP_step, bin(G, OP_sub, bin(G, OP_max, x, lo), hi));      /* max(x, lo) > hi */
+	Node *kept = bin(G, OP_sub, one, above);
+	if (G->live[hi->id])
+		acc(G, hi, tag(G, bin(G, OP_mul, g, above), "clip' = 1 where hi was taken"));
+	if (G->live[lo->id])
+		acc(G, lo, tag(G, bin(G, OP_mul, g, bin(G, OP_mul, below, kept)), "clip' = 1 where lo was taken"));
+	if (G->live[x->id])
+		acc(G, x, tag(G, bin(G, OP_mul, g, bin(G, OP_mul, bin(G, OP_sub, one, below), kept)),
+		              "clip' = 1 inside [lo, hi]"));
 }
 
 static void vjp_reduce_or_layout(Grad *G, Node *y, Node *g)
@@ -266,13 +293,25 @@ static void vjp(Grad *G, Node *y, Node *g)
 	case OP_neg:
 		acc(G, y->in[0], tag(G, un(G, OP_neg, g), "d/dx (-x) = -1"));
 		break;
-	case OP_exp: case OP_log: case OP_sqrt: case OP_abs: case OP_tanh:
-	case OP_sigmoid: case OP_relu: case OP_softplus: case OP_elu: case OP_leaky_relu: {
-		const char *note = NULL;
-		Node *d = unary_deriv(G, y, &note);
-		acc(G, y->in[0], tag(G, bin(G, OP_mul, g, d), note));
+	case OP_exp: chain(G, y, g, y, "exp' = exp (reuses the forward)"); break;
+	case OP_log: chain(G, y, g, bin(G, OP_div, konst(G, 1, y), y->in[0]), "log' = 1/x"); break;
+	case OP_sqrt: chain(G, y, g, bin(G, OP_div, konst(G, 0.5, y), y), "sqrt' = 1/(2 sqrt x)"); break;
+	case OP_abs: chain(G, y, g, un(G, OP_sign, y->in[0]), "abs' = sign x"); break;
+	case OP_tanh:
+		chain(G, y, g, bin(G, OP_sub, konst(G, 1, y), bin(G, OP_mul, y, y)), "tanh' = 1-y^2");
 		break;
-	}
+	case OP_sigmoid:
+		chain(G, y, g, bin(G, OP_mul, y, bin(G, OP_sub, konst(G, 1, y), y)), "sigmoid' = s(1-s)");
+		break;
+	case OP_relu: chain(G, y, g, un(G, OP_step, y->in[0]), "relu' = step(x)"); break;
+	case OP_softplus: chain(G, y, g, un(G, OP_sigmoid, y->in[0]), "softplus' = sigmoid(x)"); break;
+	case OP_elu: vjp_elu(G, y, g); break;
+	case OP_leaky_relu: vjp_leaky_relu(G, y, g); break;
+	case OP_sin: chain(G, y, g, un(G, OP_cos, y->in[0]), "sin' = cos x"); break;
+	case OP_cos: chain(G, y, g, un(G, OP_neg, un(G, OP_sin, y->in[0])), "cos' = -sin x"); break;
+	case OP_erf: vjp_erf(G, y, g); break;
+	case OP_where: vjp_where(G, y, g); break;
+	case OP_clip: vjp_clip(G, y, g); break;
 	case OP_add:
 		acc(G, y->in[0], g);
 		acc(G, y->in[1], g);
@@ -293,7 +332,7 @@ static void vjp(Grad *G, Node *y, Node *g)
 		break;
 	case OP_div: vjp_div(G, y, g); break;
 	case OP_pow: vjp_pow(G, y, g); break;
-	case OP_max: vjp_max(G, y, g); break;
+	case OP_max: case OP_min: vjp_max_min(G, y, g); break;
 	case OP_amax: vjp_amax(G, y, g); break;
 	case OP_matmul: vjp_matmul(G, y, g); break;
 	case OP_window:     /* gather patches; its adjoint sums them back (col2im) */

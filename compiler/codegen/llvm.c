@@ -334,7 +334,7 @@ static void gen_node(Gen *g, Node *n)
 		if (has_memory && gen_is_scalar(g, n))
 			gen_kernel(g, n->shape, &n, 1);
 		return;
-	case K_UNARY: case K_BINARY: case K_BCAST: case K_INDEX:
+	case K_ELEM: case K_BCAST: case K_INDEX:
 		if (has_memory)
 			gen_kernel(g, n->shape, &n, 1);
 		return;

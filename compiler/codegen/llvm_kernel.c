@@ -13,12 +13,6 @@
 
 enum { IN_MEMBER = -1, IN_SCALAR = -2, OUT_NONE = -1, OUT_LOSS = -2 };
 
-static LLVMValueRef select_gt0(Gen *g, LLVMValueRef x, LLVMValueRef yes, LLVMValueRef no)
-{
-	LLVMValueRef c = LLVMBuildFCmp(g->b, LLVMRealOGT, x, LLVMConstReal(LLVMTypeOf(x), 0), "");
-	return LLVMBuildSelect(g->b, c, yes, no, "");
-}
-
 static LLVMValueRef intr1(Gen *g, const char *name, LLVMValueRef x)
 {
 	return gen_intrinsic(g, name, LLVMTypeOf(x), &x, 1);
@@ -30,66 +24,64 @@ static LLVMValueRef intr2(Gen *g, const char *name, LLVMValueRef x, LLVMValueRef
 	return gen_intrinsic(g, name, LLVMTypeOf(x), a, 2);
 }
 
-/* libm for what LLVM has no intrinsic for: log1pf/log1p, expm1f/expm1 */
-static LLVMValueRef libm1(Gen *g, const char *base, LLVMValueRef x)
+/* libm for what LLVM has no intrinsic for: log1pf/log1p, expm1f/expm1, erff/erf */
+static LLVMValueRef libm(Gen *g, const char *base, LLVMValueRef x)
 {
 	LLVMTypeRef t = LLVMTypeOf(x);
 	const char *name = t == g->f32 ? xprintf("%sf", base) : base;
 	return gen_call(g, name, t, &t, 1, &x);
 }
 
-static LLVMValueRef gen_unary(Gen *g, const Node *n, LLVMValueRef x)
+static LLVMValueRef pick(Gen *g, LLVMValueRef cond, LLVMValueRef yes, LLVMValueRef no)
 {
-	LLVMTypeRef t = LLVMTypeOf(x);
-	LLVMValueRef zero = LLVMConstReal(t, 0), one = LLVMConstReal(t, 1);
-	switch (n->op) {
-	case OP_neg: return LLVMBuildFNeg(g->b, x, "");
-	case OP_exp: return gen_exp(g, x);
-	case OP_log: return gen_log(g, x);
-	case OP_sqrt: return intr1(g, "llvm.sqrt", x);
-	case OP_abs: return intr1(g, "llvm.fabs", x);
-	case OP_sign: {
-		LLVMValueRef lt = LLVMBuildFCmp(g->b, LLVMRealOLT, x, zero, "");
-		return select_gt0(g, x, one, LLVMBuildSelect(g->b, lt, LLVMConstReal(t, -1), zero, ""));
-	}
-	case OP_step: return select_gt0(g, x, one, zero);
-	case OP_tanh: return gen_tanh(g, x);
-	case OP_sigmoid: {
-		LLVMValueRef e = gen_exp(g, LLVMBuildFNeg(g->b, x, ""));
-		return LLVMBuildFDiv(g->b, one, LLVMBuildFAdd(g->b, one, e, ""), "sigmoid");
-	}
-	case OP_relu: return select_gt0(g, x, x, zero);
-	case OP_softplus: {
-		/* max(x, 0) + log1p(exp(-|x|)): no overflow, no loss for x << 0 */
-		LLVMValueRef e = gen_exp(g, LLVMBuildFNeg(g->b, intr1(g, "llvm.fabs", x), ""));
-		return LLVMBuildFAdd(g->b, select_gt0(g, x, x, zero), libm1(g, "log1p", e), "softplus");
-	}
-	case OP_elu:
-		return select_gt0(g, x, x, LLVMBuildFMul(g->b, LLVMConstReal(t, n->f), libm1(g, "expm1", x), ""));
-	case OP_leaky_relu:
-		return select_gt0(g, x, x, LLVMBuildFMul(g->b, LLVMConstReal(t, n->f), x, ""));
-	case OP_stop_gradient: return x;
-	default: fatal(EXIT_INTERNAL, "llvm: %s is not a unary op", op_info[n->op].name);
-	}
+	return LLVMBuildSelect(g->b, cond, yes, no, "");
 }
 
-static LLVMValueRef gen_binary(Gen *g, const Node *n, LLVMValueRef x, LLVMValueRef y)
+static LLVMValueRef cmp(Gen *g, LLVMRealPredicate p, LLVMValueRef x, LLVMValueRef y)
 {
-	LLVMTypeRef t = LLVMTypeOf(x);
-	switch (n->op) {
-	case OP_add: return LLVMBuildFAdd(g->b, x, y, "");
-	case OP_sub: return LLVMBuildFSub(g->b, x, y, "");
-	case OP_mul: return LLVMBuildFMul(g->b, x, y, "");
-	case OP_div: return LLVMBuildFDiv(g->b, x, y, "");
-	case OP_pow: return gen_pow(g, x, y);
-	case OP_max: return intr2(g, "llvm.maxnum", x, y);
-	case OP_eq: {
-		LLVMValueRef c = LLVMBuildFCmp(g->b, LLVMRealOEQ, x, y, "");
-		return LLVMBuildSelect(g->b, c, LLVMConstReal(t, 1), LLVMConstReal(t, 0), "");
-	}
-	default: fatal(EXIT_INTERNAL, "llvm: %s is not a binary op", op_info[n->op].name);
-	}
+	return LLVMBuildFCmp(g->b, p, x, y, "");
 }
+
+/* The llvm column of ops.def's ELEM rows, over x, y, z (the operands), a
+ * (Node.f) and these shorthands. */
+#define k(v) LLVMConstReal(t, v)
+#define fneg(p) LLVMBuildFNeg(g->b, p, "")
+#define fadd(p, q) LLVMBuildFAdd(g->b, p, q, "")
+#define fsub(p, q) LLVMBuildFSub(g->b, p, q, "")
+#define fmul(p, q) LLVMBuildFMul(g->b, p, q, "")
+#define fdiv(p, q) LLVMBuildFDiv(g->b, p, q, "")
+#define gt(g, p, q) cmp(g, LLVMRealOGT, p, q)
+#define lt(g, p, q) cmp(g, LLVMRealOLT, p, q)
+#define eq(g, p, q) cmp(g, LLVMRealOEQ, p, q)
+#define ne(g, p, q) cmp(g, LLVMRealUNE, p, q)
+
+static LLVMValueRef gen_elem(Gen *g, const Node *n, const LLVMValueRef *v)
+{
+	LLVMValueRef x = v[0], y = n->nin > 1 ? v[1] : NULL, z = n->nin > 2 ? v[2] : NULL;
+	LLVMTypeRef t = LLVMTypeOf(x);
+	LLVMValueRef a = k(n->f);
+	(void)y, (void)z, (void)a;
+	switch (n->op) {
+#define OP(name, nin, kind, attrs, flags) case OP_##name: break;
+#define ELEM(name, nin, attrs, flags, builtin, scalar, llvm) case OP_##name: return (llvm);
+#include "ops.def"
+#undef OP
+#undef ELEM
+	case OP__COUNT: break;
+	}
+	fatal(EXIT_INTERNAL, "llvm: %s is not an elementwise op", op_info[n->op].name);
+}
+
+#undef k
+#undef fneg
+#undef fadd
+#undef fsub
+#undef fmul
+#undef fdiv
+#undef gt
+#undef lt
+#undef eq
+#undef ne
 
 /* The value of member n at the current index; cls is the index along
  * the innermost dimension (the class, for onehot). */
@@ -97,8 +89,7 @@ static LLVMValueRef gen_member(Gen *g, const Node *n, LLVMValueRef *x, LLVMValue
 {
 	LLVMTypeRef t = gen_type(g, n->dt);
 	switch (op_info[n->op].kind) {
-	case K_UNARY: return gen_unary(g, n, x[0]);
-	case K_BINARY: return gen_binary(g, n, x[0], x[1]);
+	case K_ELEM: return gen_elem(g, n, x);
 	case K_BCAST: case K_LAYOUT: case K_STORE: return x[0];
 	case K_INDEX: {
 		LLVMValueRef label = LLVMBuildSExt(g->b, x[0], g->i64, "");

@@ -1,4 +1,5 @@
-/* interp.c — reference semantics of every op of ops.def, in double.
+/* interp.c — reference semantics of every op of ops.def, in double; the
+ * elementwise ops' come from the table itself (op_scalar).
  * Tensors are row-major; the batch dimension B takes the value `batch`. */
 #include <math.h>
 #include <stdlib.h>
@@ -56,47 +57,6 @@ void interp_free_slots(const Module *m, double **slot)
 	for (int i = 0; i < m->nslot; i++)
 		free(slot[i]);
 	free(slot);
-}
-
-static double softplus(double x)
-{
-	return (x > 0 ? x : 0) + log1p(exp(-fabs(x)));   /* no overflow for large |x| */
-}
-
-static double unary(const Node *n, double x)
-{
-	switch (n->op) {
-	case OP_neg: return -x;
-	case OP_exp: return exp(x);
-	case OP_log: return log(x);
-	case OP_sqrt: return sqrt(x);
-	case OP_abs: return fabs(x);
-	case OP_sign: return (x > 0) - (x < 0);
-	case OP_step: return x > 0;
-	case OP_tanh: return tanh(x);
-	case OP_sigmoid: return 1 / (1 + exp(-x));
-	case OP_relu: return x > 0 ? x : 0;
-	case OP_softplus: return softplus(x);
-	case OP_elu: return x > 0 ? x : n->f * expm1(x);
-	case OP_leaky_relu: return x > 0 ? x : n->f * x;
-	case OP_stop_gradient: return x;
-	default: fatal(EXIT_INTERNAL, "interp: %s is not unary", op_info[n->op].name);
-	}
-}
-
-static double binary(const Node *n, double a, double b)
-{
-	switch (n->op) {
-	case OP_add: return a + b;
-	case OP_sub: return a - b;
-	case OP_mul: return a * b;
-	case OP_div: return a / b;
-	case OP_pow: return pow(a, b);
-	case OP_max: return a > b ? a : b;
-	case OP_eq: return a == b;
-	case OP_select_mode: return a;   /* the interpreter runs the training mode */
-	default: fatal(EXIT_INTERNAL, "interp: %s is not binary", op_info[n->op].name);
-	}
 }
 
 /* out[o] = x[the index of o in x's shape, NumPy-aligned on the right,
@@ -253,13 +213,13 @@ static double *run_node(const Module *m, const Node *n, double **val, double **s
 		else
 			y[0] = n->op == OP_const ? n->f : (double)batch;
 		break;
-	case K_UNARY:
-		for (int64_t i = 0; i < out.n; i++)
-			y[i] = unary(n, x[0][i]);
-		break;
-	case K_BINARY:
-		for (int64_t i = 0; i < out.n; i++)
-			y[i] = binary(n, x[0][i], x[1][i]);
+	case K_ELEM:
+		for (int64_t i = 0; i < out.n; i++) {
+			double v[MAXIN];
+			for (int j = 0; j < n->nin; j++)
+				v[j] = x[j][i];
+			y[i] = op_scalar(n->op, v, n->f);
+		}
 		break;
 	case K_BCAST: run_broadcast(&in[0], x[0], &out, y); break;
 	case K_REDUCE: run_reduce(n, &in[0], x[0], &out, y); break;

@@ -1,4 +1,4 @@
-/* ir.c — the op table, IR builders and shape helpers.
+/* ir.c — IR builders and shape helpers.
  *
  * Builders check what the elaborator has already checked for the user
  * (equal shapes, valid axes); a failure here is a bug in nnc, reported as
@@ -6,12 +6,6 @@
 #include <stdarg.h>
 #include <string.h>
 #include "ir.h"
-
-const OpInfo op_info[OP__COUNT] = {
-#define OP(name, nin, kind, flags) { #name, nin, kind, flags },
-#include "ops.def"
-#undef OP
-};
 
 #define CHECK(cond, loc) do { if (!(cond)) internal(loc, #cond); } while (0)
 
@@ -194,19 +188,23 @@ Node *ir_batch(Fn *fn, DType dt, Loc loc)
 	return ir_node(fn, OP_batch, dt, (Shape){ 0 }, 0, NULL, loc);
 }
 
+Node *ir_elem(Fn *fn, Op op, int nin, Node **in, Loc loc)
+{
+	CHECK(op_info[op].kind == K_ELEM && op_info[op].nin == nin, loc);
+	for (int i = 1; i < nin; i++)
+		CHECK(shape_equal(in[i]->shape, in[0]->shape) && in[i]->dt == in[0]->dt, loc);
+	return ir_node(fn, op, in[0]->dt, in[0]->shape, nin, in, loc);
+}
+
 Node *ir_unary(Fn *fn, Op op, Node *a, Loc loc)
 {
-	CHECK(op_info[op].kind == K_UNARY, loc);
-	return ir_node(fn, op, a->dt, a->shape, 1, &a, loc);
+	return ir_elem(fn, op, 1, &a, loc);
 }
 
 Node *ir_binary(Fn *fn, Op op, Node *a, Node *b, Loc loc)
 {
-	CHECK(op_info[op].kind == K_BINARY, loc);
-	CHECK(shape_equal(a->shape, b->shape), loc);
-	CHECK(a->dt == b->dt, loc);
 	Node *in[2] = { a, b };
-	return ir_node(fn, op, a->dt, a->shape, 2, in, loc);
+	return ir_elem(fn, op, 2, in, loc);
 }
 
 Node *ir_broadcast(Fn *fn, Node *a, Shape to, Loc loc)

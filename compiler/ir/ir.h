@@ -28,21 +28,70 @@ typedef enum { DT_F32, DT_F64, DT_I32 } DType;
 typedef struct Shape { int rank; int64_t d[MAXRANK]; } Shape;
 
 typedef enum {
-#define OP(name, nin, kind, flags) OP_##name,
+#define OP(name, nin, kind, attrs, flags) OP_##name,
+#define ELEM(name, nin, attrs, flags, builtin, scalar, llvm) OP_##name,
 #include "ops.def"
 #undef OP
+#undef ELEM
 	OP__COUNT
 } Op;
 
-typedef enum { K_LEAF, K_UNARY, K_BINARY, K_BCAST, K_REDUCE, K_MATMUL, K_LAYOUT, K_INDEX, K_WINDOW, K_CONV,
-               K_BOXSUM, K_SLICE, K_RANDOM, K_STORE } OpKind;
+/* Kinds: the shape rule and kernel family of an op (ops.def). */
+typedef enum {
+	K_LEAF,     /* no operands; shape from attributes (slot, const) */
+	K_ELEM,     /* elementwise: operands and result have one shape and float type */
+	K_BCAST,    /* out = Node.shape; the operand broadcasts to it (NumPy rules) */
+	K_REDUCE,   /* reduce over Node.axes, keeping reduced dims as 1 */
+	K_MATMUL,   /* product with transpose flags Node.ta / Node.tb; an operand of
+	               rank > 2 is a matrix of its leading dims flattened (rows) by
+	               its last dim (columns) */
+	K_LAYOUT,   /* moves elements: reshape, transpose */
+	K_INDEX,    /* onehot: i32[..] -> float[.., k] */
+	K_WINDOW,   /* sliding windows of an image [B,H,W,C] (NHWC): window gathers
+	               [B,OH,OW,KH,KW,C] (im2col), unwindow sums such patches back
+	               into [B,H,W,C] (its adjoint); geometry in Node.win */
+	K_CONV,     /* window, reshape and matmul made one (convfuse.c, after
+	               differentiation): conv and its two adjoints conv_dw and
+	               conv_dx, with zero padding; weights are [KH*KW*C, O] */
+	K_BOXSUM,   /* sums over a centred run of Node.k (odd) values along the last
+	               axis, zeros beyond its ends; its own adjoint */
+	K_SLICE,    /* along one axis (bit of Node.axes) from index Node.k: slice takes
+	               that part, unslice puts a part back in zeros (its adjoint) */
+	K_RANDOM,   /* random values of Node.shape (runtime/random.c), a function of
+	               the seed, the stream, the step (the operand) and the index */
+	K_STORE,    /* effect: writes its operand into Module.slot[Node.slot] */
+} OpKind;
+
+/* Attributes: which Node fields an op carries (ops.def's attrs column).
+ * attr.c prints, compares and hashes a node by exactly these. */
+typedef enum {
+	A_SLOT = 1 << 0,     /* slot (and CSE's store count in mark) */
+	A_VALUE = 1 << 1,    /* f: a constant's value */
+	A_ALPHA = 1 << 2,    /* f: elu, leaky_relu's slope */
+	A_FILL = 1 << 3,     /* f: window's value outside the image */
+	A_AXES = 1 << 4,     /* axes: reduced axes */
+	A_PERM = 1 << 5,     /* perm */
+	A_TRANS = 1 << 6,    /* ta, tb */
+	A_CLASSES = 1 << 7,  /* k: onehot's number of classes */
+	A_STREAM = 1 << 8,   /* k: uniform's random stream */
+	A_WIDTH = 1 << 9,    /* k: boxsum's width */
+	A_PART = 1 << 10,    /* axes (one bit) and k: slice's axis and first index */
+	A_WIN = 1 << 11,     /* win: window geometry */
+} Attr;
 
 /* The geometry of a sliding window (Node.win): kernel, stride, padding
  * (the same before and after) and dilation, for rows then columns. */
 enum { WIN_KH, WIN_KW, WIN_SH, WIN_SW, WIN_PH, WIN_PW, WIN_DH, WIN_DW, WIN__COUNT };
 enum { F_ELEM = 1, F_NODIFF = 2, F_EFFECT = 4 };
 
-typedef struct OpInfo { const char *name; int nin; OpKind kind; int flags; } OpInfo;
+typedef struct OpInfo {
+	const char *name;
+	int nin;
+	OpKind kind;
+	unsigned attrs;
+	int flags;
+	const char *builtin;  /* K_ELEM: the signature in nn(5), or NULL */
+} OpInfo;
 extern const OpInfo op_info[OP__COUNT];
 
 typedef struct Node Node;
@@ -54,7 +103,7 @@ struct Node {
 	int nin;
 	Node *in[MAXIN];
 
-	/* attributes (which apply is given by op_info[op].kind) */
+	/* attributes (which apply is given by op_info[op].attrs) */
 	double f;             /* const: value; elu, leaky_relu: alpha */
 	uint32_t axes;        /* sum, amax: bit i set = axis i reduced; slice, unslice: the one axis */
 	int perm[MAXRANK];    /* transpose */
@@ -211,6 +260,7 @@ Node *ir_const(Fn *fn, DType dt, double v, Loc loc);
 Node *ir_batch(Fn *fn, DType dt, Loc loc);
 Node *ir_unary(Fn *fn, Op op, Node *a, Loc loc);
 Node *ir_binary(Fn *fn, Op op, Node *a, Node *b, Loc loc);   /* a, b same shape */
+Node *ir_elem(Fn *fn, Op op, int nin, Node **in, Loc loc);    /* any K_ELEM op; operands of one shape */
 Node *ir_broadcast(Fn *fn, Node *a, Shape to, Loc loc);      /* returns a if shapes equal */
 Node *ir_reduce(Fn *fn, Op op, Node *a, uint32_t axes, Loc loc);
 Node *ir_matmul(Fn *fn, Node *a, Node *b, int ta, int tb, Loc loc);
@@ -253,6 +303,25 @@ int shape_broadcast(Shape a, Shape b, Shape *out);           /* 0 if incompatibl
 const char *shape_str(Shape s);                              /* "[B,784]" (arena) */
 const char *dtype_name(DType dt);                            /* "f32" */
 int64_t dtype_size(DType dt);
+
+/* ops.c — the table's semantics.  op_scalar: the value of an elementwise
+ * op (ops.def's scalar column) at operands v[0..nin-1] and alpha (Node.f). */
+double op_scalar(Op op, const double *v, double alpha);
+int op_by_name(const char *name);                            /* OP_x, or -1 */
+
+/* attr.c — a node's attributes, driven by op_info[].attrs.  attr_text is
+ * what follows the operands in a listing (" alpha=0.1", " axes=1"). */
+const char *attr_text(const Node *n);
+int attr_same(const Node *a, const Node *b);                 /* CSE: same attribute values */
+uint64_t attr_hash(const Node *n, uint64_t h);               /* mixes the attributes into h */
+
+/* shape.c — the one shape and dtype rule of every op (by its kind), used
+ * by the builders (which take the result) and by the verifier (which
+ * compares it with the node's).  Reads the operands and the attributes;
+ * for ops whose result shape is an attribute (broadcast, reshape,
+ * unslice, unwindow, conv, uniform, leaves) it checks n->shape instead.
+ * Returns NULL and sets *out, or the broken rule as a sentence. */
+const char *op_shape(const Module *m, const Node *n, Shape *out);
 
 /* print.c — listings.  Each line: %id = op operands  dtype[shape]  file:line:col  note
  * Backward lines say "of %k"; groups and buffers are shown once filled. */

@@ -63,41 +63,33 @@ static Flops conv_flops(const Node *n)
 	return f;
 }
 
-/* The FLOPs of one node.  A new op adds its case here (-Wswitch names
- * the missing one); a convolution lowered to patches and a matmul is
- * counted by its matmul. */
+/* The FLOPs of one node, by its kind: an elementwise op is one per
+ * element (the identities none); a convolution lowered to patches and a
+ * matmul is counted by its matmul. */
 static Flops node_flops(const Node *n)
 {
-	switch (n->op) {
-	case OP_param: case OP_input: case OP_const: case OP_batch: case OP_store:
-	case OP_broadcast: case OP_reshape: case OP_transpose: case OP_onehot: case OP_stop_gradient:
+	switch (op_info[n->op].kind) {
+	case K_LEAF: case K_STORE: case K_BCAST: case K_LAYOUT: case K_INDEX:
+	case K_SLICE:            /* copies */
 		return (Flops){ 0, 0 };
-	case OP_neg: case OP_exp: case OP_log: case OP_sqrt: case OP_abs: case OP_sign: case OP_step:
-	case OP_tanh: case OP_sigmoid: case OP_relu: case OP_softplus: case OP_elu: case OP_leaky_relu:
-	case OP_add: case OP_sub: case OP_mul: case OP_div: case OP_pow: case OP_max: case OP_eq:
+	case K_ELEM:
+		if (n->op == OP_stop_gradient || n->op == OP_select_mode)
+			return (Flops){ 0, 0 };
 		return elements(n->shape);
-	case OP_sum: case OP_amax:
+	case K_REDUCE:
 		return elements(n->in[0]->shape);
-	case OP_matmul:
+	case K_MATMUL:
 		return matmul_flops(n);
-	case OP_window:          /* gathers patches (im2col); the matmul after it computes */
-		return (Flops){ 0, 0 };
-	case OP_unwindow:        /* sums each patch element into the image */
-		return elements(n->in[0]->shape);
-	case OP_conv: case OP_conv_dw: case OP_conv_dx:
+	case K_WINDOW:           /* window gathers (the matmul after it computes); unwindow sums */
+		return n->op == OP_window ? (Flops){ 0, 0 } : elements(n->in[0]->shape);
+	case K_CONV:
 		return conv_flops(n);
-	case OP_boxsum: {        /* one add per term */
+	case K_BOXSUM: {         /* one add per term */
 		Flops e = elements(n->shape);
 		return (Flops){ e.per_sample * n->k, e.fixed * n->k };
 	}
-	case OP_slice: case OP_unslice:   /* copies */
-		return (Flops){ 0, 0 };
-	case OP_uniform:         /* one draw per element (dropout's mask) */
+	case K_RANDOM:           /* one draw per element (dropout's mask) */
 		return elements(n->shape);
-	case OP_select_mode:     /* resolved to one branch before code is made (mode.c) */
-		return (Flops){ 0, 0 };
-	case OP__COUNT:
-		break;
 	}
 	return (Flops){ 0, 0 };
 }

@@ -178,12 +178,12 @@ static int rule_ok(Check *c, const Node *n)
 		if (n->op == OP_param || n->op == OP_input)
 			return slot_ok(c, n, 0);
 		return n->shape.rank == 0 || bad(c, n, "a constant is a scalar, shape []");
-	case K_UNARY:
-		return shape_equal(in, n->shape) || bad(c, n, "shape differs from its operand's");
-	case K_BINARY:
-		return (shape_equal(in, n->shape) && shape_equal(n->in[1]->shape, n->shape)) ||
-		       bad(c, n, xprintf("operands %s and %s of an elementwise op must have its shape %s",
-		                         shape_str(in), shape_str(n->in[1]->shape), shape_str(n->shape)));
+	case K_ELEM:
+		for (int i = 0; i < n->nin; i++)
+			if (!shape_equal(n->in[i]->shape, n->shape))
+				return bad(c, n, xprintf("operand %d's shape differs from the result's: %s, %s",
+				                         i, shape_str(n->in[i]->shape), shape_str(n->shape)));
+		return 1;
 	case K_BCAST: {
 		Shape r;
 		return (shape_broadcast(in, n->shape, &r) && shape_equal(r, n->shape)) ||

@@ -6,6 +6,7 @@
  * softmax goes through stop_gradient, which leaves the gradient exact
  * (softmax is invariant to the shift). */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "lower.h"
 
@@ -22,6 +23,8 @@ struct Builtin {
 	InitKind init;          /* initializers */
 	Value (*impl)(Ctx *c, const Expr *call, Value *arg);   /* external builtins */
 };
+
+static double elem_alpha[OP__COUNT];   /* elementwise builtins: Node.f's default */
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -79,35 +82,41 @@ static uint32_t axis_arg(Ctx *c, const Value *axis, const Node *x, const char *f
 	return 1u << norm_axis(need_int(axis, "axis"), x->shape.rank, fn, axis->loc.line ? axis->loc : loc);
 }
 
+/* Every operand a number: the value op_scalar gives (the table's one
+ * definition); else the op on tensors of the first tensor's float type,
+ * broadcast to one shape (NumPy rules). */
 static Value elementwise(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
 {
-	if ((arg[0].kind == V_INT || arg[0].kind == V_FLOAT) && b->op != OP_stop_gradient) {
-		double x = need_number(&arg[0], "x"), r;
-		switch (b->op) {
-		case OP_exp: r = exp(x); break;
-		case OP_log: r = log(x); break;
-		case OP_sqrt: r = sqrt(x); break;
-		case OP_abs: r = fabs(x); break;
-		case OP_tanh: r = tanh(x); break;
-		case OP_sigmoid: r = 1 / (1 + exp(-x)); break;
-		case OP_relu: r = x > 0 ? x : 0; break;
-		case OP_softplus: r = x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); break;
-		case OP_leaky_relu:
-		case OP_elu: {
-			double alpha = arg[1].kind == V_NONE ? (b->op == OP_elu ? 1.0 : 0.01) : need_number(&arg[1], "alpha");
-			r = x > 0 ? x : b->op == OP_elu ? alpha * expm1(x) : alpha * x;
-			break;
-		}
-		default: fatal(EXIT_INTERNAL, "elementwise: no constant folding for %s", b->name);
-		}
+	int nin = op_info[b->op].nin, first = -1;
+	int has_alpha = (op_info[b->op].attrs & A_ALPHA) != 0;
+	double alpha = has_alpha && arg[nin].kind != V_NONE ? need_number(&arg[nin], b->param[nin]) : elem_alpha[b->op];
+	for (int i = nin - 1; i >= 0; i--)
+		if (arg[i].kind != V_INT && arg[i].kind != V_FLOAT)
+			first = i;
+	if (first < 0) {
+		double v[MAXIN];
+		for (int i = 0; i < nin; i++)
+			v[i] = need_number(&arg[i], b->param[i]);
+		double r = op_scalar(b->op, v, alpha);
 		if (!isfinite(r))
-			error_at(call->loc, "%s(%g) is not a finite number", b->name, x);
+			error_at(call->loc, "%s of these numbers is not a finite number", b->name);
 		return (Value){ .kind = V_FLOAT, .f = r, .loc = call->loc };
 	}
-	Node *x = float_tensor(c, &arg[0], xprintf("the argument of '%s'", b->name));
-	Node *n = ir_unary(c->fn, b->op, x, call->loc);
-	if (b->op == OP_leaky_relu || b->op == OP_elu)
-		n->f = arg[1].kind == V_NONE ? (b->op == OP_elu ? 1.0 : 0.01) : need_number(&arg[1], "alpha");
+	Node *in[MAXIN], *t = float_tensor(c, &arg[first], xprintf("the argument '%s' of '%s'", b->param[first], b->name));
+	Shape s = t->shape;
+	for (int i = 0; i < nin; i++) {
+		in[i] = i == first ? t : to_tensor(c, &arg[i], t->dt, arg[i].loc.line ? arg[i].loc : call->loc);
+		if (in[i]->dt != t->dt)
+			error_at(arg[i].loc.line ? arg[i].loc : call->loc, "'%s' of '%s' must be %s like '%s', not %s",
+			         b->param[i], b->name, dtype_name(t->dt), b->param[first], type_str(in[i]->dt, in[i]->shape));
+		if (!shape_broadcast(s, in[i]->shape, &s))
+			error_at(call->loc, "shape mismatch in '%s': '%s' %s does not broadcast with %s", b->name,
+			         b->param[i], type_str(in[i]->dt, in[i]->shape), shape_str(s));
+	}
+	for (int i = 0; i < nin; i++)
+		in[i] = ir_broadcast(c->fn, in[i], s, call->loc);
+	Node *n = ir_elem(c->fn, b->op, nin, in, call->loc);
+	n->f = alpha;
 	return tensor_value(n, call->loc);
 }
 
@@ -115,15 +124,6 @@ static Value power(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
 {
 	(void)b;
 	return arith(c, 'P', arg[0], arg[1], call->loc);
-}
-
-static Value maximum(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
-{
-	(void)b;
-	const Value *t = arg[0].kind == V_TENSOR ? &arg[0] : &arg[1];
-	DType dt = t->kind == V_TENSOR ? t->t->dt : c->fdt;
-	Node *x = to_tensor(c, &arg[0], dt, call->loc), *y = to_tensor(c, &arg[1], dt, call->loc);
-	return tensor_value(binary_bcast(c, OP_max, x, y, "maximum", call->loc), call->loc);
 }
 
 static Value reduction(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
@@ -365,17 +365,10 @@ static Value external(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
 
 /* ---- the table -------------------------------------------------------- */
 
-#define UNARY(n, o) { n, { "x" }, 1, elementwise, OP_##o, 0, NULL }
 #define INIT(n, k, ...) { n, { __VA_ARGS__ }, 0, initializer, 0, INIT_##k, NULL }
 
 static const Builtin builtins[] = {
-	UNARY("exp", exp), UNARY("log", log), UNARY("sqrt", sqrt), UNARY("abs", abs),
-	UNARY("tanh", tanh), UNARY("sigmoid", sigmoid), UNARY("relu", relu),
-	UNARY("softplus", softplus), UNARY("stop_gradient", stop_gradient),
-	{ "leaky_relu", { "x", "alpha" }, 1, elementwise, OP_leaky_relu, 0, NULL },
-	{ "elu", { "x", "alpha" }, 1, elementwise, OP_elu, 0, NULL },
 	{ "pow", { "x", "p" }, 2, power, 0, 0, NULL },
-	{ "maximum", { "a", "b" }, 2, maximum, 0, 0, NULL },
 	{ "transpose", { "x", "perm" }, 1, transpose, 0, 0, NULL },
 	{ "reshape", { "x", "shape" }, 2, reshape, 0, 0, NULL },
 	{ "sum", { "x", "axis", "keepdims" }, 1, reduction, OP_sum, 0, NULL },
@@ -408,8 +401,61 @@ static const Builtin builtins[] = {
 };
 enum { NBUILTIN = sizeof builtins / sizeof *builtins };
 
+/* The elementwise builtins come from ops.def's signatures, such as
+ * "elu(x, alpha=1)": the operands, then Node.f's name and default. */
+static Builtin elem[OP__COUNT];
+static const char *all_names[NBUILTIN + OP__COUNT];
+static int nnames;
+
+/* Names live in static storage, not the arena: the table outlives one
+ * compilation (the fuzzer resets the arena after each input). */
+static const char *keep_name(const char *p, size_t len)
+{
+	static char pool[4096];
+	static size_t used;
+	if (used + len + 1 > sizeof pool)
+		fatal(EXIT_INTERNAL, "internal error: builtin signatures exceed their pool");
+	char *s = memcpy(pool + used, p, len);
+	s[len] = 0;
+	used += len + 1;
+	return s;
+}
+
+static Builtin parse_signature(Op op, const char *sig)
+{
+	Builtin b = { .fn = elementwise, .op = op, .nreq = op_info[op].nin };
+	const char *p = strchr(sig, '(');
+	b.name = keep_name(sig, (size_t)(p - sig));
+	for (int i = 0; *p != ')' && i < MAX_BUILTIN_ARGS; i++) {
+		p += strspn(p + 1, " ") + 1;
+		size_t len = strcspn(p, ",)=");
+		b.param[i] = keep_name(p, len);
+		p += len;
+		if (*p == '=')
+			elem_alpha[op] = strtod(p + 1, (char **)&p);
+	}
+	return b;
+}
+
+static void fill_elementwise(void)
+{
+	if (nnames)
+		return;
+	for (int i = 0; i < NBUILTIN; i++)
+		all_names[nnames++] = builtins[i].name;
+	for (int op = 0; op < OP__COUNT; op++)
+		if (op_info[op].builtin) {
+			elem[op] = parse_signature((Op)op, op_info[op].builtin);
+			all_names[nnames++] = elem[op].name;
+		}
+}
+
 static const Builtin *find(const char *name)
 {
+	fill_elementwise();
+	for (int op = 0; op < OP__COUNT; op++)
+		if (elem[op].name && !strcmp(elem[op].name, name))
+			return &elem[op];
 	for (int i = 0; i < NBUILTIN; i++)
 		if (!strcmp(builtins[i].name, name))
 			return &builtins[i];
@@ -433,11 +479,9 @@ int init_by_name(const char *name, Init *out)
 
 const char *const *builtin_names(int *n)
 {
-	static const char *names[NBUILTIN];
-	for (int i = 0; i < NBUILTIN; i++)
-		names[i] = builtins[i].name;
-	*n = NBUILTIN;
-	return names;
+	fill_elementwise();
+	*n = nnames;
+	return all_names;
 }
 
 /* Arguments are evaluated under the caller's note, the expansion under

@@ -44,7 +44,7 @@ static int same_attributes(const Node *a, const Node *b)
 	switch (op_info[a->op].kind) {
 	case K_LEAF:
 		return a->slot == b->slot && a->mark == b->mark && f_bits(a->f) == f_bits(b->f);
-	case K_UNARY:
+	case K_ELEM:
 		return f_bits(a->f) == f_bits(b->f);
 	case K_REDUCE:
 		return a->axes == b->axes;

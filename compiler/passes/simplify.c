@@ -48,58 +48,17 @@ static Node *make_scalar(Fn *fn, const Node *n, double v)
 	return like(ir_broadcast(fn, c, n->shape, n->loc), n);
 }
 
-static double softplus(double x)
-{
-	return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
-}
-
-/* Returns 0 when op has no folding rule. */
-static int fold_unary(Op op, double x, double alpha, double *r)
-{
-	switch (op) {
-	case OP_neg: *r = -x; return 1;
-	case OP_exp: *r = exp(x); return 1;
-	case OP_log: *r = log(x); return 1;
-	case OP_sqrt: *r = sqrt(x); return 1;
-	case OP_abs: *r = fabs(x); return 1;
-	case OP_sign: *r = (x > 0) - (x < 0); return 1;
-	case OP_step: *r = x > 0 ? 1 : 0; return 1;
-	case OP_tanh: *r = tanh(x); return 1;
-	case OP_sigmoid: *r = 1 / (1 + exp(-x)); return 1;
-	case OP_relu: *r = x > 0 ? x : 0; return 1;
-	case OP_softplus: *r = softplus(x); return 1;
-	case OP_elu: *r = x > 0 ? x : alpha * (exp(x) - 1); return 1;
-	case OP_leaky_relu: *r = x > 0 ? x : alpha * x; return 1;
-	case OP_stop_gradient: *r = x; return 1;
-	default: return 0;
-	}
-}
-
-static int fold_binary(Op op, double a, double b, double *r)
-{
-	switch (op) {
-	case OP_add: *r = a + b; return 1;
-	case OP_sub: *r = a - b; return 1;
-	case OP_mul: *r = a * b; return 1;
-	case OP_div: *r = a / b; return 1;
-	case OP_pow: *r = pow(a, b); return 1;
-	case OP_max: *r = a > b ? a : b; return 1;
-	case OP_eq: *r = a == b; return 1;
-	default: return 0;
-	}
-}
-
-/* const op const, and the same on broadcast constants of one shape. */
+/* An elementwise op of scalar constants is the constant op_scalar gives
+ * (the table's one definition); select_mode is resolved by mode.c first. */
 static Node *fold(Fn *fn, Node *n)
 {
-	double a, b, r;
-	int kind = op_info[n->op].kind;
-	if (kind == K_UNARY && scalar_const(n->in[0], &a) && fold_unary(n->op, a, n->f, &r))
-		return make_scalar(fn, n, r);
-	if (kind == K_BINARY && scalar_const(n->in[0], &a) && scalar_const(n->in[1], &b)
-	    && fold_binary(n->op, a, b, &r))
-		return make_scalar(fn, n, r);
-	return n;
+	double v[MAXIN];
+	if (op_info[n->op].kind != K_ELEM || n->op == OP_select_mode)
+		return n;
+	for (int i = 0; i < n->nin; i++)
+		if (!scalar_const(n->in[i], &v[i]))
+			return n;
+	return make_scalar(fn, n, op_scalar(n->op, v, n->f));
 }
 
 /* Identities of one binary op with one scalar-constant operand. */
@@ -214,7 +173,7 @@ static Node *simplify_node(Fn *fn, Node *n)
 			return r;
 	}
 	switch (op_info[n->op].kind) {
-	case K_BINARY: return binary_identity(fn, n);
+	case K_ELEM: return n->nin == 2 ? binary_identity(fn, n) : n;
 	case K_MATMUL: return matmul_flags(fn, n);
 	case K_LAYOUT:
 	case K_BCAST:

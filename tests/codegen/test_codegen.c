@@ -80,20 +80,35 @@ static double ref_unary(Op op, double x, double f)
 	case OP_elu: return x > 0 ? x : f * expm1(x);
 	case OP_leaky_relu: return x > 0 ? x : f * x;
 	case OP_stop_gradient: return x;
-	default: abort();
+	case OP_sin: return sin(x);
+	case OP_cos: return cos(x);
+	case OP_erf: return erf(x);
+	default: fprintf(stderr, "FAIL no reference value for %s: add it here\n", op_info[op].name); abort();
 	}
+}
+
+/* The elementwise ops of ops.def with nin operands: every row of the table
+ * is compiled and compared with the references here, so a new op without
+ * a reference fails. */
+static int elem_ops(int nin, Op *ops)
+{
+	int n = 0;
+	for (int op = 0; op < OP__COUNT; op++)
+		if (op_info[op].kind == K_ELEM && op_info[op].nin == nin && op != OP_select_mode)
+			ops[n++] = (Op)op;
+	return n;
 }
 
 /* Every unary op over a [2,7] parameter, each stored into a parameter slot. */
 static void test_unary(DType dt)
 {
-	static const Op ops[] = { OP_neg, OP_exp, OP_log, OP_sqrt, OP_abs, OP_sign, OP_step, OP_tanh,
-		OP_sigmoid, OP_relu, OP_softplus, OP_elu, OP_leaky_relu, OP_stop_gradient };
-	enum { NOP = sizeof ops / sizeof ops[0], N = 14 };
+	Op ops[OP__COUNT];
+	enum { N = 14 };
+	int NOP = elem_ops(1, ops), out[OP__COUNT];
 	Module *m = mod_new(dt);
 	Fn *f = m->eval;
 	Shape s = shape_of(2, 2, 7);
-	int xs, ps, out[NOP];
+	int xs, ps;
 	Node *x = state_in(m, f, "x", SLOT_PARAM, dt, s, &xs);
 	Node *p = state_in(m, f, "p", SLOT_PARAM, dt, s, &ps);
 	for (int i = 0; i < NOP; i++) {
@@ -128,15 +143,19 @@ static double ref_binary(Op op, double a, double b)
 	case OP_div: return a / b;
 	case OP_pow: return pow(a, b);
 	case OP_max: return a > b ? a : b;
+	case OP_min: return a < b ? a : b;
 	case OP_eq: return a == b;
-	default: abort();
+	default: fprintf(stderr, "FAIL no reference value for %s: add it here\n", op_info[op].name); abort();
 	}
 }
 
+/* Every binary op (and, through ternary(), every three-operand op) over
+ * [3,5] parameters, each stored into a parameter slot. */
 static void test_binary(DType dt)
 {
-	static const Op ops[] = { OP_add, OP_sub, OP_mul, OP_div, OP_pow, OP_max, OP_eq };
-	enum { NOP = sizeof ops / sizeof ops[0], N = 15 };
+	Op ops[OP__COUNT];
+	enum { N = 15 };
+	int NOP = elem_ops(2, ops), out[OP__COUNT];
 	Module *m = mod_new(dt);
 	Fn *f = m->eval;
 	Shape s = shape_of(2, 3, 5);
@@ -146,10 +165,11 @@ static void test_binary(DType dt)
 	Node *p = state_in(m, f, "p", SLOT_PARAM, dt, s, &ps);
 	for (int i = 0; i < NOP; i++) {
 		Node *a = ops[i] == OP_pow ? p : x;
-		io_out(m, f, op_info[ops[i]].name, ir_binary(f, ops[i], a, y, L), i);
+		out[i] = ir_slot(m, xprintf("b.%s", op_info[ops[i]].name), SLOT_PARAM, dt, s, L);
+		ir_store(f, out[i], ir_binary(f, ops[i], a, y, L), L);
 	}
 	Compiled c = compile(m);
-	double xv[N], yv[N], pv[N], want[N];
+	double xv[N], yv[N], pv[N], want[N], got[N];
 	fill(xv, N, 11, -3, 3);
 	fill(yv, N, 12, -3, 3);
 	fill(pv, N, 13, 0.1, 3);
@@ -158,10 +178,7 @@ static void test_binary(DType dt)
 	state_set(&c, xs, xv);
 	state_set(&c, ys, yv);
 	state_set(&c, ps, pv);
-	void *io[8] = { 0 };
-	for (int i = 0; i < NOP; i++)
-		io[i] = tensor_new(dt, N, NULL);
-	run(&c, 0, 2, io, NULL, NULL);
+	run(&c, 0, 2, NULL, NULL, NULL);
 	for (int i = 0; i < NOP; i++) {
 		/* compare against the operands as the kernel saw them (rounded to dt) */
 		for (int j = 0; j < N; j++) {
@@ -170,8 +187,48 @@ static void test_binary(DType dt)
 				a = (float)a, b = (float)b;
 			want[j] = ref_binary(ops[i], a, b);
 		}
-		check_near(op_info[ops[i]].name, dt, want, io[i], N);
-		free(io[i]);
+		state_get(&c, out[i], got);
+		check_vals(op_info[ops[i]].name, dt, want, got, N);
+	}
+	release(&c);
+}
+
+static double ref_ternary(Op op, double a, double b, double c)
+{
+	switch (op) {
+	case OP_where: return a != 0 ? b : c;
+	case OP_clip: return a < b ? b : a > c ? c : a;   /* lo <= hi here; else hi wins, as torch.clamp */
+	default: fprintf(stderr, "FAIL no reference value for %s: add it here\n", op_info[op].name); abort();
+	}
+}
+
+static void test_ternary(DType dt)
+{
+	Op ops[OP__COUNT];
+	enum { N = 12 };
+	int NOP = elem_ops(3, ops), out[OP__COUNT], slot[3];
+	Module *m = mod_new(dt);
+	Fn *f = m->eval;
+	Shape s = shape_of(2, 3, 4);
+	Node *in[3];
+	for (int k = 0; k < 3; k++)
+		in[k] = state_in(m, f, xprintf("t%d", k), SLOT_PARAM, dt, s, &slot[k]);
+	for (int i = 0; i < NOP; i++) {
+		out[i] = ir_slot(m, xprintf("t.%s", op_info[ops[i]].name), SLOT_PARAM, dt, s, L);
+		ir_store(f, out[i], ir_elem(f, ops[i], 3, in, L), L);
+	}
+	Compiled c = compile(m);
+	double v[3][N] = { { -2, 0, 0.5, 3, 0, -0.25, 1, 2, -3, 0, 4, 0.1 },
+	                   { -1, -1, -1, -1, -0.5, -0.5, 0, 0, 0.5, 0.5, 1, 1 },
+	                   { 1, 1, 1, 1, 0.5, 0.5, 2, 2, 3, 3, 3, 3 } }, want[N], got[N];
+	for (int k = 0; k < 3; k++)
+		state_set(&c, slot[k], v[k]);
+	run(&c, 0, 1, NULL, NULL, NULL);
+	for (int i = 0; i < NOP; i++) {
+		for (int j = 0; j < N; j++)
+			want[j] = ref_ternary(ops[i], v[0][j], v[1][j], v[2][j]);
+		state_get(&c, out[i], got);
+		check_vals(op_info[ops[i]].name, dt, want, got, N);
 	}
 	release(&c);
 }
@@ -582,6 +639,7 @@ int main(int argc, char **argv)
 			test_chain(dt);
 			test_unary(dt);
 			test_binary(dt);
+			test_ternary(dt);
 			test_matmul(dt);
 			test_reduce(dt, OP_sum);
 			test_reduce(dt, OP_amax);

@@ -112,7 +112,7 @@ static void check_mlp_shape(const TestModel *t, const Fn *fn)
 		if (n->op == OP_relu)                      /* bias broadcast, add, relu */
 			EXPECT(fn->group[n->group].n == 3 && n->buf >= 0);
 		if (n->group < 0)
-			EXPECT(op_info[n->op].kind != K_UNARY && op_info[n->op].kind != K_BINARY);
+			EXPECT(op_info[n->op].kind != K_ELEM);
 	}
 }
 
