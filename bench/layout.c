@@ -87,16 +87,16 @@ static double measure(const Layer *l, int nchw, int reps)
 	float *x = filled(nx), *wt = filled((size_t)kk * l->o), *dy = filled((size_t)m * l->o);
 	float *y = filled((size_t)m * l->o), *dw = filled((size_t)kk * l->o), *dx = filled(nx);
 	float *pat = filled((size_t)m * kk), *dp = filled((size_t)m * kk);
-	int32_t win[8] = { l->k, l->k, l->s, l->s, l->p, l->p, 1, 1 };
+	nnrt_window win = { l->k, l->k, l->s, l->s, l->p, l->p, 1, 1 };
 	double t[64];
 	for (int r = 0; r < reps; r++) {
 		double t0 = now();
 		if (!nchw) {
-			nnrt_window_f32(x, pat, l->b, l->h, l->w, l->c, oh, ow, win, 0);
+			nnrt_window_f32(x, pat, l->b, l->h, l->w, l->c, oh, ow, &win, 0);
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, l->o, kk, 1, pat, kk, wt, l->o, 0, y, l->o);
 			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kk, l->o, m, 1, pat, kk, dy, l->o, 0, dw, l->o);
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, kk, l->o, 1, dy, l->o, wt, l->o, 0, dp, kk);
-			nnrt_unwindow_f32(dp, dx, l->b, l->h, l->w, l->c, oh, ow, win);
+			nnrt_unwindow_f32(dp, dx, l->b, l->h, l->w, l->c, oh, ow, &win);
 		} else {
 			size_t img = (size_t)l->c * l->h * l->w, pb = (size_t)kk * cells, yb = (size_t)l->o * cells;
 			for (int b = 0; b < l->b; b++) {

@@ -51,13 +51,13 @@ static int64_t block_rows(int64_t k, size_t elem)
 #define CONV_KERNELS(T, SUFFIX, GEMM)                                                          \
 /* conv (dw 0) and conv_dw (dw 1): gather a block of patches, multiply */                      \
 static void gather_##SUFFIX(const T *x, const T *other, T *out, int64_t b, int64_t h, int64_t w, \
-                            int64_t c, int64_t oh, int64_t ow, int64_t o, const int32_t *win, int dw) \
+                            int64_t c, int64_t oh, int64_t ow, int64_t o, const nnrt_window *win, int dw) \
 {                                                                                              \
-	int64_t m = b * oh * ow, k = win[0] * win[1] * c, rows = block_rows(k, sizeof(T));     \
+	int64_t m = b * oh * ow, k = win->kh * win->kw * c, rows = block_rows(k, sizeof(T));   \
 	T *p = scratch_for(sizeof(T) * (size_t)(rows * k));                                    \
 	for (int64_t m0 = 0; m0 < m; m0 += rows) {                                             \
 		int64_t mc = m - m0 < rows ? m - m0 : rows;                                    \
-		int cols = c == 1;   /* one channel: the block transposed, [K, mc] */           \
+		int cols = c == 1;   /* one channel: the block transposed, [K, mc] */          \
 		if (cols)                                                                      \
 			rt_window_cols_##SUFFIX(x, p, m0, m0 + mc, h, w, oh, ow, win, 0);      \
 		else                                                                           \
@@ -72,22 +72,22 @@ static void gather_##SUFFIX(const T *x, const T *other, T *out, int64_t b, int64
 	}                                                                                      \
 }                                                                                              \
                                                                                                \
-void nnrt_conv_##SUFFIX(const T *x, const T *wt, T *y, int64_t b, int64_t h, int64_t w,       \
-                        int64_t c, int64_t oh, int64_t ow, int64_t o, const int32_t *win)      \
+void nnrt_conv_##SUFFIX(const T *x, const T *wt, T *y, int64_t b, int64_t h, int64_t w,        \
+                        int64_t c, int64_t oh, int64_t ow, int64_t o, const nnrt_window *win)  \
 {                                                                                              \
 	gather_##SUFFIX(x, wt, y, b, h, w, c, oh, ow, o, win, 0);                              \
 }                                                                                              \
                                                                                                \
-void nnrt_conv_dw_##SUFFIX(const T *x, const T *g, T *dw, int64_t b, int64_t h, int64_t w,    \
-                           int64_t c, int64_t oh, int64_t ow, int64_t o, const int32_t *win)   \
+void nnrt_conv_dw_##SUFFIX(const T *x, const T *g, T *dw, int64_t b, int64_t h, int64_t w,     \
+                           int64_t c, int64_t oh, int64_t ow, int64_t o, const nnrt_window *win) \
 {                                                                                              \
 	gather_##SUFFIX(x, g, dw, b, h, w, c, oh, ow, o, win, 1);                              \
 }                                                                                              \
                                                                                                \
-void nnrt_conv_dx_##SUFFIX(const T *g, const T *wt, T *dx, int64_t b, int64_t h, int64_t w,   \
-                           int64_t c, int64_t oh, int64_t ow, int64_t o, const int32_t *win)   \
+void nnrt_conv_dx_##SUFFIX(const T *g, const T *wt, T *dx, int64_t b, int64_t h, int64_t w,    \
+                           int64_t c, int64_t oh, int64_t ow, int64_t o, const nnrt_window *win) \
 {                                                                                              \
-	int64_t m = b * oh * ow, k = win[0] * win[1] * c, rows = block_rows(k, sizeof(T));     \
+	int64_t m = b * oh * ow, k = win->kh * win->kw * c, rows = block_rows(k, sizeof(T));   \
 	T *p = scratch_for(sizeof(T) * (size_t)(rows * k));                                    \
 	memset(dx, 0, sizeof(T) * (size_t)(b * h * w * c));                                    \
 	for (int64_t m0 = 0; m0 < m; m0 += rows) {                                             \

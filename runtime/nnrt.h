@@ -29,28 +29,32 @@ void nnm_grad(nnrt_step *s);       /* forward + backward; writes every gradient 
 void nnm_update(nnrt_step *s);     /* optimizer step: parameters and optimizer state */
 extern const char nnm_descriptor[];
 
+/* The geometry of a sliding window, the compiler's Node.win as compiled
+ * code passes it: kernel, stride, padding (the same before and after) and
+ * dilation, each for rows then columns. */
+typedef struct nnrt_window { int32_t kh, kw, sh, sw, ph, pw, dh, dw; } nnrt_window;
+
 /* Called by compiled code (runtime/window.c): sliding windows of NHWC
- * images [b,h,w,c] as patches [b,oh,ow,kh,kw,c], and patches summed back;
- * win = kernel, stride, padding, dilation (rows, columns each). */
+ * images [b,h,w,c] as patches [b,oh,ow,kh,kw,c], and patches summed back. */
 void nnrt_window_f32(const float *x, float *y, int64_t b, int64_t h, int64_t w, int64_t c,
-                     int64_t oh, int64_t ow, const int32_t *win, float fill);
+                     int64_t oh, int64_t ow, const nnrt_window *win, float fill);
 void nnrt_window_f64(const double *x, double *y, int64_t b, int64_t h, int64_t w, int64_t c,
-                     int64_t oh, int64_t ow, const int32_t *win, double fill);
+                     int64_t oh, int64_t ow, const nnrt_window *win, double fill);
 void nnrt_unwindow_f32(const float *x, float *y, int64_t b, int64_t h, int64_t w, int64_t c,
-                       int64_t oh, int64_t ow, const int32_t *win);
+                       int64_t oh, int64_t ow, const nnrt_window *win);
 void nnrt_unwindow_f64(const double *x, double *y, int64_t b, int64_t h, int64_t w, int64_t c,
-                       int64_t oh, int64_t ow, const int32_t *win);
+                       int64_t oh, int64_t ow, const nnrt_window *win);
 
 /* The same for patch rows m0..m1 of the [b*oh*ow, kh*kw*c] patch matrix
  * only: window writes them from row m0 of y; unwindow adds them into y. */
 void nnrt_window_rows_f32(const float *x, float *y, int64_t m0, int64_t m1, int64_t h, int64_t w,
-                          int64_t c, int64_t oh, int64_t ow, const int32_t *win, float fill);
+                          int64_t c, int64_t oh, int64_t ow, const nnrt_window *win, float fill);
 void nnrt_window_rows_f64(const double *x, double *y, int64_t m0, int64_t m1, int64_t h, int64_t w,
-                          int64_t c, int64_t oh, int64_t ow, const int32_t *win, double fill);
+                          int64_t c, int64_t oh, int64_t ow, const nnrt_window *win, double fill);
 void nnrt_unwindow_rows_f32(const float *x, float *y, int64_t m0, int64_t m1, int64_t h, int64_t w,
-                            int64_t c, int64_t oh, int64_t ow, const int32_t *win);
+                            int64_t c, int64_t oh, int64_t ow, const nnrt_window *win);
 void nnrt_unwindow_rows_f64(const double *x, double *y, int64_t m0, int64_t m1, int64_t h, int64_t w,
-                            int64_t c, int64_t oh, int64_t ow, const int32_t *win);
+                            int64_t c, int64_t oh, int64_t ow, const nnrt_window *win);
 
 /* Called by compiled code (runtime/conv.c): convolution of the image x
  * [b,h,w,c] by weights wt [kh*kw*c, o] into y [b,oh,ow,o]; the weights'
@@ -58,11 +62,11 @@ void nnrt_unwindow_rows_f64(const double *x, double *y, int64_t m0, int64_t m1, 
  * image's gradient dx [b,h,w,c] from g and wt.  Padding is zeros. */
 #define NNRT_CONV_DECL(T, SUFFIX)                                                              \
 void nnrt_conv_##SUFFIX(const T *x, const T *wt, T *y, int64_t b, int64_t h, int64_t w,       \
-                        int64_t c, int64_t oh, int64_t ow, int64_t o, const int32_t *win);     \
+                        int64_t c, int64_t oh, int64_t ow, int64_t o, const nnrt_window *win);     \
 void nnrt_conv_dw_##SUFFIX(const T *x, const T *g, T *dw, int64_t b, int64_t h, int64_t w,    \
-                           int64_t c, int64_t oh, int64_t ow, int64_t o, const int32_t *win);  \
+                           int64_t c, int64_t oh, int64_t ow, int64_t o, const nnrt_window *win);  \
 void nnrt_conv_dx_##SUFFIX(const T *g, const T *wt, T *dx, int64_t b, int64_t h, int64_t w,   \
-                           int64_t c, int64_t oh, int64_t ow, int64_t o, const int32_t *win);
+                           int64_t c, int64_t oh, int64_t ow, int64_t o, const nnrt_window *win);
 NNRT_CONV_DECL(float, f32)
 NNRT_CONV_DECL(double, f64)
 

@@ -317,9 +317,9 @@ void rt_metrics_row(FILE *f, const RtTrainer *t, double lr, double train_loss,
 
 /* window.c: window_rows of a one-channel image as [KH*KW, m1-m0] (conv.c) */
 void rt_window_cols_f32(const float *x, float *y, int64_t m0, int64_t m1, int64_t h, int64_t w,
-                        int64_t oh, int64_t ow, const int32_t *win, float fill);
+                        int64_t oh, int64_t ow, const nnrt_window *win, float fill);
 void rt_window_cols_f64(const double *x, double *y, int64_t m0, int64_t m1, int64_t h, int64_t w,
-                        int64_t oh, int64_t ow, const int32_t *win, double fill);
+                        int64_t oh, int64_t ow, const nnrt_window *win, double fill);
 
 /* cli.c */
 int rt_main(int argc, char **argv, const RtModel *model);

@@ -8,14 +8,14 @@
  * In NHWC each kernel tap copies C contiguous values; NCHW would gather
  * single values with stride H*W.
  *
- * win[] is the geometry in compiler/ir.h's order: kernel, stride, padding,
+ * win is the geometry, nnrt_window in nnrt.h: kernel, stride, padding,
  * dilation, each for rows then columns. */
 #include <string.h>
 #include "nnrt.h"
 
 /* The image row and column of patch position (oh, ow) and tap (kh, kw). */
-#define TAP_ROW(oh, kh) ((oh) * win[2] - win[4] + (kh) * win[6])
-#define TAP_COL(ow, kw) ((ow) * win[3] - win[5] + (kw) * win[7])
+#define TAP_ROW(oh, kh) ((oh) * win->sh - win->ph + (kh) * win->dh)
+#define TAP_COL(ow, kw) ((ow) * win->sw - win->pw + (kw) * win->dw)
 
 /* n contiguous elements of T, as moves of 32, 16, 8 or 4 bytes that may
  * overlap each other inside the run: a patch row of a narrow image (C = 1,
@@ -44,9 +44,9 @@ static inline void copy_run(void *dst, const void *src, size_t bytes)
 
 /* The output columns [lo, hi) at which tap column kw lies inside the
  * image (hi may pass the last output column). */
-static inline void tap_columns(const int32_t *win, int64_t w, int64_t kw, int64_t *lo, int64_t *hi)
+static inline void tap_columns(const nnrt_window *win, int64_t w, int64_t kw, int64_t *lo, int64_t *hi)
 {
-	int64_t s = win[3], off = TAP_COL(0, kw);
+	int64_t s = win->sw, off = TAP_COL(0, kw);
 	*lo = off >= 0 ? 0 : (-off + s - 1) / s;
 	*hi = off >= w ? 0 : (w - 1 - off) / s + 1;
 }
@@ -54,14 +54,14 @@ static inline void tap_columns(const int32_t *win, int64_t w, int64_t kw, int64_
 /* The output columns whose every tap lies inside the image's columns,
  * with dilation 1 along columns (else none): those where the first and
  * the last tap are inside, and a kernel row is KW*C contiguous values. */
-static void inside_columns(const int32_t *win, int64_t w, int64_t *lo, int64_t *hi)
+static void inside_columns(const nnrt_window *win, int64_t w, int64_t *lo, int64_t *hi)
 {
 	int64_t unused;
 	*lo = *hi = 0;
-	if (win[7] != 1)
+	if (win->dw != 1)
 		return;
 	tap_columns(win, w, 0, lo, &unused);
-	tap_columns(win, w, win[1] - 1, &unused, hi);
+	tap_columns(win, w, win->kw - 1, &unused, hi);
 }
 
 /* The columns of a span outside [a, b), the edges, in order. */
@@ -97,13 +97,13 @@ static inline Span span_at(int64_t m, int64_t m1, int64_t oh, int64_t ow, int64_
  * (window) or dropped (unwindow). */
 #define WINDOW_KERNELS(T, SUFFIX)                                                              \
 void nnrt_window_rows_##SUFFIX(const T *x, T *y, int64_t m0, int64_t m1, int64_t h, int64_t w, \
-                               int64_t c, int64_t oh, int64_t ow, const int32_t *win, T fill)  \
+                               int64_t c, int64_t oh, int64_t ow, const nnrt_window *win, T fill) \
 {                                                                                              \
-	int64_t kw_n = win[1], run = kw_n * c, k = win[0] * run, lo, hi;                       \
+	int64_t kw_n = win->kw, run = kw_n * c, k = win->kh * run, lo, hi;                     \
 	inside_columns(win, w, &lo, &hi);                                                      \
 	for (int64_t m = m0; m < m1;) {                                                        \
 		Span sp = span_at(m, m1, oh, ow, lo, hi);                                      \
-		for (int64_t kh = 0; kh < win[0]; kh++) {                                      \
+		for (int64_t kh = 0; kh < win->kh; kh++) {                                     \
 			int64_t r = TAP_ROW(sp.i, kh);                                         \
 			T *yk = y + kh * run;                                                  \
 			if (r < 0 || r >= h) {                                                 \
@@ -131,13 +131,13 @@ void nnrt_window_rows_##SUFFIX(const T *x, T *y, int64_t m0, int64_t m1, int64_t
 }                                                                                              \
                                                                                                \
 void nnrt_unwindow_rows_##SUFFIX(const T *x, T *y, int64_t m0, int64_t m1, int64_t h, int64_t w, \
-                                 int64_t c, int64_t oh, int64_t ow, const int32_t *win)        \
+                                 int64_t c, int64_t oh, int64_t ow, const nnrt_window *win)    \
 {                                                                                              \
-	int64_t kw_n = win[1], run = kw_n * c, k = win[0] * run, lo, hi;                       \
+	int64_t kw_n = win->kw, run = kw_n * c, k = win->kh * run, lo, hi;                     \
 	inside_columns(win, w, &lo, &hi);                                                      \
 	for (int64_t m = m0; m < m1;) {                                                        \
 		Span sp = span_at(m, m1, oh, ow, lo, hi);                                      \
-		for (int64_t kh = 0; kh < win[0]; kh++) {                                      \
+		for (int64_t kh = 0; kh < win->kh; kh++) {                                     \
 			int64_t r = TAP_ROW(sp.i, kh);                                         \
 			if (r < 0 || r >= h)                                                   \
 				continue;                                                      \
@@ -165,22 +165,22 @@ void nnrt_unwindow_rows_##SUFFIX(const T *x, T *y, int64_t m0, int64_t m1, int64
 	}                                                                                      \
 }                                                                                              \
                                                                                                \
-/* window_rows of a one-channel image, transposed: y is [KH*KW, m1-m0],  \
- * one row per tap, so a tap's values along an output row are one run of  \
- * image values (stride 1), not KH*KW scattered single values. */         \
-void rt_window_cols_##SUFFIX(const T *x, T *y, int64_t m0, int64_t m1, int64_t h, int64_t w,  \
-                             int64_t oh, int64_t ow, const int32_t *win, T fill)               \
+/* window_rows of a one-channel image, transposed: y is [KH*KW, m1-m0],                        \
+ * one row per tap, so a tap's values along an output row are one run of                       \
+ * image values (stride 1), not KH*KW scattered single values. */                              \
+void rt_window_cols_##SUFFIX(const T *x, T *y, int64_t m0, int64_t m1, int64_t h, int64_t w,   \
+                             int64_t oh, int64_t ow, const nnrt_window *win, T fill)           \
 {                                                                                              \
-	int64_t mc = m1 - m0, s = win[3], lo[win[1]], hi[win[1]];                              \
-	for (int64_t kw = 0; kw < win[1]; kw++)                                                \
+	int64_t mc = m1 - m0, s = win->sw, lo[win->kw], hi[win->kw];                           \
+	for (int64_t kw = 0; kw < win->kw; kw++)                                               \
 		tap_columns(win, w, kw, &lo[kw], &hi[kw]);                                     \
 	for (int64_t m = m0; m < m1;) {                                                        \
 		Span sp = span_at(m, m1, oh, ow, 0, 0);                                        \
-		for (int64_t kh = 0; kh < win[0]; kh++) {                                      \
+		for (int64_t kh = 0; kh < win->kh; kh++) {                                     \
 			int64_t r = TAP_ROW(sp.i, kh);                                         \
-			const T *row = r >= 0 && r < h ? x + (sp.n * h + r) * w : NULL;       \
-			for (int64_t kw = 0; kw < win[1]; kw++) {                              \
-				T *yt = y + (kh * win[1] + kw) * mc + (m - m0);                \
+			const T *row = r >= 0 && r < h ? x + (sp.n * h + r) * w : NULL;        \
+			for (int64_t kw = 0; kw < win->kw; kw++) {                             \
+				T *yt = y + (kh * win->kw + kw) * mc + (m - m0);               \
 				int64_t a = sp.j1, b = sp.j1, off = TAP_COL(0, kw);            \
 				if (row)                                                       \
 					clip_to_span(&sp, lo[kw], hi[kw], &a, &b);             \
@@ -199,14 +199,14 @@ void rt_window_cols_##SUFFIX(const T *x, T *y, int64_t m0, int64_t m1, int64_t h
 	}                                                                                      \
 }                                                                                              \
                                                                                                \
-void nnrt_window_##SUFFIX(const T *x, T *y, int64_t b, int64_t h, int64_t w, int64_t c,       \
-                          int64_t oh, int64_t ow, const int32_t *win, T fill)                  \
+void nnrt_window_##SUFFIX(const T *x, T *y, int64_t b, int64_t h, int64_t w, int64_t c,        \
+                          int64_t oh, int64_t ow, const nnrt_window *win, T fill)              \
 {                                                                                              \
 	nnrt_window_rows_##SUFFIX(x, y, 0, b * oh * ow, h, w, c, oh, ow, win, fill);           \
 }                                                                                              \
                                                                                                \
-void nnrt_unwindow_##SUFFIX(const T *x, T *y, int64_t b, int64_t h, int64_t w, int64_t c,     \
-                            int64_t oh, int64_t ow, const int32_t *win)                        \
+void nnrt_unwindow_##SUFFIX(const T *x, T *y, int64_t b, int64_t h, int64_t w, int64_t c,      \
+                            int64_t oh, int64_t ow, const nnrt_window *win)                    \
 {                                                                                              \
 	memset(y, 0, sizeof(T) * (size_t)(b * h * w * c));                                     \
 	nnrt_unwindow_rows_##SUFFIX(x, y, 0, b * oh * ow, h, w, c, oh, ow, win);               \
@@ -221,7 +221,7 @@ WINDOW_KERNELS(double, f64)
  * the row that vectorizes; every output still adds its inputs in their
  * order, as the interpreter does. */
 #define BOXSUM_KERNEL(T, SUFFIX)                                                               \
-void nnrt_boxsum_##SUFFIX(const T *x, T *y, int64_t rows, int64_t len, int64_t width)         \
+void nnrt_boxsum_##SUFFIX(const T *x, T *y, int64_t rows, int64_t len, int64_t width)          \
 {                                                                                              \
 	int64_t half = width / 2;                                                              \
 	for (int64_t r = 0; r < rows; r++, x += len, y += len) {                               \

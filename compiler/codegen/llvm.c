@@ -207,18 +207,32 @@ static void gen_matmul(Gen *g, const Node *n)
 	gen_call(g, n->dt == DT_F64 ? "cblas_dgemm" : "cblas_sgemm", LLVMVoidTypeInContext(g->ctx), p, 14, args);
 }
 
-/* Node.win as a constant array, the geometry argument of runtime/window.c
- * and runtime/conv.c. */
+/* Node.win as a constant nnrt_window, the geometry argument of
+ * runtime/window.c and runtime/conv.c.  The fields are read from the
+ * struct's own bytes, in their order in memory, so nnrt.h's declaration
+ * is the only statement of the layout. */
+enum { WIN_FIELDS = sizeof(nnrt_window) / sizeof(int32_t) };
+_Static_assert(sizeof(nnrt_window) == WIN_FIELDS * sizeof(int32_t), "nnrt_window is int32_t fields only");
+
 static LLVMValueRef gen_geometry(Gen *g, const Node *n)
 {
 	if (n->dt == DT_I32)
 		fatal(EXIT_INTERNAL, "llvm: %s of i32 %%%d", op_info[n->op].name, n->id);
-	LLVMValueRef w[WIN__COUNT];
-	for (int i = 0; i < WIN__COUNT; i++)
-		w[i] = LLVMConstInt(g->i32, (unsigned long long)n->win[i], 0);
-	LLVMTypeRef at = LLVMArrayType2(g->i32, WIN__COUNT);
-	LLVMValueRef geometry = LLVMAddGlobal(g->mod, at, "window.geometry");
-	LLVMSetInitializer(geometry, LLVMConstArray2(g->i32, w, WIN__COUNT));
+	int32_t field[WIN_FIELDS];
+	memcpy(field, &n->win, sizeof field);
+	LLVMValueRef w[WIN_FIELDS];
+	LLVMTypeRef t[WIN_FIELDS];
+	for (int i = 0; i < WIN_FIELDS; i++) {
+		w[i] = LLVMConstInt(g->i32, (unsigned long long)(uint32_t)field[i], 0);
+		t[i] = g->i32;
+	}
+	LLVMTypeRef st = LLVMGetTypeByName2(g->ctx, "nnrt_window");
+	if (!st) {
+		st = LLVMStructCreateNamed(g->ctx, "nnrt_window");
+		LLVMStructSetBody(st, t, WIN_FIELDS, 0);
+	}
+	LLVMValueRef geometry = LLVMAddGlobal(g->mod, st, "window.geometry");
+	LLVMSetInitializer(geometry, LLVMConstNamedStruct(st, w, WIN_FIELDS));
 	LLVMSetGlobalConstant(geometry, 1);
 	LLVMSetLinkage(geometry, LLVMPrivateLinkage);
 	LLVMSetUnnamedAddr(geometry, 1);

@@ -114,14 +114,14 @@ static void run_matmul(const Node *n, const Dims *da, const double *a, const Dim
  * back at that place (entries outside the image are dropped). */
 static void run_window(const Node *n, const Dims *img, const Dims *pat, const double *x, double *y)
 {
-	const int *w = n->win;
+	const nnrt_window *w = &n->win;
 	int64_t c[MAXRANK];
 	if (n->op == OP_unwindow)
 		memset(y, 0, sizeof(double) * (size_t)img->n);
 	for (int64_t o = 0; o < pat->n; o++) {
 		unravel(o, pat, c);
-		int64_t h = c[1] * w[WIN_SH] - w[WIN_PH] + c[3] * w[WIN_DH];
-		int64_t v = c[2] * w[WIN_SW] - w[WIN_PW] + c[4] * w[WIN_DW];
+		int64_t h = c[1] * w->sh - w->ph + c[3] * w->dh;
+		int64_t v = c[2] * w->sw - w->pw + c[4] * w->dw;
 		int inside = h >= 0 && h < img->d[1] && v >= 0 && v < img->d[2];
 		int64_t at = ((c[0] * img->d[1] + h) * img->d[2] + v) * img->d[3] + c[5];
 		if (n->op == OP_window)
@@ -138,16 +138,16 @@ static void run_conv(const Node *n, const double *const *v, int64_t batch, doubl
 {
 	ConvShapes s = conv_shapes(n);
 	Dims img = dims_of(s.image, batch), grid = dims_of(s.grid, batch);
-	const int *w = n->win;
+	const nnrt_window *w = &n->win;
 	int64_t nk = s.weights.d[0], no = s.weights.d[1], c = img.d[3];
 	/* y is zeroed: every op adds its terms */
 	const double *a = v[0], *b = v[1];
 	for (int64_t cell = 0; cell < grid.n / no; cell++) {
 		int64_t p = cell % grid.d[2], q = cell / grid.d[2] % grid.d[1], bi = cell / grid.d[2] / grid.d[1];
 		for (int64_t k = 0; k < nk; k++) {
-			int64_t kh = k / c / w[WIN_KW], kw = k / c % w[WIN_KW], ch = k % c;
-			int64_t r = q * w[WIN_SH] - w[WIN_PH] + kh * w[WIN_DH];
-			int64_t col = p * w[WIN_SW] - w[WIN_PW] + kw * w[WIN_DW];
+			int64_t kh = k / c / w->kw, kw = k / c % w->kw, ch = k % c;
+			int64_t r = q * w->sh - w->ph + kh * w->dh;
+			int64_t col = p * w->sw - w->pw + kw * w->dw;
 			if (r < 0 || r >= img.d[1] || col < 0 || col >= img.d[2])
 				continue;
 			int64_t at = ((bi * img.d[1] + r) * img.d[2] + col) * c + ch;

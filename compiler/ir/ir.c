@@ -323,36 +323,36 @@ int64_t window_extent(int64_t in, int k, int stride, int pad, int dilation)
 	return in + 2 * (int64_t)pad < span ? 0 : (in + 2 * (int64_t)pad - span) / stride + 1;
 }
 
-Node *ir_window(Fn *fn, Node *image, const int *win, double pad, Loc loc)
+Node *ir_window(Fn *fn, Node *image, nnrt_window win, double pad, Loc loc)
 {
 	Shape s = image->shape;
 	CHECK(s.rank == 4, loc);
-	int64_t oh = window_extent(s.d[1], win[WIN_KH], win[WIN_SH], win[WIN_PH], win[WIN_DH]);
-	int64_t ow = window_extent(s.d[2], win[WIN_KW], win[WIN_SW], win[WIN_PW], win[WIN_DW]);
+	int64_t oh = window_extent(s.d[1], win.kh, win.sh, win.ph, win.dh);
+	int64_t ow = window_extent(s.d[2], win.kw, win.sw, win.pw, win.dw);
 	CHECK(oh > 0 && ow > 0, loc);
 	Node *n = ir_node(fn, OP_window, image->dt,
-	                  shape_of(6, s.d[0], oh, ow, (int64_t)win[WIN_KH], (int64_t)win[WIN_KW], s.d[3]), 1, &image, loc);
-	memcpy(n->win, win, sizeof n->win);
+	                  shape_of(6, s.d[0], oh, ow, (int64_t)win.kh, (int64_t)win.kw, s.d[3]), 1, &image, loc);
+	n->win = win;
 	n->f = pad;
 	return n;
 }
 
-Node *ir_unwindow(Fn *fn, Node *patches, Shape image, const int *win, Loc loc)
+Node *ir_unwindow(Fn *fn, Node *patches, Shape image, nnrt_window win, Loc loc)
 {
 	Shape p = patches->shape;
 	CHECK(p.rank == 6 && image.rank == 4 && p.d[0] == image.d[0] && p.d[5] == image.d[3], loc);
-	CHECK(p.d[1] == window_extent(image.d[1], win[WIN_KH], win[WIN_SH], win[WIN_PH], win[WIN_DH]), loc);
-	CHECK(p.d[2] == window_extent(image.d[2], win[WIN_KW], win[WIN_SW], win[WIN_PW], win[WIN_DW]), loc);
+	CHECK(p.d[1] == window_extent(image.d[1], win.kh, win.sh, win.ph, win.dh), loc);
+	CHECK(p.d[2] == window_extent(image.d[2], win.kw, win.sw, win.pw, win.dw), loc);
 	Node *n = ir_node(fn, OP_unwindow, patches->dt, image, 1, &patches, loc);
-	memcpy(n->win, win, sizeof n->win);
+	n->win = win;
 	return n;
 }
 
-Node *ir_conv(Fn *fn, Op op, Node *a, Node *b, Shape out, const int *win, Loc loc)
+Node *ir_conv(Fn *fn, Op op, Node *a, Node *b, Shape out, nnrt_window win, Loc loc)
 {
 	Node *in[2] = { a, b };
 	Node *n = ir_node(fn, op, a->dt, out, 2, in, loc);
-	memcpy(n->win, win, sizeof n->win);
+	n->win = win;
 	return n;
 }
 

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "util.h"
+#include "nnrt.h"   /* nnrt_window: Node.win is what compiled code passes the runtime */
 
 enum { MAXRANK = 6, MAXIN = 3 };
 #define DIM_BATCH ((int64_t)-1)
@@ -79,9 +80,6 @@ typedef enum {
 	A_WIN = 1 << 11,     /* win: window geometry */
 } Attr;
 
-/* The geometry of a sliding window (Node.win): kernel, stride, padding
- * (the same before and after) and dilation, for rows then columns. */
-enum { WIN_KH, WIN_KW, WIN_SH, WIN_SW, WIN_PH, WIN_PW, WIN_DH, WIN_DW, WIN__COUNT };
 enum { F_ELEM = 1, F_NODIFF = 2, F_EFFECT = 4 };
 
 typedef struct OpInfo {
@@ -111,7 +109,7 @@ struct Node {
 	int slot;             /* param, input, store: index into Module.slot */
 	int64_t k;            /* onehot: number of classes; uniform: random stream; boxsum: its width;
 	                         slice, unslice: first index of the part along the axis */
-	int win[WIN__COUNT];  /* window, unwindow, conv*: geometry (also Node.f: window's padding value) */
+	nnrt_window win;      /* window, unwindow, conv*: geometry, runtime/nnrt.h (also Node.f: window's padding value) */
 
 	/* provenance, for the listings a student reads */
 	Loc loc;              /* source text that caused this node */
@@ -267,12 +265,12 @@ Node *ir_matmul(Fn *fn, Node *a, Node *b, int ta, int tb, Loc loc);
 Node *ir_reshape(Fn *fn, Node *a, Shape to, Loc loc);
 Node *ir_transpose(Fn *fn, Node *a, const int *perm, Loc loc);
 Node *ir_onehot(Fn *fn, Node *labels, int64_t k, DType dt, Loc loc);
-Node *ir_window(Fn *fn, Node *image, const int *win, double pad, Loc loc);   /* [B,H,W,C] -> patches */
-Node *ir_unwindow(Fn *fn, Node *patches, Shape image, const int *win, Loc loc);
+Node *ir_window(Fn *fn, Node *image, nnrt_window win, double pad, Loc loc);   /* [B,H,W,C] -> patches */
+Node *ir_unwindow(Fn *fn, Node *patches, Shape image, nnrt_window win, Loc loc);
 int64_t window_extent(int64_t in, int k, int stride, int pad, int dilation); /* output rows or columns */
 /* conv, conv_dw, conv_dx (convfuse.c): out shape given; the three shapes each
  * op relates: the image [B,H,W,C], the output grid [B,OH,OW,O], the weights [K,O] */
-Node *ir_conv(Fn *fn, Op op, Node *a, Node *b, Shape out, const int *win, Loc loc);
+Node *ir_conv(Fn *fn, Op op, Node *a, Node *b, Shape out, nnrt_window win, Loc loc);
 typedef struct ConvShapes { Shape image, grid, weights; } ConvShapes;
 ConvShapes conv_shapes(const Node *n);
 Node *ir_slice(Fn *fn, Node *a, int axis, int64_t start, int64_t len, Loc loc);   /* a part along axis */

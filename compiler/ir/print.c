@@ -49,11 +49,10 @@ static const char *attributes(const Node *n)
 	case OP_boxsum: return xprintf(" width=%lld", (long long)n->k);
 	case OP_slice: case OP_unslice: return xprintf(" axis=%d at=%lld", slice_axis(n), (long long)n->k);
 	case OP_window: case OP_unwindow: case OP_conv: case OP_conv_dw: case OP_conv_dx: {
-		const int *w = n->win;
-		const char *s = xprintf(" k=%dx%d stride=%dx%d pad=%dx%d", w[WIN_KH], w[WIN_KW], w[WIN_SH],
-		                        w[WIN_SW], w[WIN_PH], w[WIN_PW]);
-		if (w[WIN_DH] != 1 || w[WIN_DW] != 1)
-			s = xprintf("%s dilation=%dx%d", s, w[WIN_DH], w[WIN_DW]);
+		const nnrt_window *w = &n->win;
+		const char *s = xprintf(" k=%dx%d stride=%dx%d pad=%dx%d", w->kh, w->kw, w->sh, w->sw, w->ph, w->pw);
+		if (w->dh != 1 || w->dw != 1)
+			s = xprintf("%s dilation=%dx%d", s, w->dh, w->dw);
 		return n->op == OP_window && n->f != 0 ? xprintf("%s fill=%g", s, n->f) : s;
 	}
 	case OP_sum: case OP_amax: {

@@ -102,25 +102,24 @@ static int matmul_ok(Check *c, const Node *n)
 
 static int geometry_ok(Check *c, const Node *n)
 {
-	const int *w = n->win;
-	for (int i = 0; i < WIN__COUNT; i++)
-		if (w[i] < (i == WIN_PH || i == WIN_PW ? 0 : 1))
-			return bad(c, n, xprintf("%s: kernel, stride and dilation must be >= 1, padding >= 0",
-			                         op_info[n->op].name));
+	const nnrt_window *w = &n->win;
+	if (w->kh < 1 || w->kw < 1 || w->sh < 1 || w->sw < 1 || w->dh < 1 || w->dw < 1 || w->ph < 0 || w->pw < 0)
+		return bad(c, n, xprintf("%s: kernel, stride and dilation must be >= 1, padding >= 0",
+		                         op_info[n->op].name));
 	return 1;
 }
 
 static int window_ok(Check *c, const Node *n)
 {
-	const int *w = n->win;
+	const nnrt_window *w = &n->win;
 	if (!geometry_ok(c, n))
 		return 0;
 	Shape img = n->op == OP_window ? n->in[0]->shape : n->shape;
 	Shape pat = n->op == OP_window ? n->shape : n->in[0]->shape;
 	if (img.rank != 4 || pat.rank != 6 || pat.d[0] != img.d[0] || pat.d[5] != img.d[3] ||
-	    pat.d[3] != w[WIN_KH] || pat.d[4] != w[WIN_KW] ||
-	    pat.d[1] != window_extent(img.d[1], w[WIN_KH], w[WIN_SH], w[WIN_PH], w[WIN_DH]) ||
-	    pat.d[2] != window_extent(img.d[2], w[WIN_KW], w[WIN_SW], w[WIN_PW], w[WIN_DW]))
+	    pat.d[3] != w->kh || pat.d[4] != w->kw ||
+	    pat.d[1] != window_extent(img.d[1], w->kh, w->sh, w->ph, w->dh) ||
+	    pat.d[2] != window_extent(img.d[2], w->kw, w->sw, w->pw, w->dw))
 		return bad(c, n, xprintf("%s: patches %s do not fit image %s", op_info[n->op].name,
 		                         shape_str(pat), shape_str(img)));
 	return 1;
@@ -129,7 +128,7 @@ static int window_ok(Check *c, const Node *n)
 /* conv*: the image, the output grid and the weights fit the geometry. */
 static int conv_ok(Check *c, const Node *n)
 {
-	const int *w = n->win;
+	const nnrt_window *w = &n->win;
 	if (!geometry_ok(c, n))
 		return 0;
 	ConvShapes s = conv_shapes(n);
@@ -137,9 +136,9 @@ static int conv_ok(Check *c, const Node *n)
 	if (n->in[0]->dt != n->dt || n->in[1]->dt != n->dt || n->dt == DT_I32)
 		return bad(c, n, xprintf("%s: operands and result must share one float type", op_info[n->op].name));
 	if (img.rank != 4 || g.rank != 4 || k.rank != 2 || g.d[0] != img.d[0] ||
-	    g.d[1] != window_extent(img.d[1], w[WIN_KH], w[WIN_SH], w[WIN_PH], w[WIN_DH]) ||
-	    g.d[2] != window_extent(img.d[2], w[WIN_KW], w[WIN_SW], w[WIN_PW], w[WIN_DW]) ||
-	    k.d[0] != (int64_t)w[WIN_KH] * w[WIN_KW] * img.d[3] || k.d[1] != g.d[3])
+	    g.d[1] != window_extent(img.d[1], w->kh, w->sh, w->ph, w->dh) ||
+	    g.d[2] != window_extent(img.d[2], w->kw, w->sw, w->pw, w->dw) ||
+	    k.d[0] != (int64_t)w->kh * w->kw * img.d[3] || k.d[1] != g.d[3])
 		return bad(c, n, xprintf("%s: image %s, output %s and weights %s do not fit", op_info[n->op].name,
 		                         shape_str(img), shape_str(g), shape_str(k)));
 	return 1;

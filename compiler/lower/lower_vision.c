@@ -12,10 +12,12 @@
 #include "lower.h"
 
 /* A size given as one int (both axes) or a list [rows, cols]. */
-static void pair_arg(const Value *v, const char *fn, const char *what, int dflt, int min, int out[2])
+static void pair_arg(const Value *v, const char *fn, const char *what, int dflt, int min,
+                     int32_t *rows, int32_t *cols)
 {
+	int32_t *out[2] = { rows, cols };
 	if (v->kind == V_NONE) {
-		out[0] = out[1] = dflt;
+		*rows = *cols = dflt;
 		return;
 	}
 	if (v->kind == V_LIST && v->nitem != 2)
@@ -25,7 +27,7 @@ static void pair_arg(const Value *v, const char *fn, const char *what, int dflt,
 		int64_t n = need_int(e, what);
 		if (n < min || n > 4096)
 			error_at(e->loc, "%s of '%s' must be in [%d, 4096], not %lld", what, fn, min, (long long)n);
-		out[i] = (int)n;
+		*out[i] = (int32_t)n;
 	}
 }
 
@@ -41,23 +43,23 @@ static Node *image_arg(Ctx *c, const Value *v, const char *fn, Loc call)
 }
 
 /* The window of x, or an error naming the sizes when it does not fit. */
-static Node *window_of(Ctx *c, Node *x, const int *win, double fill, const char *fn, Loc loc)
+static Node *window_of(Ctx *c, Node *x, nnrt_window win, double fill, const char *fn, Loc loc)
 {
-	int64_t oh = window_extent(x->shape.d[1], win[WIN_KH], win[WIN_SH], win[WIN_PH], win[WIN_DH]);
-	int64_t ow = window_extent(x->shape.d[2], win[WIN_KW], win[WIN_SW], win[WIN_PW], win[WIN_DW]);
+	int64_t oh = window_extent(x->shape.d[1], win.kh, win.sh, win.ph, win.dh);
+	int64_t ow = window_extent(x->shape.d[2], win.kw, win.sw, win.pw, win.dw);
 	if (oh < 1 || ow < 1)
 		error_at(loc, "'%s': a %dx%d window (dilation %dx%d, padding %dx%d) does not fit a %lldx%lld image",
-		         fn, win[WIN_KH], win[WIN_KW], win[WIN_DH], win[WIN_DW], win[WIN_PH], win[WIN_PW],
+		         fn, win.kh, win.kw, win.dh, win.dw, win.ph, win.pw,
 		         (long long)x->shape.d[1], (long long)x->shape.d[2]);
 	int64_t per = 0;
-	if (__builtin_mul_overflow(oh * ow, (int64_t)win[WIN_KH] * win[WIN_KW] * x->shape.d[3], &per) ||
+	if (__builtin_mul_overflow(oh * ow, (int64_t)win.kh * win.kw * x->shape.d[3], &per) ||
 	    per > MAX_ELEMENTS)
 		error_at(loc, "'%s': the patches of one image would hold more than 2^31 values", fn);
 	return ir_window(c->fn, x, win, fill, loc);
 }
 
 /* One convolution: patches of x times the kernel read as a matrix. */
-static Node *conv_gemm(Ctx *c, Node *x, Node *w, const int *win, Loc loc)
+static Node *conv_gemm(Ctx *c, Node *x, Node *w, nnrt_window win, Loc loc)
 {
 	Node *p = window_of(c, x, win, 0, "conv2d", loc);
 	Shape rows = shape_of(4, DIM_BATCH, p->shape.d[1], p->shape.d[2], p->shape.d[3] * p->shape.d[4] * p->shape.d[5]);
@@ -77,10 +79,10 @@ Value lower_conv2d(Ctx *c, const Expr *call, Value *arg)
 	if (w->shape.rank != 4 || shape_has_batch(w->shape) || w->dt != x->dt)
 		error_at(loc, "conv2d needs weights of shape [KH, KW, C, O] and the image's dtype, not %s",
 		         type_str(w->dt, w->shape));
-	int win[WIN__COUNT] = { (int)w->shape.d[0], (int)w->shape.d[1] };
-	pair_arg(&arg[2], "conv2d", "stride", 1, 1, win + WIN_SH);
-	pair_arg(&arg[3], "conv2d", "padding", 0, 0, win + WIN_PH);
-	pair_arg(&arg[4], "conv2d", "dilation", 1, 1, win + WIN_DH);
+	nnrt_window win = { .kh = (int32_t)w->shape.d[0], .kw = (int32_t)w->shape.d[1] };
+	pair_arg(&arg[2], "conv2d", "stride", 1, 1, &win.sh, &win.sw);
+	pair_arg(&arg[3], "conv2d", "padding", 0, 0, &win.ph, &win.pw);
+	pair_arg(&arg[4], "conv2d", "dilation", 1, 1, &win.dh, &win.dw);
 	int64_t groups = arg[5].kind == V_NONE ? 1 : need_int(&arg[5], "groups");
 	int64_t cin = x->shape.d[3], cout = w->shape.d[3];
 	if (groups < 1 || cin % groups || cout % groups)
@@ -109,25 +111,23 @@ static Value pool(Ctx *c, const Expr *call, Value *arg, int is_max)
 	const char *fn = is_max ? "max_pool2d" : "avg_pool2d";
 	Loc loc = call->loc;
 	Node *x = image_arg(c, &arg[0], fn, loc);
-	int win[WIN__COUNT];
-	pair_arg(&arg[1], fn, "size", 2, 1, win + WIN_KH);
-	pair_arg(&arg[2], fn, "stride", 1, 1, win + WIN_SH);
+	nnrt_window win;
+	pair_arg(&arg[1], fn, "size", 2, 1, &win.kh, &win.kw);
+	pair_arg(&arg[2], fn, "stride", 1, 1, &win.sh, &win.sw);
 	if (arg[2].kind == V_NONE)   /* windows side by side */
-		win[WIN_SH] = win[WIN_KH], win[WIN_SW] = win[WIN_KW];
-	pair_arg(&arg[3], fn, "padding", 0, 0, win + WIN_PH);
-	win[WIN_DH] = win[WIN_DW] = 1;
-	if (2 * win[WIN_PH] > win[WIN_KH] || 2 * win[WIN_PW] > win[WIN_KW])
-		error_at(arg[3].loc, "'%s': padding must be at most half the window (%dx%d)", fn,
-		         win[WIN_KH], win[WIN_KW]);
+		win.sh = win.kh, win.sw = win.kw;
+	pair_arg(&arg[3], fn, "padding", 0, 0, &win.ph, &win.pw);
+	win.dh = win.dw = 1;
+	if (2 * win.ph > win.kh || 2 * win.pw > win.kw)
+		error_at(arg[3].loc, "'%s': padding must be at most half the window (%dx%d)", fn, win.kh, win.kw);
 	int64_t h = x->shape.d[1], w = x->shape.d[2], ch = x->shape.d[3];
 	Node *r;
 	Shape out;
-	if (win[WIN_SH] == win[WIN_KH] && win[WIN_SW] == win[WIN_KW] && !win[WIN_PH] && !win[WIN_PW] &&
-	    h % win[WIN_KH] == 0 && w % win[WIN_KW] == 0) {
+	if (win.sh == win.kh && win.sw == win.kw && !win.ph && !win.pw && h % win.kh == 0 && w % win.kw == 0) {
 		/* Windows that tile the image are a reshape, [B, OH, KH, OW, KW, C]:
 		 * no window copied, and the gradient needs no unwindow. */
-		int64_t oh = h / win[WIN_KH], ow = w / win[WIN_KW];
-		Shape tiles = shape_of(6, DIM_BATCH, oh, (int64_t)win[WIN_KH], ow, (int64_t)win[WIN_KW], ch);
+		int64_t oh = h / win.kh, ow = w / win.kw;
+		Shape tiles = shape_of(6, DIM_BATCH, oh, (int64_t)win.kh, ow, (int64_t)win.kw, ch);
 		r = ir_reduce(c->fn, is_max ? OP_amax : OP_sum, ir_reshape(c->fn, x, tiles, loc), 4u | 16u, loc);
 		out = shape_of(4, DIM_BATCH, oh, ow, ch);
 	} else {
@@ -137,7 +137,7 @@ static Value pool(Ctx *c, const Expr *call, Value *arg, int is_max)
 	}
 	r = ir_reshape(c->fn, r, out, loc);
 	if (!is_max) {
-		Node *k = ir_const(c->fn, x->dt, 1.0 / (win[WIN_KH] * win[WIN_KW]), loc);
+		Node *k = ir_const(c->fn, x->dt, 1.0 / (win.kh * win.kw), loc);
 		r = ir_binary(c->fn, OP_mul, r, ir_broadcast(c->fn, k, out, loc), loc);
 	}
 	return tensor_value(r, loc);

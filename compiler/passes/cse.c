@@ -58,7 +58,7 @@ static int same_attributes(const Node *a, const Node *b)
 	case K_SLICE:
 		return a->k == b->k && a->axes == b->axes;
 	case K_WINDOW: case K_CONV:
-		return !memcmp(a->win, b->win, sizeof a->win) && f_bits(a->f) == f_bits(b->f);
+		return !memcmp(&a->win, &b->win, sizeof a->win) && f_bits(a->f) == f_bits(b->f);
 	default:
 		return 1;
 	}

@@ -528,14 +528,14 @@ static void test_log_pow_f32(void)
  * and unwindow(window(x)), which is x times the number of windows that
  * cover each pixel. */
 enum { CH = 5, CW = 6, CC = 2, KH = 3, KW = 2, CO = 3 };
-static const int conv_win[WIN__COUNT] = { KH, KW, 2, 1, 1, 0, 1, 2 };
+static const nnrt_window conv_win = { .kh = KH, .kw = KW, .sh = 2, .sw = 1, .ph = 1, .pw = 0, .dh = 1, .dw = 2 };
 
 /* The image pixel of tap (kh, kw) of window (i, j), or -1 in the padding. */
 static int64_t conv_tap(int64_t i, int64_t j, int kh, int kw)
 {
-	const int *g = conv_win;
-	int64_t r = i * g[WIN_SH] - g[WIN_PH] + kh * g[WIN_DH];
-	int64_t q = j * g[WIN_SW] - g[WIN_PW] + kw * g[WIN_DW];
+	const nnrt_window *g = &conv_win;
+	int64_t r = i * g->sh - g->ph + kh * g->dh;
+	int64_t q = j * g->sw - g->pw + kw * g->dw;
 	return r < 0 || r >= CH || q < 0 || q >= CW ? -1 : r * CW + q;
 }
 

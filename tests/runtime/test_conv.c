@@ -10,14 +10,14 @@
 #include "nnrt_internal.h"
 #include "check.h"
 
-typedef struct Geo { int64_t b, h, w, c, o; int32_t win[8]; } Geo;
+typedef struct Geo { int64_t b, h, w, c, o; nnrt_window win; } Geo;
 
 static int64_t extent(int64_t in, int k, int s, int p, int d) { return (in + 2 * p - (d * (k - 1) + 1)) / s + 1; }
 
 /* The image index tap (kh, kw) of output cell (n, i, j) reads, or -1 in the padding. */
 static int64_t tap(const Geo *g, int64_t n, int64_t i, int64_t j, int64_t kh, int64_t kw, int64_t ch)
 {
-	int64_t r = i * g->win[2] - g->win[4] + kh * g->win[6], q = j * g->win[3] - g->win[5] + kw * g->win[7];
+	int64_t r = i * g->win.sh - g->win.ph + kh * g->win.dh, q = j * g->win.sw - g->win.pw + kw * g->win.dw;
 	if (r < 0 || r >= g->h || q < 0 || q >= g->w)
 		return -1;
 	return ((n * g->h + r) * g->w + q) * g->c + ch;
@@ -37,9 +37,9 @@ static void compare(const double *want, const double *mag, const double *got, in
 
 static void run(const Geo *g)
 {
-	int64_t oh = extent(g->h, g->win[0], g->win[2], g->win[4], g->win[6]);
-	int64_t ow = extent(g->w, g->win[1], g->win[3], g->win[5], g->win[7]);
-	int64_t k = g->win[0] * g->win[1] * g->c, nx = g->b * g->h * g->w * g->c, ny = g->b * oh * ow * g->o;
+	int64_t oh = extent(g->h, g->win.kh, g->win.sh, g->win.ph, g->win.dh);
+	int64_t ow = extent(g->w, g->win.kw, g->win.sw, g->win.pw, g->win.dw);
+	int64_t k = g->win.kh * g->win.kw * g->c, nx = g->b * g->h * g->w * g->c, ny = g->b * oh * ow * g->o;
 	double *x = rt_alloc(sizeof(double) * (size_t)nx), *wt = rt_alloc(sizeof(double) * (size_t)(k * g->o));
 	double *gy = rt_alloc(sizeof(double) * (size_t)ny);
 	double *y = rt_alloc(sizeof(double) * (size_t)ny), *dw = rt_alloc(sizeof(double) * (size_t)(k * g->o));
@@ -57,8 +57,8 @@ static void run(const Geo *g)
 	for (int64_t n = 0; n < g->b; n++)
 		for (int64_t i = 0; i < oh; i++)
 			for (int64_t j = 0; j < ow; j++)
-				for (int64_t kh = 0, kk = 0; kh < g->win[0]; kh++)
-					for (int64_t kw = 0; kw < g->win[1]; kw++)
+				for (int64_t kh = 0, kk = 0; kh < g->win.kh; kh++)
+					for (int64_t kw = 0; kw < g->win.kw; kw++)
 						for (int64_t ch = 0; ch < g->c; ch++, kk++) {
 							int64_t at = tap(g, n, i, j, kh, kw, ch), cell = ((n * oh + i) * ow + j) * g->o;
 							for (int64_t o = 0; at >= 0 && o < g->o; o++) {
@@ -71,14 +71,14 @@ static void run(const Geo *g)
 							}
 						}
 	worst = 0;
-	nnrt_conv_f64(x, wt, y, g->b, g->h, g->w, g->c, oh, ow, g->o, g->win);
-	nnrt_conv_dw_f64(x, gy, dw, g->b, g->h, g->w, g->c, oh, ow, g->o, g->win);
-	nnrt_conv_dx_f64(gy, wt, dx, g->b, g->h, g->w, g->c, oh, ow, g->o, g->win);
+	nnrt_conv_f64(x, wt, y, g->b, g->h, g->w, g->c, oh, ow, g->o, &g->win);
+	nnrt_conv_dw_f64(x, gy, dw, g->b, g->h, g->w, g->c, oh, ow, g->o, &g->win);
+	nnrt_conv_dx_f64(gy, wt, dx, g->b, g->h, g->w, g->c, oh, ow, g->o, &g->win);
 	compare(ry, my, y, ny);
 	compare(rdw, mdw, dw, k * g->o);
 	compare(rdx, mdx, dx, nx);
 	printf("f64 [%lld,%lld,%lld,%lld] k=%dx%d o=%lld: %lld patch rows of %lld, worst %.2g\n", (long long)g->b,
-	       (long long)g->h, (long long)g->w, (long long)g->c, g->win[0], g->win[1], (long long)g->o,
+	       (long long)g->h, (long long)g->w, (long long)g->c, g->win.kh, g->win.kw, (long long)g->o,
 	       (long long)(g->b * oh * ow), (long long)k, worst);
 	CHECK(worst <= 1e-12);
 
@@ -92,9 +92,9 @@ static void run(const Geo *g)
 		wf[i] = (float)wt[i];
 	for (int64_t i = 0; i < ny; i++)
 		gf[i] = (float)gy[i];
-	nnrt_conv_f32(xf, wf, yf, g->b, g->h, g->w, g->c, oh, ow, g->o, g->win);
-	nnrt_conv_dw_f32(xf, gf, dwf, g->b, g->h, g->w, g->c, oh, ow, g->o, g->win);
-	nnrt_conv_dx_f32(gf, wf, dxf, g->b, g->h, g->w, g->c, oh, ow, g->o, g->win);
+	nnrt_conv_f32(xf, wf, yf, g->b, g->h, g->w, g->c, oh, ow, g->o, &g->win);
+	nnrt_conv_dw_f32(xf, gf, dwf, g->b, g->h, g->w, g->c, oh, ow, g->o, &g->win);
+	nnrt_conv_dx_f32(gf, wf, dxf, g->b, g->h, g->w, g->c, oh, ow, g->o, &g->win);
 	for (int64_t i = 0; i < ny; i++)
 		y[i] = yf[i];
 	for (int64_t i = 0; i < k * g->o; i++)
