@@ -312,6 +312,7 @@ int op_by_name(const char *name);                            /* OP_x, or -1 */
 const char *attr_text(const Node *n);
 int attr_same(const Node *a, const Node *b);                 /* CSE: same attribute values */
 uint64_t attr_hash(const Node *n, uint64_t h);               /* mixes the attributes into h */
+uint64_t hash_mix(uint64_t h, uint64_t v);                  /* one step of the hash of a node */
 
 /* shape.c — the one shape and dtype rule of every op (by its kind), used
  * by the builders (which take the result) and by the verifier (which

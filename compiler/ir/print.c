@@ -38,42 +38,6 @@ static const char *mnemonic(const Node *n)
 	return op_info[n->op].name;
 }
 
-/* What follows the operands: the attributes of the op's kind. */
-static const char *attributes(const Node *n)
-{
-	switch (n->op) {
-	case OP_const: return xprintf(" %g", n->f);
-	case OP_elu: case OP_leaky_relu: return xprintf(" alpha=%g", n->f);
-	case OP_onehot: return xprintf(" k=%lld", (long long)n->k);
-	case OP_uniform: return xprintf(" stream=%lld", (long long)n->k);
-	case OP_boxsum: return xprintf(" width=%lld", (long long)n->k);
-	case OP_slice: case OP_unslice: return xprintf(" axis=%d at=%lld", slice_axis(n), (long long)n->k);
-	case OP_window: case OP_unwindow: case OP_conv: case OP_conv_dw: case OP_conv_dx: {
-		const nnrt_window *w = &n->win;
-		const char *s = xprintf(" k=%dx%d stride=%dx%d pad=%dx%d", w->kh, w->kw, w->sh, w->sw, w->ph, w->pw);
-		if (w->dh != 1 || w->dw != 1)
-			s = xprintf("%s dilation=%dx%d", s, w->dh, w->dw);
-		return n->op == OP_window && n->f != 0 ? xprintf("%s fill=%g", s, n->f) : s;
-	}
-	case OP_sum: case OP_amax: {
-		const char *s = " axes=";
-		for (int i = 0, first = 1; i < MAXRANK; i++)
-			if (n->axes >> i & 1) {
-				s = xprintf("%s%s%d", s, first ? "" : ",", i);
-				first = 0;
-			}
-		return s;
-	}
-	case OP_transpose: {
-		const char *s = " perm=";
-		for (int i = 0; i < n->shape.rank; i++)
-			s = xprintf("%s%s%d", s, i ? "," : "", n->perm[i]);
-		return s;
-	}
-	default: return "";
-	}
-}
-
 /* "%12 = matmul %3, W", "store %9 -> W.grad", "%3 = param W". */
 static const char *node_text(const Module *m, const Node *n)
 {
@@ -85,7 +49,7 @@ static const char *node_text(const Module *m, const Node *n)
 		return xprintf("%s %s", s, slot);
 	for (int i = 0; i < n->nin; i++)
 		s = xprintf("%s%s %s", s, i ? "," : "", operand(m, n->in[i]));
-	return xprintf("%s%s", s, attributes(n));
+	return xprintf("%s%s", s, attr_text(n));
 }
 
 static const char *type_str(const Node *n)

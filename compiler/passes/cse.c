@@ -1,7 +1,7 @@
 /* cse.c — common subexpression elimination by hash-consing.
  *
  * Two nodes are one value when they have the same op, dtype, shape,
- * operands (after earlier merges) and the attributes their op kind uses.
+ * operands (after earlier merges) and attributes (attr.c, by ops.def).
  * Leaves of the same slot are one node, unless a store into the slot
  * lies between them (Node.mark holds the slot's count of stores so far).
  * Stores are effects and are never merged.  The first node of a class is
@@ -11,57 +11,15 @@
 
 typedef struct Table { Node **node; uint32_t cap; } Table;
 
-static uint64_t mix(uint64_t h, uint64_t v)
-{
-	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-	return h * 0x100000001b3ull;
-}
-
-static uint64_t f_bits(double f)
-{
-	uint64_t u;
-	memcpy(&u, &f, sizeof u);
-	return u;
-}
-
 static uint64_t hash_node(const Node *n)
 {
-	uint64_t h = mix(n->op, n->dt);
-	h = mix(h, (uint64_t)n->shape.rank);
+	uint64_t h = hash_mix(n->op, n->dt);
+	h = hash_mix(h, (uint64_t)n->shape.rank);
 	for (int i = 0; i < n->shape.rank; i++)
-		h = mix(h, (uint64_t)n->shape.d[i]);
+		h = hash_mix(h, (uint64_t)n->shape.d[i]);
 	for (int i = 0; i < n->nin; i++)
-		h = mix(h, (uint64_t)n->in[i]->id);
-	h = mix(h, (uint64_t)n->slot);
-	h = mix(h, (uint64_t)n->mark);
-	h = mix(h, f_bits(n->f));
-	return mix(h, n->axes);
-}
-
-/* The attributes that matter for n's op; others may hold anything. */
-static int same_attributes(const Node *a, const Node *b)
-{
-	switch (op_info[a->op].kind) {
-	case K_LEAF:
-		return a->slot == b->slot && a->mark == b->mark && f_bits(a->f) == f_bits(b->f);
-	case K_ELEM:
-		return f_bits(a->f) == f_bits(b->f);
-	case K_REDUCE:
-		return a->axes == b->axes;
-	case K_MATMUL:
-		return a->ta == b->ta && a->tb == b->tb;
-	case K_LAYOUT:
-		return a->op != OP_transpose
-		       || !memcmp(a->perm, b->perm, sizeof(int) * (size_t)a->shape.rank);
-	case K_INDEX: case K_RANDOM: case K_BOXSUM:
-		return a->k == b->k;
-	case K_SLICE:
-		return a->k == b->k && a->axes == b->axes;
-	case K_WINDOW: case K_CONV:
-		return !memcmp(&a->win, &b->win, sizeof a->win) && f_bits(a->f) == f_bits(b->f);
-	default:
-		return 1;
-	}
+		h = hash_mix(h, (uint64_t)n->in[i]->id);
+	return attr_hash(n, h);
 }
 
 static int same_value(const Node *a, const Node *b)
@@ -71,12 +29,10 @@ static int same_value(const Node *a, const Node *b)
 	for (int i = 0; i < a->nin; i++)
 		if (a->in[i] != b->in[i])
 			return 0;
-	return same_attributes(a, b);
+	return attr_same(a, b);
 }
 
-/* The earlier node with n's value, after inserting n if there is none.
- * The unary kinds hash f too: elu and leaky_relu keep alpha there, and
- * the builders leave it 0 elsewhere. */
+/* The earlier node with n's value, after inserting n if there is none. */
 static Node *intern(Table *t, Node *n)
 {
 	uint32_t i = (uint32_t)hash_node(n) & (t->cap - 1);
