@@ -16,6 +16,18 @@ static _Noreturn void internal(Loc loc, const char *what)
 	fatal(EXIT_INTERNAL, "internal error: %s", what);
 }
 
+/* The result's shape by the op's one rule (shape.c), or an internal
+ * error: the elaborator has checked the user's shapes before. */
+static Node *settle(Node *n)
+{
+	Shape s;
+	const char *why = op_shape(NULL, n, &s);
+	if (why)
+		internal(n->loc, why);
+	n->shape = s;
+	return n;
+}
+
 /* ---- shapes ---------------------------------------------------------- */
 
 Shape shape_of(int rank, ...)
@@ -191,9 +203,7 @@ Node *ir_batch(Fn *fn, DType dt, Loc loc)
 Node *ir_elem(Fn *fn, Op op, int nin, Node **in, Loc loc)
 {
 	CHECK(op_info[op].kind == K_ELEM && op_info[op].nin == nin, loc);
-	for (int i = 1; i < nin; i++)
-		CHECK(shape_equal(in[i]->shape, in[0]->shape) && in[i]->dt == in[0]->dt, loc);
-	return ir_node(fn, op, in[0]->dt, in[0]->shape, nin, in, loc);
+	return settle(ir_node(fn, op, in[0]->dt, in[0]->shape, nin, in, loc));
 }
 
 Node *ir_unary(Fn *fn, Op op, Node *a, Loc loc)
@@ -211,52 +221,25 @@ Node *ir_broadcast(Fn *fn, Node *a, Shape to, Loc loc)
 {
 	if (shape_equal(a->shape, to))
 		return a;
-	Shape r;
-	CHECK(shape_broadcast(a->shape, to, &r) && shape_equal(r, to), loc);
-	return ir_node(fn, OP_broadcast, a->dt, to, 1, &a, loc);
+	return settle(ir_node(fn, OP_broadcast, a->dt, to, 1, &a, loc));
 }
 
 Node *ir_reduce(Fn *fn, Op op, Node *a, uint32_t axes, Loc loc)
 {
 	CHECK(op_info[op].kind == K_REDUCE, loc);
-	CHECK((axes >> a->shape.rank) == 0, loc);
-	Shape s = a->shape;
-	for (int i = 0; i < s.rank; i++)
-		if (axes & (1u << i))
-			s.d[i] = 1;
-	Node *n = ir_node(fn, op, a->dt, s, 1, &a, loc);
+	Node *n = ir_node(fn, op, a->dt, a->shape, 1, &a, loc);
 	n->axes = axes;
-	return n;
+	return settle(n);
 }
 
-/* The dims of s from..to-1 as a shape (a run of rows or of columns). */
-static Shape dims_range(Shape s, int from, int to)
-{
-	Shape r = { 0 };
-	for (int i = from; i < to; i++)
-		r.d[r.rank++] = s.d[i];
-	return r;
-}
-
-/* An operand of rank r is a matrix: rows are its dims 0..r-2 flattened,
- * columns its last dim; transposed, the other way round.  The contracted
- * dims of a and b must be the same list, so a [B,P,K]^T [B,P,N] sums over
- * the batch and the positions P (a convolution's weight gradient). */
+/* The rule of an operand of rank > 2 as a matrix is matmul_rule's (shape.c). */
 Node *ir_matmul(Fn *fn, Node *a, Node *b, int ta, int tb, Loc loc)
 {
-	Shape sa = a->shape, sb = b->shape;
-	CHECK(sa.rank >= 2 && sb.rank >= 2 && a->dt == b->dt && (!tb || sb.rank == 2), loc);
-	Shape rows = ta ? dims_range(sa, sa.rank - 1, sa.rank) : dims_range(sa, 0, sa.rank - 1);
-	Shape ka = ta ? dims_range(sa, 0, sa.rank - 1) : dims_range(sa, sa.rank - 1, sa.rank);
-	Shape kb = tb ? dims_range(sb, 1, 2) : dims_range(sb, 0, sb.rank - 1);
-	int64_t n = tb ? sb.d[0] : sb.d[sb.rank - 1];
-	CHECK(shape_equal(ka, kb) && rows.rank < MAXRANK && !(n == DIM_BATCH && shape_has_batch(rows)), loc);
-	rows.d[rows.rank++] = n;
 	Node *in[2] = { a, b };
-	Node *r = ir_node(fn, OP_matmul, a->dt, rows, 2, in, loc);
+	Node *r = ir_node(fn, OP_matmul, a->dt, a->shape, 2, in, loc);
 	r->ta = ta;
 	r->tb = tb;
-	return r;
+	return settle(r);
 }
 
 int64_t dims_product(Shape s, int from, int to, int *batch)
@@ -288,33 +271,28 @@ int slice_axis(const Node *n)
 
 Node *ir_boxsum(Fn *fn, Node *a, int64_t width, Loc loc)
 {
-	CHECK(a->shape.rank >= 1 && width >= 1 && width % 2 == 1, loc);
 	Node *n = ir_node(fn, OP_boxsum, a->dt, a->shape, 1, &a, loc);
 	n->k = width;
-	return n;
+	return settle(n);
 }
 
 Node *ir_slice(Fn *fn, Node *a, int axis, int64_t start, int64_t len, Loc loc)
 {
 	Shape s = a->shape;
-	CHECK(axis >= 0 && axis < s.rank && s.d[axis] != DIM_BATCH && start >= 0 && len >= 1 && start + len <= s.d[axis], loc);
+	CHECK(axis >= 0 && axis < s.rank, loc);
 	s.d[axis] = len;
 	Node *n = ir_node(fn, OP_slice, a->dt, s, 1, &a, loc);
 	n->axes = 1u << axis;
 	n->k = start;
-	return n;
+	return settle(n);
 }
 
 Node *ir_unslice(Fn *fn, Node *part, Shape whole, int axis, int64_t start, Loc loc)
 {
-	Shape s = part->shape;
-	CHECK(axis >= 0 && axis < s.rank && whole.rank == s.rank && start >= 0 && start + s.d[axis] <= whole.d[axis], loc);
-	for (int i = 0; i < s.rank; i++)
-		CHECK(i == axis || s.d[i] == whole.d[i], loc);
 	Node *n = ir_node(fn, OP_unslice, part->dt, whole, 1, &part, loc);
 	n->axes = 1u << axis;
 	n->k = start;
-	return n;
+	return settle(n);
 }
 
 int64_t window_extent(int64_t in, int k, int stride, int pad, int dilation)
@@ -325,27 +303,17 @@ int64_t window_extent(int64_t in, int k, int stride, int pad, int dilation)
 
 Node *ir_window(Fn *fn, Node *image, nnrt_window win, double pad, Loc loc)
 {
-	Shape s = image->shape;
-	CHECK(s.rank == 4, loc);
-	int64_t oh = window_extent(s.d[1], win.kh, win.sh, win.ph, win.dh);
-	int64_t ow = window_extent(s.d[2], win.kw, win.sw, win.pw, win.dw);
-	CHECK(oh > 0 && ow > 0, loc);
-	Node *n = ir_node(fn, OP_window, image->dt,
-	                  shape_of(6, s.d[0], oh, ow, (int64_t)win.kh, (int64_t)win.kw, s.d[3]), 1, &image, loc);
+	Node *n = ir_node(fn, OP_window, image->dt, image->shape, 1, &image, loc);
 	n->win = win;
 	n->f = pad;
-	return n;
+	return settle(n);
 }
 
 Node *ir_unwindow(Fn *fn, Node *patches, Shape image, nnrt_window win, Loc loc)
 {
-	Shape p = patches->shape;
-	CHECK(p.rank == 6 && image.rank == 4 && p.d[0] == image.d[0] && p.d[5] == image.d[3], loc);
-	CHECK(p.d[1] == window_extent(image.d[1], win.kh, win.sh, win.ph, win.dh), loc);
-	CHECK(p.d[2] == window_extent(image.d[2], win.kw, win.sw, win.pw, win.dw), loc);
 	Node *n = ir_node(fn, OP_unwindow, patches->dt, image, 1, &patches, loc);
 	n->win = win;
-	return n;
+	return settle(n);
 }
 
 Node *ir_conv(Fn *fn, Op op, Node *a, Node *b, Shape out, nnrt_window win, Loc loc)
@@ -353,7 +321,7 @@ Node *ir_conv(Fn *fn, Op op, Node *a, Node *b, Shape out, nnrt_window win, Loc l
 	Node *in[2] = { a, b };
 	Node *n = ir_node(fn, op, a->dt, out, 2, in, loc);
 	n->win = win;
-	return n;
+	return settle(n);
 }
 
 ConvShapes conv_shapes(const Node *n)
@@ -367,33 +335,21 @@ ConvShapes conv_shapes(const Node *n)
 
 Node *ir_reshape(Fn *fn, Node *a, Shape to, Loc loc)
 {
-	CHECK(shape_per_sample(a->shape) == shape_per_sample(to), loc);
-	CHECK(shape_has_batch(a->shape) == shape_has_batch(to), loc);
-	return ir_node(fn, OP_reshape, a->dt, to, 1, &a, loc);
+	return settle(ir_node(fn, OP_reshape, a->dt, to, 1, &a, loc));
 }
 
 Node *ir_transpose(Fn *fn, Node *a, const int *perm, Loc loc)
 {
-	Shape s = { .rank = a->shape.rank };
-	unsigned seen = 0;
-	for (int i = 0; i < s.rank; i++) {
-		CHECK(perm[i] >= 0 && perm[i] < s.rank && !(seen & (1u << perm[i])), loc);
-		seen |= 1u << perm[i];
-		s.d[i] = a->shape.d[perm[i]];
-	}
-	Node *n = ir_node(fn, OP_transpose, a->dt, s, 1, &a, loc);
-	memcpy(n->perm, perm, sizeof(int) * (size_t)s.rank);
-	return n;
+	Node *n = ir_node(fn, OP_transpose, a->dt, a->shape, 1, &a, loc);
+	memcpy(n->perm, perm, sizeof(int) * (size_t)a->shape.rank);
+	return settle(n);
 }
 
 Node *ir_onehot(Fn *fn, Node *labels, int64_t k, DType dt, Loc loc)
 {
-	CHECK(labels->dt == DT_I32 && labels->shape.rank < MAXRANK && k > 0, loc);
-	Shape s = labels->shape;
-	s.d[s.rank++] = k;
-	Node *n = ir_node(fn, OP_onehot, dt, s, 1, &labels, loc);
+	Node *n = ir_node(fn, OP_onehot, dt, labels->shape, 1, &labels, loc);
 	n->k = k;
-	return n;
+	return settle(n);
 }
 
 int ir_hyper_slot(Module *m, const char *name, int io)
@@ -413,10 +369,9 @@ int slot_is_state(SlotRole r)
 
 Node *ir_uniform(Fn *fn, Node *step, DType dt, Shape s, int64_t stream, Loc loc)
 {
-	CHECK(dt != DT_I32 && step->shape.rank == 0, loc);
 	Node *n = ir_node(fn, OP_uniform, dt, s, 1, &step, loc);
 	n->k = stream;
-	return n;
+	return settle(n);
 }
 
 Node *ir_param(Fn *fn, const Module *m, int slot, Loc loc)

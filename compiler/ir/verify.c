@@ -3,7 +3,7 @@
  * else a sentence naming the first node that breaks a rule and the rule.
  *
  * Checked: SSA order and unique ids; operand counts from ops.def; each
- * op's shape and dtype rule; slots of the right role; at most one batch
+ * op's shape and dtype rule (shape.c, the builders' own); slots of the right role; at most one batch
  * dimension per shape; and, once fuse() and plan() have filled them, the
  * group and buffer invariants stated in ir.h. */
 #include <stdlib.h>
@@ -44,180 +44,16 @@ static int shape_ok(Shape s)
 	return batches <= 1;
 }
 
-static int slot_ok(Check *c, const Node *n, int store)
-{
-	if (n->slot < 0 || n->slot >= c->m->nslot)
-		return bad(c, n, xprintf("slot %d out of range", n->slot));
-	const Slot *s = &c->m->slot[n->slot];
-	SlotRole r = s->role;
-	int state = slot_is_state(r);
-	int io = r == SLOT_INPUT || r == SLOT_TARGET || r == SLOT_HYPER;
-	if (n->op == OP_param && !state)
-		return bad(c, n, xprintf("param reads '%s', which is not a state slot", s->name));
-	if (n->op == OP_input && !io)
-		return bad(c, n, xprintf("input reads '%s', which is not an input", s->name));
-	if (store && io)
-		return bad(c, n, xprintf("store into read-only slot '%s'", s->name));
-	if (!shape_equal(n->shape, s->shape) || n->dt != s->dt)
-		return bad(c, n, xprintf("%s%s does not match slot '%s' %s%s", dtype_name(n->dt),
-		                         shape_str(n->shape), s->name, dtype_name(s->dt), shape_str(s->shape)));
-	return 1;
-}
-
-static int reduce_ok(Check *c, const Node *n, Shape in)
-{
-	if ((n->axes >> in.rank) != 0 || n->shape.rank != in.rank)
-		return bad(c, n, "axes outside the operand's rank");
-	for (int i = 0; i < in.rank; i++) {
-		int64_t want = n->axes >> i & 1 ? 1 : in.d[i];
-		if (n->shape.d[i] != want)
-			return bad(c, n, xprintf("reduced shape should be %s", shape_str(n->shape)));
-	}
-	return 1;
-}
-
-/* The rule of ir_matmul (ir.c): operands are matrices of their leading
- * dims by their last; the contracted dims agree; a transposed b is 2-D. */
-static int matmul_ok(Check *c, const Node *n)
-{
-	Shape a = n->in[0]->shape, b = n->in[1]->shape, want = { 0 };
-	int ok = a.rank >= 2 && b.rank >= 2 && (!n->tb || b.rank == 2);
-	if (ok) {
-		GemmDims g = matmul_dims(n);
-		int kbatch = 0;
-		int64_t kb = n->tb ? dims_product(b, 1, 2, &kbatch) : dims_product(b, 0, b.rank - 1, &kbatch);
-		if (n->ta)
-			want.d[want.rank++] = a.d[a.rank - 1];
-		else
-			for (int i = 0; i < a.rank - 1; i++)
-				want.d[want.rank++] = a.d[i];
-		want.d[want.rank++] = g.nb ? DIM_BATCH : g.n;
-		ok = g.k == kb && g.kb == kbatch && shape_equal(want, n->shape);
-	}
-	if (!ok)
-		return bad(c, n, xprintf("matmul%s%s of %s and %s cannot be %s", n->ta ? ".t" : "",
-		                         n->tb ? ".t" : "", shape_str(a), shape_str(b), shape_str(n->shape)));
-	return 1;
-}
-
-static int geometry_ok(Check *c, const Node *n)
-{
-	const nnrt_window *w = &n->win;
-	if (w->kh < 1 || w->kw < 1 || w->sh < 1 || w->sw < 1 || w->dh < 1 || w->dw < 1 || w->ph < 0 || w->pw < 0)
-		return bad(c, n, xprintf("%s: kernel, stride and dilation must be >= 1, padding >= 0",
-		                         op_info[n->op].name));
-	return 1;
-}
-
-static int window_ok(Check *c, const Node *n)
-{
-	const nnrt_window *w = &n->win;
-	if (!geometry_ok(c, n))
-		return 0;
-	Shape img = n->op == OP_window ? n->in[0]->shape : n->shape;
-	Shape pat = n->op == OP_window ? n->shape : n->in[0]->shape;
-	if (img.rank != 4 || pat.rank != 6 || pat.d[0] != img.d[0] || pat.d[5] != img.d[3] ||
-	    pat.d[3] != w->kh || pat.d[4] != w->kw ||
-	    pat.d[1] != window_extent(img.d[1], w->kh, w->sh, w->ph, w->dh) ||
-	    pat.d[2] != window_extent(img.d[2], w->kw, w->sw, w->pw, w->dw))
-		return bad(c, n, xprintf("%s: patches %s do not fit image %s", op_info[n->op].name,
-		                         shape_str(pat), shape_str(img)));
-	return 1;
-}
-
-/* conv*: the image, the output grid and the weights fit the geometry. */
-static int conv_ok(Check *c, const Node *n)
-{
-	const nnrt_window *w = &n->win;
-	if (!geometry_ok(c, n))
-		return 0;
-	ConvShapes s = conv_shapes(n);
-	Shape img = s.image, g = s.grid, k = s.weights;
-	if (n->in[0]->dt != n->dt || n->in[1]->dt != n->dt || n->dt == DT_I32)
-		return bad(c, n, xprintf("%s: operands and result must share one float type", op_info[n->op].name));
-	if (img.rank != 4 || g.rank != 4 || k.rank != 2 || g.d[0] != img.d[0] ||
-	    g.d[1] != window_extent(img.d[1], w->kh, w->sh, w->ph, w->dh) ||
-	    g.d[2] != window_extent(img.d[2], w->kw, w->sw, w->pw, w->dw) ||
-	    k.d[0] != (int64_t)w->kh * w->kw * img.d[3] || k.d[1] != g.d[3])
-		return bad(c, n, xprintf("%s: image %s, output %s and weights %s do not fit", op_info[n->op].name,
-		                         shape_str(img), shape_str(g), shape_str(k)));
-	return 1;
-}
-
-static int layout_ok(Check *c, const Node *n, Shape in)
-{
-	if (n->op == OP_reshape) {
-		if (shape_per_sample(in) != shape_per_sample(n->shape) ||
-		    shape_has_batch(in) != shape_has_batch(n->shape))
-			return bad(c, n, xprintf("reshape %s -> %s changes the element count",
-			                         shape_str(in), shape_str(n->shape)));
-		return 1;
-	}
-	unsigned seen = 0;
-	if (in.rank != n->shape.rank)
-		return bad(c, n, "transpose changes the rank");
-	for (int i = 0; i < in.rank; i++) {
-		int p = n->perm[i];
-		if (p < 0 || p >= in.rank || (seen >> p & 1) || n->shape.d[i] != in.d[p])
-			return bad(c, n, "transpose: bad permutation");
-		seen |= 1u << p;
-	}
-	return 1;
-}
-
-/* The shape and dtype rule of n's kind (ops.def). */
+/* The op's rule (shape.c) and the node's own shape agree. */
 static int rule_ok(Check *c, const Node *n)
 {
-	Shape in = n->nin ? n->in[0]->shape : (Shape){ 0 };
-	for (int i = 0; i < n->nin; i++)
-		if (n->op != OP_uniform && (n->in[i]->dt != n->in[0]->dt || (n->op != OP_onehot && n->in[i]->dt != n->dt)))
-			return bad(c, n, "operand dtypes differ");
-	switch (op_info[n->op].kind) {
-	case K_LEAF:
-		if (n->op == OP_param || n->op == OP_input)
-			return slot_ok(c, n, 0);
-		return n->shape.rank == 0 || bad(c, n, "a constant is a scalar, shape []");
-	case K_ELEM:
-		for (int i = 0; i < n->nin; i++)
-			if (!shape_equal(n->in[i]->shape, n->shape))
-				return bad(c, n, xprintf("operand %d's shape differs from the result's: %s, %s",
-				                         i, shape_str(n->in[i]->shape), shape_str(n->shape)));
-		return 1;
-	case K_BCAST: {
-		Shape r;
-		return (shape_broadcast(in, n->shape, &r) && shape_equal(r, n->shape)) ||
-		       bad(c, n, xprintf("%s does not broadcast to %s", shape_str(in), shape_str(n->shape)));
-	}
-	case K_REDUCE: return reduce_ok(c, n, in);
-	case K_MATMUL: return matmul_ok(c, n);
-	case K_LAYOUT: return layout_ok(c, n, in);
-	case K_INDEX: {
-		Shape want = in;
-		if (n->in[0]->dt != DT_I32 || n->k < 1 || in.rank >= MAXRANK)
-			return bad(c, n, "onehot needs i32 labels and k >= 1");
-		want.d[want.rank++] = n->k;
-		return shape_equal(want, n->shape) || bad(c, n, "onehot shape is labels' shape + [k]");
-	}
-	case K_WINDOW: return window_ok(c, n);
-	case K_CONV: return conv_ok(c, n);
-	case K_BOXSUM:
-		return (n->dt != DT_I32 && in.rank >= 1 && in.d[in.rank - 1] != DIM_BATCH && shape_equal(in, n->shape) &&
-		        n->k >= 1 && n->k % 2 == 1) ||
-		       bad(c, n, "boxsum: a float operand of rank >= 1 whose last dim is not B, its shape, an odd width");
-	case K_SLICE: {
-		Shape part = n->op == OP_slice ? n->shape : in, whole = n->op == OP_slice ? in : n->shape;
-		int ax = n->axes ? slice_axis(n) : -1, ok = ax >= 0 && n->axes == 1u << ax && part.rank == whole.rank
-		         && ax < whole.rank && whole.d[ax] != DIM_BATCH && n->k >= 0 && n->k + part.d[ax] <= whole.d[ax];
-		for (int i = 0; ok && i < whole.rank; i++)
-			ok = i == ax || part.d[i] == whole.d[i];
-		return ok || bad(c, n, xprintf("%s: part %s at %lld does not fit %s", op_info[n->op].name,
-		                                shape_str(part), (long long)n->k, shape_str(whole)));
-	}
-	case K_RANDOM:
-		return (n->dt != DT_I32 && in.rank == 0) || bad(c, n, "uniform: float values, a scalar step operand");
-	case K_STORE:
-		return slot_ok(c, n, 1);
-	}
+	Shape want;
+	const char *why = op_shape(c->m, n, &want);
+	if (why)
+		return bad(c, n, why);
+	if (!shape_equal(want, n->shape))
+		return bad(c, n, xprintf("result shape differs from its rule's: %s, the rule gives %s",
+		                         shape_str(n->shape), shape_str(want)));
 	return 1;
 }
 
