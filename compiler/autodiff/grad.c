@@ -240,29 +240,12 @@ static void vjp_clip(Grad *G, Node *y, Node *g)
 		              "clip' = 1 inside [lo, hi]"));
 }
 
-static void vjp_reduce_or_layout(Grad *G, Node *y, Node *g)
+static void vjp_transpose(Grad *G, Node *y, Node *g)
 {
-	Node *x = y->in[0];
-	switch (y->op) {
-	case OP_sum:
-		acc(G, x, tag(G, ir_broadcast(G->fn, g, x->shape, y->loc), "sum' : broadcast g back"));
-		break;
-	case OP_broadcast:
-		acc(G, x, unbroadcast(G, g, x->shape));
-		break;
-	case OP_reshape:
-		acc(G, x, tag(G, ir_reshape(G->fn, g, x->shape, y->loc), "reshape back"));
-		break;
-	case OP_transpose: {
-		int inv[MAXRANK];
-		for (int i = 0; i < y->shape.rank; i++)
-			inv[y->perm[i]] = i;
-		acc(G, x, tag(G, ir_transpose(G->fn, g, inv, y->loc), "transpose back"));
-		break;
-	}
-	default:
-		fatal(EXIT_INTERNAL, "grad: %s is not a reduction or layout op", op_info[y->op].name);
-	}
+	int inv[MAXRANK];
+	for (int i = 0; i < y->shape.rank; i++)
+		inv[y->perm[i]] = i;
+	acc(G, y->in[0], tag(G, ir_transpose(G->fn, g, inv, y->loc), "transpose back"));
 }
 
 /* Gradients reaching a parameter's node are summed per slot: a slot read
@@ -353,9 +336,14 @@ static void vjp(Grad *G, Node *y, Node *g)
 	case OP_unwindow:   /* a sum of patches; its adjoint gathers them */
 		acc(G, y->in[0], tag(G, ir_window(G->fn, g, y->win, 0, y->loc), "unwindow' : gather patches"));
 		break;
-	case OP_broadcast: case OP_sum: case OP_reshape: case OP_transpose:
-		vjp_reduce_or_layout(G, y, g);
+	case OP_sum:
+		acc(G, y->in[0], tag(G, ir_broadcast(G->fn, g, y->in[0]->shape, y->loc), "sum' : broadcast g back"));
 		break;
+	case OP_broadcast: acc(G, y->in[0], unbroadcast(G, g, y->in[0]->shape)); break;
+	case OP_reshape:
+		acc(G, y->in[0], tag(G, ir_reshape(G->fn, g, y->in[0]->shape, y->loc), "reshape back"));
+		break;
+	case OP_transpose: vjp_transpose(G, y, g); break;
 	case OP_conv: case OP_conv_dw: case OP_conv_dx:   /* made after differentiation */
 		fatal(EXIT_INTERNAL, "grad: %s appears before differentiation", op_info[y->op].name);
 	case OP__COUNT:

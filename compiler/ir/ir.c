@@ -326,11 +326,11 @@ Node *ir_conv(Fn *fn, Op op, Node *a, Node *b, Shape out, nnrt_window win, Loc l
 
 ConvShapes conv_shapes(const Node *n)
 {
-	switch (n->op) {
-	case OP_conv:    return (ConvShapes){ n->in[0]->shape, n->shape, n->in[1]->shape };
-	case OP_conv_dw: return (ConvShapes){ n->in[0]->shape, n->in[1]->shape, n->shape };
-	default:         return (ConvShapes){ n->shape, n->in[0]->shape, n->in[1]->shape };
-	}
+	if (n->op == OP_conv)
+		return (ConvShapes){ n->in[0]->shape, n->shape, n->in[1]->shape };
+	if (n->op == OP_conv_dw)
+		return (ConvShapes){ n->in[0]->shape, n->in[1]->shape, n->shape };
+	return (ConvShapes){ n->shape, n->in[0]->shape, n->in[1]->shape };   /* conv_dx */
 }
 
 Node *ir_reshape(Fn *fn, Node *a, Shape to, Loc loc)

@@ -90,7 +90,7 @@ static Node *binary_identity(Fn *fn, Node *n)
 			return like(ir_binary(fn, OP_mul, a, a, n->loc), n);
 		return n;
 	default:
-		return n;
+		return n;   /* a rule list: an op without an identity keeps its node */
 	}
 }
 
@@ -178,8 +178,10 @@ static Node *simplify_node(Fn *fn, Node *n)
 	case K_LAYOUT:
 	case K_BCAST:
 	case K_REDUCE: return layout_identity(fn, n);
-	default: return n;
+	case K_LEAF: case K_INDEX: case K_WINDOW: case K_CONV: case K_BOXSUM: case K_SLICE: case K_RANDOM:
+	case K_STORE: break;   /* no rules */
 	}
+	return n;
 }
 
 void simplify(Fn *fn)
