@@ -191,16 +191,24 @@ static void check(Case *c, const char *zero)
 
 /* ---- one case per op ---- */
 
-static const Op unary_ops[] = {
-	OP_neg, OP_exp, OP_log, OP_sqrt, OP_abs, OP_tanh, OP_sigmoid,
-	OP_relu, OP_softplus, OP_elu, OP_leaky_relu,
-};
+/* Every differentiable elementwise op of ops.def with nin operands, so a
+ * new row is checked against finite differences without a new line here. */
+static int elem_ops(int nin, Op *ops)
+{
+	int n = 0;
+	for (int op = 0; op < OP__COUNT; op++)
+		if (op_info[op].kind == K_ELEM && op_info[op].nin == nin && op != OP_select_mode &&
+		    !(op_info[op].flags & F_NODIFF))
+			ops[n++] = (Op)op;
+	return n;
+}
 
 static void test_unary(void)
 {
-	for (size_t i = 0; i < sizeof unary_ops / sizeof *unary_ops; i++) {
+	Op ops[OP__COUNT];
+	for (int i = 0, n = elem_ops(1, ops); i < n; i++) {
 		Case c;
-		Op op = unary_ops[i];
+		Op op = ops[i];
 		begin(&c, op_info[op].name);
 		int positive = op == OP_log || op == OP_sqrt;
 		Node *p = param(&c, "p", sh(2, 2, 3), positive ? 0.2 : -2, 2, 0.05);
@@ -213,13 +221,23 @@ static void test_unary(void)
 
 static void test_binary(void)
 {
-	static const Op ops[] = { OP_add, OP_sub, OP_mul, OP_div, OP_pow, OP_max };
-	for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
+	Op ops[OP__COUNT];
+	for (int i = 0, n = elem_ops(2, ops); i < n; i++) {
 		Case c;
 		begin(&c, op_info[ops[i]].name);
 		Node *a = param(&c, "a", sh(2, 2, 3), ops[i] == OP_pow ? 0.3 : -2, 2, 0.1);
 		Node *b = param(&c, "b", sh(2, 2, 3), 0.3, 2, 0.1);
 		finish(&c, ir_binary(c.fn, ops[i], a, b, c.loc));
+		check(&c, NULL);
+	}
+	/* Three operands: the first in [-2, 2] away from 0 (where's condition
+	 * picks both branches), then [-1, -0.2] and [0.2, 1] (clip's bounds). */
+	for (int i = 0, n = elem_ops(3, ops); i < n; i++) {
+		Case c;
+		begin(&c, op_info[ops[i]].name);
+		Node *in[3] = { param(&c, "a", sh(2, 2, 3), -2, 2, 0.1), param(&c, "b", sh(2, 2, 3), -1, -0.2, 0.05),
+		                param(&c, "c", sh(2, 2, 3), 0.2, 1, 0.05) };
+		finish(&c, ir_elem(c.fn, ops[i], 3, in, c.loc));
 		check(&c, NULL);
 	}
 	/* A value used twice: the gradients of both uses add. */
