@@ -23,69 +23,31 @@ typedef struct nnrt_step {
 	double loss;                   /* written by nnm_eval and nnm_grad */
 } nnrt_step;
 
-/* Exported by the object file nnc writes: */
-void nnm_eval(nnrt_step *s);       /* forward + loss; writes the output io and s->loss */
-void nnm_grad(nnrt_step *s);       /* forward + backward; writes every gradient and s->loss */
-void nnm_update(nnrt_step *s);     /* optimizer step: parameters and optimizer state */
-extern const char nnm_descriptor[];
+extern const char nnm_descriptor[];   /* exported by the object file nnc writes */
 
 /* The geometry of a sliding window, the compiler's Node.win as compiled
  * code passes it: kernel, stride, padding (the same before and after) and
  * dilation, each for rows then columns. */
 typedef struct nnrt_window { int32_t kh, kw, sh, sw, ph, pw, dh, dw; } nnrt_window;
 
-/* Called by compiled code (runtime/window.c): sliding windows of NHWC
- * images [b,h,w,c] as patches [b,oh,ow,kh,kw,c], and patches summed back. */
-void nnrt_window_f32(const float *x, float *y, int64_t b, int64_t h, int64_t w, int64_t c,
-                     int64_t oh, int64_t ow, const nnrt_window *win, float fill);
-void nnrt_window_f64(const double *x, double *y, int64_t b, int64_t h, int64_t w, int64_t c,
-                     int64_t oh, int64_t ow, const nnrt_window *win, double fill);
-void nnrt_unwindow_f32(const float *x, float *y, int64_t b, int64_t h, int64_t w, int64_t c,
-                       int64_t oh, int64_t ow, const nnrt_window *win);
-void nnrt_unwindow_f64(const double *x, double *y, int64_t b, int64_t h, int64_t w, int64_t c,
-                       int64_t oh, int64_t ow, const nnrt_window *win);
-
-/* The same for patch rows m0..m1 of the [b*oh*ow, kh*kw*c] patch matrix
- * only: window writes them from row m0 of y; unwindow adds them into y. */
-void nnrt_window_rows_f32(const float *x, float *y, int64_t m0, int64_t m1, int64_t h, int64_t w,
-                          int64_t c, int64_t oh, int64_t ow, const nnrt_window *win, float fill);
-void nnrt_window_rows_f64(const double *x, double *y, int64_t m0, int64_t m1, int64_t h, int64_t w,
-                          int64_t c, int64_t oh, int64_t ow, const nnrt_window *win, double fill);
-void nnrt_unwindow_rows_f32(const float *x, float *y, int64_t m0, int64_t m1, int64_t h, int64_t w,
-                            int64_t c, int64_t oh, int64_t ow, const nnrt_window *win);
-void nnrt_unwindow_rows_f64(const double *x, double *y, int64_t m0, int64_t m1, int64_t h, int64_t w,
-                            int64_t c, int64_t oh, int64_t ow, const nnrt_window *win);
-
-/* Called by compiled code (runtime/conv.c): convolution of the image x
- * [b,h,w,c] by weights wt [kh*kw*c, o] into y [b,oh,ow,o]; the weights'
- * gradient dw [kh*kw*c, o] from x and the output's gradient g; the
- * image's gradient dx [b,h,w,c] from g and wt.  Padding is zeros. */
-#define NNRT_CONV_DECL(T, SUFFIX)                                                              \
-void nnrt_conv_##SUFFIX(const T *x, const T *wt, T *y, int64_t b, int64_t h, int64_t w,       \
-                        int64_t c, int64_t oh, int64_t ow, int64_t o, const nnrt_window *win);     \
-void nnrt_conv_dw_##SUFFIX(const T *x, const T *g, T *dw, int64_t b, int64_t h, int64_t w,    \
-                           int64_t c, int64_t oh, int64_t ow, int64_t o, const nnrt_window *win);  \
-void nnrt_conv_dx_##SUFFIX(const T *g, const T *wt, T *dx, int64_t b, int64_t h, int64_t w,   \
-                           int64_t c, int64_t oh, int64_t ow, int64_t o, const nnrt_window *win);
-NNRT_CONV_DECL(float, f32)
-NNRT_CONV_DECL(double, f64)
-
-/* Called by compiled code (runtime/window.c): rows of len values, each
- * output the sum of the width (odd) inputs centred on it, zero beyond the
- * row (local_response_norm's sum over channels). */
-void nnrt_boxsum_f32(const float *x, float *y, int64_t rows, int64_t len, int64_t width);
-void nnrt_boxsum_f64(const double *x, double *y, int64_t rows, int64_t len, int64_t width);
-
-/* Called by compiled code (runtime/window.c): the part of a tensor along
- * one axis, and a part put back in zeros (outer blocks of whole or part
- * rows of inner bytes; the part starts at row start). */
-void nnrt_slice(const void *x, void *y, int64_t outer, int64_t whole, int64_t part, int64_t start, int64_t inner);
-void nnrt_unslice(const void *x, void *y, int64_t outer, int64_t whole, int64_t part, int64_t start, int64_t inner);
-
-/* Called by compiled code (runtime/random.c): n values U[0,1) of one
- * random stream at one training step, the same for the same --seed. */
-void nnrt_uniform_f32(float *y, int64_t n, int64_t stream, double step);
-void nnrt_uniform_f64(double *y, int64_t n, int64_t stream, double step);
+/* The functions compiled code exports and calls, from nnrt_kernels.def
+ * (BLAS and libm declare their own). */
+#define NNRT_C_void void
+#define NNRT_C_i32 int32_t
+#define NNRT_C_i64 int64_t
+#define NNRT_C_f32 float
+#define NNRT_C_f64 double
+#define NNRT_PTR(ctype, name) ctype name
+#define NNRT_VAL(kind, name) NNRT_C_##kind name
+#define NNRT_EXPORT(ret, name, params) NNRT_C_##ret name params;
+#define NNRT_KERNEL(ret, name, params) NNRT_C_##ret name params;
+#define NNRT_LIBRARY(ret, name, params)
+#include "nnrt_kernels.def"
+#undef NNRT_PTR
+#undef NNRT_VAL
+#undef NNRT_EXPORT
+#undef NNRT_KERNEL
+#undef NNRT_LIBRARY
 
 /* The model descriptor (nnm_descriptor) is text, one record a line, words
  * separated by spaces, strings in double quotes with C escapes:

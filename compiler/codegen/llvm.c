@@ -156,19 +156,6 @@ LLVMValueRef gen_scalar(Gen *g, const Node *n)
 
 /* ---- calls --------------------------------------------------------------- */
 
-LLVMValueRef gen_call(Gen *g, const char *name, LLVMTypeRef ret, LLVMTypeRef *params,
-		      int nparam, LLVMValueRef *args)
-{
-	LLVMTypeRef fty = LLVMFunctionType(ret, params, (unsigned)nparam, 0);
-	LLVMValueRef fn = LLVMGetNamedFunction(g->mod, name);
-	if (!fn) {
-		fn = LLVMAddFunction(g->mod, name, fty);
-		unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
-		LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(g->ctx, nounwind, 0));
-	}
-	return LLVMBuildCall2(g->b, fty, fn, args, (unsigned)nparam, "");
-}
-
 LLVMValueRef gen_intrinsic(Gen *g, const char *name, LLVMTypeRef ty, LLVMValueRef *args, int nargs)
 {
 	unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
@@ -202,9 +189,7 @@ static void gen_matmul(Gen *g, const Node *n)
 		gen_addr(g, a), i32v[3], gen_addr(g, b), i32v[4],
 		LLVMConstReal(ft, 0.0), gen_addr(g, n), i32v[5],
 	};
-	LLVMTypeRef p[14] = { g->i32, g->i32, g->i32, g->i32, g->i32, g->i32, ft,
-			      g->ptr, g->i32, g->ptr, g->i32, ft, g->ptr, g->i32 };
-	gen_call(g, n->dt == DT_F64 ? "cblas_dgemm" : "cblas_sgemm", LLVMVoidTypeInContext(g->ctx), p, 14, args);
+	gen_call(g, n->dt == DT_F64 ? "cblas_dgemm" : "cblas_sgemm", args, 14);
 }
 
 /* Node.win as a constant nnrt_window, the geometry argument of
@@ -257,9 +242,7 @@ static void gen_window(Gen *g, const Node *n)
 	args[7] = gen_sym(g, sym_dim(pat->shape.d[2]));
 	args[8] = gen_geometry(g, n);
 	args[9] = LLVMConstReal(gen_type(g, n->dt), n->f);
-	LLVMTypeRef p[10] = { g->ptr, g->ptr, g->i64, g->i64, g->i64, g->i64, g->i64, g->i64, g->ptr,
-	                      gen_type(g, n->dt) };
-	gen_call(g, runtime_name(n), LLVMVoidTypeInContext(g->ctx), p, n->op == OP_window ? 10 : 9, args);
+	gen_call(g, runtime_name(n), args, n->op == OP_window ? 10 : 9);
 }
 
 /* conv / conv_dw / conv_dx: a call to runtime/conv.c with both operands,
@@ -273,9 +256,7 @@ static void gen_conv(Gen *g, const Node *n)
 	for (int i = 0; i < 3; i++)
 		args[7 + i] = gen_sym(g, sym_dim(s.grid.d[i + 1]));
 	args[10] = gen_geometry(g, n);
-	LLVMTypeRef p[11] = { g->ptr, g->ptr, g->ptr, g->i64, g->i64, g->i64, g->i64, g->i64, g->i64, g->i64,
-	                      g->ptr };
-	gen_call(g, runtime_name(n), LLVMVoidTypeInContext(g->ctx), p, 11, args);
+	gen_call(g, runtime_name(n), args, 11);
 }
 
 /* boxsum: runtime/window.c's sums along the last axis, row by row. */
@@ -288,8 +269,7 @@ static void gen_boxsum(Gen *g, const Node *n)
 	LLVMValueRef args[5] = { gen_addr(g, n->in[0]), gen_addr(g, n), gen_sym(g, rows),
 				 LLVMConstInt(g->i64, (unsigned long long)len, 0),
 				 LLVMConstInt(g->i64, (unsigned long long)n->k, 0) };
-	LLVMTypeRef p[5] = { g->ptr, g->ptr, g->i64, g->i64, g->i64 };
-	gen_call(g, runtime_name(n), LLVMVoidTypeInContext(g->ctx), p, 5, args);
+	gen_call(g, runtime_name(n), args, 5);
 }
 
 /* slice / unslice: runtime/window.c's strided block copy, with the count
@@ -310,8 +290,7 @@ static void gen_slice(Gen *g, const Node *n)
 				 LLVMConstInt(g->i64, (unsigned long long)part->shape.d[ax], 0),
 				 LLVMConstInt(g->i64, (unsigned long long)n->k, 0),
 				 LLVMConstInt(g->i64, (unsigned long long)inner, 0) };
-	LLVMTypeRef p[7] = { g->ptr, g->ptr, g->i64, g->i64, g->i64, g->i64, g->i64 };
-	gen_call(g, n->op == OP_slice ? "nnrt_slice" : "nnrt_unslice", LLVMVoidTypeInContext(g->ctx), p, 7, args);
+	gen_call(g, n->op == OP_slice ? "nnrt_slice" : "nnrt_unslice", args, 7);
 }
 
 /* uniform: runtime/random.c fills the node's buffer from the seed, the
@@ -325,8 +304,7 @@ static void gen_uniform(Gen *g, const Node *n)
 		step = LLVMBuildFPExt(g->b, step, g->f64, "");
 	LLVMValueRef args[4] = { gen_addr(g, n), gen_sym(g, sym_dim_count(n->shape)),
 				 LLVMConstInt(g->i64, (unsigned long long)n->k, 0), step };
-	LLVMTypeRef p[4] = { g->ptr, g->i64, g->i64, g->f64 };
-	gen_call(g, n->dt == DT_F64 ? "nnrt_uniform_f64" : "nnrt_uniform_f32", LLVMVoidTypeInContext(g->ctx), p, 4, args);
+	gen_call(g, n->dt == DT_F64 ? "nnrt_uniform_f64" : "nnrt_uniform_f32", args, 4);
 }
 
 /* ---- functions ------------------------------------------------------------- */
@@ -414,8 +392,7 @@ static void add_string_attr(Gen *g, LLVMValueRef fn, const char *k, const char *
  * runtime always finds all three symbols. */
 static void gen_fn(Gen *g, const Fn *fn, const char *name, const char *cpu, const char *features)
 {
-	LLVMTypeRef fty = LLVMFunctionType(LLVMVoidTypeInContext(g->ctx), &g->ptr, 1, 0);
-	g->func = LLVMAddFunction(g->mod, name, fty);
+	g->func = LLVMAddFunction(g->mod, name, gen_runtime_type(g, name));
 	unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
 	LLVMAddAttributeAtIndex(g->func, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(g->ctx, nounwind, 0));
 	add_string_attr(g, g->func, "target-cpu", cpu);

@@ -3,6 +3,7 @@
  *   llvm_nest.c    loop nests with per-access strides, alias scopes
  *   llvm_kernel.c  fused elementwise kernels, scalar math, reductions
  *   llvm_math.c    exp, log, pow and tanh as plain arithmetic, so loops vectorize
+ *   llvm_runtime.c calls to runtime, BLAS and libm, typed by runtime/nnrt_kernels.def
  *
  * The generator only translates: fusion groups, buffers and homes were
  * decided by the passes; every loop here is a canonical counted loop over
@@ -74,8 +75,6 @@ LLVMValueRef gen_sym(Gen *g, Sym s);
 Sym sym_dim(int64_t d);
 Sym sym_dim_count(Shape s);
 Sym sym_mul(Sym a, Sym b);
-LLVMValueRef gen_call(Gen *g, const char *name, LLVMTypeRef ret, LLVMTypeRef *params,
-		      int nparam, LLVMValueRef *args);
 LLVMValueRef gen_intrinsic(Gen *g, const char *name, LLVMTypeRef ty, LLVMValueRef *args, int nargs);
 
 /* llvm_nest.c */
@@ -98,6 +97,11 @@ LLVMValueRef gen_exp(Gen *g, LLVMValueRef x);
 LLVMValueRef gen_log(Gen *g, LLVMValueRef x);
 LLVMValueRef gen_pow(Gen *g, LLVMValueRef x, LLVMValueRef y);
 LLVMValueRef gen_tanh(Gen *g, LLVMValueRef x);
+
+/* llvm_runtime.c: the functions of runtime/nnrt_kernels.def by name; a
+ * call whose arguments do not fit the declaration is an internal error */
+LLVMTypeRef gen_runtime_type(Gen *g, const char *name);
+LLVMValueRef gen_call(Gen *g, const char *name, LLVMValueRef *args, int nargs);
 
 /* llvm_kernel.c */
 void gen_kernel(Gen *g, Shape shape, Node *const *member, int n);

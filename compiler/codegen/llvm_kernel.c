@@ -27,9 +27,8 @@ static LLVMValueRef intr2(Gen *g, const char *name, LLVMValueRef x, LLVMValueRef
 /* libm for what LLVM has no intrinsic for: log1pf/log1p, expm1f/expm1, erff/erf */
 static LLVMValueRef libm(Gen *g, const char *base, LLVMValueRef x)
 {
-	LLVMTypeRef t = LLVMTypeOf(x);
-	const char *name = t == g->f32 ? xprintf("%sf", base) : base;
-	return gen_call(g, name, t, &t, 1, &x);
+	const char *name = LLVMTypeOf(x) == g->f32 ? xprintf("%sf", base) : base;
+	return gen_call(g, name, &x, 1);
 }
 
 static LLVMValueRef pick(Gen *g, LLVMValueRef cond, LLVMValueRef yes, LLVMValueRef no)

@@ -159,6 +159,5 @@ LLVMValueRef gen_tanh(Gen *g, LLVMValueRef x)
 {
 	if (LLVMTypeOf(x) == g->f32)
 		return tanh_f32(g, x);
-	LLVMTypeRef t = g->f64;
-	return gen_call(g, "tanh", t, &t, 1, &x);
+	return gen_call(g, "tanh", &x, 1);
 }

@@ -1,0 +1,88 @@
+/* llvm_runtime.c — the functions compiled code calls and exports, as LLVM
+ * declares them: their types come from runtime/nnrt_kernels.def, the list
+ * nnrt.h makes its C prototypes from, so a kernel's signature is written
+ * once for both sides.  A call is checked against the declaration (count
+ * and type of every argument): a mismatch is an internal error when the
+ * compiler runs, never a wrong call in a trainer. */
+#include <string.h>
+#include "llvm_gen.h"
+
+/* The type vocabulary of nnrt_kernels.def; RK_void ends a parameter list. */
+typedef enum { RK_void, RK_ptr, RK_i32, RK_i64, RK_f32, RK_f64 } RtKind;
+enum { MAX_PARAMS = 16 };
+typedef struct RtSig { const char *name; RtKind ret; RtKind param[MAX_PARAMS]; } RtSig;
+
+#define NNRT_PTR(ctype, name) RK_ptr
+#define NNRT_VAL(kind, name) RK_##kind
+#define UNPAREN(...) __VA_ARGS__
+#define SIG(ret, name, params) { #name, RK_##ret, { UNPAREN params } },
+#define NNRT_EXPORT SIG
+#define NNRT_KERNEL SIG
+#define NNRT_LIBRARY SIG
+static const RtSig sigs[] = {
+#include "nnrt_kernels.def"
+};
+#undef NNRT_PTR
+#undef NNRT_VAL
+#undef NNRT_EXPORT
+#undef NNRT_KERNEL
+#undef NNRT_LIBRARY
+#undef SIG
+
+static const RtSig *sig_of(const char *name)
+{
+	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+		if (!strcmp(sigs[i].name, name))
+			return &sigs[i];
+	fatal(EXIT_INTERNAL, "llvm: %s is not in runtime/nnrt_kernels.def", name);
+}
+
+static LLVMTypeRef kind_type(Gen *g, RtKind k)
+{
+	switch (k) {
+	case RK_void: return LLVMVoidTypeInContext(g->ctx);
+	case RK_ptr: return g->ptr;
+	case RK_i32: return g->i32;
+	case RK_i64: return g->i64;
+	case RK_f32: return g->f32;
+	case RK_f64: return g->f64;
+	}
+	fatal(EXIT_INTERNAL, "llvm: type kind %d", (int)k);
+}
+
+static int nparams(const RtSig *s)
+{
+	int n = 0;
+	while (n < MAX_PARAMS && s->param[n] != RK_void)
+		n++;
+	return n;
+}
+
+LLVMTypeRef gen_runtime_type(Gen *g, const char *name)
+{
+	const RtSig *s = sig_of(name);
+	LLVMTypeRef p[MAX_PARAMS];
+	int n = nparams(s);
+	for (int i = 0; i < n; i++)
+		p[i] = kind_type(g, s->param[i]);
+	return LLVMFunctionType(kind_type(g, s->ret), p, (unsigned)n, 0);
+}
+
+LLVMValueRef gen_call(Gen *g, const char *name, LLVMValueRef *args, int nargs)
+{
+	LLVMTypeRef fty = gen_runtime_type(g, name);
+	if ((int)LLVMCountParamTypes(fty) != nargs)
+		fatal(EXIT_INTERNAL, "llvm: %s takes %u arguments, not %d", name, LLVMCountParamTypes(fty), nargs);
+	LLVMTypeRef p[MAX_PARAMS];
+	LLVMGetParamTypes(fty, p);
+	for (int i = 0; i < nargs; i++)
+		if (LLVMTypeOf(args[i]) != p[i])
+			fatal(EXIT_INTERNAL, "llvm: argument %d of %s has the wrong type", i + 1, name);
+	LLVMValueRef fn = LLVMGetNamedFunction(g->mod, name);
+	if (!fn) {
+		fn = LLVMAddFunction(g->mod, name, fty);
+		unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
+		LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(g->ctx, nounwind, 0));
+	}
+	return LLVMBuildCall2(g->b, fty, fn, args, (unsigned)nargs, "");
+}
