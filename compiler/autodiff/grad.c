@@ -344,6 +344,13 @@ static void vjp(Grad *G, Node *y, Node *g)
 		acc(G, y->in[0], tag(G, ir_reshape(G->fn, g, y->in[0]->shape, y->loc), "reshape back"));
 		break;
 	case OP_transpose: vjp_transpose(G, y, g); break;
+	case OP_gather:     /* rows by id; the rows' gradients summed back into the table */
+		acc(G, y->in[0], tag(G, ir_scatter_add(G->fn, g, y->in[1], y->in[0]->shape, y->loc),
+		                     "gather' : rows' gradients summed into the table (scatter-add)"));
+		break;
+	case OP_scatter_add:
+		acc(G, y->in[0], tag(G, ir_gather(G->fn, g, y->in[1], y->loc), "scatter_add' : gather the rows"));
+		break;
 	case OP_conv: case OP_conv_dw: case OP_conv_dx:   /* made after differentiation */
 		fatal(EXIT_INTERNAL, "grad: %s appears before differentiation", op_info[y->op].name);
 	case OP__COUNT:

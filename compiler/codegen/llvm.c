@@ -293,6 +293,18 @@ static void gen_slice(Gen *g, const Node *n)
 	gen_call(g, n->op == OP_slice ? "nnrt_slice" : "nnrt_unslice", args, 7);
 }
 
+/* gather / scatter_add: runtime/gather.c with the number of ids, the
+ * table's rows (which it checks every id against) and its row length. */
+static void gen_gather(Gen *g, const Node *n)
+{
+	Shape table = n->op == OP_gather ? n->in[0]->shape : n->shape;
+	LLVMValueRef args[6] = { gen_addr(g, n->in[0]), gen_addr(g, n->in[1]), gen_addr(g, n),
+				 gen_sym(g, sym_dim_count(n->in[1]->shape)),
+				 LLVMConstInt(g->i64, (unsigned long long)table.d[0], 0),
+				 LLVMConstInt(g->i64, (unsigned long long)table.d[1], 0) };
+	gen_call(g, runtime_name(n), args, 6);
+}
+
 /* uniform: runtime/random.c fills the node's buffer from the seed, the
  * stream and the step (operand 0, a hyperparameter). */
 static void gen_uniform(Gen *g, const Node *n)
@@ -357,6 +369,9 @@ static void gen_node(Gen *g, Node *n)
 		return;
 	case K_SLICE:
 		gen_slice(g, n);
+		return;
+	case K_GATHER:
+		gen_gather(g, n);
 		return;
 	}
 }

@@ -175,6 +175,25 @@ static void run_boxsum(const Node *n, const Dims *d, const double *x, double *y)
 	}
 }
 
+/* gather: y[i,:] = table[ids[i],:]; scatter_add: y = 0, then y[ids[i],:]
+ * += rows[i,:] in the order of i. */
+static void run_gather(const Node *n, const double *const *x, const Dims *ids, const Dims *table, double *y)
+{
+	int64_t dim = table->d[1];
+	for (int64_t i = 0; i < ids->n; i++) {
+		double id = x[1][i];
+		if (!(id >= 0 && id < (double)table->d[0]))
+			fatal(EXIT_INTERNAL, "interp: %s: id %g outside [0, %lld)", op_info[n->op].name, id,
+			      (long long)table->d[0]);
+		for (int64_t d = 0; d < dim; d++) {
+			if (n->op == OP_gather)
+				y[i * dim + d] = x[0][(int64_t)id * dim + d];
+			else
+				y[(int64_t)id * dim + d] += x[0][i * dim + d];
+		}
+	}
+}
+
 static void run_transpose(const Node *n, const Dims *in, const double *x, const Dims *out, double *y)
 {
 	int64_t c[MAXRANK], ci[MAXRANK];
@@ -272,6 +291,9 @@ static double *run_node(const Module *m, const Node *n, double **val, double **s
 		run_boxsum(n, &out, x[0], y);
 		break;
 	case K_STORE: break;
+	case K_GATHER:
+		run_gather(n, x, &in[1], n->op == OP_gather ? &in[0] : &out, y);
+		break;
 	}
 	(void)m;
 	return y;

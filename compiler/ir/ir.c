@@ -276,6 +276,18 @@ Node *ir_boxsum(Fn *fn, Node *a, int64_t width, Loc loc)
 	return settle(n);
 }
 
+Node *ir_gather(Fn *fn, Node *table, Node *ids, Loc loc)
+{
+	Node *in[2] = { table, ids };
+	return settle(ir_node(fn, OP_gather, table->dt, ids->shape, 2, in, loc));
+}
+
+Node *ir_scatter_add(Fn *fn, Node *rows, Node *ids, Shape table, Loc loc)
+{
+	Node *in[2] = { rows, ids };
+	return settle(ir_node(fn, OP_scatter_add, rows->dt, table, 2, in, loc));
+}
+
 Node *ir_slice(Fn *fn, Node *a, int axis, int64_t start, int64_t len, Loc loc)
 {
 	Shape s = a->shape;

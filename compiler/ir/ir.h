@@ -61,6 +61,9 @@ typedef enum {
 	K_RANDOM,   /* random values of Node.shape (runtime/random.c), a function of
 	               the seed, the stream, the step (the operand) and the index */
 	K_STORE,    /* effect: writes its operand into Module.slot[Node.slot] */
+	K_GATHER,   /* rows of a table [V,D] by integer ids (gather, an embedding's
+	               lookup), and its adjoint scatter_add, which sums rows back
+	               into a [V,D] table in the order of the ids */
 } OpKind;
 
 /* Attributes: which Node fields an op carries (ops.def's attrs column).
@@ -275,6 +278,8 @@ typedef struct ConvShapes { Shape image, grid, weights; } ConvShapes;
 ConvShapes conv_shapes(const Node *n);
 Node *ir_slice(Fn *fn, Node *a, int axis, int64_t start, int64_t len, Loc loc);   /* a part along axis */
 Node *ir_boxsum(Fn *fn, Node *a, int64_t width, Loc loc);   /* centred sums along the last axis */
+Node *ir_gather(Fn *fn, Node *table, Node *ids, Loc loc);   /* [V,D], i32[..] -> [..,D] */
+Node *ir_scatter_add(Fn *fn, Node *rows, Node *ids, Shape table, Loc loc);   /* [..,D], i32[..] -> table */
 Node *ir_unslice(Fn *fn, Node *part, Shape whole, int axis, int64_t start, Loc loc); /* zeros around it */
 int slice_axis(const Node *n);
 /* A matmul as one GEMM: C (m x n) = op(A) op(B) with inner dimension k;

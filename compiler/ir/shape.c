@@ -147,8 +147,28 @@ static const char *slice_rule(const Node *n, Shape in, Shape *out)
 	                           (long long)n->k, shape_str(whole));
 }
 
+/* gather: out = ids' shape + [D]; scatter_add: out (its own shape) is the
+ * table [V,D] and the rows are ids' shape + [D]. */
+static const char *gather_rule(const Node *n, Shape *out)
+{
+	Shape table = n->op == OP_gather ? n->in[0]->shape : n->shape, ids = n->in[1]->shape;
+	Shape rows = ids;
+	if (n->in[1]->dt != DT_I32 || n->dt == DT_I32 || ids.rank >= MAXRANK)
+		return xprintf("%s: i32 ids and a float table", op_info[n->op].name);
+	if (table.rank != 2 || table.d[0] == DIM_BATCH || table.d[1] == DIM_BATCH)
+		return xprintf("%s: the table %s is not [V,D] without B", op_info[n->op].name, shape_str(table));
+	rows.d[rows.rank++] = table.d[1];
+	if (n->op == OP_scatter_add && !shape_equal(n->in[0]->shape, rows))
+		return xprintf("scatter_add: rows %s are not ids' shape + [D], %s", shape_str(n->in[0]->shape),
+		               shape_str(rows));
+	*out = n->op == OP_gather ? rows : table;
+	return NULL;
+}
+
 static const char *dtype_rule(const Node *n)
 {
+	if (op_info[n->op].kind == K_GATHER)
+		return n->in[0]->dt == n->dt ? NULL : "the table (rows) and the result differ in dtype";
 	for (int i = 0; i < n->nin; i++)
 		if (n->op != OP_uniform && (n->in[i]->dt != n->in[0]->dt || (n->op != OP_onehot && n->in[i]->dt != n->dt)))
 			return "operand dtypes differ";
@@ -197,6 +217,7 @@ const char *op_shape(const Module *m, const Node *n, Shape *out)
 	case K_SLICE: return slice_rule(n, in, out);
 	case K_RANDOM:
 		return n->dt != DT_I32 && in.rank == 0 ? NULL : "uniform: float values, a scalar step operand";
+	case K_GATHER: return gather_rule(n, out);
 	}
 	return "unknown op kind";
 }

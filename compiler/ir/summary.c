@@ -90,6 +90,8 @@ static Flops node_flops(const Node *n)
 	}
 	case K_RANDOM:           /* one draw per element (dropout's mask) */
 		return elements(n->shape);
+	case K_GATHER:           /* gather copies; scatter_add adds each row */
+		return n->op == OP_gather ? (Flops){ 0, 0 } : elements(n->in[0]->shape);
 	}
 	return (Flops){ 0, 0 };
 }

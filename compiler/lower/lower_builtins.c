@@ -111,7 +111,7 @@ static Value elementwise(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
 			         b->param[i], b->name, dtype_name(t->dt), b->param[first], type_str(in[i]->dt, in[i]->shape));
 		if (!shape_broadcast(s, in[i]->shape, &s))
 			error_at(call->loc, "shape mismatch in '%s': '%s' %s does not broadcast with %s", b->name,
-			         b->param[i], type_str(in[i]->dt, in[i]->shape), shape_str(s));
+			         b->param[i], type_str(in[i]->dt, in[i]->shape), type_str(t->dt, s));
 	}
 	for (int i = 0; i < nin; i++)
 		in[i] = ir_broadcast(c->fn, in[i], s, call->loc);
@@ -124,6 +124,25 @@ static Value power(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
 {
 	(void)b;
 	return arith(c, 'P', arg[0], arg[1], call->loc);
+}
+
+/* gather(table, ids): row ids[i] of a [V, D] table for every id; an
+ * embedding's lookup (stdlib's embedding). */
+static Value gather(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
+{
+	(void)b;
+	Node *t = float_tensor(c, &arg[0], "the table of 'gather'");
+	Node *ids = need_tensor(c, &arg[1], "the ids of 'gather'");
+	Loc at = arg[1].loc.line ? arg[1].loc : call->loc;
+	if (t->shape.rank != 2 || t->shape.d[0] == DIM_BATCH || t->shape.d[1] == DIM_BATCH)
+		error_at(arg[0].loc.line ? arg[0].loc : call->loc, "gather needs a table of shape [V, D] (V rows of D "
+		         "values), not %s", type_str(t->dt, t->shape));
+	if (ids->dt != DT_I32)
+		error_at(at, "the ids of 'gather' must be integers (i32 token or class ids), not %s",
+		         type_str(ids->dt, ids->shape));
+	if (ids->shape.rank >= MAXRANK)
+		error_at(at, "the ids of 'gather' have rank %d; at most %d", ids->shape.rank, MAXRANK - 1);
+	return tensor_value(ir_gather(c->fn, t, ids, call->loc), call->loc);
 }
 
 static Value reduction(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
@@ -377,6 +396,8 @@ static const Builtin builtins[] = {
 	{ "softmax", { "x", "axis" }, 1, softmax, 0, 0, NULL },
 	{ "log_softmax", { "x", "axis" }, 1, softmax, 0, 0, NULL },
 	{ "onehot", { "labels", "k" }, 2, onehot, 0, 0, NULL },
+	{ "one_hot", { "labels", "k" }, 2, onehot, 0, 0, NULL },
+	{ "gather", { "table", "ids" }, 2, gather, 0, 0, NULL },
 	{ "mse", { "pred", "target" }, 2, mse, 0, 0, NULL },
 	{ "cross_entropy", { "logits", "labels" }, 2, cross_entropy, 0, 0, NULL },
 	{ "binary_cross_entropy", { "prob", "target" }, 2, bce, 0, 0, NULL },

@@ -117,9 +117,11 @@ Compiled compile(Module *m)
 		fprintf(stderr, "FAIL: emit_object\n");
 		exit(1);
 	}
-	/* window and unwindow call runtime/window.c, built in with the object */
+	/* the kernels compiled code calls (runtime/window.c, gather.c; and
+	 * arena.c and fault.c for gather's error path), built in with the object */
 	const char *src = getenv("SRCDIR") ? getenv("SRCDIR") : ".";
-	sh(xprintf("cc -shared -fPIC -O2 -I%s/runtime -o %s %s %s/runtime/window.c -lopenblas -lm", src, so, obj, src));
+	sh(xprintf("cc -shared -fPIC -O2 -I%s/runtime -o %s %s %s/runtime/window.c %s/runtime/gather.c "
+	           "%s/runtime/arena.c %s/runtime/fault.c -lopenblas -lm", src, so, obj, src, src, src, src));
 	Compiled c = { .m = m };
 	c.so = dlopen(so, RTLD_NOW | RTLD_LOCAL);
 	if (!c.so) {

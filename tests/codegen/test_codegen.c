@@ -379,6 +379,43 @@ static void test_onehot(DType dt)
 	release(&c);
 }
 
+/* gather rows of a [4,3] table by ids i32[B,2] (ids repeat), and
+ * scatter_add of rows [B,2,3] back into a [4,3] table. */
+static void test_gather(DType dt)
+{
+	Module *m = mod_new(dt);
+	Fn *f = m->eval;
+	int ts;
+	Node *ids = io_in(m, f, "ids", SLOT_INPUT, DT_I32, shape_of(2, DIM_BATCH, 2), 0);
+	Node *rows = io_in(m, f, "rows", SLOT_INPUT, dt, shape_of(3, DIM_BATCH, 2, 3), 1);
+	Node *table = state_in(m, f, "table", SLOT_PARAM, dt, shape_of(2, 4, 3), &ts);
+	io_out(m, f, "gathered", ir_gather(f, table, ids, L), 2);
+	io_out(m, f, "summed", ir_scatter_add(f, rows, ids, shape_of(2, 4, 3), L), 3);
+	Compiled c = compile(m);
+	double tv[12], rv[30], idv[10] = { 3, 0, 1, 3, 2, 2, 0, 3, 1, 1 }, w1[30], w2[12];
+	fill(tv, 12, 61, -1, 1);
+	fill(rv, 30, 62, -1, 1);
+	state_set(&c, ts, tv);
+	for (int k = 0; k < 2; k++) {
+		int64_t B = batches[k];
+		memset(w2, 0, sizeof w2);
+		for (int64_t i = 0; i < B * 2; i++)
+			for (int d = 0; d < 3; d++) {
+				int id = (int)idv[i];
+				w1[i * 3 + d] = dt == DT_F32 ? (float)tv[id * 3 + d] : tv[id * 3 + d];
+				w2[id * 3 + d] += dt == DT_F32 ? (float)rv[i * 3 + d] : rv[i * 3 + d];
+			}
+		void *io[8] = { tensor_new(DT_I32, B * 2, idv), tensor_new(dt, B * 6, rv), tensor_new(dt, B * 6, NULL),
+				tensor_new(dt, 12, NULL) };
+		run(&c, 0, B, io, NULL, NULL);
+		check_near("gather", dt, w1, io[2], B * 6);
+		check_near("scatter_add", dt, w2, io[3], 12);
+		for (int i = 0; i < 4; i++)
+			free(io[i]);
+	}
+	release(&c);
+}
+
 /* SGD with momentum as an update Fn: v := 0.9 v + g; W := W - lr v,
  * both parameters updated in place. */
 static void test_update(DType dt)
@@ -640,6 +677,7 @@ int main(int argc, char **argv)
 			test_unary(dt);
 			test_binary(dt);
 			test_ternary(dt);
+			test_gather(dt);
 			test_matmul(dt);
 			test_reduce(dt, OP_sum);
 			test_reduce(dt, OP_amax);
