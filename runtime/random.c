@@ -24,7 +24,7 @@ static uint64_t mix(uint64_t h)
 static uint64_t base(int64_t stream, double step)
 {
 	return mix(mix(run_seed ^ 0x6a09e667f3bcc909u) ^ mix((uint64_t)stream + 0x9e3779b97f4a7c15u)
-	           ^ (uint64_t)step * 0xd1b54a32d192ed03u);
+	           ^ (uint64_t)(int64_t)step * 0xd1b54a32d192ed03u);   /* eval's steps are negative */
 }
 
 void nnrt_uniform_f32(float *y, int64_t n, int64_t stream, double step)

@@ -133,12 +133,20 @@ void rt_step_prepare(RtTrainer *t, nnrt_step *s, const RtData *data, const int64
 	if (y && !data->y)   /* prediction input without labels: any valid label will do */
 		memset(y, 0, (size_t)(t->y->per_sample * count * rt_dtype_size(t->y->dt)));
 	rt_data_gather(data, idx, start, count, t->io[t->x->io], y);
+	/* Outside training (eval, predict) each batch still draws samples of its
+	 * own (the sampling builtins): its step is minus one minus its first
+	 * sample's position, never a training step, the same on every run, and
+	 * exact in float32 (the step input's type in an f32 model) below 2^24
+	 * samples.  Training sets the step it is at (set_hyper). */
+	s->hyper[t->d->hyper_step >= 0 ? t->d->hyper_step : NNRT_HYPER_STEP] = -1.0 - (double)start;
 }
 
-static void set_hyper(const RtTrainer *t, nnrt_step *s, double lr)
+/* Training steps at t->step; eval and predict keep rt_step_prepare's. */
+static void set_hyper(const RtTrainer *t, nnrt_step *s, double lr, int training)
 {
 	s->hyper[t->d->hyper_lr >= 0 ? t->d->hyper_lr : NNRT_HYPER_LR] = lr;
-	s->hyper[t->d->hyper_step >= 0 ? t->d->hyper_step : NNRT_HYPER_STEP] = (double)t->step;
+	if (training)
+		s->hyper[t->d->hyper_step >= 0 ? t->d->hyper_step : NNRT_HYPER_STEP] = (double)t->step;
 }
 
 static double out_value(const RtTrainer *t, int64_t i)
@@ -191,7 +199,7 @@ void rt_evaluate(RtTrainer *t, const RtData *data, double *loss, double *accurac
 		int64_t count = data->n - start < t->opt.batch ? data->n - start : t->opt.batch;
 		nnrt_step s;
 		rt_step_prepare(t, &s, data, NULL, start, count);
-		set_hyper(t, &s, 0);
+		set_hyper(t, &s, 0, 0);
 		t->model->eval(&s);
 		sum += s.loss * (double)count;
 		for (int64_t i = 0; can_acc && i < count; i++)
@@ -348,7 +356,7 @@ static double train_epoch(RtTrainer *t, const RtData *data, RtProgress *prog)
 		double lr = rt_schedule_lr(d, t->opt.lr, progress, t->opt.epochs)
 		            * warmup_factor(d, (double)t->epoch + (double)(i + 1) / (double)nb);
 		t->step++;
-		set_hyper(t, &s, lr);
+		set_hyper(t, &s, lr, 1);
 		t->model->grad(&s);
 		rt_gradlog_step(t->grad_log, t);   /* before the check: a blow-up's last norms are kept */
 		rt_check_numerics(t, s.loss);
@@ -478,7 +486,7 @@ int rt_predict(RtTrainer *t)
 		int64_t count = data->n - start < t->opt.batch ? data->n - start : t->opt.batch;
 		nnrt_step s;
 		rt_step_prepare(t, &s, data, NULL, start, count);
-		set_hyper(t, &s, 0);
+		set_hyper(t, &s, 0, 0);
 		t->model->eval(&s);
 		print_predictions(t, count, classify);
 	}

@@ -272,7 +272,7 @@ static double *run_node(const Module *m, const Node *n, double **val, double **s
 	}
 	case K_RANDOM:   /* uniform: any fixed U[0,1) sequence per (stream, step) */
 		for (int64_t i = 0; i < out.n; i++) {
-			uint64_t h = ((uint64_t)n->k * 0x9e3779b97f4a7c15u) ^ ((uint64_t)x[0][0] << 32) ^ (uint64_t)i;
+			uint64_t h = ((uint64_t)n->k * 0x9e3779b97f4a7c15u) ^ ((uint64_t)(int64_t)x[0][0] << 32) ^ (uint64_t)i;
 			h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9u;
 			h = (h ^ (h >> 27)) * 0x94d049bb133111ebu;
 			y[i] = (double)((h ^ (h >> 31)) >> 11) * 0x1.0p-53;

@@ -115,6 +115,11 @@ Node *concat_nodes(Ctx *c, Node **part, int n, int axis, Loc loc);   /* parts ch
 
 /* lower_norm.c: builtins that differ between training and evaluation */
 Value lower_dropout(Ctx *c, const Expr *call, Value *arg);
+/* lower_random.c: sampling on the trainer's random streams */
+Node *random_uniform(Ctx *c, DType dt, Shape s, Loc loc);   /* U[0,1), a stream of its own */
+Value lower_bernoulli(Ctx *c, const Expr *call, Value *arg);
+Value lower_gaussian(Ctx *c, const Expr *call, Value *arg);
+Value lower_categorical(Ctx *c, const Expr *call, Value *arg);
 Value lower_batch_norm(Ctx *c, const Expr *call, Value *arg);
 
 /* lower_builtins.c */

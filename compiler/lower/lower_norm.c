@@ -5,13 +5,6 @@
  * slots that the training step updates with stores. */
 #include <string.h>
 #include "lower.h"
-#include "../runtime/nnrt.h"
-
-/* The training step's number, the input of every random draw. */
-static Node *step_input(Ctx *c, Loc loc)
-{
-	return ir_input(c->fn, c->m, ir_hyper_slot(c->m, "step", NNRT_HYPER_STEP), loc);
-}
 
 static Node *scalar_like(Ctx *c, double v, const Node *like, Loc loc)
 {
@@ -30,7 +23,7 @@ Value lower_dropout(Ctx *c, const Expr *call, Value *arg)
 	double p = arg[1].kind == V_NONE ? 0.5 : need_number(&arg[1], "p");
 	if (!(p >= 0 && p < 1))
 		error_at(arg[1].loc, "dropout's p is the probability of dropping a value, in [0, 1); not %g", p);
-	Node *u = ir_uniform(c->fn, step_input(c, loc), x->dt, x->shape, c->m->nstream++, loc);
+	Node *u = random_uniform(c, x->dt, x->shape, loc);
 	Node *keep = ir_unary(c->fn, OP_step, ir_binary(c->fn, OP_sub, u, scalar_like(c, p, x, loc), loc), loc);
 	Node *scale = scalar_like(c, 1 / (1 - p), x, loc);
 	Node *train = ir_binary(c->fn, OP_mul, ir_binary(c->fn, OP_mul, x, keep, loc), scale, loc);
