@@ -14,14 +14,22 @@
 enum { NNRT_MAX_IO = 8, NNRT_MAX_HYPER = 4 };
 enum { NNRT_HYPER_LR = 0, NNRT_HYPER_STEP = 1 };   /* hyper[] indices */
 
-typedef struct nnrt_step {
-	int64_t batch;                 /* B for this call, 1 <= batch <= the planned maximum */
-	char *state;                   /* state block: Slot.offset bytes in */
-	char *scratch;                 /* scratch block: fixed part, then per_sample * batch */
-	void *io[NNRT_MAX_IO];         /* by Slot.io: inputs, targets, outputs, row-major */
-	double hyper[NNRT_MAX_HYPER];  /* learning rate (after the schedule), step number from 1 */
-	double loss;                   /* written by nnm_eval and nnm_grad */
-} nnrt_step;
+/* The fields of nnrt_step in order, for the struct below and for the LLVM
+ * type compiler/codegen/llvm_runtime.c makes: VAL(KIND, C TYPE, NAME) or
+ * ARRAY(KIND, C TYPE, NAME, COUNT), KIND from nnrt_kernels.def's vocabulary. */
+#define NNRT_STEP_FIELDS(VAL, ARRAY)                                                           \
+	VAL(i64, int64_t, batch)                /* B for this call, 1 <= batch <= the planned maximum */ \
+	VAL(ptr, char *, state)                 /* state block: Slot.offset bytes in */        \
+	VAL(ptr, char *, scratch)               /* scratch block: fixed part, then per_sample * batch */ \
+	ARRAY(ptr, void *, io, NNRT_MAX_IO)     /* by Slot.io: inputs, targets, outputs, row-major */ \
+	ARRAY(f64, double, hyper, NNRT_MAX_HYPER) /* learning rate (after the schedule), step number from 1 */ \
+	VAL(f64, double, loss)                  /* written by nnm_eval and nnm_grad */
+
+#define NNRT_STEP_VAL(kind, ctype, name) ctype name;
+#define NNRT_STEP_ARRAY(kind, ctype, name, count) ctype name[count];
+typedef struct nnrt_step { NNRT_STEP_FIELDS(NNRT_STEP_VAL, NNRT_STEP_ARRAY) } nnrt_step;
+#undef NNRT_STEP_VAL
+#undef NNRT_STEP_ARRAY
 
 extern const char nnm_descriptor[];   /* exported by the object file nnc writes */
 

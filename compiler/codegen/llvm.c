@@ -14,9 +14,6 @@
 #include <llvm-c/Transforms/PassBuilder.h>
 #include "llvm_gen.h"
 
-/* Field numbers of struct nnrt_step in runtime/nnrt.h. */
-enum { STEP_BATCH, STEP_STATE, STEP_SCRATCH, STEP_IO, STEP_HYPER, STEP_LOSS };
-
 /* ---- sizes known up to the batch ------------------------------------ */
 
 /* The element count of s: a constant times B when s has the batch. */
@@ -376,24 +373,29 @@ static void gen_node(Gen *g, Node *n)
 	}
 }
 
-static LLVMValueRef step_field(Gen *g, LLVMValueRef step, int field, int index, LLVMTypeRef ty)
+/* The address of field (element index of an array field, or -1) of the
+ * step, or its value when load is set: the type comes from the field. */
+static LLVMValueRef step_field(Gen *g, LLVMValueRef step, int field, int index, int load)
 {
 	LLVMValueRef idx[3] = { LLVMConstInt(g->i32, 0, 0), LLVMConstInt(g->i32, (unsigned)field, 0),
 				LLVMConstInt(g->i32, (unsigned)index, 0) };
 	LLVMValueRef p = LLVMBuildInBoundsGEP2(g->b, g->step_t, step, idx, index >= 0 ? 3 : 2, "");
-	return ty ? LLVMBuildLoad2(g->b, ty, p, "") : p;
+	LLVMTypeRef ty = LLVMStructGetTypeAtIndex(g->step_t, (unsigned)field);
+	if (index >= 0)
+		ty = LLVMGetElementType(ty);
+	return load ? LLVMBuildLoad2(g->b, ty, p, "") : p;
 }
 
 static void load_step(Gen *g, LLVMValueRef step)
 {
-	g->batch = step_field(g, step, STEP_BATCH, -1, g->i64);
-	g->state = step_field(g, step, STEP_STATE, -1, g->ptr);
-	g->scratch = step_field(g, step, STEP_SCRATCH, -1, g->ptr);
+	g->batch = step_field(g, step, STEP_batch, -1, 1);
+	g->state = step_field(g, step, STEP_state, -1, 1);
+	g->scratch = step_field(g, step, STEP_scratch, -1, 1);
 	for (int i = 0; i < NNRT_MAX_IO; i++)
-		g->io[i] = step_field(g, step, STEP_IO, i, g->ptr);
+		g->io[i] = step_field(g, step, STEP_io, i, 1);
 	for (int i = 0; i < NNRT_MAX_HYPER; i++)
-		g->hyper[i] = step_field(g, step, STEP_HYPER, i, g->f64);
-	g->loss_ptr = step_field(g, step, STEP_LOSS, -1, NULL);
+		g->hyper[i] = step_field(g, step, STEP_hyper, i, 1);
+	g->loss_ptr = step_field(g, step, STEP_loss, -1, 0);
 	g->loss_tmp = LLVMBuildAlloca(g->b, g->f64, "loss.tmp");
 }
 
@@ -446,10 +448,7 @@ static void init_types(Gen *g)
 	g->f32 = LLVMFloatTypeInContext(g->ctx);
 	g->f64 = LLVMDoubleTypeInContext(g->ctx);
 	g->ptr = LLVMPointerTypeInContext(g->ctx, 0);
-	/* struct nnrt_step: batch, state, scratch, io[], hyper[], loss */
-	LLVMTypeRef f[6] = { g->i64, g->ptr, g->ptr, LLVMArrayType2(g->ptr, NNRT_MAX_IO),
-			     LLVMArrayType2(g->f64, NNRT_MAX_HYPER), g->f64 };
-	g->step_t = LLVMStructTypeInContext(g->ctx, f, 6, 0);
+	g->step_t = gen_step_type(g);
 	g->md_scope = LLVMGetMDKindIDInContext(g->ctx, "alias.scope", 11);
 	g->md_noalias = LLVMGetMDKindIDInContext(g->ctx, "noalias", 7);
 }

@@ -15,6 +15,11 @@
 #include "ir.h"
 #include "../runtime/nnrt.h"
 
+/* Field numbers of nnrt_step, STEP_batch ... STEP_loss, from nnrt.h's list */
+#define STEP_FIELD_NUMBER(kind, ctype, name, ...) STEP_##name,
+enum { NNRT_STEP_FIELDS(STEP_FIELD_NUMBER, STEP_FIELD_NUMBER) STEP__COUNT };
+#undef STEP_FIELD_NUMBER
+
 /* A size or stride known up to the batch: c * batch^b (b is 0 or 1,
  * since B appears at most once in a shape). */
 typedef struct Sym { int64_t c; int b; } Sym;
@@ -101,6 +106,7 @@ LLVMValueRef gen_tanh(Gen *g, LLVMValueRef x);
 /* llvm_runtime.c: the functions of runtime/nnrt_kernels.def by name; a
  * call whose arguments do not fit the declaration is an internal error */
 LLVMTypeRef gen_runtime_type(Gen *g, const char *name);
+LLVMTypeRef gen_step_type(Gen *g);   /* nnrt_step, checked against C's offsets */
 LLVMValueRef gen_call(Gen *g, const char *name, LLVMValueRef *args, int nargs);
 
 /* llvm_kernel.c */

@@ -1,10 +1,12 @@
-/* llvm_runtime.c — the functions compiled code calls and exports, as LLVM
- * declares them: their types come from runtime/nnrt_kernels.def, the list
- * nnrt.h makes its C prototypes from, so a kernel's signature is written
- * once for both sides.  A call is checked against the declaration (count
+/* llvm_runtime.c — the functions compiled code calls and exports, and the
+ * step struct they share, as LLVM declares them: their types come from
+ * runtime/nnrt_kernels.def and nnrt.h's NNRT_STEP_FIELDS, the lists nnrt.h
+ * makes its C declarations from, so each is written once for both sides.  A call is checked against the declaration (count
  * and type of every argument): a mismatch is an internal error when the
  * compiler runs, never a wrong call in a trainer. */
+#include <stddef.h>
 #include <string.h>
+#include <llvm-c/Target.h>
 #include "llvm_gen.h"
 
 /* The type vocabulary of nnrt_kernels.def; RK_void ends a parameter list. */
@@ -85,4 +87,29 @@ LLVMValueRef gen_call(Gen *g, const char *name, LLVMValueRef *args, int nargs)
 		LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(g->ctx, nounwind, 0));
 	}
 	return LLVMBuildCall2(g->b, fty, fn, args, (unsigned)nargs, "");
+}
+
+/* nnrt_step field by field.  The data layout's offset of each field must
+ * be the C compiler's, or compiled code and the runtime would read
+ * different bytes; both come from the one list, so a mismatch is a bug. */
+LLVMTypeRef gen_step_type(Gen *g)
+{
+#define FIELD_TYPE(kind, ctype, name) kind_type(g, RK_##kind),
+#define ARRAY_TYPE(kind, ctype, name, count) LLVMArrayType2(kind_type(g, RK_##kind), count),
+	LLVMTypeRef f[STEP__COUNT] = { NNRT_STEP_FIELDS(FIELD_TYPE, ARRAY_TYPE) };
+#define FIELD_OFFSET(kind, ctype, name, ...) offsetof(nnrt_step, name),
+	static const size_t offset[STEP__COUNT] = { NNRT_STEP_FIELDS(FIELD_OFFSET, FIELD_OFFSET) };
+#undef FIELD_TYPE
+#undef ARRAY_TYPE
+#undef FIELD_OFFSET
+	LLVMTypeRef t = LLVMStructTypeInContext(g->ctx, f, STEP__COUNT, 0);
+	LLVMTargetDataRef layout = LLVMGetModuleDataLayout(g->mod);
+	for (unsigned i = 0; i < STEP__COUNT; i++)
+		if (LLVMOffsetOfElement(layout, t, i) != offset[i])
+			fatal(EXIT_INTERNAL, "llvm: field %u of nnrt_step is at byte %llu, C puts it at %zu", i,
+			      LLVMOffsetOfElement(layout, t, i), offset[i]);
+	if (LLVMABISizeOfType(layout, t) != sizeof(nnrt_step))
+		fatal(EXIT_INTERNAL, "llvm: nnrt_step is %llu bytes, C makes it %zu", LLVMABISizeOfType(layout, t),
+		      sizeof(nnrt_step));
+	return t;
 }
