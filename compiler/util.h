@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdarg.h>
 #include <setjmp.h>
+#include "nnrt_exit.h"
 
 typedef struct Loc {
 	const char *file;   /* path as given, for messages */
@@ -41,14 +42,14 @@ _Noreturn void fatal(int status, const char *fmt, ...) __attribute__((format(pri
 void diag_set_recover(jmp_buf *env);
 void diag_reset(void);
 
-/* Exit statuses shared by nnc and every trainer (see nnc(1)). */
+/* Exit statuses, the compiler's names for runtime/nnrt_exit.h's table. */
 enum {
-	EXIT_SOURCE = 1,      /* error in a .nn file */
-	EXIT_USAGE = 2,       /* bad command line */
-	EXIT_IO = 3,          /* data, I/O or checkpoint error */
-	EXIT_NOMEM = 4,       /* out of memory */
-	EXIT_NUMERIC = 5,     /* non-finite values */
-	EXIT_INTERNAL = 70,   /* a bug in nnc */
+	EXIT_SOURCE = NNRT_EXIT_FAIL,   /* error in a .nn file */
+	EXIT_USAGE = NNRT_EXIT_USAGE,
+	EXIT_IO = NNRT_EXIT_IO,
+	EXIT_NOMEM = NNRT_EXIT_NOMEM,
+	EXIT_NUMERIC = NNRT_EXIT_NUMERIC,
+	EXIT_INTERNAL = NNRT_EXIT_INTERNAL,
 };
 
 #endif

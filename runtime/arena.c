@@ -86,6 +86,7 @@ _Noreturn void rt_fatal(int status, const char *fmt, ...)
 {
 	va_list ap;
 	fflush(stdout);
+	rt_progress_break();
 	fprintf(stderr, "%s: %s", rt_progname, status == RT_EXIT_INTERNAL ? "internal error: " : "");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -97,6 +98,7 @@ _Noreturn void rt_fatal(int status, const char *fmt, ...)
 void rt_warn(const char *fmt, ...)
 {
 	va_list ap;
+	rt_progress_break();
 	fprintf(stderr, "%s: warning: ", rt_progname);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

@@ -12,15 +12,16 @@
 #include <signal.h>
 #include <stdio.h>
 #include "nnrt.h"
+#include "nnrt_exit.h"
 
-/* Exit statuses: the same numbers as compiler/util.h, see nnc(1), trainer(1). */
+/* Exit statuses, the runtime's names for nnrt_exit.h's table. */
 enum {
-	RT_EXIT_FAIL = 1,       /* a check failed (gradcheck above --tol) */
-	RT_EXIT_USAGE = 2,
-	RT_EXIT_IO = 3,
-	RT_EXIT_NOMEM = 4,
-	RT_EXIT_NUMERIC = 5,
-	RT_EXIT_INTERNAL = 70,
+	RT_EXIT_FAIL = NNRT_EXIT_FAIL,   /* a check failed (gradcheck above --tol) */
+	RT_EXIT_USAGE = NNRT_EXIT_USAGE,
+	RT_EXIT_IO = NNRT_EXIT_IO,
+	RT_EXIT_NOMEM = NNRT_EXIT_NOMEM,
+	RT_EXIT_NUMERIC = NNRT_EXIT_NUMERIC,
+	RT_EXIT_INTERNAL = NNRT_EXIT_INTERNAL,
 };
 
 /* ---- arena.c: allocation and messages ---------------------------------- */
@@ -309,6 +310,7 @@ double rt_now(void);
 void rt_progress_begin(RtProgress *p, int quiet, int64_t epoch, int64_t epochs);
 void rt_progress_update(RtProgress *p, int64_t done, int64_t total, double loss);
 void rt_progress_end(RtProgress *p);
+void rt_progress_break(void);   /* a message follows: end a drawn bar's line */
 
 /* metrics.c */
 FILE *rt_metrics_open(const char *path, const RtTrainer *t);

@@ -8,6 +8,9 @@
 
 enum { BAR_WIDTH = 20 };
 
+/* A bar is on the terminal's last line, which it leaves unended. */
+static int bar_shown;
+
 double rt_now(void)
 {
 	struct timespec ts;
@@ -46,6 +49,7 @@ static void draw(RtProgress *p, int64_t done, int64_t total, double loss, double
 	fprintf(stderr, "] %3d%% %s samples/s loss %.4f\033[K", total > 0 ? (int)(100 * done / total) : 100,
 	        rate, loss);
 	fflush(stderr);
+	bar_shown = 1;
 	p->last_draw = now;
 }
 
@@ -64,4 +68,13 @@ void rt_progress_end(RtProgress *p)
 		fputs("\r\033[K", stderr);   /* the epoch line on stdout replaces the bar */
 		fflush(stderr);
 	}
+	bar_shown = 0;
+}
+
+/* An error or a warning in mid-epoch starts its own line, below the bar. */
+void rt_progress_break(void)
+{
+	if (bar_shown)
+		fputc('\n', stderr);
+	bar_shown = 0;
 }

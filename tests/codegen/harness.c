@@ -118,10 +118,12 @@ Compiled compile(Module *m)
 		exit(1);
 	}
 	/* the kernels compiled code calls (runtime/window.c, gather.c; and
-	 * arena.c and fault.c for gather's error path), built in with the object */
+	 * arena.c, fault.c and progress.c for gather's error path), built in
+	 * with the object */
 	const char *src = getenv("SRCDIR") ? getenv("SRCDIR") : ".";
 	sh(xprintf("cc -shared -fPIC -O2 -I%s/runtime -o %s %s %s/runtime/window.c %s/runtime/gather.c "
-	           "%s/runtime/arena.c %s/runtime/fault.c -lopenblas -lm", src, so, obj, src, src, src, src));
+	           "%s/runtime/arena.c %s/runtime/fault.c %s/runtime/progress.c -lopenblas -lm", src, so, obj, src,
+	           src, src, src, src));
 	Compiled c = { .m = m };
 	c.so = dlopen(so, RTLD_NOW | RTLD_LOCAL);
 	if (!c.so) {
