@@ -99,7 +99,8 @@ static void print_help(const RtDesc *d)
 	       "  info        print the parameter table and the layers with their FLOPs\n\nOptions (defaults from the model):\n");
 	printf("  --epochs N       epochs to train to (default %lld)\n", (long long)d->epochs);
 	printf("  --batch N        batch size (default %lld; gradcheck uses at most 32)\n", (long long)d->batch);
-	printf("  --lr X           base learning rate (default %g, %s, schedule %s)\n", d->lr, d->optimizer, d->schedule);
+	printf("  --lr X           base learning rate (default %g, %s, schedule %s)\n", d->lr,
+	       nnrt_optimizer_word[d->optimizer], nnrt_schedule_word[d->schedule]);
 	printf("  --seed N         random seed: initialization, shuffling, augmentation, random data (default %lld)\n",
 	       (long long)d->seed);
 	printf("  --threads N      OpenBLAS threads (default 1)\n"
@@ -121,7 +122,7 @@ static void print_help(const RtDesc *d)
 	       "  --help, -h       this text\n  --version        the version\n\nData sources:\n",
 	       d->precision == RT_F64 ? 1e-6 : 1e-2);
 	for (int i = 0; i < d->nsrc; i++) {
-		printf("  %-10s %s", d->src[i].name, d->src[i].kind);
+		printf("  %-10s %s", d->src[i].name, nnrt_source_word[d->src[i].kind]);
 		for (int k = 0; k < d->src[i].narg; k++)
 			printf(d->src[i].arg[k].is_str ? " %s=\"%s\"" : " %s=%s", d->src[i].arg[k].key, d->src[i].arg[k].str);
 		printf("%s\n", d->train_source && !strcmp(d->train_source, d->src[i].name) ? "   (training)" : "");

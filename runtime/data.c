@@ -32,7 +32,7 @@ static const char *arg_str(const RtSource *s, const char *key)
 	const RtKeyVal *kv = rt_source_arg(s, key);
 	if (!kv || !kv->is_str)
 		rt_fatal(RT_EXIT_INTERNAL, "data source '%s' (%s) lacks the string argument %s",
-		         s->name, s->kind, key);
+		         s->name, nnrt_source_word[s->kind], key);
 	return kv->str;
 }
 
@@ -256,8 +256,8 @@ RtData *rt_data_load(const RtSource *src, const RtDataSpec *spec)
 {
 	if (!src)
 		rt_fatal(RT_EXIT_INTERNAL, "a data source named by the descriptor is missing");
-	RtData *d = !strcmp(src->kind, "idx") ? load_idx(src, spec)
-	          : !strcmp(src->kind, "csv") ? load_csv(src, spec) : load_random(src, spec);
+	RtData *d = src->kind == NNRT_SOURCE_IDX ? load_idx(src, spec)
+	          : src->kind == NNRT_SOURCE_CSV ? load_csv(src, spec) : load_random(src, spec);
 	if (d->n == 0)   /* every loop divides by the sample count */
 		rt_fatal(RT_EXIT_IO, "data source '%s' (%s) has no samples", src->name, d->origin);
 	return d;

@@ -104,15 +104,43 @@ static int parse_int(Line *l, const char *s, int64_t *out)
 	return 0;
 }
 
+/* Any double nnc prints with %.17g, subnormal ones too: strtod reports
+ * ERANGE for a subnormal result, which is still the number written; only
+ * an overflow, or a nonzero text that would read as zero, is refused. */
 static int parse_num(Line *l, const char *s, double *out)
 {
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
-	if (!*s || *end || errno == ERANGE)
+	if (!*s || *end || (errno == ERANGE && (isinf(v) || v == 0)))
 		return fail(l, "'%s' is not a number", s);
 	*out = v;
 	return 0;
+}
+
+/* A number of a training record against nnrt_vocab.h's range for it. */
+static int check_range(Line *l, const char *what, const char *key, const nnrt_range *r, double v)
+{
+	if (nnrt_in_range(r, v))
+		return 0;
+	return fail(l, "%s%s=%g is not %sin %s%g, %g]", what, key, v, r->integer ? "an integer " : "",
+	            r->lo_open ? "(" : "[", r->lo, r->hi);
+}
+
+/* KEY=NUMBER, the key one of words[0..n) and the number in its range;
+ * *key is its index. */
+static int parse_key_num(Line *l, char *w, const char *const *words, const nnrt_range *ranges, int n,
+                         int *key, double *v)
+{
+	char *eq = strchr(w, '=');
+	if (!eq)
+		return fail(l, "expected KEY=VALUE, got '%s'", w);
+	*eq = '\0';
+	if ((*key = nnrt_word_index(words, n, w)) < 0)
+		return fail(l, "unknown %s key '%s'", l->word[0], w);
+	if (parse_num(l, eq + 1, v) < 0)
+		return -1;
+	return check_range(l, "", w, &ranges[*key], *v);
 }
 
 /* "key=value" at word i with the expected key; returns the value. */
@@ -228,36 +256,37 @@ static int parse_hyper(Line *l, RtDesc *d)
 	return 0;
 }
 
+/* init=KIND and its numbers, at=; in any order. */
 static int parse_init(Line *l, int i, RtTensor *t)
 {
 	RtInit *in = &t->init;
 	for (; i < l->n; i++) {
-		char *w = l->word[i], *eq = strchr(w, '=');
-		if (!eq)
-			return fail(l, "expected KEY=VALUE, got '%s'", w);
-		*eq = '\0';
-		const char *v = eq + 1;
-		int r = 0;
-		if (!strcmp(w, "init")) {
-			if (strlen(v) >= sizeof in->kind)
-				return fail(l, "unknown init '%s'", v);
-			strcpy(in->kind, v);
-		} else if (!strcmp(w, "a")) r = parse_num(l, v, &in->a);
-		else if (!strcmp(w, "b")) r = parse_num(l, v, &in->b);
-		else if (!strcmp(w, "gain")) r = parse_num(l, v, &in->gain);
-		else if (!strcmp(w, "fan_in")) r = parse_int(l, v, &in->fan_in);
-		else if (!strcmp(w, "fan_out")) r = parse_int(l, v, &in->fan_out);
-		else if (!strcmp(w, "at")) t->at = (char *)v;
-		else return fail(l, "unknown tensor key '%s'", w);
-		if (r < 0)
+		char *w = l->word[i];
+		if (!strncmp(w, "at=", 3)) {
+			t->at = w + 3;
+			continue;
+		}
+		if (!strncmp(w, "init=", 5)) {
+			int k = nnrt_word_index(nnrt_init_word, NNRT_INIT__COUNT, w + 5);
+			if (k < 0)
+				return fail(l, "unknown init '%s'", w + 5);
+			in->kind = (nnrt_init)k;
+			continue;
+		}
+		int key;
+		double v;
+		if (parse_key_num(l, w, nnrt_init_key_word, nnrt_init_key_range, NNRT_INITK__COUNT, &key, &v) < 0)
 			return -1;
+		switch ((nnrt_init_key)key) {
+		case NNRT_INITK_A: in->a = v; break;
+		case NNRT_INITK_B: in->b = v; break;
+		case NNRT_INITK_GAIN: in->gain = v; break;
+		case NNRT_INITK_FAN_IN: in->fan_in = (int64_t)v; break;
+		case NNRT_INITK_FAN_OUT: in->fan_out = (int64_t)v; break;
+		case NNRT_INITK__COUNT: break;
+		}
 	}
-	static const char *const kinds[] = {"", "none", "zeros", "ones", "constant", "normal", "uniform",
-		"xavier_uniform", "xavier_normal", "he_uniform", "he_normal"};
-	for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
-		if (!strcmp(in->kind, kinds[k]))
-			return 0;
-	return fail(l, "unknown init '%s'", in->kind);
+	return 0;
 }
 
 static int parse_tensor(Line *l, RtDesc *d)
@@ -333,56 +362,32 @@ static int parse_layer(Line *l, RtDesc *d)
 	return 0;
 }
 
-/* The keys each kind of source takes (compiler/lower_train.c writes
- * them): "0" and "1" are quoted paths, every other value a number. */
-static const char *const data_keys[][11] = {
-	{"idx", "0", "1", "scale", "height", "width", "channels", "crop", "flip", "noise"},
-	{"csv", "0", "label", "header", "scale", "height", "width", "channels", "crop", "flip", "noise"},
-	{"random", "count", "classes"},
-};
-
-static int known_data_key(const char *kind, const char *key)
-{
-	for (size_t k = 0; k < sizeof data_keys / sizeof *data_keys; k++) {
-		if (strcmp(data_keys[k][0], kind))
-			continue;
-		for (int i = 1; i < 11 && data_keys[k][i]; i++)
-			if (!strcmp(data_keys[k][i], key))
-				return 1;
-	}
-	return 0;
-}
-
-/* The ranges the loaders and the augmentation (augment.c) rely on. */
+/* A key of the source's kind (nnrt_vocab.h), once, a quoted path or a
+ * number in its range as the table says. */
 static int check_data_arg(Line *l, const RtSource *s, const RtKeyVal *kv)
 {
-	const char *k = kv->key;
-	double v = kv->num;
-	if (!known_data_key(s->kind, k))
-		return fail(l, "data source '%s': %s takes no argument '%s'", s->name, s->kind, k);
-	if (kv->is_str != (!strcmp(k, "0") || !strcmp(k, "1")))
-		return fail(l, "data source '%s': %s must be %s", s->name, k, kv->is_str ? "a number" : "a quoted string");
+	const nnrt_data_key *key = nnrt_data_key_of(s->kind, kv->key);
+	if (!key)
+		return fail(l, "data source '%s': %s takes no argument '%s'", s->name, nnrt_source_word[s->kind],
+		            kv->key);
+	if (kv->is_str != (key->path != 0))
+		return fail(l, "data source '%s': %s must be %s", s->name, kv->key,
+		            kv->is_str ? "a number" : "a quoted string");
 	for (int i = 0; i < s->narg && &s->arg[i] != kv; i++)
-		if (!strcmp(s->arg[i].key, k))
-			return fail(l, "data source '%s': %s given twice", s->name, k);
-	int geometry = !strcmp(k, "height") || !strcmp(k, "width") || !strcmp(k, "channels");
-	if ((geometry || !strcmp(k, "crop")) && (v != floor(v) || v < geometry || v > 1 << 20))
-		return fail(l, "data source '%s': %s=%g is not a %s integer", s->name, k, v,
-		            geometry ? "positive" : "non-negative");
-	if (!strcmp(k, "flip") && !(v >= 0 && v <= 1))
-		return fail(l, "data source '%s': flip=%g is not a probability", s->name, v);
-	if (!strcmp(k, "noise") && !(v >= 0 && isfinite(v)))
-		return fail(l, "data source '%s': noise=%g is not a standard deviation", s->name, v);
-	return 0;
+		if (!strcmp(s->arg[i].key, kv->key))
+			return fail(l, "data source '%s': %s given twice", s->name, kv->key);
+	return kv->is_str ? 0 : check_range(l, rt_printf("data source '%s': ", s->name), kv->key, &key->range, kv->num);
 }
 
 static int parse_data(Line *l, RtDesc *d)
 {
 	if (l->n < 3)
 		return fail(l, "data wants NAME KIND KEY=VALUE...");
-	RtSource s = {.name = l->word[1], .kind = l->word[2], .narg = l->n - 3};
-	if (strcmp(s.kind, "idx") && strcmp(s.kind, "csv") && strcmp(s.kind, "random"))
-		return fail(l, "unknown data kind '%s'", s.kind);
+	RtSource s = {.name = l->word[1], .narg = l->n - 3};
+	int kind = nnrt_word_index(nnrt_source_word, NNRT_SOURCE__COUNT, l->word[2]);
+	if (kind < 0)
+		return fail(l, "unknown data kind '%s'", l->word[2]);
+	s.kind = (nnrt_source_kind)kind;
 	s.arg = rt_alloc(sizeof *s.arg * (size_t)(s.narg + 1));
 	for (int i = 0; i < s.narg; i++) {
 		char *w = l->word[i + 3], *eq = strchr(w, '=');
@@ -406,61 +411,96 @@ static int parse_data(Line *l, RtDesc *d)
 	return 0;
 }
 
-/* "optimizer NAME k=v..." and "schedule NAME k=v...": keys in any order. */
-static int parse_config_keys(Line *l, RtDesc *d, int is_opt)
+static void set_opt(RtDesc *d, int key, double v)
 {
-	if (l->n < 2 || strlen(l->word[1]) >= 16)
-		return fail(l, "%s wants a name", l->word[0]);
-	strcpy(is_opt ? d->optimizer : d->schedule, l->word[1]);
+	switch ((nnrt_opt_key)key) {
+	case NNRT_OPTK_LR: d->lr = v; break;
+	case NNRT_OPTK_MOMENTUM: d->momentum = v; break;
+	case NNRT_OPTK_NESTEROV: d->nesterov = v != 0; break;
+	case NNRT_OPTK_WEIGHT_DECAY: d->weight_decay = v; break;
+	case NNRT_OPTK_BETA1: d->beta1 = v; break;
+	case NNRT_OPTK_BETA2: d->beta2 = v; break;
+	case NNRT_OPTK_EPS: d->eps = v; break;
+	case NNRT_OPTK__COUNT: break;
+	}
+}
+
+static void set_sched(RtDesc *d, int key, double v)
+{
+	switch ((nnrt_sched_key)key) {
+	case NNRT_SCHEDK_WARMUP: d->warmup = v; break;
+	case NNRT_SCHEDK_STEP_SIZE: d->step_size = v; break;
+	case NNRT_SCHEDK_GAMMA: d->gamma = v; break;
+	case NNRT_SCHEDK_MIN_LR: d->min_lr = v; break;
+	case NNRT_SCHEDK__COUNT: break;
+	}
+}
+
+/* "optimizer NAME k=v..." and "schedule NAME k=v...": NAME one of
+ * names[], its index in *name; keys in any order, each stored by set(),
+ * those not given keeping the defaults. */
+static int parse_keyed(Line *l, RtDesc *d, const char *const *names, int nnames, int *name,
+                       const char *const *keys, const nnrt_range *ranges, int nkeys,
+                       void (*set)(RtDesc *, int, double))
+{
+	*name = l->n < 2 ? -1 : nnrt_word_index(names, nnames, l->word[1]);
+	if (*name < 0)
+		return fail(l, "unknown %s '%s'", l->word[0], l->n < 2 ? "" : l->word[1]);
 	for (int i = 2; i < l->n; i++) {
-		char *w = l->word[i], *eq = strchr(w, '=');
-		if (!eq)
-			return fail(l, "expected KEY=VALUE, got '%s'", w);
-		*eq = '\0';
+		int key;
 		double v;
-		if (parse_num(l, eq + 1, &v) < 0)
+		if (parse_key_num(l, l->word[i], keys, ranges, nkeys, &key, &v) < 0)
 			return -1;
-		struct { const char *key; double *p; int opt; } keys[] = {
-			{"lr", &d->lr, 1}, {"momentum", &d->momentum, 1},
-			{"weight_decay", &d->weight_decay, 1}, {"beta1", &d->beta1, 1},
-			{"beta2", &d->beta2, 1}, {"eps", &d->eps, 1},
-			{"warmup", &d->warmup, 0}, {"step_size", &d->step_size, 0},
-			{"gamma", &d->gamma, 0}, {"min_lr", &d->min_lr, 0},
-		};
-		size_t k;
-		for (k = 0; k < sizeof keys / sizeof *keys; k++)
-			if (keys[k].opt == is_opt && !strcmp(keys[k].key, w))
-				break;
-		if (k < sizeof keys / sizeof *keys)
-			*keys[k].p = v;
-		else if (is_opt && !strcmp(w, "nesterov"))
-			d->nesterov = v != 0;
-		else
-			return fail(l, "unknown %s key '%s'", l->word[0], w);
+		set(d, key, v);
 	}
 	return 0;
+}
+
+static int parse_optimizer(Line *l, RtDesc *d)
+{
+	int k;
+	int r = parse_keyed(l, d, nnrt_optimizer_word, NNRT_OPT__COUNT, &k, nnrt_opt_key_word, nnrt_opt_key_range,
+	                    NNRT_OPTK__COUNT, set_opt);
+	d->optimizer = r < 0 ? d->optimizer : (nnrt_optimizer)k;
+	return r;
+}
+
+static int parse_schedule(Line *l, RtDesc *d)
+{
+	int k;
+	int r = parse_keyed(l, d, nnrt_schedule_word, NNRT_SCHED__COUNT, &k, nnrt_sched_key_word,
+	                    nnrt_sched_key_range, NNRT_SCHEDK__COUNT, set_sched);
+	d->schedule = r < 0 ? d->schedule : (nnrt_schedule)k;
+	return r;
 }
 
 static int parse_report(Line *l, RtDesc *d)
 {
 	if (l->n != 3)
 		return fail(l, "report wants METRIC SOURCE");
-	if (strcmp(l->word[1], "accuracy") && strcmp(l->word[1], "loss"))
+	int metric = nnrt_word_index(nnrt_metric_word, NNRT_METRIC__COUNT, l->word[1]);
+	if (metric < 0)
 		return fail(l, "unknown report metric '%s'", l->word[1]);
-	d->report_metric = rt_realloc(d->report_metric, sizeof(char *) * (size_t)(d->nreport + 1));
+	d->report_metric = rt_realloc(d->report_metric, sizeof *d->report_metric * (size_t)(d->nreport + 1));
 	d->report_source = rt_realloc(d->report_source, sizeof(char *) * (size_t)(d->nreport + 1));
-	d->report_metric[d->nreport] = l->word[1];
+	d->report_metric[d->nreport] = (nnrt_metric)metric;
 	d->report_source[d->nreport++] = l->word[2];
 	return 0;
 }
 
-static int one_int(Line *l, int64_t *out, int64_t min)
+static int one_int(Line *l, int64_t *out, int64_t min, int64_t max)
 {
 	if (l->n != 2)
 		return fail(l, "%s wants one integer", l->word[0]);
 	if (parse_int(l, l->word[1], out) < 0)
 		return -1;
-	return *out < min ? fail(l, "%s %lld is out of range", l->word[0], (long long)*out) : 0;
+	return *out < min || *out > max ? fail(l, "%s %lld is out of range", l->word[0], (long long)*out) : 0;
+}
+
+/* batch, epochs, seed: in nnrt_vocab.h's ranges */
+static int setting(Line *l, int64_t *out, nnrt_setting s)
+{
+	return one_int(l, out, nnrt_setting_lo[s], nnrt_setting_hi[s]);
 }
 
 static int one_word(Line *l, char **out)
@@ -496,7 +536,7 @@ static int parse_line(Line *l, RtDesc *d)
 		return 0;
 	}
 	if (!strcmp(k, "tensor")) return parse_tensor(l, d);
-	if (!strcmp(k, "state_bytes")) return one_int(l, &d->state_bytes, 0);
+	if (!strcmp(k, "state_bytes")) return one_int(l, &d->state_bytes, 0, INT64_MAX);
 	if (!strcmp(k, "scratch")) return parse_per_fn(l, d->scratch_fixed, d->scratch_per_sample, "scratch size");
 	if (!strcmp(k, "flops")) {
 		d->has_flops = 1;
@@ -505,11 +545,11 @@ static int parse_line(Line *l, RtDesc *d)
 	if (!strcmp(k, "layer")) return parse_layer(l, d);
 	if (!strcmp(k, "data")) return parse_data(l, d);
 	if (!strcmp(k, "train_source")) return one_word(l, &d->train_source);
-	if (!strcmp(k, "optimizer")) return parse_config_keys(l, d, 1);
-	if (!strcmp(k, "schedule")) return parse_config_keys(l, d, 0);
-	if (!strcmp(k, "batch")) return one_int(l, &d->batch, 1);
-	if (!strcmp(k, "epochs")) return one_int(l, &d->epochs, 0);
-	if (!strcmp(k, "seed")) return one_int(l, &d->seed, 0);
+	if (!strcmp(k, "optimizer")) return parse_optimizer(l, d);
+	if (!strcmp(k, "schedule")) return parse_schedule(l, d);
+	if (!strcmp(k, "batch")) return setting(l, &d->batch, NNRT_SET_BATCH);
+	if (!strcmp(k, "epochs")) return setting(l, &d->epochs, NNRT_SET_EPOCHS);
+	if (!strcmp(k, "seed")) return setting(l, &d->seed, NNRT_SET_SEED);
 	if (!strcmp(k, "report")) return parse_report(l, d);
 	return fail(l, "unknown record '%s'", k);
 }
@@ -553,8 +593,8 @@ static void set_defaults(RtDesc *d)
 {
 	d->precision = RT_F32;
 	d->hyper_lr = d->hyper_step = -1;
-	strcpy(d->optimizer, "sgd");
-	strcpy(d->schedule, "constant");
+	d->optimizer = NNRT_OPT_SGD;
+	d->schedule = NNRT_SCHED_CONSTANT;
 	d->lr = 0.01;
 	d->beta1 = 0.9;
 	d->beta2 = 0.999;

@@ -14,9 +14,9 @@ FILE *rt_metrics_open(const char *path, const RtTrainer *t)
 	fprintf(f, "# signature %s\n", d->signature);
 	fprintf(f, "# train_source %s\n", d->train_source ? d->train_source : "(none)");
 	fprintf(f, "# optimizer %s lr=%g momentum=%g nesterov=%d weight_decay=%g beta1=%g beta2=%g eps=%g\n",
-	        d->optimizer, t->opt.lr, d->momentum, d->nesterov, d->weight_decay, d->beta1, d->beta2, d->eps);
+	        nnrt_optimizer_word[d->optimizer], t->opt.lr, d->momentum, d->nesterov, d->weight_decay, d->beta1, d->beta2, d->eps);
 	fprintf(f, "# schedule %s warmup=%g step_size=%g gamma=%g min_lr=%g\n",
-	        d->schedule, d->warmup, d->step_size, d->gamma, d->min_lr);
+	        nnrt_schedule_word[d->schedule], d->warmup, d->step_size, d->gamma, d->min_lr);
 	fprintf(f, "# batch %lld epochs %lld seed %lld threads %lld start_epoch %lld\n",
 	        (long long)t->opt.batch, (long long)t->opt.epochs, (long long)t->opt.seed,
 	        (long long)t->opt.threads, (long long)t->epoch);
@@ -25,7 +25,7 @@ FILE *rt_metrics_open(const char *path, const RtTrainer *t)
 		        t->augment->noise);
 	fprintf(f, "epoch,step,lr,train_loss");
 	for (int i = 0; i < d->nreport; i++)
-		fprintf(f, ",%s.%s", d->report_source[i], d->report_metric[i]);
+		fprintf(f, ",%s.%s", d->report_source[i], nnrt_metric_word[d->report_metric[i]]);
 	fprintf(f, ",seconds\n");
 	return f;
 }

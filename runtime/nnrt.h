@@ -104,14 +104,19 @@ typedef struct nnrt_window { int32_t kh, kw, sh, sw, ph, pw, dh, dw; } nnrt_wind
  *     string-valued data arguments are quoted, with the escapes \" \\ \n
  *     \t \r and \xHH for other control bytes.  A data argument that is not
  *     quoted is a number.
+ *   - The words of data, optimizer, schedule, tensor init, batch, epochs,
+ *     seed and report records, and the range of every number in them, are
+ *     the table of nnrt_vocab.h, which nnc checks a train block against
+ *     and the runtime the descriptor: a number nnc writes is in range.
  *   - Data keys: only those of the source's kind, each at most once; 0 and
  *     1 are quoted paths, the others numbers.  height, width and channels
- *     (the image geometry of a sample, NHWC) come all three or not at all,
- *     each a positive integer; crop is an integer >= 0, flip in [0, 1],
- *     noise >= 0 (runtime/augment.c).  They belong to the training source.
- *   - Numbers are printed with %.17g (exact when read back with strtod).
- *   - optimizer, schedule, batch, epochs and seed lines appear only when
- *     the train block gave them; the runtime's defaults apply otherwise.
+ *     (the image geometry of a sample, NHWC) come all three or not at all.
+ *     crop, flip and noise belong to the training source (runtime/augment.c).
+ *   - Numbers are printed with %.17g (exact when read back with strtod,
+ *     subnormal numbers included, though strtod reports ERANGE for them).
+ *   - optimizer and schedule lines give every key of nnrt_vocab.h; batch,
+ *     epochs and seed lines appear when set (nnc always writes all five);
+ *     the runtime's defaults apply to what a descriptor leaves out.
  *   - signature: 64-bit FNV-1a (offset basis 0xcbf29ce484222325, prime
  *     0x100000001b3) over, for each io and tensor line in order, the words
  *     NAME ROLE DTYPE SHAPE exactly as printed, each followed by one '\n'

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include "nnrt.h"
 #include "nnrt_exit.h"
+#include "nnrt_vocab.h"
 
 /* Exit statuses, the runtime's names for nnrt_exit.h's table. */
 enum {
@@ -60,7 +61,7 @@ typedef enum { RT_PARAM, RT_GRAD, RT_STATE, RT_BUFFER } RtTensorRole;   /* buffe
 typedef enum { RT_INPUT, RT_TARGET, RT_OUTPUT } RtIoRole;
 
 typedef struct RtInit {
-	char kind[24];             /* zeros, ones, constant, normal, uniform, xavier_*, he_* ("" = none) */
+	nnrt_init kind;            /* NNRT_INIT_NONE when the tensor has no init= */
 	double a, b, gain;
 	int64_t fan_in, fan_out;
 } RtInit;
@@ -90,7 +91,8 @@ typedef struct RtIo {
 typedef struct RtKeyVal { char *key; char *str; double num; int is_str; } RtKeyVal;
 
 typedef struct RtSource {
-	char *name, *kind;         /* kind: idx, csv, random */
+	char *name;
+	nnrt_source_kind kind;
 	RtKeyVal *arg;
 	int narg;
 } RtSource;
@@ -123,13 +125,14 @@ typedef struct RtDesc {
 	RtSource *src;
 	int nsrc;
 	char *train_source;
-	char optimizer[16];
+	nnrt_optimizer optimizer;
 	double lr, momentum, weight_decay, beta1, beta2, eps;
 	int nesterov;
-	char schedule[16];
+	nnrt_schedule schedule;
 	double warmup, step_size, gamma, min_lr;
 	int64_t batch, epochs, seed;
-	char **report_metric, **report_source;
+	nnrt_metric *report_metric;
+	char **report_source;
 	int nreport;
 } RtDesc;
 

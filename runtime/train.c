@@ -40,22 +40,23 @@ static uint64_t name_hash(const char *s)
 
 static double init_value(const RtInit *in, RtRng *r)
 {
-	const char *k = in->kind;
 	double fi = (double)(in->fan_in > 0 ? in->fan_in : 1);
 	double fo = (double)(in->fan_out > 0 ? in->fan_out : 1);
-	if (!strcmp(k, "ones")) return 1;
-	if (!strcmp(k, "constant")) return in->a;
-	if (!strcmp(k, "normal")) return in->a + in->b * rt_rng_normal(r);
-	if (!strcmp(k, "uniform")) return in->a + (in->b - in->a) * rt_rng_uniform(r);
-	if (!strcmp(k, "xavier_uniform") || !strcmp(k, "he_uniform")) {
-		double lim = in->gain * sqrt(k[0] == 'x' ? 6.0 / (fi + fo) : 6.0 / fi);
+	switch (in->kind) {
+	case NNRT_INIT_NONE: case NNRT_INIT_ZEROS: return 0;
+	case NNRT_INIT_ONES: return 1;
+	case NNRT_INIT_CONSTANT: return in->a;
+	case NNRT_INIT_NORMAL: return in->a + in->b * rt_rng_normal(r);
+	case NNRT_INIT_UNIFORM: return in->a + (in->b - in->a) * rt_rng_uniform(r);
+	case NNRT_INIT_XAVIER_UNIFORM: case NNRT_INIT_HE_UNIFORM: {
+		double lim = in->gain * sqrt(in->kind == NNRT_INIT_XAVIER_UNIFORM ? 6.0 / (fi + fo) : 6.0 / fi);
 		return lim * (2 * rt_rng_uniform(r) - 1);
 	}
-	if (!strcmp(k, "xavier_normal"))
-		return in->gain * sqrt(2.0 / (fi + fo)) * rt_rng_normal(r);
-	if (!strcmp(k, "he_normal"))
-		return in->gain * sqrt(2.0 / fi) * rt_rng_normal(r);
-	return 0;   /* zeros, none, or no initializer */
+	case NNRT_INIT_XAVIER_NORMAL: return in->gain * sqrt(2.0 / (fi + fo)) * rt_rng_normal(r);
+	case NNRT_INIT_HE_NORMAL: return in->gain * sqrt(2.0 / fi) * rt_rng_normal(r);
+	case NNRT_INIT__COUNT: break;
+	}
+	return 0;
 }
 
 void rt_init_params(RtTrainer *t)
@@ -108,9 +109,9 @@ RtDataSpec rt_trainer_spec(const RtTrainer *t)
 double rt_schedule_lr(const RtDesc *d, double base, double t_epochs, int64_t total_epochs)
 {
 	double lr = base;
-	if (!strcmp(d->schedule, "step") && d->step_size > 0)
+	if (d->schedule == NNRT_SCHED_STEP && d->step_size > 0)
 		lr = base * pow(d->gamma, floor(t_epochs / d->step_size + 1e-9));
-	else if (!strcmp(d->schedule, "cosine") && total_epochs > 0)
+	else if (d->schedule == NNRT_SCHED_COSINE && total_epochs > 0)
 		lr = d->min_lr + (base - d->min_lr) * 0.5 * (1 + cos(M_PI * fmin(t_epochs / (double)total_epochs, 1)));
 	return lr;
 }
@@ -227,10 +228,10 @@ void rt_save_checkpoint(RtTrainer *t, const char *path)
 	            (unsigned long long)t->rng.s[2], (unsigned long long)t->rng.s[3]));
 	rt_meta_set(&m, "seed", rt_printf("%lld", (long long)t->opt.seed));
 	rt_meta_set(&m, "optimizer", rt_printf("%s lr=%.17g momentum=%.17g nesterov=%d weight_decay=%.17g "
-	            "beta1=%.17g beta2=%.17g eps=%.17g", d->optimizer, t->opt.lr, d->momentum, d->nesterov,
+	            "beta1=%.17g beta2=%.17g eps=%.17g", nnrt_optimizer_word[d->optimizer], t->opt.lr, d->momentum, d->nesterov,
 	            d->weight_decay, d->beta1, d->beta2, d->eps));
 	rt_meta_set(&m, "schedule", rt_printf("%s warmup=%.17g step_size=%.17g gamma=%.17g min_lr=%.17g",
-	            d->schedule, d->warmup, d->step_size, d->gamma, d->min_lr));
+	            nnrt_schedule_word[d->schedule], d->warmup, d->step_size, d->gamma, d->min_lr));
 	rt_meta_set(&m, "batch", rt_printf("%lld", (long long)t->opt.batch));
 	rt_meta_set(&m, "epochs", rt_printf("%lld", (long long)t->opt.epochs));
 	rt_meta_set(&m, "threads", rt_printf("%lld", (long long)t->opt.threads));
@@ -306,7 +307,7 @@ static void run_reports(RtTrainer *t, Reports *r)
 			rt_evaluate(t, r->data[i], &loss[i], &acc[i]);
 		else
 			loss[i] = loss[j], acc[i] = acc[j];
-		r->value[i] = !strcmp(t->d->report_metric[i], "loss") ? loss[i] : acc[i];
+		r->value[i] = t->d->report_metric[i] == NNRT_METRIC_LOSS ? loss[i] : acc[i];
 	}
 }
 
@@ -316,7 +317,7 @@ static void print_epoch(const RtTrainer *t, double train_loss, const Reports *r,
 		return;
 	printf("epoch %lld/%lld loss %.6g", (long long)t->epoch, (long long)t->opt.epochs, train_loss);
 	for (int i = 0; i < r->n; i++)
-		printf(" %s.%s %.6g", t->d->report_source[i], t->d->report_metric[i], r->value[i]);
+		printf(" %s.%s %.6g", t->d->report_source[i], nnrt_metric_word[t->d->report_metric[i]], r->value[i]);
 	printf(" (%.2f s)\n", secs);
 	fflush(stdout);
 }
@@ -447,8 +448,8 @@ int rt_eval(RtTrainer *t)
 		double loss, acc;
 		RtData *data = load_source(t, d->report_source[i], cache, &ncache);
 		rt_evaluate(t, data, &loss, &acc);
-		printf("%s.%s %.6g\n", data->name, d->report_metric[i],
-		       !strcmp(d->report_metric[i], "loss") ? loss : acc);
+		printf("%s.%s %.6g\n", data->name, nnrt_metric_word[d->report_metric[i]],
+		       d->report_metric[i] == NNRT_METRIC_LOSS ? loss : acc);
 	}
 	return 0;
 }

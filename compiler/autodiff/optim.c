@@ -127,9 +127,9 @@ static Node *adam_step(Update *u, int p, Node *w, Node *g, Store *st, int *nst, 
 
 static const char *describe_optimizer(const Config *c)
 {
-	const char *o = c->optimizer ? c->optimizer : "sgd";
+	const char *o = nnrt_optimizer_word[c->optimizer];
 	const char *wd = c->weight_decay != 0 ? xprintf(", weight_decay %g", c->weight_decay) : "";
-	if (strcmp(o, "sgd") == 0)
+	if (c->optimizer == NNRT_OPT_SGD)
 		return xprintf("sgd(lr%s%s%s)", c->momentum != 0 ? xprintf(", momentum %g", c->momentum) : "",
 		               c->nesterov ? ", nesterov" : "", wd);
 	return xprintf("%s(lr, betas %g %g, eps %g%s)", o, c->beta1, c->beta2, c->eps, wd);
@@ -137,19 +137,19 @@ static const char *describe_optimizer(const Config *c)
 
 static void update_param(Update *u, int p, int gslot)
 {
-	const char *o = u->m->cfg.optimizer ? u->m->cfg.optimizer : "sgd";
+	nnrt_optimizer o = u->m->cfg.optimizer;
 	Store st[4];
 	int nst = 0;
 	u->loc = u->m->slot[p].loc;
 	Node *w = ir_param(u->fn, u->m, p, u->loc);
 	Node *g = ir_param(u->fn, u->m, gslot, u->loc);
 	Node *step;
-	if (strcmp(o, "sgd") == 0)
+	if (o == NNRT_OPT_SGD)
 		step = sgd_step(u, p, w, g, st, &nst);
-	else if (strcmp(o, "adam") == 0 || strcmp(o, "adamw") == 0)
-		step = adam_step(u, p, w, g, st, &nst, strcmp(o, "adamw") == 0);
+	else if (o == NNRT_OPT_ADAM || o == NNRT_OPT_ADAMW)
+		step = adam_step(u, p, w, g, st, &nst, o == NNRT_OPT_ADAMW);
 	else
-		fatal(EXIT_INTERNAL, "optim: unknown optimizer '%s'", o);
+		fatal(EXIT_INTERNAL, "optim: unknown optimizer %d", (int)o);
 	Node *nw = op2(u, OP_sub, w, op2(u, OP_mul, spread(u, u->lr, w->shape), step));
 	noted(nw, xprintf("%s -= lr * step", u->m->slot[p].name));
 	st[nst++] = (Store){ p, nw };
@@ -163,8 +163,7 @@ Fn *optim(Module *m)
 	int lr = ir_hyper_slot(m, "lr", NNRT_HYPER_LR), t = ir_hyper_slot(m, "step", NNRT_HYPER_STEP);
 	/* The first node carries the optimizer's description: the listing's title. */
 	u.lr = noted(ir_input(u.fn, m, lr, u.loc), describe_optimizer(&m->cfg));
-	const char *o = m->cfg.optimizer ? m->cfg.optimizer : "sgd";
-	if (strcmp(o, "sgd") != 0)   /* only Adam's bias correction reads the step */
+	if (m->cfg.optimizer != NNRT_OPT_SGD)   /* only Adam's bias correction reads the step */
 		u.t = ir_input(u.fn, m, t, u.loc);
 	int nslot = m->nslot;
 	for (int p = 0; p < nslot; p++) {

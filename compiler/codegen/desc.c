@@ -15,8 +15,12 @@
  *     Names (model, tensors, sources) are bare words.
  *   - Numbers are printed with %.17g (exact on reading back with strtod);
  *     integers with %lld.
- *   - optimizer, schedule, batch, epochs, seed appear only when the train
- *     block set them; the runtime's defaults apply otherwise.
+ *   - The words of the training records (source kinds and keys, init
+ *     kinds, optimizers, schedules and their keys, metrics) are
+ *     runtime/nnrt_vocab.h's, the table the runtime parses them by;
+ *     optimizer and schedule lines give every key, in its order.
+ *   - batch, epochs, seed appear only when set (nnc always sets them);
+ *     the runtime's defaults apply otherwise.
  *   - flops lines follow the scratch lines, one per function, then the
  *     layer lines in the order of the model (summary.c says what a
  *     layer is and how FLOPs are counted); a layer's NAME is quoted.
@@ -47,11 +51,32 @@ static const char *role_word(SlotRole r)
 	return "?";
 }
 
-static const char *init_word(InitKind k)
+/* The value of each optimizer and schedule key of nnrt_vocab.h */
+static double opt_value(const Config *c, nnrt_opt_key k)
 {
-	static const char *const names[] = { "none", "zeros", "ones", "constant", "normal", "uniform",
-		"xavier_uniform", "xavier_normal", "he_uniform", "he_normal" };
-	return names[k];
+	switch (k) {
+	case NNRT_OPTK_LR: return c->lr;
+	case NNRT_OPTK_MOMENTUM: return c->momentum;
+	case NNRT_OPTK_NESTEROV: return c->nesterov ? 1 : 0;
+	case NNRT_OPTK_WEIGHT_DECAY: return c->weight_decay;
+	case NNRT_OPTK_BETA1: return c->beta1;
+	case NNRT_OPTK_BETA2: return c->beta2;
+	case NNRT_OPTK_EPS: return c->eps;
+	case NNRT_OPTK__COUNT: break;
+	}
+	fatal(EXIT_INTERNAL, "desc: optimizer key %d", (int)k);
+}
+
+static double sched_value(const Config *c, nnrt_sched_key k)
+{
+	switch (k) {
+	case NNRT_SCHEDK_WARMUP: return c->warmup;
+	case NNRT_SCHEDK_STEP_SIZE: return c->step_size;
+	case NNRT_SCHEDK_GAMMA: return c->gamma;
+	case NNRT_SCHEDK_MIN_LR: return c->min_lr;
+	case NNRT_SCHEDK__COUNT: break;
+	}
+	fatal(EXIT_INTERNAL, "desc: schedule key %d", (int)k);
 }
 
 static int is_io(SlotRole r) { return r == SLOT_INPUT || r == SLOT_TARGET || r == SLOT_OUTPUT; }
@@ -122,7 +147,7 @@ static void put_tensor(FILE *f, const Module *m, const Slot *s)
 		fprintf(f, " of=%s", m->slot[s->of].name);
 	const Init *in = &s->init;
 	if ((s->role == SLOT_PARAM || s->role == SLOT_BUFFER) && in->kind != INIT_NONE)
-		fprintf(f, " init=%s a=%.17g b=%.17g gain=%.17g fan_in=%lld fan_out=%lld", init_word(in->kind),
+		fprintf(f, " init=%s a=%.17g b=%.17g gain=%.17g fan_in=%lld fan_out=%lld", nnrt_init_word[in->kind],
 		        in->a, in->b, in->gain, (long long)in->fan_in, (long long)in->fan_out);
 	if (s->role == SLOT_PARAM)
 		put_at(f, "at", s->loc);
@@ -176,7 +201,7 @@ static void put_summary(FILE *f, const Module *m)
 
 static void put_data(FILE *f, const DataSource *d)
 {
-	fprintf(f, "data %s %s", d->name, d->kind);
+	fprintf(f, "data %s %s", d->name, nnrt_source_word[d->kind]);
 	for (int k = 0; k < d->narg; k++) {
 		fprintf(f, " %s=", d->arg[k].key);
 		if (d->arg[k].is_str)
@@ -193,13 +218,13 @@ static void put_config(FILE *f, const Config *c)
 		put_data(f, &c->data[i]);
 	if (c->train_source)
 		fprintf(f, "train_source %s\n", c->train_source);
-	if (c->optimizer)
-		fprintf(f, "optimizer %s lr=%.17g momentum=%.17g nesterov=%d weight_decay=%.17g"
-		        " beta1=%.17g beta2=%.17g eps=%.17g\n", c->optimizer, c->lr, c->momentum,
-		        c->nesterov ? 1 : 0, c->weight_decay, c->beta1, c->beta2, c->eps);
-	if (c->schedule)
-		fprintf(f, "schedule %s warmup=%.17g step_size=%.17g gamma=%.17g min_lr=%.17g\n",
-		        c->schedule, c->warmup, c->step_size, c->gamma, c->min_lr);
+	fprintf(f, "optimizer %s", nnrt_optimizer_word[c->optimizer]);
+	for (int k = 0; k < NNRT_OPTK__COUNT; k++)
+		fprintf(f, " %s=%.17g", nnrt_opt_key_word[k], opt_value(c, (nnrt_opt_key)k));
+	fprintf(f, "\nschedule %s", nnrt_schedule_word[c->schedule]);
+	for (int k = 0; k < NNRT_SCHEDK__COUNT; k++)
+		fprintf(f, " %s=%.17g", nnrt_sched_key_word[k], sched_value(c, (nnrt_sched_key)k));
+	fputc('\n', f);
 	if (c->batch > 0)
 		fprintf(f, "batch %lld\n", (long long)c->batch);
 	if (c->epochs > 0)
@@ -207,7 +232,7 @@ static void put_config(FILE *f, const Config *c)
 	if (c->seed >= 0)
 		fprintf(f, "seed %lld\n", (long long)c->seed);
 	for (int i = 0; i < c->nreport; i++)
-		fprintf(f, "report %s %s\n", c->report_metric[i], c->report_source[i]);
+		fprintf(f, "report %s %s\n", nnrt_metric_word[c->report_metric[i]], c->report_source[i]);
 }
 
 const char *describe(const Module *m)

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include "util.h"
 #include "nnrt.h"   /* nnrt_window: Node.win is what compiled code passes the runtime */
+#include "nnrt_vocab.h"   /* the descriptor's words and ranges: Config, InitKind */
 
 enum { MAXRANK = 6, MAXIN = 3 };
 #define DIM_BATCH ((int64_t)-1)
@@ -178,10 +179,10 @@ typedef enum {
 	                         running statistics; written by grad, read by eval */
 } SlotRole;
 
-typedef enum {
-	INIT_NONE, INIT_ZEROS, INIT_ONES, INIT_CONSTANT, INIT_NORMAL, INIT_UNIFORM,
-	INIT_XAVIER_UNIFORM, INIT_XAVIER_NORMAL, INIT_HE_UNIFORM, INIT_HE_NORMAL,
-} InitKind;
+/* The descriptor's init kinds, in nnrt_vocab.h's order (INIT_X == NNRT_INIT_X) */
+#define INIT_KIND_(ID, word) INIT_##ID,
+typedef enum { NNRT_INIT_KINDS(INIT_KIND_) } InitKind;
+#undef INIT_KIND_
 
 typedef struct Init {
 	InitKind kind;
@@ -215,8 +216,8 @@ typedef struct KeyVal {
 
 typedef struct DataSource {
 	const char *name;     /* train, test, ... */
-	const char *kind;     /* idx, csv, random */
-	KeyVal *arg;          /* positional args get keys "0", "1", ... */
+	nnrt_source_kind kind;
+	KeyVal *arg;          /* keys are nnrt_vocab.h's words: positional args "0", "1", ... */
 	int narg;
 	Loc loc;
 } DataSource;
@@ -225,14 +226,14 @@ typedef struct Config {
 	DataSource *data;
 	int ndata;
 	const char *train_source;     /* the source the loss reads */
-	const char *optimizer;        /* sgd, adam, adamw */
+	nnrt_optimizer optimizer;
 	double lr, momentum, weight_decay, beta1, beta2, eps;
 	int nesterov;
-	const char *schedule;         /* constant, step, cosine */
+	nnrt_schedule schedule;
 	double warmup;                /* epochs of linear warm-up (fractional allowed) */
 	double step_size, gamma, min_lr;
 	int64_t batch, epochs, seed;
-	const char **report_metric;   /* accuracy, loss */
+	nnrt_metric *report_metric;
 	const char **report_source;
 	int nreport;
 } Config;

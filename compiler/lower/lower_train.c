@@ -1,7 +1,10 @@
 /* lower_train.c — the train block: the loss becomes Module.fwd, every
  * other item becomes Module.cfg (ir.h Config), checked here so that the
  * runtime can take the configuration verbatim.  Unknown names and wrong
- * argument types are errors, never silently defaulted. */
+ * argument types are errors, never silently defaulted.  The words and the
+ * range of every number are runtime/nnrt_vocab.h's, the table the runtime
+ * checks the descriptor against: what passes here passes there. */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 #include "lower.h"
@@ -34,13 +37,31 @@ static _Noreturn void unknown_choice(Loc loc, const char *what, const char *name
 	error_at(loc, "unknown %s '%s' (known: %s)", what, name, list);
 }
 
-static double number_in(const Value *v, double dflt, double lo, double hi, int lo_open, const char *what)
+static const char *num_text(double x, int integer)
+{
+	return integer && fabs(x) < 1e15 ? xprintf("%.0f", x) : xprintf("%g", x);
+}
+
+/* "in [0, 1]", "an integer in [1, 1048576]", "0 or more", "above 0" */
+static const char *range_text(const nnrt_range *r)
+{
+	const char *in = r->integer ? "an integer " : "";
+	if (r->hi == DBL_MAX)
+		return r->lo == -DBL_MAX ? "finite" : xprintf("%s%s %s", in, r->lo_open ? "above" : "at least",
+		                                              num_text(r->lo, r->integer));
+	return xprintf("%sin %s%s, %s]", r->integer ? "an integer " : "", r->lo_open ? "(" : "[",
+	               num_text(r->lo, r->integer), num_text(r->hi, r->integer));
+}
+
+/* The argument v, or dflt when it was not given, within range r (the
+ * table's, or a narrower one of the .nn language's own). */
+static double number_in(const Value *v, double dflt, nnrt_range r, const char *what)
 {
 	if (v->kind == V_NONE)
 		return dflt;
 	double x = need_number(v, what);
-	if (!(x >= lo && x <= hi) || (lo_open && x == lo))
-		error_at(v->loc, "%s must be in %s%g, %g], not %g", what, lo_open ? "(" : "[", lo, hi, x);
+	if (!nnrt_in_range(&r, x))
+		error_at(v->loc, "%s must be %s, not %g", what, range_text(&r), x);
 	return x;
 }
 
@@ -49,18 +70,24 @@ static double number_in(const Value *v, double dflt, double lo, double hi, int l
 /* The augmentation arguments (crop, flip, noise) and the image geometry
  * they need (shape) are checked here as far as the .nn file allows; the
  * rest once the loss has named the training source (check_augment). */
-typedef struct SourceKind {
-	const char *name;
-	const char *param[8];
-	int npositional;        /* stored under keys "0", "1", ... */
-	int nreq;
-} SourceKind;
+enum { MAX_SOURCE_PARAMS = 8 };
 
-static const SourceKind source_kinds[] = {
-	{ "idx", { "images", "labels", "scale", "shape", "crop", "flip", "noise" }, 2, 1 },
-	{ "csv", { "path", "label", "header", "scale", "shape", "crop", "flip", "noise" }, 1, 1 },
-	{ "random", { "count", "classes" }, 0, 0 },
-};
+/* The parameters of a source kind's call: its keys in the table's order,
+ * the file names first, the three geometry keys as the one 'shape'. */
+static int source_params(nnrt_source_kind kind, const nnrt_data_key **key, const char **name)
+{
+	int n = 0;
+	for (int i = 0; i < NNRT_NDATA_KEYS; i++) {
+		const nnrt_data_key *k = &nnrt_data_keys[i];
+		if (!(k->kinds >> kind & 1) || (n && !strcmp(name[n - 1], k->name)))
+			continue;
+		if (n == MAX_SOURCE_PARAMS)
+			fatal(EXIT_INTERNAL, "data source '%s' has more than %d parameters", nnrt_source_word[kind], n);
+		key[n] = k;
+		name[n++] = k->name;
+	}
+	return n;
+}
 
 static int is_augment(const char *key)
 {
@@ -71,81 +98,72 @@ static int is_augment(const char *key)
  * channels, the words the descriptor carries. */
 static void image_shape(DataSource *d, const Value *v)
 {
+	const char *kind = nnrt_source_word[d->kind];
 	if (v->kind != V_LIST || v->nitem < 2 || v->nitem > 3)
 		error_at(v->loc, "'shape' of '%s' is the image geometry [HEIGHT, WIDTH, CHANNELS] "
-		         "(NHWC, as in shape: [28, 28, 1]), not %s", d->kind,
+		         "(NHWC, as in shape: [28, 28, 1]), not %s", kind,
 		         v->kind == V_LIST ? xprintf("a list of %d", v->nitem) : value_kind_name(v));
 	static const char *const keys[] = { "height", "width", "channels" };
 	for (int j = 0; j < 3; j++) {
+		const nnrt_data_key *k = nnrt_data_key_of(d->kind, keys[j]);
 		int64_t n = j < v->nitem ? need_int(&v->item[j], xprintf("the image %s", keys[j])) : 1;
 		Loc loc = j < v->nitem ? v->item[j].loc : v->loc;
-		if (n < 1 || n > 1 << 20)
-			error_at(loc, "the image %s must be between 1 and %d, not %lld", keys[j], 1 << 20, (long long)n);
-		d->arg[d->narg++] = (KeyVal){ .key = keys[j], .num = (double)n, .loc = v->loc };
+		if (!nnrt_in_range(&k->range, (double)n))
+			error_at(loc, "the image %s must be %s, not %lld", keys[j], range_text(&k->range), (long long)n);
+		d->arg[d->narg++] = (KeyVal){ .key = k->word, .num = (double)n, .loc = v->loc };
 	}
 }
 
-/* A numeric argument: the ranges the runtime relies on. */
-static double source_number(const SourceKind *k, const char *key, const Value *v)
+/* A numeric argument, in the table's range for it. */
+static double source_number(const nnrt_data_key *k, nnrt_source_kind kind, const Value *v)
 {
-	double x = need_number(v, xprintf("'%s' of '%s'", key, k->name));
-	int integral = strcmp(key, "scale") && strcmp(key, "flip") && strcmp(key, "noise");
-	if (integral && x != floor(x))
-		error_at(v->loc, "'%s' of '%s' must be an integer", key, k->name);
-	if (!strcmp(key, "scale") && !(x > 0 && isfinite(x)))
-		error_at(v->loc, "'scale' must be a positive number");
-	if ((!strcmp(key, "count") || !strcmp(key, "classes")) && x < 1)
-		error_at(v->loc, "'%s' of '%s' must be at least 1, not %g", key, k->name, x);
-	if (!strcmp(key, "header") && x < 0)
-		error_at(v->loc, "'header' of 'csv' counts lines; it cannot be %g", x);
-	if (!strcmp(key, "crop") && !(x >= 0 && x <= 1 << 20))
-		error_at(v->loc, "'crop' is the zero padding on each side, in pixels: 0 or more, not %g", x);
-	if (!strcmp(key, "flip") && !(x >= 0 && x <= 1))
-		error_at(v->loc, "'flip' is the probability of a horizontal mirror, in [0, 1], not %g", x);
-	if (!strcmp(key, "noise") && !(x >= 0 && isfinite(x)))
-		error_at(v->loc, "'noise' is the standard deviation of added Gaussian noise: 0 or more, not %g", x);
+	double x = need_number(v, xprintf("'%s' of '%s'", k->name, nnrt_source_word[kind]));
+	if (!nnrt_in_range(&k->range, x))
+		error_at(v->loc, "'%s' of '%s' must be %s (%s), not %s", k->name, nnrt_source_word[kind],
+		         range_text(&k->range), k->what, num_text(x, k->range.integer && x == floor(x)));
 	return x;
+}
+
+/* A file name argument: "0", "1" in the descriptor. */
+static void source_path(DataSource *d, const nnrt_data_key *k, const Value *v, Loc call)
+{
+	const char *kind = nnrt_source_word[d->kind];
+	if (v->kind == V_NONE && k->path == 2)
+		error_at(call, "missing argument '%s' in call to '%s'", k->name, kind);
+	if (v->kind == V_NONE)
+		return;     /* idx without labels: inputs only */
+	if (v->kind != V_STR)
+		error_at(v->loc, "'%s' of '%s' must be a file name in quotes, not %s", k->name, kind,
+		         value_kind_name(v));
+	d->arg[d->narg++] = (KeyVal){ .key = k->word, .str = v->str, .is_str = 1, .loc = v->loc };
 }
 
 static DataSource data_source(Ctx *c, const TrainItem *it)
 {
 	const Expr *e = it->value;
-	const char *kind = callee(e, "a data source");
-	const SourceKind *k = NULL;
-	for (size_t i = 0; i < sizeof source_kinds / sizeof *source_kinds; i++)
-		if (!strcmp(source_kinds[i].name, kind))
-			k = &source_kinds[i];
-	if (!k)
-		unknown_choice(e->loc, "data source kind", kind, (const char *[]){ "idx", "csv", "random" }, 3);
-	int n = 0;
-	while (n < 8 && k->param[n])
-		n++;
-	Value v[8];
-	call_args(c, e, k->param, n, v);
+	const char *word = callee(e, "a data source");
+	int kind = nnrt_word_index(nnrt_source_word, NNRT_SOURCE__COUNT, word);
+	if (kind < 0)
+		unknown_choice(e->loc, "data source kind", word, nnrt_source_word, NNRT_SOURCE__COUNT);
+	const nnrt_data_key *key[MAX_SOURCE_PARAMS];
+	const char *name[MAX_SOURCE_PARAMS];
+	int n = source_params((nnrt_source_kind)kind, key, name);
+	Value v[MAX_SOURCE_PARAMS];
+	call_args(c, e, name, n, v);
 	/* Only what the user wrote is stored: the runtime owns the defaults
 	 * (random's classes follow the model's outputs, for one). */
-	DataSource d = { .name = it->name, .kind = k->name, .loc = it->loc };
+	DataSource d = { .name = it->name, .kind = (nnrt_source_kind)kind, .loc = it->loc };
 	d.arg = xalloc(sizeof *d.arg * (size_t)(n + 2));   /* shape takes three */
 	for (int i = 0; i < n; i++) {
-		if (i < k->npositional) {
-			if (v[i].kind == V_NONE && i < k->nreq)
-				error_at(e->loc, "missing argument '%s' in call to '%s'", k->param[i], k->name);
-			if (v[i].kind == V_NONE)
-				continue;     /* idx without labels: inputs only */
-			if (v[i].kind != V_STR)
-				error_at(v[i].loc, "'%s' of '%s' must be a file name in quotes, not %s",
-				         k->param[i], k->name, value_kind_name(&v[i]));
-			d.arg[d.narg++] = (KeyVal){ .key = xprintf("%d", i), .str = v[i].str, .is_str = 1, .loc = v[i].loc };
+		if (key[i]->path)
+			source_path(&d, key[i], &v[i], e->loc);
+		else if (v[i].kind == V_NONE)
 			continue;
-		}
-		if (v[i].kind == V_NONE)
-			continue;
-		if (!strcmp(k->param[i], "shape")) {
+		else if (!strcmp(name[i], "shape"))
 			image_shape(&d, &v[i]);
-			continue;
-		}
-		double x = source_number(k, k->param[i], &v[i]);
-		d.arg[d.narg++] = (KeyVal){ .key = k->param[i], .num = x, .loc = v[i].loc };
+		else
+			d.arg[d.narg++] = (KeyVal){ .key = key[i]->word, .num = source_number(key[i], d.kind, &v[i]),
+			                            .loc = v[i].loc };
 	}
 	return d;
 }
@@ -180,7 +198,7 @@ static void check_augment(Ctx *c)
 			if (strcmp(d->name, c->source))
 				error_at(a->loc, "'%s' augments training batches only, but '%s' is not the training "
 				         "source (the loss reads '%s')", a->key, d->name, c->source);
-			if (strcmp(a->key, "noise") && !h && !strcmp(d->kind, "csv"))
+			if (strcmp(a->key, "noise") && !h && d->kind == NNRT_SOURCE_CSV)
 				error_at(a->loc, "'%s' needs the image geometry, which a CSV file does not give: "
 				         "add shape: [HEIGHT, WIDTH, CHANNELS]", a->key);
 		}
@@ -263,38 +281,42 @@ static void lower_loss(Ctx *c)
 
 /* ---- optimizer and schedule ------------------------------------------- */
 
+/* The table's range of an optimizer or schedule key */
+#define OPT_RANGE(k) nnrt_opt_key_range[NNRT_OPTK_##k]
+#define SCHED_RANGE(k) nnrt_sched_key_range[NNRT_SCHEDK_##k]
+
 static void lower_optimizer(Ctx *c)
 {
 	Config *cfg = &c->m->cfg;
 	*cfg = (Config){ .data = cfg->data, .ndata = cfg->ndata, .train_source = cfg->train_source,
-		.optimizer = "sgd", .lr = 0.01, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8,
-		.schedule = "constant", .gamma = 0.1, .batch = 32, .epochs = 1, .seed = 1 };
+		.optimizer = NNRT_OPT_SGD, .lr = 0.01, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8,
+		.schedule = NNRT_SCHED_CONSTANT, .gamma = 0.1, .batch = 32, .epochs = 1, .seed = 1 };
 	const TrainItem *it = only_item(c->train, TI_OPTIMIZER, "optimizer");
 	if (!it)
 		return;
 	const char *name = callee(it->value, "the optimizer");
-	static const char *const known[] = { "sgd", "adam", "adamw" };
-	int sgd = !strcmp(name, "sgd");
-	if (!sgd && strcmp(name, "adam") && strcmp(name, "adamw"))
-		unknown_choice(it->value->loc, "optimizer", name, known, 3);
-	cfg->optimizer = sgd ? "sgd" : !strcmp(name, "adam") ? "adam" : "adamw";
+	int o = nnrt_word_index(nnrt_optimizer_word, NNRT_OPT__COUNT, name);
+	if (o < 0)
+		unknown_choice(it->value->loc, "optimizer", name, nnrt_optimizer_word, NNRT_OPT__COUNT);
+	cfg->optimizer = (nnrt_optimizer)o;
 	Value v[5];
-	if (sgd) {
+	if (cfg->optimizer == NNRT_OPT_SGD) {
 		call_args(c, it->value, (const char *[]){ "lr", "momentum", "nesterov", "weight_decay" }, 4, v);
-		cfg->lr = number_in(&v[0], 0.01, 0, 1e6, 1, "lr");
-		cfg->momentum = number_in(&v[1], 0, 0, 0.999999, 0, "momentum");
-		cfg->nesterov = (int)number_in(&v[2], 0, 0, 1, 0, "nesterov");
-		cfg->weight_decay = number_in(&v[3], 0, 0, 1e6, 0, "weight_decay");
+		cfg->lr = number_in(&v[0], 0.01, OPT_RANGE(LR), "lr");
+		cfg->momentum = number_in(&v[1], 0, OPT_RANGE(MOMENTUM), "momentum");
+		cfg->nesterov = (int)number_in(&v[2], 0, OPT_RANGE(NESTEROV), "nesterov");
+		cfg->weight_decay = number_in(&v[3], 0, OPT_RANGE(WEIGHT_DECAY), "weight_decay");
 		if (cfg->nesterov && cfg->momentum == 0)
 			error_at(v[2].loc, "nesterov needs a momentum above 0");
 		return;
 	}
 	call_args(c, it->value, (const char *[]){ "lr", "beta1", "beta2", "eps", "weight_decay" }, 5, v);
-	cfg->lr = number_in(&v[0], 0.001, 0, 1e6, 1, "lr");
-	cfg->beta1 = number_in(&v[1], 0.9, 0, 0.999999, 0, "beta1");
-	cfg->beta2 = number_in(&v[2], 0.999, 0, 0.999999999, 0, "beta2");
-	cfg->eps = number_in(&v[3], 1e-8, 0, 1, 1, "eps");
-	cfg->weight_decay = number_in(&v[4], !strcmp(name, "adamw") ? 0.01 : 0, 0, 1e6, 0, "weight_decay");
+	cfg->lr = number_in(&v[0], 0.001, OPT_RANGE(LR), "lr");
+	cfg->beta1 = number_in(&v[1], 0.9, OPT_RANGE(BETA1), "beta1");
+	cfg->beta2 = number_in(&v[2], 0.999, OPT_RANGE(BETA2), "beta2");
+	cfg->eps = number_in(&v[3], 1e-8, OPT_RANGE(EPS), "eps");
+	cfg->weight_decay = number_in(&v[4], cfg->optimizer == NNRT_OPT_ADAMW ? 0.01 : 0, OPT_RANGE(WEIGHT_DECAY),
+	                              "weight_decay");
 }
 
 static void lower_schedule(Ctx *c)
@@ -304,57 +326,67 @@ static void lower_schedule(Ctx *c)
 	if (!it)
 		return;
 	const char *name = callee(it->value, "the schedule");
-	static const char *const known[] = { "constant", "step", "cosine" };
+	int k = nnrt_word_index(nnrt_schedule_word, NNRT_SCHED__COUNT, name);
+	if (k < 0)
+		unknown_choice(it->value->loc, "schedule", name, nnrt_schedule_word, NNRT_SCHED__COUNT);
+	cfg->schedule = (nnrt_schedule)k;
 	Value v[3];
-	if (!strcmp(name, "constant")) {
+	switch (cfg->schedule) {
+	case NNRT_SCHED_CONSTANT:
 		call_args(c, it->value, (const char *[]){ "warmup" }, 1, v);
-	} else if (!strcmp(name, "step")) {
+		break;
+	case NNRT_SCHED_STEP: {
 		call_args(c, it->value, (const char *[]){ "warmup", "every", "gamma" }, 3, v);
 		if (v[1].kind == V_NONE)
 			error_at(it->value->loc, "step needs 'every: EPOCHS', the epochs between decays");
-		cfg->step_size = number_in(&v[1], 1, 0, 1e9, 1, "every");
-		cfg->gamma = number_in(&v[2], 0.1, 0, 1, 1, "gamma");
-	} else if (!strcmp(name, "cosine")) {
+		nnrt_range every = SCHED_RANGE(STEP_SIZE);
+		every.lo_open = 1;   /* the table allows 0, which the other schedules write */
+		cfg->step_size = number_in(&v[1], 1, every, "every");
+		cfg->gamma = number_in(&v[2], 0.1, SCHED_RANGE(GAMMA), "gamma");
+		break;
+	}
+	case NNRT_SCHED_COSINE: {
 		call_args(c, it->value, (const char *[]){ "warmup", "min_lr" }, 2, v);
-		cfg->min_lr = number_in(&v[1], 0, 0, cfg->lr, 0, "min_lr (at most lr)");
-	} else
-		unknown_choice(it->value->loc, "schedule", name, known, 3);
-	cfg->schedule = !strcmp(name, "constant") ? "constant" : !strcmp(name, "step") ? "step" : "cosine";
-	cfg->warmup = number_in(&v[0], 0, 0, 1e9, 0, "warmup");
+		nnrt_range min_lr = SCHED_RANGE(MIN_LR);
+		min_lr.hi = fmin(min_lr.hi, cfg->lr);
+		cfg->min_lr = number_in(&v[1], 0, min_lr, "min_lr (at most lr)");
+		break;
+	}
+	case NNRT_SCHED__COUNT:
+		fatal(EXIT_INTERNAL, "schedule %d", k);
+	}
+	cfg->warmup = number_in(&v[0], 0, SCHED_RANGE(WARMUP), "warmup");
 }
 
 /* ---- settings and reports --------------------------------------------- */
 
 static void lower_settings(Ctx *c)
 {
-	static const char *const known[] = { "batch", "epochs", "seed" };
 	Config *cfg = &c->m->cfg;
-	int seen[3] = { 0 };
+	int seen[NNRT_SET__COUNT] = { 0 };
 	for (int i = 0; i < c->train->nitems; i++) {
 		const TrainItem *it = &c->train->items[i];
 		if (it->kind != TI_SETTING)
 			continue;
-		int k = -1;
-		for (int j = 0; j < 3; j++)
-			if (!strcmp(it->name, known[j]))
-				k = j;
+		int k = nnrt_word_index(nnrt_setting_word, NNRT_SET__COUNT, it->name);
 		if (k < 0)
-			unknown_choice(it->loc, "setting", it->name, known, 3);
+			unknown_choice(it->loc, "setting", it->name, nnrt_setting_word, NNRT_SET__COUNT);
 		if (seen[k]++)
 			error_at(it->loc, "'%s' is set twice", it->name);
 		Value v = eval(c, it->value);
 		int64_t n = need_int(&v, xprintf("'%s'", it->name));
-		int64_t lo = k == 2 ? 0 : 1, hi = k == 0 ? 1 << 20 : k == 1 ? 1000000 : INT64_MAX;
+		int64_t lo = nnrt_setting_lo[k], hi = nnrt_setting_hi[k];
 		if (n < lo || n > hi)
 			error_at(it->value->loc, "'%s' must be %s, not %lld", it->name,
-			         k == 2 ? "0 or more" : xprintf("between 1 and %lld", (long long)hi), (long long)n);
-		*(k == 0 ? &cfg->batch : k == 1 ? &cfg->epochs : &cfg->seed) = n;
+			         hi == INT64_MAX ? xprintf("%lld or more", (long long)lo)
+			                         : xprintf("between %lld and %lld", (long long)lo, (long long)hi),
+			         (long long)n);
+		*(k == NNRT_SET_BATCH ? &cfg->batch : k == NNRT_SET_EPOCHS ? &cfg->epochs : &cfg->seed) = n;
 	}
 }
 
 static void lower_reports(Ctx *c)
 {
-	static const char *const known[] = { "accuracy", "loss" };
 	Config *cfg = &c->m->cfg;
 	for (int i = 0; i < c->train->nitems; i++) {
 		const TrainItem *it = &c->train->items[i];
@@ -372,17 +404,40 @@ static void lower_reports(Ctx *c)
 			error_at(it->loc, "unknown data source '%s'", it->name);
 		for (int k = 0; k < it->nmetrics; k++) {
 			const char *mt = it->metrics[k];
-			if (strcmp(mt, "accuracy") && strcmp(mt, "loss"))
-				unknown_choice(it->metric_locs[k], "metric", mt, known, 2);
-			if (!strcmp(mt, "accuracy") && (!c->field[1] || c->field[1]->dt != DT_I32 || c->output->shape.rank != 2))
+			int metric = nnrt_word_index(nnrt_metric_word, NNRT_METRIC__COUNT, mt);
+			if (metric < 0)
+				unknown_choice(it->metric_locs[k], "metric", mt, nnrt_metric_word, NNRT_METRIC__COUNT);
+			if (metric == NNRT_METRIC_ACCURACY && (!c->field[1] || c->field[1]->dt != DT_I32 || c->output->shape.rank != 2))
 				error_at(it->metric_locs[k], "'accuracy' needs integer class labels (the loss must read "
 				         "'%s.y' as labels, e.g. through cross_entropy) and a model output [B, K]", c->source);
 			int n = cfg->nreport++;
-			cfg->report_metric = xrealloc(cfg->report_metric, sizeof(char *) * (size_t)n, sizeof(char *) * (size_t)(n + 1));
+			cfg->report_metric = xrealloc(cfg->report_metric, sizeof *cfg->report_metric * (size_t)n,
+			                              sizeof *cfg->report_metric * (size_t)(n + 1));
 			cfg->report_source = xrealloc(cfg->report_source, sizeof(char *) * (size_t)n, sizeof(char *) * (size_t)(n + 1));
-			cfg->report_metric[n] = !strcmp(mt, "loss") ? "loss" : "accuracy";
+			cfg->report_metric[n] = (nnrt_metric)metric;
 			cfg->report_source[n] = it->name;
 		}
+	}
+}
+
+/* Every initializer's numbers within the table's ranges, which the
+ * runtime checks again (the initializers' own rules are narrower: a
+ * positive gain, a std of 0 or more). */
+static void check_inits(Ctx *c)
+{
+	const Module *m = c->m;
+	for (int i = 0; i < m->nslot; i++) {
+		const Slot *s = &m->slot[i];
+		if ((s->role != SLOT_PARAM && s->role != SLOT_BUFFER) || s->init.kind == INIT_NONE)
+			continue;
+		const double v[NNRT_INITK__COUNT] = {
+			[NNRT_INITK_A] = s->init.a, [NNRT_INITK_B] = s->init.b, [NNRT_INITK_GAIN] = s->init.gain,
+			[NNRT_INITK_FAN_IN] = (double)s->init.fan_in, [NNRT_INITK_FAN_OUT] = (double)s->init.fan_out,
+		};
+		for (int k = 0; k < NNRT_INITK__COUNT; k++)
+			if (!nnrt_in_range(&nnrt_init_key_range[k], v[k]))
+				error_at(s->loc, "the initializer of '%s' has %s = %g, which must be %s", s->name,
+				         nnrt_init_key_word[k], v[k], range_text(&nnrt_init_key_range[k]));
 	}
 }
 
@@ -395,6 +450,7 @@ void lower_train(Ctx *c)
 	lower_schedule(c);
 	lower_settings(c);
 	lower_loss(c);
+	check_inits(c);
 	c->m->cfg.train_source = c->source;
 	check_augment(c);
 	lower_reports(c);

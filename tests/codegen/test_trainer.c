@@ -83,11 +83,12 @@ static Module *build(void)
 	static DataSource data[2];
 	static KeyVal train_args[2] = { { .key = "count", .str = NULL, .num = 200, .is_str = 0 }, { .key = "classes", .str = NULL, .num = 3, .is_str = 0 } };
 	static KeyVal test_args[2] = { { .key = "count", .str = NULL, .num = 50, .is_str = 0 }, { .key = "classes", .str = NULL, .num = 3, .is_str = 0 } };
-	data[0] = (DataSource){ "train", "random", train_args, 2, L };
-	data[1] = (DataSource){ "test", "random", test_args, 2, L };
-	static const char *metric[2] = { "accuracy", "loss" }, *source[2] = { "test", "test" };
-	m->cfg = (Config){ .data = data, .ndata = 2, .train_source = "train", .optimizer = "sgd", .lr = 0.05,
-			   .momentum = 0.9, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .schedule = "constant",
+	data[0] = (DataSource){ "train", NNRT_SOURCE_RANDOM, train_args, 2, L };
+	data[1] = (DataSource){ "test", NNRT_SOURCE_RANDOM, test_args, 2, L };
+	static nnrt_metric metric[2] = { NNRT_METRIC_ACCURACY, NNRT_METRIC_LOSS };
+	static const char *source[2] = { "test", "test" };
+	m->cfg = (Config){ .data = data, .ndata = 2, .train_source = "train", .optimizer = NNRT_OPT_SGD, .lr = 0.05,
+			   .momentum = 0.9, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .schedule = NNRT_SCHED_CONSTANT,
 			   .step_size = 1, .gamma = 0.1, .batch = 16, .epochs = 3, .seed = 7,
 			   .report_metric = metric, .report_source = source, .nreport = 2 };
 	return m;

@@ -445,10 +445,10 @@ typedef struct Hand { double w, v, m2; } Hand;   /* one element: W, momentum or 
 
 static double hand_step(const Config *c, Hand *h, double g, double lr, int t)
 {
-	int adamw = strcmp(c->optimizer, "adamw") == 0;
+	int adamw = c->optimizer == NNRT_OPT_ADAMW;
 	if (!adamw)
 		g += c->weight_decay * h->w;
-	if (strcmp(c->optimizer, "sgd") == 0) {
+	if (c->optimizer == NNRT_OPT_SGD) {
 		if (c->momentum == 0)
 			return h->w -= lr * g;
 		h->v = c->momentum * h->v + g;
@@ -502,18 +502,18 @@ static void check_optimizer(const char *name, Config cfg)
 
 static void test_optimizers(void)
 {
-	Config c = { .optimizer = "sgd", .lr = 0.1, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8 };
+	Config c = { .optimizer = NNRT_OPT_SGD, .lr = 0.1, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8 };
 	check_optimizer("sgd", c);
 	c.momentum = 0.9;
 	check_optimizer("sgd momentum", c);
 	c.nesterov = 1;
 	c.weight_decay = 0.01;
 	check_optimizer("sgd nesterov wd", c);
-	c = (Config){ .optimizer = "adam", .lr = 0.1, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8 };
+	c = (Config){ .optimizer = NNRT_OPT_ADAM, .lr = 0.1, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8 };
 	check_optimizer("adam", c);
 	c.weight_decay = 0.05;
 	check_optimizer("adam wd", c);
-	c.optimizer = "adamw";
+	c.optimizer = NNRT_OPT_ADAMW;
 	check_optimizer("adamw", c);
 }
 
@@ -528,7 +528,7 @@ static void test_listing(void)
 	Node *y = ir_unary(c.fn, OP_sigmoid, ir_matmul(c.fn, x, w, 0, 0, c.loc), c.loc);
 	finish(&c, y);
 	grad(c.m, c.m->fwd);
-	c.m->cfg = (Config){ .optimizer = "sgd", .lr = 0.5, .momentum = 0.9 };
+	c.m->cfg = (Config){ .optimizer = NNRT_OPT_SGD, .lr = 0.5, .momentum = 0.9 };
 	optim(c.m);
 	char *text = NULL;
 	size_t len = 0;
@@ -643,7 +643,7 @@ static void test_after_passes(void)
 	h = ir_unary(fn, OP_sigmoid, ir_binary(fn, OP_add, h, ir_broadcast(fn, b1, h->shape, l), l), l);
 	finish(&c, ir_unary(fn, OP_softplus, h, l));
 	Module *m = c.m;
-	m->cfg = (Config){ .optimizer = "adam", .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8 };
+	m->cfg = (Config){ .optimizer = NNRT_OPT_ADAM, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8 };
 	int nslot = m->nslot;
 	grad(m, m->fwd);
 	optim(m);

@@ -206,6 +206,7 @@ static const char expected_descriptor[] =
 	"data train idx 0=\"a.gz\" scale=0.0039215686274509803\n"
 	"train_source train\n"
 	"optimizer sgd lr=0.050000000000000003 momentum=0.90000000000000002 nesterov=1 weight_decay=0 beta1=0 beta2=0 eps=0\n"
+	"schedule constant warmup=0 step_size=0 gamma=0 min_lr=0\n"
 	"batch 64\n"
 	"epochs 2\n"
 	"seed 1\n"
@@ -231,9 +232,10 @@ void test_describe(void)
 	m->eval->scratch_per_sample = 64;
 	plan_state(m);
 	static KeyVal args[] = { { .key = "0", .str = "a.gz", .num = 0, .is_str = 1 }, { .key = "scale", .str = NULL, .num = 1.0 / 255, .is_str = 0 } };
-	static DataSource data = { "train", "idx", args, 2, { 0 } };
-	static const char *metric[] = { "accuracy" }, *source[] = { "train" };
-	m->cfg = (Config){ .data = &data, .ndata = 1, .train_source = "train", .optimizer = "sgd",
+	static DataSource data = { "train", NNRT_SOURCE_IDX, args, 2, { 0 } };
+	static nnrt_metric metric[] = { NNRT_METRIC_ACCURACY };
+	static const char *source[] = { "train" };
+	m->cfg = (Config){ .data = &data, .ndata = 1, .train_source = "train", .optimizer = NNRT_OPT_SGD,
 		.lr = 0.05, .momentum = 0.9, .nesterov = 1, .batch = 64, .epochs = 2, .seed = 1,
 		.report_metric = metric, .report_source = source, .nreport = 1 };
 	char *text = xstrdup(describe(m));

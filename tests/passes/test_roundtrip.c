@@ -19,9 +19,9 @@ void test_roundtrip(void)
 		{ .key = "noise", .str = NULL, .num = 0.1, .is_str = 0 },
 		{ .key = "0", .str = "a b\tc", .num = 0, .is_str = 1 },
 	};
-	static DataSource data = { "train", "csv", args, 3, { 0 } };
-	m->cfg = (Config){ .data = &data, .ndata = 1, .train_source = "train", .optimizer = "adam",
-		.lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .schedule = "cosine", .min_lr = 1e-5,
+	static DataSource data = { "train", NNRT_SOURCE_CSV, args, 3, { 0 } };
+	m->cfg = (Config){ .data = &data, .ndata = 1, .train_source = "train", .optimizer = NNRT_OPT_ADAM,
+		.lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .schedule = NNRT_SCHED_COSINE, .gamma = 0.1, .min_lr = 1e-5,
 		.batch = 32, .epochs = 3, .seed = 0 };
 	m->grad = ir_fn("grad");
 	m->grad->scratch_fixed = 128;
@@ -41,8 +41,8 @@ void test_roundtrip(void)
 	EXPECT(d->tensor[8].of_index == 0 && d->tensor[8].offset == m->slot[mom].offset);
 	EXPECT(d->state_bytes == m->state_bytes);
 	EXPECT(d->scratch_fixed[RT_SCRATCH_GRAD] == 128 && d->scratch_per_sample[RT_SCRATCH_GRAD] == 192);
-	EXPECT(!strcmp(d->optimizer, "adam") && d->lr == 1e-3 && d->eps == 1e-8);
-	EXPECT(!strcmp(d->schedule, "cosine") && d->min_lr == 1e-5);
+	EXPECT(d->optimizer == NNRT_OPT_ADAM && d->lr == 1e-3 && d->eps == 1e-8);
+	EXPECT(d->schedule == NNRT_SCHED_COSINE && d->min_lr == 1e-5);
 	EXPECT(d->nsrc == 1 && d->src[0].narg == 3 && d->src[0].arg[2].is_str);
 	EXPECT(!strcmp(d->src[0].arg[2].str, "a b\tc") && d->src[0].arg[0].num == 64 && d->src[0].arg[1].num == 0.1);
 	EXPECT(d->batch == 32 && d->epochs == 3 && d->seed == 0);

@@ -111,6 +111,8 @@ void test_summary(void)
 	EXPECT(s.eval.per_sample == 0 && s.eval.fixed == 0);
 
 	t.m->slot[t.lr].io = NNRT_HYPER_LR;
+	/* the optimizer and schedule lines carry every key: values nnc could write */
+	t.m->cfg.lr = 0.01, t.m->cfg.eps = 1e-8, t.m->cfg.gamma = 0.1;
 	plan_state(t.m);
 	char err[256] = "";
 	RtDesc *d = rt_desc_parse(describe(t.m), err, sizeof err);

@@ -202,7 +202,7 @@ static void test_new(void)
 	write_file("img.idx", "\0\0\x08\x03\0\0\0\2\0\0\0\2\0\0\0\3" "abcdefghijkl", 28);
 	write_file("flat.idx", "\0\0\x08\x02\0\0\0\2\0\0\0\6" "abcdefghijkl", 24);
 	RtKeyVal args[2] = {{"0", "img.idx", 0, 1}, {"flip", "0.5", 0.5, 0}};
-	RtSource s = {.name = "train", .kind = "idx", .arg = args, .narg = 2};
+	RtSource s = {.name = "train", .kind = NNRT_SOURCE_IDX, .arg = args, .narg = 2};
 	RtData *d = rt_data_load(&s, &spec);
 	CHECK(d->height == 2 && d->width == 3 && d->channels == 1);
 	RtAugment *a = rt_augment_new(&s, d);
@@ -214,17 +214,17 @@ static void test_new(void)
 	CHECK(d->height == 0 && d->width == 0);
 	/* shape: given as keys wins over the file, and gives a CSV its geometry */
 	RtKeyVal shaped[4] = {{"0", "flat.idx", 0, 1}, {"height", "3", 3, 0}, {"width", "1", 1, 0}, {"channels", "2", 2, 0}};
-	RtSource t = {.name = "train", .kind = "idx", .arg = shaped, .narg = 4};
+	RtSource t = {.name = "train", .kind = NNRT_SOURCE_IDX, .arg = shaped, .narg = 4};
 	d = rt_data_load(&t, &spec);
 	CHECK(d->height == 3 && d->width == 1 && d->channels == 2);
 	write_file("img.csv", "1,2,3,4,5,6\n6,5,4,3,2,1\n", 24);
 	shaped[0].str = "img.csv";
-	t.kind = "csv";
+	t.kind = NNRT_SOURCE_CSV;
 	d = rt_data_load(&t, &spec);
 	CHECK(d->n == 2 && d->height == 3 && d->width == 1 && d->channels == 2);
 	/* noise alone needs no geometry */
 	RtKeyVal noisy[2] = {{"0", "img.csv", 0, 1}, {"noise", "0.1", 0.1, 0}};
-	RtSource u = {.name = "train", .kind = "csv", .arg = noisy, .narg = 2};
+	RtSource u = {.name = "train", .kind = NNRT_SOURCE_CSV, .arg = noisy, .narg = 2};
 	d = rt_data_load(&u, &spec);
 	a = rt_augment_new(&u, d);
 	CHECK(d->height == 0 && a && a->noise == 0.1);

@@ -78,7 +78,7 @@ static void test_idx(void)
 
 static void test_idx_source(void)
 {
-	RtSource s = {.name = "train", .kind = "idx", .narg = 3};
+	RtSource s = {.name = "train", .kind = NNRT_SOURCE_IDX, .narg = 3};
 	RtKeyVal args[3] = {{"0", "img.idx", 0, 1}, {"1", "lab.idx", 0, 1}, {"scale", "0.5", 0.5, 0}};
 	s.arg = args;
 	RtDataSpec spec = {.precision = RT_F32, .x_per = 6, .has_y = 1, .y_dt = RT_I32, .y_per = 1,
@@ -113,7 +113,7 @@ static void test_csv(void)
 
 static void test_csv_source(void)
 {
-	RtSource s = {.name = "xor", .kind = "csv", .narg = 2};
+	RtSource s = {.name = "xor", .kind = NNRT_SOURCE_CSV, .narg = 2};
 	RtKeyVal args[2] = {{"0", "good.csv", 0, 1}, {"header", "1", 1, 0}};
 	s.arg = args;
 	/* float target of one value: the last column */
@@ -128,7 +128,7 @@ static void test_csv_source(void)
 
 static void test_random(void)
 {
-	RtSource s = {.name = "r", .kind = "random", .narg = 2};
+	RtSource s = {.name = "r", .kind = NNRT_SOURCE_RANDOM, .narg = 2};
 	RtKeyVal args[2] = {{"count", "100", 100, 0}, {"classes", "4", 4, 0}};
 	s.arg = args;
 	RtDataSpec spec = {.precision = RT_F32, .x_per = 3, .has_y = 1, .y_dt = RT_I32, .y_per = 1, .classes = 4, .seed = 5};

@@ -1,6 +1,7 @@
 /* test_desc.c — the descriptor parser: the fixture's descriptor parses
  * into the expected tables, and each malformed variant is refused with
  * an error naming the line. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "nnrt_internal.h"
@@ -53,18 +54,18 @@ static void test_good(void)
 	CHECK(d->io[1].role == RT_TARGET && d->io[1].dt == RT_I32 && d->io[1].per_sample == 1);
 	CHECK(d->hyper_lr == 0 && d->hyper_step == 1);
 	CHECK(d->ntensor == 2 && d->tensor[0].count == 30 && d->tensor[0].init.gain == 2);
-	CHECK(!strcmp(d->tensor[0].init.kind, "he_normal") && d->tensor[0].init.fan_in == 6);
+	CHECK(d->tensor[0].init.kind == NNRT_INIT_HE_NORMAL && d->tensor[0].init.fan_in == 6);
 	CHECK(d->tensor[1].role == RT_GRAD && d->tensor[1].of_index == 0);
 	CHECK(d->state_bytes == 256 && d->scratch_fixed[0] == 64 && d->scratch_per_sample[1] == 100);
-	CHECK(d->nsrc == 2 && !strcmp(d->src[0].kind, "idx"));
+	CHECK(d->nsrc == 2 && d->src[0].kind == NNRT_SOURCE_IDX);
 	const RtKeyVal *kv = rt_source_arg(&d->src[0], "0");
 	CHECK(kv && kv->is_str && !strcmp(kv->str, "train-images-idx3-ubyte.gz"));
 	kv = rt_source_arg(&d->src[0], "scale");
 	CHECK(kv && !kv->is_str && kv->num > 0.0039 && kv->num < 0.004);
-	CHECK(!strcmp(d->optimizer, "adam") && d->lr == 0.001 && d->beta1 == 0.8 && d->beta2 == 0.999);
-	CHECK(!strcmp(d->schedule, "cosine") && d->warmup == 0.5 && d->min_lr == 1e-5);
+	CHECK(d->optimizer == NNRT_OPT_ADAM && d->lr == 0.001 && d->beta1 == 0.8 && d->beta2 == 0.999);
+	CHECK(d->schedule == NNRT_SCHED_COSINE && d->warmup == 0.5 && d->min_lr == 1e-5);
 	CHECK(d->batch == 64 && d->epochs == 10 && d->seed == 3);
-	CHECK(d->nreport == 1 && !strcmp(d->report_metric[0], "accuracy"));
+	CHECK(d->nreport == 1 && d->report_metric[0] == NNRT_METRIC_ACCURACY);
 	CHECK(d->has_flops && d->flops_fixed[RT_SCRATCH_EVAL] == 1 && d->flops_per_sample[RT_SCRATCH_GRAD] == 190);
 	CHECK(d->flops_fixed[RT_SCRATCH_UPDATE] == 0 && d->flops_per_sample[RT_SCRATCH_UPDATE] == 0);
 	CHECK(d->nlayer == 1 && !strcmp(d->layer[0].name, "dense(x, \"a\")") && d->layer[0].params == 30);
@@ -112,6 +113,96 @@ static void test_augment_keys(void)
 	CHECK(rt_source_arg(s, "noise")->num == 0.05 && rt_source_arg(s, "channels")->num == 1);
 }
 
+/* ---- every number of nnrt_vocab.h at its limits -------------------------- */
+
+/* base with from replaced by "LEAD WORD=V EXTRA" (V as nnc writes it, %.17g): parses
+ * exactly when V is inside the range; *d is the result. */
+static void limit_case(const char *from, const char *lead, const char *word, double v, const char *extra,
+                       int inside, RtDesc **d)
+{
+	char err[256] = "";
+	char *text = mutate(from, rt_printf("%s%s=%.17g%s", lead, word, v, extra));
+	*d = text ? rt_desc_parse(text, err, sizeof err) : NULL;
+	CHECK(text != NULL);
+	if (text && (*d != NULL) != inside) {
+		fprintf(stderr, "  %s=%.17g: %s\n", word, v, inside ? err : "accepted, but outside its range");
+		check_failures++;
+	}
+}
+
+/* Inside: each end, and the next number in from the low end (the least
+ * subnormal number when that end is 0); outside: past each end, and for
+ * integers a fraction. */
+static int limit_values(const nnrt_range *r, double *in, double *out, int *nout)
+{
+	double lo = !r->lo_open ? r->lo : r->integer ? r->lo + 1 : nextafter(r->lo, INFINITY);
+	int nin = 0;
+	in[nin++] = lo;
+	if (!r->integer)
+		in[nin++] = nextafter(lo, INFINITY);
+	in[nin++] = r->hi;
+	*nout = 0;
+	out[(*nout)++] = r->lo_open ? r->lo : r->integer ? r->lo - 1 : nextafter(r->lo, -INFINITY);
+	out[(*nout)++] = r->integer && r->hi + 1 > r->hi ? r->hi + 1 : nextafter(r->hi, INFINITY);
+	if (r->integer)
+		out[(*nout)++] = lo + 0.5;
+	return nin;
+}
+
+static void limits_of(const char *from, const char *lead, const char *word, const nnrt_range *r,
+                      const char *extra, const char *source)
+{
+	double in[3], out[3];
+	int nout, nin = limit_values(r, in, out, &nout);
+	RtDesc *d;
+	for (int i = 0; i < nin; i++) {
+		limit_case(from, lead, word, in[i], extra, 1, &d);
+		const RtKeyVal *kv = d && source ? rt_source_arg(rt_desc_source(d, source), word) : NULL;
+		if (source && (!kv || kv->num != in[i])) {
+			fprintf(stderr, "  %s=%.17g did not read back exactly\n", word, in[i]);
+			check_failures++;
+		}
+	}
+	for (int i = 0; i < nout; i++)
+		limit_case(from, lead, word, out[i], extra, 0, &d);
+}
+
+static void test_limits(void)
+{
+	for (int k = 0; k < NNRT_NDATA_KEYS; k++) {
+		const nnrt_data_key *key = &nnrt_data_keys[k];
+		int geometry = !strcmp(key->name, "shape");
+		const char *extra = !geometry ? "" : !strcmp(key->word, "height") ? " width=1 channels=1"
+		                  : !strcmp(key->word, "width") ? " height=1 channels=1" : " height=1 width=1";
+		if (key->path)
+			continue;
+		if (key->kinds >> NNRT_SOURCE_IDX & 1)
+			limits_of("scale=0.00392156862745098", "", key->word, &key->range, extra, "train");
+		if (key->kinds >> NNRT_SOURCE_CSV & 1)
+			limits_of("label=-1 header=1", "", key->word, &key->range, extra, "test");
+		if (key->kinds >> NNRT_SOURCE_RANDOM & 1)
+			limits_of("csv 0=\"t.csv\" label=-1 header=1", "random ", key->word, &key->range, "", "test");
+	}
+	for (int k = 0; k < NNRT_OPTK__COUNT; k++)
+		limits_of("lr=0.001 beta1=0.8", "", nnrt_opt_key_word[k], &nnrt_opt_key_range[k], "", NULL);
+	for (int k = 0; k < NNRT_SCHEDK__COUNT; k++)
+		limits_of("warmup=0.5 min_lr=1e-05", "", nnrt_sched_key_word[k], &nnrt_sched_key_range[k], "", NULL);
+	for (int k = 0; k < NNRT_INITK__COUNT; k++)
+		limits_of("a=0 b=0 gain=2 fan_in=6 fan_out=5", "", nnrt_init_key_word[k], &nnrt_init_key_range[k], "", NULL);
+	static const char *const setting_line[] = { "batch 64", "epochs 10", "seed 3" };
+	for (int k = 0; k < NNRT_SET__COUNT; k++) {
+		const char *w = nnrt_setting_word[k];
+		char err[256];
+		long long lo = nnrt_setting_lo[k], hi = nnrt_setting_hi[k];
+		const char *ok[] = { rt_printf("%s %lld", w, lo), rt_printf("%s %lld", w, hi) };
+		const char *bad[] = { rt_printf("%s %lld", w, lo - 1), rt_printf("%s %llu", w, (unsigned long long)hi + 1) };
+		for (int i = 0; i < 2; i++) {
+			CHECK(rt_desc_parse(mutate(setting_line[k], ok[i]), err, sizeof err) != NULL);
+			CHECK(rt_desc_parse(mutate(setting_line[k], bad[i]), err, sizeof err) == NULL);
+		}
+	}
+}
+
 static void test_bad(void)
 {
 	expect_error("nnc-model 1", "nnc-model 2", "line 1: expected 'nnc-model 1'");
@@ -135,12 +226,12 @@ static void test_bad(void)
 	expect_error("header=1", "count=3", "line 17: data source 'test': csv takes no argument 'count'");
 	expect_error("header=1", "header=\"1\"", "line 17: data source 'test': header must be a number");
 	expect_error("header=1", "header=1 header=2", "header given twice");
-	expect_error("header=1", "crop=-1", "line 17: data source 'test': crop=-1 is not a non-negative integer");
-	expect_error("header=1", "crop=1.5", "crop=1.5 is not a non-negative integer");
-	expect_error("header=1", "flip=1.5", "line 17: data source 'test': flip=1.5 is not a probability");
-	expect_error("header=1", "noise=-0.1", "noise=-0.1 is not a standard deviation");
-	expect_error("header=1", "noise=inf", "noise=inf is not a standard deviation");
-	expect_error("header=1", "height=0 width=2 channels=3", "height=0 is not a positive integer");
+	expect_error("header=1", "crop=-1", "line 17: data source 'test': crop=-1 is not an integer in [0, 1.04858e+06]");
+	expect_error("header=1", "crop=1.5", "crop=1.5 is not an integer in [0, ");
+	expect_error("header=1", "flip=1.5", "line 17: data source 'test': flip=1.5 is not in [0, 1]");
+	expect_error("header=1", "noise=-0.1", "noise=-0.1 is not in [0, ");
+	expect_error("header=1", "noise=inf", "noise=inf is not in [0, ");
+	expect_error("header=1", "height=0 width=2 channels=3", "height=0 is not an integer in [1, ");
 	expect_error("header=1", "height=2 width=3", "height, width and channels come together");
 	expect_error("beta1=0.8", "beta1=abc", "line 19: 'abc' is not a number");
 	expect_error("beta1=0.8", "rho=0.8", "line 19: unknown optimizer key 'rho'");
@@ -169,6 +260,7 @@ int main(void)
 {
 	test_good();
 	test_augment_keys();
+	test_limits();
 	test_bad();
 	return CHECK_DONE();
 }
