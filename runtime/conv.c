@@ -5,8 +5,9 @@
  * The patch matrix P is [M, K] with M = B*OH*OW rows and K = KH*KW*C
  * (runtime/window.c); the weights are [K, O].  Written whole, P is 9x the
  * image for a 3x3 kernel: tens of megabytes written to memory and read back
- * by the GEMM's packing.  Here a block of BLOCK_BYTES of P at a time is
- * made in a scratch buffer that stays in the cache, and used at once:
+ * by the GEMM's packing.  Here a block of about NNRT_CONV_BLOCK_BYTES of P
+ * at a time (nnrt.h) is made in the caller's block, which stays in the
+ * cache, and used at once:
  *
  *   conv     Y[M,O]  = P W            block rows of Y
  *   conv_dw  dW[K,O] = P^T G          summed over blocks (beta 1)
@@ -23,38 +24,20 @@
 #include <string.h>
 #include "nnrt_internal.h"
 
-/* 128 KiB: LeNet trains 10% faster than with 2 MiB blocks, ResNet-20 and
- * AlexNet the same within the noise (one thread, 2 MiB of L2). */
-#define BLOCK_BYTES ((int64_t)128 * 1024)
-
-/* One scratch buffer for every block, grown as needed (compiled steps run
- * on one thread; OpenBLAS's threads only read it). */
-static void *scratch;
-static size_t scratch_size;
-
-static void *scratch_for(size_t bytes)
-{
-	if (bytes > scratch_size) {
-		scratch = rt_realloc(scratch, bytes);
-		scratch_size = bytes;
-	}
-	return scratch;
-}
-
-/* Rows per block: BLOCK_BYTES of patches, at least 16 rows. */
-static int64_t block_rows(int64_t k, size_t elem)
-{
-	int64_t rows = BLOCK_BYTES / (k * (int64_t)elem);
-	return rows < 16 ? 16 : rows;
-}
-
+/* The block: nnrt_conv_block_bytes(k, sizeof(T)), a slice of the step's
+ * scratch block that the compiler's memory plan (compiler/passes/plan.c)
+ * set aside, so a step allocates nothing and steps on other threads, each
+ * with its own scratch block, share nothing.  128 KiB of patches: LeNet
+ * trains 10% faster than with 2 MiB blocks, ResNet-20 and AlexNet the same
+ * within the noise (one thread, 2 MiB of L2). */
 #define CONV_KERNELS(T, SUFFIX, GEMM)                                                          \
 /* conv (dw 0) and conv_dw (dw 1): gather a block of patches, multiply */                      \
 static void gather_##SUFFIX(const T *x, const T *other, T *out, int64_t b, int64_t h, int64_t w, \
-                            int64_t c, int64_t oh, int64_t ow, int64_t o, const nnrt_window *win, int dw) \
+                            int64_t c, int64_t oh, int64_t ow, int64_t o, const nnrt_window *win, \
+                            T *p, int dw)                                                      \
 {                                                                                              \
-	int64_t m = b * oh * ow, k = win->kh * win->kw * c, rows = block_rows(k, sizeof(T));   \
-	T *p = scratch_for(sizeof(T) * (size_t)(rows * k));                                    \
+	int64_t m = b * oh * ow, k = win->kh * win->kw * c;                                    \
+	int64_t rows = nnrt_conv_block_rows(k, sizeof(T));                                     \
 	for (int64_t m0 = 0; m0 < m; m0 += rows) {                                             \
 		int64_t mc = m - m0 < rows ? m - m0 : rows;                                    \
 		int cols = c == 1;   /* one channel: the block transposed, [K, mc] */          \
@@ -73,28 +56,31 @@ static void gather_##SUFFIX(const T *x, const T *other, T *out, int64_t b, int64
 }                                                                                              \
                                                                                                \
 void nnrt_conv_##SUFFIX(const T *x, const T *wt, T *y, int64_t b, int64_t h, int64_t w,        \
-                        int64_t c, int64_t oh, int64_t ow, int64_t o, const nnrt_window *win)  \
+                        int64_t c, int64_t oh, int64_t ow, int64_t o, const nnrt_window *win,  \
+                        T *block)                                                              \
 {                                                                                              \
-	gather_##SUFFIX(x, wt, y, b, h, w, c, oh, ow, o, win, 0);                              \
+	gather_##SUFFIX(x, wt, y, b, h, w, c, oh, ow, o, win, block, 0);                       \
 }                                                                                              \
                                                                                                \
 void nnrt_conv_dw_##SUFFIX(const T *x, const T *g, T *dw, int64_t b, int64_t h, int64_t w,     \
-                           int64_t c, int64_t oh, int64_t ow, int64_t o, const nnrt_window *win) \
+                           int64_t c, int64_t oh, int64_t ow, int64_t o, const nnrt_window *win, \
+                           T *block)                                                           \
 {                                                                                              \
-	gather_##SUFFIX(x, g, dw, b, h, w, c, oh, ow, o, win, 1);                              \
+	gather_##SUFFIX(x, g, dw, b, h, w, c, oh, ow, o, win, block, 1);                       \
 }                                                                                              \
                                                                                                \
 void nnrt_conv_dx_##SUFFIX(const T *g, const T *wt, T *dx, int64_t b, int64_t h, int64_t w,    \
-                           int64_t c, int64_t oh, int64_t ow, int64_t o, const nnrt_window *win) \
+                           int64_t c, int64_t oh, int64_t ow, int64_t o, const nnrt_window *win, \
+                           T *block)                                                           \
 {                                                                                              \
-	int64_t m = b * oh * ow, k = win->kh * win->kw * c, rows = block_rows(k, sizeof(T));   \
-	T *p = scratch_for(sizeof(T) * (size_t)(rows * k));                                    \
+	int64_t m = b * oh * ow, k = win->kh * win->kw * c;                                    \
+	int64_t rows = nnrt_conv_block_rows(k, sizeof(T));                                     \
 	memset(dx, 0, sizeof(T) * (size_t)(b * h * w * c));                                    \
 	for (int64_t m0 = 0; m0 < m; m0 += rows) {                                             \
 		int64_t mc = m - m0 < rows ? m - m0 : rows;                                    \
 		GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, (int)mc, (int)k, (int)o,         \
-		     1, g + m0 * o, (int)o, wt, (int)o, 0, p, (int)k);                         \
-		nnrt_unwindow_rows_##SUFFIX(p, dx, m0, m0 + mc, h, w, c, oh, ow, win);         \
+		     1, g + m0 * o, (int)o, wt, (int)o, 0, block, (int)k);                     \
+		nnrt_unwindow_rows_##SUFFIX(block, dx, m0, m0 + mc, h, w, c, oh, ow, win);     \
 	}                                                                                      \
 }
 

@@ -38,6 +38,24 @@ extern const char nnm_descriptor[];   /* exported by the object file nnc writes 
  * dilation, each for rows then columns. */
 typedef struct nnrt_window { int32_t kh, kw, sh, sw, ph, pw, dh, dw; } nnrt_window;
 
+/* runtime/conv.c makes the patch matrix a block of rows at a time, about
+ * NNRT_CONV_BLOCK_BYTES (a block stays in the cache while the GEMM uses
+ * it), at least NNRT_CONV_MIN_ROWS rows.  The block is not allocated by
+ * the kernel: the compiler's memory plan sizes it for every convolution
+ * of a step function (k = kh*kw*c, elem the float's bytes) and passes it. */
+enum { NNRT_CONV_BLOCK_BYTES = 128 * 1024, NNRT_CONV_MIN_ROWS = 16 };
+
+static inline int64_t nnrt_conv_block_rows(int64_t k, int64_t elem)
+{
+	int64_t rows = NNRT_CONV_BLOCK_BYTES / (k * elem);
+	return rows < NNRT_CONV_MIN_ROWS ? NNRT_CONV_MIN_ROWS : rows;
+}
+
+static inline int64_t nnrt_conv_block_bytes(int64_t k, int64_t elem)
+{
+	return nnrt_conv_block_rows(k, elem) * k * elem;
+}
+
 /* The functions compiled code exports and calls, from nnrt_kernels.def
  * (BLAS and libm declare their own). */
 #define NNRT_C_void void

@@ -242,18 +242,33 @@ static void gen_window(Gen *g, const Node *n)
 	gen_call(g, runtime_name(n), args, n->op == OP_window ? 10 : 9);
 }
 
+/* The patch block plan.c set aside for the conv kernels, in the fixed
+ * part of the scratch block. */
+static LLVMValueRef gen_patch_block(Gen *g, const Node *n)
+{
+	const Fn *fn = g->fn;
+	const Buffer *b = fn->patch_buf >= 0 && fn->patch_buf < fn->nbuf ? &fn->buf[fn->patch_buf] : NULL;
+	int64_t need = nnrt_conv_block_bytes(conv_shapes(n).weights.d[0], dtype_size(n->dt));
+	if (!b || b->batch || b->size < need)
+		fatal(EXIT_INTERNAL, "llvm: %s has no patch block of %lld bytes for %%%d", fn->name, (long long)need,
+		      n->id);
+	return byte_offset(g, g->scratch, LLVMConstInt(g->i64, (unsigned long long)b->offset, 0));
+}
+
 /* conv / conv_dw / conv_dx: a call to runtime/conv.c with both operands,
- * the result, the image's dims, the output grid and the geometry. */
+ * the result, the image's dims, the output grid, the geometry and the
+ * patch block. */
 static void gen_conv(Gen *g, const Node *n)
 {
 	ConvShapes s = conv_shapes(n);
-	LLVMValueRef args[11] = { gen_addr(g, n->in[0]), gen_addr(g, n->in[1]), gen_addr(g, n) };
+	LLVMValueRef args[12] = { gen_addr(g, n->in[0]), gen_addr(g, n->in[1]), gen_addr(g, n) };
 	for (int i = 0; i < 4; i++)
 		args[3 + i] = gen_sym(g, sym_dim(s.image.d[i]));
 	for (int i = 0; i < 3; i++)
 		args[7 + i] = gen_sym(g, sym_dim(s.grid.d[i + 1]));
 	args[10] = gen_geometry(g, n);
-	gen_call(g, runtime_name(n), args, 11);
+	args[11] = gen_patch_block(g, n);
+	gen_call(g, runtime_name(n), args, 12);
 }
 
 /* boxsum: runtime/window.c's sums along the last axis, row by row. */

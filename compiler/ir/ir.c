@@ -151,6 +151,7 @@ Fn *ir_fn(const char *name)
 	Fn *fn = xalloc(sizeof *fn);
 	fn->name = xstrdup(name);
 	fn->backward_from = -1;
+	fn->patch_buf = -1;
 	return fn;
 }
 

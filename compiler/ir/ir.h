@@ -161,6 +161,7 @@ typedef struct Fn {
 	int ngroup;
 	Buffer *buf;          /* plan */
 	int nbuf;
+	int patch_buf;        /* plan: the conv kernels' patch block, an index into buf, or -1 */
 	int64_t scratch_fixed;       /* bytes */
 	int64_t scratch_per_sample;  /* bytes per unit of batch */
 	int backward_from;    /* index of the first backward node (grad), else -1 */

@@ -62,16 +62,19 @@ static int planned(const Fn *fn)
 	return fn->ngroup > 0 || fn->nbuf > 0;
 }
 
-/* "g3 buf2@+1024": its fusion group and where the memory plan put it. */
+/* "g3 buf2@+1024": its fusion group and where the memory plan put it; a
+ * convolution adds its patch block, "patches=buf5@+0". */
 static const char *placement(const Module *m, const Fn *fn, const Node *n)
 {
 	const char *g = n->group >= 0 ? xprintf("g%d", n->group) : "-";
 	if (n->home >= 0 && n->home < m->nslot)
-		return xprintf("%s home=%s", g, m->slot[n->home].name);
-	if (n->buf >= 0 && n->buf < fn->nbuf) {
+		g = xprintf("%s home=%s", g, m->slot[n->home].name);
+	else if (n->buf >= 0 && n->buf < fn->nbuf) {
 		const Buffer *b = &fn->buf[n->buf];
-		return xprintf("%s buf%d@+%s%lld", g, n->buf, b->batch ? "B*" : "", (long long)b->offset);
+		g = xprintf("%s buf%d@+%s%lld", g, n->buf, b->batch ? "B*" : "", (long long)b->offset);
 	}
+	if (op_info[n->op].kind == K_CONV && fn->patch_buf >= 0 && fn->patch_buf < fn->nbuf)
+		g = xprintf("%s patches=buf%d@+%lld", g, fn->patch_buf, (long long)fn->buf[fn->patch_buf].offset);
 	return g;
 }
 

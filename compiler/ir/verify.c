@@ -174,6 +174,28 @@ static int buffer_fits(Check *c, const Node *n)
 	return 1;
 }
 
+/* conv*: the function's patch block (plan.c) holds this convolution's
+ * blocks of patch rows, in the fixed scratch, sharing no byte with any
+ * value: the kernel writes it while its operands and result are live. */
+static int patches_fit(Check *c, const Node *n)
+{
+	const Fn *fn = c->fn;
+	int p = fn->patch_buf;
+	int64_t need = nnrt_conv_block_bytes(conv_shapes(n).weights.d[0], dtype_size(n->dt));
+	if (p < 0 || p >= fn->nbuf || fn->buf[p].batch || fn->buf[p].size < need ||
+	    fn->buf[p].offset < 0 || fn->buf[p].offset + fn->buf[p].size > fn->scratch_fixed)
+		return bad(c, n, xprintf("%s needs a patch block of %lld bytes in the fixed scratch",
+		                         op_info[n->op].name, (long long)need));
+	const Buffer *pb = &fn->buf[p];
+	for (int i = 0; i < fn->n; i++) {
+		const Node *v = fn->node[i];
+		const Buffer *b = v->buf >= 0 ? &fn->buf[v->buf] : NULL;
+		if (b && (v->buf == p || (!b->batch && b->offset < pb->offset + pb->size && pb->offset < b->offset + b->size)))
+			return bad(c, v, xprintf("buf%d shares bytes with the patch block buf%d", v->buf, p));
+	}
+	return 1;
+}
+
 /* Two values share memory only when their live ranges do not overlap:
  * the plan may give two buffers the same bytes (one after the other), so
  * what is checked is the bytes, not the buffer index.  A range runs from
@@ -213,7 +235,7 @@ static int buffers_ok(Check *c)
 	int nr = 0;
 	for (int i = 0; i < fn->n; i++) {
 		const Node *n = fn->node[i];
-		if (!buffer_fits(c, n))
+		if (!buffer_fits(c, n) || (op_info[n->op].kind == K_CONV && !patches_fit(c, n)))
 			return 0;
 		if (n->buf >= 0) {
 			slot_of[n->id] = nr + 1;

@@ -18,7 +18,13 @@
  * placed first-fit in order of definition, in two arenas: fixed buffers
  * (bytes from scratch) and batch buffers (bytes per sample, scaled by the
  * batch at run time, after the fixed part).  Every offset is a multiple of
- * 64, so a batch offset times any batch is 64-aligned too. */
+ * 64, so a batch offset times any batch is 64-aligned too.
+ *
+ * The conv kernels' patch block (Fn.patch_buf) comes last in the fixed
+ * arena: runtime/conv.c makes a convolution's patch matrix a block of rows
+ * at a time in it, so compiled code allocates nothing; one block serves
+ * every convolution of the function, since they run one at a time, and it
+ * holds the largest block any of them makes (nnrt_conv_block_bytes). */
 #include <stdlib.h>
 #include <string.h>
 #include "ir.h"
@@ -130,6 +136,25 @@ static void place_buffers(Fn *fn, Live *live, int nlive)
 	fn->scratch_per_sample = top[1];
 }
 
+static void plan_patches(Fn *fn)
+{
+	int64_t size = 0;
+	for (int i = 0; i < fn->n; i++) {
+		const Node *n = fn->node[i];
+		if (op_info[n->op].kind != K_CONV)
+			continue;
+		int64_t bytes = nnrt_conv_block_bytes(conv_shapes(n).weights.d[0], dtype_size(n->dt));
+		size = bytes > size ? bytes : size;
+	}
+	fn->patch_buf = -1;
+	if (size == 0)
+		return;
+	fn->buf = xrealloc(fn->buf, sizeof *fn->buf * (size_t)fn->nbuf, sizeof *fn->buf * (size_t)(fn->nbuf + 1));
+	fn->buf[fn->nbuf] = (Buffer){ .offset = fn->scratch_fixed, .size = size, .batch = 0 };
+	fn->patch_buf = fn->nbuf++;
+	fn->scratch_fixed = align_up(fn->scratch_fixed + size);
+}
+
 void plan(Fn *fn)
 {
 	fill_uses(fn);
@@ -165,6 +190,7 @@ void plan(Fn *fn)
 				live[r].end = fn->node[i]->mark;
 		}
 	place_buffers(fn, live, nlive);
+	plan_patches(fn);
 	for (int i = 0; i < fn->n; i++)
 		fn->node[i]->mark = 0;
 }

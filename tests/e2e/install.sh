@@ -14,7 +14,7 @@ done
 echo "ok: installed files present under DESTDIR"
 # nnrt.h makes its prototypes from nnrt_kernels.def: the installed pair
 # declares every kernel on its own, and the declarations are C11
-printf '#include <nnrt.h>\nvoid (*f)(const float *, const float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, const nnrt_window *) = nnrt_conv_f32;\n' >"$work/hdr.c"
+printf '#include <nnrt.h>\nvoid (*f)(const float *, const float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, const nnrt_window *, float *) = nnrt_conv_f32;\n' >"$work/hdr.c"
 ${CC:-cc} -std=c11 -Wall -Werror -pedantic -c -I"$root/include" "$work/hdr.c" -o "$work/hdr.o" || die "the installed nnrt.h does not compile on its own"
 echo "ok: the installed nnrt.h declares the kernels"
 "$root/bin/nnc-gradplot" --help >/dev/null || die "the installed nnc-gradplot does not run"

@@ -4,9 +4,12 @@
  * row): conv, and its adjoints conv_dw (summed over blocks) and conv_dx
  * (blocks added into the image).  Each error is relative to the sum of
  * the magnitudes of the entry's terms, the scale its rounding has: at most
- * 1e-12 in float64 and 1e-5 in float32 (operands rounded to float too). */
+ * 1e-12 in float64 and 1e-5 in float32 (operands rounded to float too).
+ * The kernels work in the patch block they are given, as the memory plan
+ * sizes it (nnrt_conv_block_bytes), and write nothing past its end. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include "nnrt_internal.h"
 #include "check.h"
 
@@ -24,6 +27,27 @@ static int64_t tap(const Geo *g, int64_t n, int64_t i, int64_t j, int64_t kh, in
 }
 
 static double worst;
+
+/* A patch block of nnrt_conv_block_bytes, then GUARD bytes of a pattern
+ * that must survive the kernels' calls. */
+enum { GUARD = 256 };
+
+static void *patch_block(int64_t k, size_t elem, int64_t *bytes)
+{
+	*bytes = nnrt_conv_block_bytes(k, (int64_t)elem);
+	unsigned char *p = rt_alloc((size_t)*bytes + GUARD);
+	memset(p + *bytes, 0xa5, GUARD);
+	return p;
+}
+
+static int guard_intact(const void *block, int64_t bytes)
+{
+	const unsigned char *p = (const unsigned char *)block + bytes;
+	for (int i = 0; i < GUARD; i++)
+		if (p[i] != 0xa5)
+			return 0;
+	return 1;
+}
 
 /* want[i] is a sum of terms whose magnitudes sum to mag[i] */
 static void compare(const double *want, const double *mag, const double *got, int64_t n)
@@ -71,9 +95,12 @@ static void run(const Geo *g)
 							}
 						}
 	worst = 0;
-	nnrt_conv_f64(x, wt, y, g->b, g->h, g->w, g->c, oh, ow, g->o, &g->win);
-	nnrt_conv_dw_f64(x, gy, dw, g->b, g->h, g->w, g->c, oh, ow, g->o, &g->win);
-	nnrt_conv_dx_f64(gy, wt, dx, g->b, g->h, g->w, g->c, oh, ow, g->o, &g->win);
+	int64_t bytes;
+	double *block = patch_block(k, sizeof(double), &bytes);
+	nnrt_conv_f64(x, wt, y, g->b, g->h, g->w, g->c, oh, ow, g->o, &g->win, block);
+	nnrt_conv_dw_f64(x, gy, dw, g->b, g->h, g->w, g->c, oh, ow, g->o, &g->win, block);
+	nnrt_conv_dx_f64(gy, wt, dx, g->b, g->h, g->w, g->c, oh, ow, g->o, &g->win, block);
+	CHECK(guard_intact(block, bytes));
 	compare(ry, my, y, ny);
 	compare(rdw, mdw, dw, k * g->o);
 	compare(rdx, mdx, dx, nx);
@@ -92,9 +119,11 @@ static void run(const Geo *g)
 		wf[i] = (float)wt[i];
 	for (int64_t i = 0; i < ny; i++)
 		gf[i] = (float)gy[i];
-	nnrt_conv_f32(xf, wf, yf, g->b, g->h, g->w, g->c, oh, ow, g->o, &g->win);
-	nnrt_conv_dw_f32(xf, gf, dwf, g->b, g->h, g->w, g->c, oh, ow, g->o, &g->win);
-	nnrt_conv_dx_f32(gf, wf, dxf, g->b, g->h, g->w, g->c, oh, ow, g->o, &g->win);
+	float *blockf = patch_block(k, sizeof(float), &bytes);
+	nnrt_conv_f32(xf, wf, yf, g->b, g->h, g->w, g->c, oh, ow, g->o, &g->win, blockf);
+	nnrt_conv_dw_f32(xf, gf, dwf, g->b, g->h, g->w, g->c, oh, ow, g->o, &g->win, blockf);
+	nnrt_conv_dx_f32(gf, wf, dxf, g->b, g->h, g->w, g->c, oh, ow, g->o, &g->win, blockf);
+	CHECK(guard_intact(blockf, bytes));
 	for (int64_t i = 0; i < ny; i++)
 		y[i] = yf[i];
 	for (int64_t i = 0; i < k * g->o; i++)
