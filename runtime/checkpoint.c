@@ -404,16 +404,6 @@ static int check_entry(const RtTensor *t, const Entry *e, int64_t data_len, char
 	return -1;
 }
 
-static int fail_with(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail_with(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 static int read_all(const char *path, char **data, int64_t *len, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
@@ -422,14 +412,14 @@ static int read_all(const char *path, char **data, int64_t *len, char *err, size
 		int e = errno;
 		if (f)
 			fclose(f);
-		return fail_with(err, errlen, "cannot read checkpoint %s: %s", path, strerror(e));
+		return rt_error(err, errlen, "cannot read checkpoint %s: %s", path, strerror(e));
 	}
 	*len = st.st_size;
 	*data = rt_realloc(NULL, (size_t)*len + 1);
 	size_t got = fread(*data, 1, (size_t)*len, f);
 	fclose(f);
 	if ((int64_t)got != *len)
-		return fail_with(err, errlen, "cannot read checkpoint %s: short read", path);
+		return rt_error(err, errlen, "cannot read checkpoint %s: short read", path);
 	return 0;
 }
 
@@ -447,10 +437,10 @@ static int check_tensors(const char *path, const RtDesc *d, const Entry *ent, in
 			k++;
 		char why[384];
 		if (k == nent)
-			return fail_with(err, errlen, "%s: tensor %s is missing (a checkpoint of another model?%s%s)",
+			return rt_error(err, errlen, "%s: tensor %s is missing (a checkpoint of another model?%s%s)",
 			                 path, t->name, nent ? " its first tensor is " : "", nent ? ent[0].name : "");
 		if (check_entry(t, &ent[k], data_len, why, sizeof why) < 0)
-			return fail_with(err, errlen, "%s: %s", path, why);
+			return rt_error(err, errlen, "%s: %s", path, why);
 		memcpy(state + t->offset, data + ent[k].begin, (size_t)(ent[k].end - ent[k].begin));
 	}
 	return 0;
@@ -465,7 +455,7 @@ static int check_sum(const char *path, const char *want, const char *data, int64
 	char got[24];
 	snprintf(got, sizeof got, "crc32:%08x", (unsigned)crc_bytes((uint32_t)crc32(0L, Z_NULL, 0), data, (size_t)len));
 	if (strcmp(got, want))
-		return fail_with(err, errlen, "%s: checksum mismatch: the data has %s, the header says %s "
+		return rt_error(err, errlen, "%s: checksum mismatch: the data has %s, the header says %s "
 		                 "(the file was damaged after it was written)", path, got, want);
 	return 0;
 }
@@ -482,21 +472,21 @@ int rt_checkpoint_load(const char *path, const RtDesc *d, char *state, RtMeta *m
 		hlen = hlen << 8 | (unsigned char)file[i];
 	if (len < 8 || hlen > MAX_HEADER || (int64_t)hlen > len - 8) {
 		free(file);
-		return fail_with(err, errlen, "%s: not a safetensors file (bad header length)", path);
+		return rt_error(err, errlen, "%s: not a safetensors file (bad header length)", path);
 	}
 	Json j = {file + 8, file + 8 + hlen, jerr, sizeof jerr, file + 8};
 	Entry *ent = rt_alloc(sizeof *ent * MAX_ENTRIES);
 	int nent, r = parse_header(&j, ent, &nent, meta);
 	if (r < 0) {
 		free(file);
-		return fail_with(err, errlen, "%s: %s", path, jerr);
+		return rt_error(err, errlen, "%s: %s", path, jerr);
 	}
 	const char *data = file + 8 + hlen;
 	int64_t data_len = len - 8 - (int64_t)hlen;
 	r = check_tensors(path, d, ent, nent, data, data_len, state, err, errlen);
 	const char *sig = rt_meta_get(meta, "signature"), *model = rt_meta_get(meta, "model");
 	if (r == 0 && (!sig || strcmp(sig, d->signature)))
-		r = fail_with(err, errlen, "%s: checkpoint of model '%s' with signature %s, but this trainer's "
+		r = rt_error(err, errlen, "%s: checkpoint of model '%s' with signature %s, but this trainer's "
 		              "model '%s' has %s (same tensors, other inputs or outputs)", path,
 		              model ? model : "?", sig ? sig : "(none)", d->model, d->signature);
 	if (r == 0)

@@ -175,15 +175,32 @@ typedef struct RtDataSpec {    /* what the model expects of every source */
 	double input_scale;         /* predict --input: the training source's scale */
 } RtDataSpec;
 
-/* data_idx.c: one IDX file (gzip detected by magic), kept as its raw
- * big-endian bytes (a u8 data set stays 1 byte an element until converted). */
+/* data_read.c: a file read whole and once, so that pipes work; "-" is
+ * standard input.  gunzip: inflate gzip (plain bytes pass unchanged). */
+typedef struct RtBytes {
+	char *p;                   /* n bytes, then a NUL */
+	size_t n;
+	int gzip;                  /* the file was gzip, p holds it inflated */
+	char *gzip_error;          /* zlib's word on a damaged stream (p: what came before), else NULL */
+} RtBytes;
+const char *rt_input_name(const char *path);   /* the path, or "standard input" for "-" */
+/* Readers report into a caller's buffer: writes the message, returns -1. */
+int rt_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int rt_read_whole(const char *path, int gunzip, RtBytes *out, char *err, size_t errlen);
+
+/* data_idx.c: one IDX file (plain or gzip), kept as its raw big-endian
+ * bytes (a u8 data set stays 1 byte an element until converted).  parse
+ * takes b->p over as raw (freed on failure); name is for messages. */
 typedef struct RtIdx { int ndim, type; int64_t dim[RT_MAX_DIM]; int64_t n, per; unsigned char *raw; } RtIdx;
 int rt_idx_read(const char *path, RtIdx *out, char *err, size_t errlen);
+int rt_idx_parse(RtBytes *b, const char *name, RtIdx *out, char *err, size_t errlen);
 double rt_idx_get(const RtIdx *idx, int64_t i);   /* element i (row-major) as a double */
 
-/* data_csv.c: numeric CSV into a row-major table of doubles. */
+/* data_csv.c: numeric CSV (plain or gzip) into a row-major table of
+ * doubles, the first `header` lines skipped. */
 typedef struct RtCsv { int64_t rows, cols; double *v; } RtCsv;
-int rt_csv_read(const char *path, int header, RtCsv *out, char *err, size_t errlen);
+int rt_csv_read(const char *path, int64_t header, RtCsv *out, char *err, size_t errlen);
+int rt_csv_parse(const RtBytes *b, const char *name, int64_t header, RtCsv *out, char *err, size_t errlen);
 
 /* data.c */
 char *rt_resolve_path(const char *name, const RtDataSpec *spec);  /* exits 3 naming the places tried */
