@@ -65,25 +65,31 @@ static int64_t size_arg(const char *opt, const char *v)
 	return (int64_t)(x * scale);
 }
 
-/* Refuse a --save whose directory cannot take the file now, before hours
- * of training, rather than at the end. */
+/* Refuse a --save that cannot take the checkpoint now, before hours of
+ * training rather than at the end: the directory where the file (the
+ * end of its symbolic links) goes must be writable, and the file must be
+ * regular or absent (checkpoint.c renames over it). */
 static const char *save_arg(const char *name, const char *v)
 {
-	char *dir = rt_strdup(v), *slash = strrchr(dir, '/');
 	if (!*v)
 		usage_error("%s: the file name is empty%s", name, "");
+	char *target = rt_save_target(v), *dir = rt_strdup(target), *slash = strrchr(dir, '/');
+	const char *as = strcmp(target, v) ? rt_printf("%s (a link to %s)", v, target) : v;
 	if (slash)
 		slash == dir ? (void)(dir[1] = '\0') : (void)(*slash = '\0');
 	const char *d = slash ? dir : ".";
 	struct stat st;
 	if (stat(d, &st) != 0)
-		rt_fatal(RT_EXIT_IO, "%s %s: cannot use the directory %s: %s", name, v, d, strerror(errno));
+		rt_fatal(RT_EXIT_IO, "%s %s: cannot use the directory %s: %s", name, as, d, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		rt_fatal(RT_EXIT_IO, "%s %s: %s is not a directory", name, v, d);
+		rt_fatal(RT_EXIT_IO, "%s %s: %s is not a directory", name, as, d);
 	if (access(d, W_OK | X_OK) != 0)
-		rt_fatal(RT_EXIT_IO, "%s %s: cannot write in %s: %s", name, v, d, strerror(errno));
-	if (stat(v, &st) == 0 && S_ISDIR(st.st_mode))
-		rt_fatal(RT_EXIT_IO, "%s %s: is a directory", name, v);
+		rt_fatal(RT_EXIT_IO, "%s %s: cannot write in %s: %s", name, as, d, strerror(errno));
+	if (stat(target, &st) == 0 && S_ISDIR(st.st_mode))
+		rt_fatal(RT_EXIT_IO, "%s %s: is a directory", name, as);
+	const char *refusal = rt_save_refusal(target);
+	if (refusal)
+		rt_fatal(RT_EXIT_IO, "%s %s: %s", name, as, refusal);
 	return v;
 }
 

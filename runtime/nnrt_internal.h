@@ -243,6 +243,8 @@ void rt_meta_set(RtMeta *m, const char *key, const char *val);
 const char *rt_meta_get(const RtMeta *m, const char *key);
 /* Writes the param and optimizer-state tensors atomically; exits 3 on error. */
 void rt_checkpoint_save(const char *path, const RtDesc *d, const char *state, const RtMeta *meta);
+char *rt_save_target(const char *path);          /* path with its symbolic links followed */
+const char *rt_save_refusal(const char *target); /* why a save cannot replace target, or NULL */
 /* Reads into state after checking every tensor; on error writes a one-line
  * reason into err and returns -1 (state may be partly written). */
 int rt_checkpoint_load(const char *path, const RtDesc *d, char *state, RtMeta *meta,
