@@ -111,6 +111,7 @@ int rt_gradcheck(RtTrainer *t)
 	int64_t b = t->opt.batch < MAX_GRADCHECK_BATCH ? t->opt.batch : MAX_GRADCHECK_BATCH;
 	if (b > data->n)
 		b = data->n;
+	rt_check_min_batch(t, b, data);
 	nnrt_step s;
 	rt_step_prepare(t, &s, data, NULL, 0, b);
 	s.hyper[d->hyper_step >= 0 ? d->hyper_step : NNRT_HYPER_STEP] = 1;

@@ -106,6 +106,8 @@ typedef struct RtLayer {       /* one row of `trainer info`'s layer table */
 typedef struct RtDesc {
 	char *model, *source;
 	char *loss_at;             /* "FILE:LINE" of the loss, or NULL */
+	int64_t min_batch;         /* smallest training batch with batch statistics (1: any) */
+	char *min_batch_at;        /* "FILE:LINE" of the batch norm that needs it, or NULL */
 	RtDType precision;
 	char signature[17];
 	RtIo io[NNRT_MAX_IO];
@@ -280,6 +282,7 @@ typedef struct RtTrainer {
 	void *io[NNRT_MAX_IO];
 	int64_t max_batch;
 	int64_t epoch, step;        /* epochs done, steps done (global) */
+	int64_t first_step;         /* steps done when this run started (a loaded checkpoint's) */
 	int64_t position;           /* steps done in the current epoch (resume mid-epoch) */
 	double epoch_loss;          /* sum of loss * samples over those steps */
 	RtRng rng;
@@ -303,9 +306,11 @@ void rt_load_checkpoint(RtTrainer *t, const char *path);
 void rt_save_checkpoint(RtTrainer *t, const char *path);
 /* evaluate: mean loss and accuracy (NaN when not meaningful) over a data set */
 void rt_evaluate(RtTrainer *t, const RtData *data, double *loss, double *accuracy);
+/* training-mode steps of `batch` samples of data: exits unless the batch statistics exist */
+void rt_check_min_batch(const RtTrainer *t, int64_t batch, const RtData *data);
 
 /* guard.c: non-finite values after a step (exit 5); the memory budget (exit 4) */
-void rt_check_numerics(const RtTrainer *t, double loss);
+void rt_check_numerics(const RtTrainer *t, double loss, int64_t batch);
 int64_t rt_planned_bytes(const RtDesc *d, int64_t batch, int64_t *scratch, int64_t *io);
 void rt_check_memory(const RtDesc *d, int64_t batch, int64_t budget, const char *as_given);
 

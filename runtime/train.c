@@ -271,7 +271,7 @@ void rt_load_checkpoint(RtTrainer *t, const char *path)
 	RtMeta m = {0};
 	if (rt_checkpoint_load(path, t->d, t->state, &m, err, sizeof err) < 0)
 		rt_fatal(RT_EXIT_IO, "%s", err);
-	t->step = meta_int(&m, "step", path);
+	t->step = t->first_step = meta_int(&m, "step", path);
 	t->epoch = meta_int(&m, "epoch", path);
 	resume_position(t, &m, path);
 	/* The shuffles of later epochs derive from the seed: keep the saved one
@@ -337,14 +337,24 @@ static void stop_if_signalled(RtTrainer *t)
 	exit(128 + sig);
 }
 
+/* The samples an epoch trains on: all n, but for a last batch smaller
+ * than the model's min_batch, which is left out (as PyTorch's
+ * drop_last would), since its batch statistics do not exist.  Which
+ * samples that spares changes with each epoch's order. */
+static int64_t epoch_samples(const RtTrainer *t, int64_t n)
+{
+	int64_t rest = n % t->opt.batch;
+	return rest > 0 && rest < t->d->min_batch ? n - rest : n;
+}
+
 /* One epoch of steps, from step t->position on (0 unless resumed
  * mid-epoch); returns the mean training loss. */
 static double train_epoch(RtTrainer *t, const RtData *data, RtProgress *prog)
 {
 	const RtDesc *d = t->d;
-	int64_t n = data->n, b = t->opt.batch, nb = (n + b - 1) / b;
+	int64_t n = epoch_samples(t, data->n), b = t->opt.batch, nb = (n + b - 1) / b;
 	rt_rng_seed(&t->rng, (uint64_t)t->opt.seed, STREAM_EPOCH + (uint64_t)t->epoch);
-	rt_rng_permutation(&t->rng, t->perm, n);
+	rt_rng_permutation(&t->rng, t->perm, data->n);
 	for (int64_t i = t->position; i < nb; i++) {
 		int64_t count = n - i * b < b ? n - i * b : b;
 		nnrt_step s;
@@ -359,7 +369,7 @@ static double train_epoch(RtTrainer *t, const RtData *data, RtProgress *prog)
 		set_hyper(t, &s, lr, 1);
 		t->model->grad(&s);
 		rt_gradlog_step(t->grad_log, t);   /* before the check: a blow-up's last norms are kept */
-		rt_check_numerics(t, s.loss);
+		rt_check_numerics(t, s.loss, count);
 		t->model->update(&s);
 		rt_fault_signal(t->step);
 		t->epoch_loss += s.loss * (double)count;
@@ -380,6 +390,24 @@ static RtData *train_data(RtTrainer *t, RtData **cache, int *ncache)
 	return load_source(t, t->d->train_source, cache, ncache);
 }
 
+/* A training-mode step on fewer samples than batch statistics need
+ * would write NaN into the running variance (the unbiased variance of
+ * one value is 0/0), as PyTorch refuses it: before the first step. */
+void rt_check_min_batch(const RtTrainer *t, int64_t batch, const RtData *data)
+{
+	const RtDesc *d = t->d;
+	if (batch >= d->min_batch && data->n >= d->min_batch)
+		return;
+	const char *why = rt_printf("the batch norm%s%s normalizes each channel over the batch alone, "
+	                            "which needs %lld samples", d->min_batch_at ? " at " : "",
+	                            d->min_batch_at ? d->min_batch_at : "", (long long)d->min_batch);
+	if (data->n < d->min_batch)
+		rt_fatal(RT_EXIT_IO, "data source '%s' has %lld sample%s, but %s", data->name, (long long)data->n,
+		         data->n == 1 ? "" : "s", why);
+	rt_fatal(RT_EXIT_USAGE, "--batch %lld: %s; use --batch %lld or more", (long long)batch, why,
+	         (long long)d->min_batch);
+}
+
 int rt_train(RtTrainer *t)
 {
 	const RtDesc *d = t->d;
@@ -387,6 +415,7 @@ int rt_train(RtTrainer *t)
 	int ncache = 0;
 	rt_signals_install();   /* before loading: a signal then stops after the first step */
 	RtData *data = train_data(t, cache, &ncache);
+	rt_check_min_batch(t, t->opt.batch, data);
 	t->augment = rt_augment_new(rt_desc_source(d, d->train_source), data);
 	Reports r = {rt_alloc(sizeof(RtData *) * (size_t)(d->nreport + 1)),
 	             rt_alloc(sizeof(double) * (size_t)(3 * d->nreport + 1)), d->nreport};
@@ -409,7 +438,7 @@ int rt_train(RtTrainer *t)
 		double loss = train_epoch(t, data, &prog);
 		train_secs += rt_now() - te;
 		rt_progress_end(&prog);
-		samples += data->n;
+		samples += epoch_samples(t, data->n);
 		t->epoch++;
 		run_reports(t, &r);
 		print_epoch(t, loss, &r, rt_now() - te);

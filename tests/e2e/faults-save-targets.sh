@@ -28,12 +28,8 @@ $T train -q --save "$work/ref.st" || die "training failed"
 
 # refused NAME PATTERN FILE: --save FILE exits 3 before training with one line
 refused() {
-	$T train --save "$3" >"$work/out" 2>"$work/err"; rc=$?
-	[ $rc -eq 3 ] || { cat "$work/err"; die "$1: exit $rc, want 3"; }
-	[ "$(wc -l <"$work/err")" -eq 1 ] || { cat "$work/err"; die "$1: the error is not one line"; }
+	one_line 3 "$1" "$2" $T train --save "$3"
 	[ ! -s "$work/out" ] || die "$1: trained before refusing"
-	grep -q -- "$2" "$work/err" || die "$1: '$(cat "$work/err")' does not match '$2'"
-	echo "ok: $1 -> exit 3: $(cat "$work/err")"
 }
 why="a checkpoint is written to a new file and renamed over the old one, so it must be a regular file or not exist yet"
 

@@ -56,18 +56,9 @@ PY
 	gzip -c "$work/x.idx" | p --input - >"$work/got" 2>"$work/err"; same "gzip IDX through a pipe"
 fi
 
-# one_line NAME PATTERN: the last command failed with exit 3 and one line matching PATTERN
-one_line() {
-	[ "$rc" -eq 3 ] || { cat "$work/err"; die "$1: exit $rc, want 3"; }
-	[ "$(wc -l <"$work/err")" -eq 1 ] || { cat "$work/err"; die "$1: the error is not one line"; }
-	grep -q -- "$2" "$work/err" || die "$1: '$(cat "$work/err")' does not match '$2'"
-	echo "ok: $1 -> exit 3: $(cat "$work/err")"
-}
-p --input - </dev/null >"$work/got" 2>"$work/err"; rc=$?
-one_line "empty standard input" "standard input: no data rows"
-printf '1,2,3,4\n5,x,7,8\n' | p --input - >"$work/got" 2>"$work/err"; rc=$?
-one_line "a bad cell on standard input" "standard input: row 2, column 2: 'x' is not a finite number"
-p --input "$work" >"$work/got" 2>"$work/err"; rc=$?
-one_line "a directory" "cannot read $work: Is a directory"
-p --input "$work/none.csv" >"$work/got" 2>"$work/err"; rc=$?
-one_line "a missing file" "cannot read $work/none.csv: No such file or directory"
+one_line 3 "empty standard input" "standard input: no data rows" p --input - </dev/null
+printf '1,2,3,4\n5,x,7,8\n' >"$work/bad.csv"
+one_line 3 "a bad cell on standard input" "standard input: row 2, column 2: 'x' is not a finite number" \
+	p --input - <"$work/bad.csv"
+one_line 3 "a directory" "cannot read $work: Is a directory" p --input "$work"
+one_line 3 "a missing file" "cannot read $work/none.csv: No such file or directory" p --input "$work/none.csv"
