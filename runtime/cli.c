@@ -118,7 +118,9 @@ static void print_help(const RtDesc *d)
 	       "  --log FILE       write CSV metrics, one row per epoch\n"
 	       "  --log-grad-norms FILE  write the L2 norm of every parameter's gradient,\n"
 	       "                   one CSV row per parameter per step (see nnc-gradplot(1))\n"
-	       "  --input FILE     predict: an IDX or CSV file of inputs\n"
+	       "  --input FILE     predict: an IDX or CSV file of inputs (plain or gzip; - for stdin)\n"
+	       "  --output WHAT    predict: class, probs or logits per sample (default: the class\n"
+	       "                   for a model of integer labels, else the output as computed)\n"
 	       "  --tol X          gradcheck: largest relative error accepted (default %g)\n"
 	       "  --all            gradcheck: check every entry, not 20 per tensor\n"
 	       "  --max-memory SIZE  refuse to start unless state + scratch fit, e.g. 512M\n"
@@ -165,6 +167,13 @@ static const char *dir_arg(const char *name, const char *v)
 	return v;
 }
 
+static const char *output_arg(const char *name, const char *v)
+{
+	if (strcmp(v, "class") && strcmp(v, "probs") && strcmp(v, "logits"))
+		usage_error("%s: '%s' is not one of class, probs, logits", name, v);
+	return v;
+}
+
 static void parse_option(RtOptions *o, int argc, char **argv, int *i)
 {
 	char name[64];
@@ -187,6 +196,7 @@ static void parse_option(RtOptions *o, int argc, char **argv, int *i)
 	else if (!strcmp(name, "--log")) o->log = value(argc, argv, i, eq);
 	else if (!strcmp(name, "--log-grad-norms")) o->grad_norms = value(argc, argv, i, eq);
 	else if (!strcmp(name, "--input")) o->input = value(argc, argv, i, eq);
+	else if (!strcmp(name, "--output")) o->output = output_arg(name, value(argc, argv, i, eq));
 	else if (!eq && !strcmp(a, "--all")) o->all = 1;
 	else if (!eq && (!strcmp(a, "--quiet") || !strcmp(a, "-q"))) o->quiet = 1;
 	else usage_error("unknown option '%s'%s", a, "");

@@ -495,6 +495,11 @@ static int parse_line(Line *l, RtDesc *d)
 		d->loss_at = l->word[1] + 3;
 		return 0;
 	}
+	if (!strcmp(k, "output_is")) {
+		if (l->n != 2 || (strcmp(l->word[1], "logits") && strcmp(l->word[1], "probabilities")))
+			return fail(l, "output_is wants logits or probabilities");
+		return one_word(l, &d->output_is);
+	}
 	if (!strcmp(k, "min_batch")) {   /* min_batch N [at="FILE:LINE"] */
 		if (l->n < 2 || l->n > 3 || parse_int(l, l->word[1], &d->min_batch) < 0 || d->min_batch < 1)
 			return fail(l, "min_batch wants a batch size and an optional at=\"FILE:LINE\"");

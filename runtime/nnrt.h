@@ -60,6 +60,8 @@ typedef struct nnrt_window { int32_t kh, kw, sh, sw, ph, pw, dh, dw; } nnrt_wind
  *   io NAME input|target|output DTYPE SHAPE io=N
  *   hyper NAME io=N                   lr, step
  *   loss at="FILE:LINE"               where the loss was written
+ *   output_is logits|probabilities    optional: the loss reads the model's output so
+ *                                     (cross_entropy, binary_cross_entropy of it)
  *   min_batch N at="FILE:LINE"        optional: training batches need N samples (batch
  *                                     statistics over one value per channel)
  *   tensor NAME param|grad|state|buffer DTYPE SHAPE offset=BYTES [of=PARAMNAME]
@@ -118,9 +120,9 @@ typedef struct nnrt_window { int32_t kh, kw, sh, sw, ph, pw, dh, dw; } nnrt_wind
  *     to the param tensors' counts.
  *   - Versions: the number in "nnc-model 1" changes when a record changes
  *     its meaning or a new record becomes required.  Optional records,
- *     which a runtime does without (flops, layer, min_batch), keep it: a runtime
- *     reads descriptors written before them, and one older than a record
- *     refuses it as unknown (nnc and libnnrt are built together, so that
- *     is a mismatched installation: exit 70). */
+ *     which a runtime does without (flops, layer, output_is, min_batch),
+ *     keep it: a runtime reads descriptors written before them, and one
+ *     older than a record refuses it as unknown (nnc and libnnrt are
+ *     built together, so that is a mismatched installation: exit 70). */
 
 #endif

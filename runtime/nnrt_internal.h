@@ -106,6 +106,7 @@ typedef struct RtLayer {       /* one row of `trainer info`'s layer table */
 typedef struct RtDesc {
 	char *model, *source;
 	char *loss_at;             /* "FILE:LINE" of the loss, or NULL */
+	char *output_is;           /* "logits", "probabilities": how the loss reads the output; NULL */
 	int64_t min_batch;         /* smallest training batch with batch statistics (1: any) */
 	char *min_batch_at;        /* "FILE:LINE" of the batch norm that needs it, or NULL */
 	RtDType precision;
@@ -269,6 +270,7 @@ typedef struct RtOptions {
 	int64_t max_memory;        /* --max-memory in bytes, 0 = no limit */
 	const char *save, *load, *data_dir, *log, *input, *max_memory_arg;
 	const char *grad_norms;    /* --log-grad-norms FILE, or NULL */
+	const char *output;        /* predict --output: class, probs, logits; NULL: the default */
 } RtOptions;
 
 typedef struct RtGradLog RtGradLog;   /* gradnorms.c */

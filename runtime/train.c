@@ -164,37 +164,20 @@ static int64_t argmax_row(const RtTrainer *t, int64_t row, int64_t k)
 	return best;
 }
 
-/* The true class of a sample: the integer label, or the argmax of a float
- * target row (one-hot), or target > 0.5 for a single float target. */
-static int64_t true_class(const RtTrainer *t, int64_t row)
+/* Accuracy is defined for integer class labels only (the compiler
+ * refuses `report accuracy` otherwise): the argmax of the output row
+ * against the label.  With one output the argmax is always class 0, the
+ * only class a label can name then. */
+static int correct_class(const RtTrainer *t, int64_t row)
 {
-	const void *y = t->io[t->y->io];
-	int64_t k = t->y->per_sample;
-	if (t->y->dt == RT_I32)
-		return ((const int32_t *)y)[row];
-	double best = -INFINITY;
-	int64_t arg = 0;
-	for (int64_t j = 0; j < k; j++) {
-		double v = t->y->dt == RT_F32 ? ((const float *)y)[row * k + j] : ((const double *)y)[row * k + j];
-		if (k == 1)
-			return v > 0.5;
-		if (v > best)
-			best = v, arg = j;
-	}
-	return arg;
-}
-
-static int64_t predicted_class(const RtTrainer *t, int64_t row)
-{
-	int64_t k = t->out->per_sample;
-	return k == 1 ? out_value(t, row) > 0.5 : argmax_row(t, row, k);
+	return argmax_row(t, row, t->out->per_sample) == ((const int32_t *)t->io[t->y->io])[row];
 }
 
 void rt_evaluate(RtTrainer *t, const RtData *data, double *loss, double *accuracy)
 {
 	double sum = 0;
 	int64_t correct = 0;
-	int can_acc = t->out && t->y && data->y;
+	int can_acc = t->out && t->y && t->y->dt == RT_I32 && data->y;
 	for (int64_t start = 0; start < data->n; start += t->opt.batch) {
 		int64_t count = data->n - start < t->opt.batch ? data->n - start : t->opt.batch;
 		nnrt_step s;
@@ -203,7 +186,7 @@ void rt_evaluate(RtTrainer *t, const RtData *data, double *loss, double *accurac
 		t->model->eval(&s);
 		sum += s.loss * (double)count;
 		for (int64_t i = 0; can_acc && i < count; i++)
-			correct += predicted_class(t, i) == true_class(t, i);
+			correct += correct_class(t, i);
 	}
 	*loss = sum / (double)data->n;
 	*accuracy = can_acc ? (double)correct / (double)data->n : NAN;
@@ -482,17 +465,52 @@ int rt_eval(RtTrainer *t)
 	return 0;
 }
 
-static void print_predictions(RtTrainer *t, int64_t count, int classify)
+/* What predict prints of each output row (--output, nnc-trainer(1)):
+ * the class, the probabilities or the logits, as far as the loss says
+ * what the output is (output_is); by default the class for a model of
+ * integer labels, else the row as computed. */
+typedef enum { PRINT_ROW, PRINT_CLASS, PRINT_PROBS, PRINT_LOGITS } PrintMode;
+
+static PrintMode print_mode(const RtTrainer *t)
 {
-	for (int64_t i = 0; i < count; i++) {
-		if (classify) {
-			printf("%lld\n", (long long)argmax_row(t, i, t->out->per_sample));
-			continue;
-		}
-		for (int64_t j = 0; j < t->out->per_sample; j++)
-			printf("%s%.9g", j ? " " : "", out_value(t, i * t->out->per_sample + j));
-		printf("\n");
+	const char *want = t->opt.output, *is = t->d->output_is, *at = t->d->loss_at;
+	if (!want)
+		return t->y && t->y->dt == RT_I32 ? PRINT_CLASS : PRINT_ROW;
+	if (!strcmp(want, "logits"))
+		return PRINT_LOGITS;
+	if (!strcmp(want, "probs") && !is)
+		rt_fatal(RT_EXIT_USAGE, "--output probs: the loss%s%s reads the model's output neither as logits "
+		         "(cross_entropy of it) nor as probabilities (binary_cross_entropy of it), so it has no "
+		         "probabilities to print; --output logits prints it as computed", at ? " at " : "", at ? at : "");
+	if (!strcmp(want, "probs"))
+		return PRINT_PROBS;
+	if (t->out->per_sample == 1 && !(is && !strcmp(is, "probabilities")) && !(t->y && t->y->dt == RT_I32))
+		rt_fatal(RT_EXIT_USAGE, "--output class: the model has one output and the loss does not read it as a "
+		         "probability or a class score, so no class follows from it; --output logits prints it");
+	return PRINT_CLASS;
+}
+
+static void print_row(RtTrainer *t, int64_t row, PrintMode mode)
+{
+	int64_t k = t->out->per_sample;
+	int probs_in = t->d->output_is && !strcmp(t->d->output_is, "probabilities");
+	if (mode == PRINT_CLASS) {
+		printf("%lld\n", k == 1 && probs_in ? (long long)(out_value(t, row) > 0.5)
+		                                     : (long long)argmax_row(t, row, k));
+		return;
 	}
+	double top = out_value(t, row * k + argmax_row(t, row, k)), sum = 0;
+	for (int64_t j = 0; j < k; j++)
+		sum += exp(out_value(t, row * k + j) - top);
+	for (int64_t j = 0; j < k; j++) {
+		double v = out_value(t, row * k + j);
+		if (mode == PRINT_PROBS && !probs_in)   /* softmax, shifted by the row's maximum */
+			v = exp(v - top) / sum;
+		else if (mode == PRINT_LOGITS && probs_in)
+			v = log(v) - log1p(-v);
+		printf("%s%.9g", j ? " " : "", v);
+	}
+	printf("\n");
 }
 
 int rt_predict(RtTrainer *t)
@@ -500,6 +518,7 @@ int rt_predict(RtTrainer *t)
 	const RtDesc *d = t->d;
 	if (!t->out)
 		rt_fatal(RT_EXIT_USAGE, "this model has no output to predict");
+	PrintMode mode = print_mode(t);
 	RtDataSpec spec = rt_trainer_spec(t);
 	RtData *data;
 	if (t->opt.input) {
@@ -510,14 +529,14 @@ int rt_predict(RtTrainer *t)
 			rt_fatal(RT_EXIT_USAGE, "no data source to predict on: use --input FILE");
 		data = rt_data_load(rt_desc_source(d, name), &spec);
 	}
-	int classify = t->y && t->y->dt == RT_I32;
 	for (int64_t start = 0; start < data->n; start += t->opt.batch) {
 		int64_t count = data->n - start < t->opt.batch ? data->n - start : t->opt.batch;
 		nnrt_step s;
 		rt_step_prepare(t, &s, data, NULL, start, count);
 		set_hyper(t, &s, 0, 0);
 		t->model->eval(&s);
-		print_predictions(t, count, classify);
+		for (int64_t i = 0; i < count; i++)
+			print_row(t, i, mode);
 	}
 	return fflush(stdout) == 0 ? 0 : RT_EXIT_IO;
 }

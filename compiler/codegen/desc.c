@@ -144,6 +144,8 @@ static void put_slots(FILE *f, const Module *m)
 			fputc('\n', f);
 		}
 	}
+	if (m->output_is)
+		fprintf(f, "output_is %s\n", m->output_is);
 	if (m->min_batch > 1) {
 		fprintf(f, "min_batch %lld", (long long)m->min_batch);
 		put_at(f, "at", m->min_batch_at);

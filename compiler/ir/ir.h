@@ -250,6 +250,7 @@ typedef struct Module {
 	Config cfg;
 	int64_t min_batch;            /* smallest training batch whose batch statistics exist (lower_norm.c), 0: any */
 	Loc min_batch_at;             /* the call that needs it */
+	const char *output_is;        /* "logits" or "probabilities" when the loss reads the output as such, else NULL */
 } Module;
 
 /* ir.c — builders.  Every builder checks its operands (shapes agree,
