@@ -232,6 +232,13 @@ static void parse_args(RtOptions *o, const RtDesc *d, int argc, char **argv)
 		usage_error("no command given; commands: train eval predict gradcheck info%s%s", "", "");
 	if (o->save_every && !o->save)
 		usage_error("--save-every needs --save FILE%s%s", "", "");
+	/* Cosine decays from --lr to min_lr: below it, the rate would rise. */
+	if (!strcmp(d->schedule, "cosine") && o->lr < d->min_lr) {
+		fprintf(stderr, "%s: --lr %g is below the cosine schedule's min_lr %g, towards which it decays: the rate "
+		        "would rise over training; give --lr %g or more (try '%s --help')\n", rt_progname, o->lr,
+		        d->min_lr, d->min_lr, rt_progname);
+		exit(RT_EXIT_USAGE);
+	}
 }
 
 /* A FLOP count with a decimal unit, 4 significant digits: 256, 401.7k, 65.53M. */
