@@ -5,7 +5,9 @@
  * little-endian tensor data.  Holds every param and optimizer-state
  * tensor (gradients are recomputed each step, so they are not saved).
  * Written atomically: FILE.tmp, fsync, rename over FILE, fsync the dir;
- * a failed save removes FILE.tmp and leaves FILE as it was.
+ * a failed save removes FILE.tmp and leaves FILE as it was.  FILE is
+ * where --save's chain of symbolic links ends, and must be a regular
+ * file or none: renaming over a device or a FIFO would replace it.
  * Integrity: metadata "checksum" is "crc32:HHHHHHHH", zlib's CRC-32 of
  * every byte after the header; loading checks it when present (files
  * written by other tools may lack it) and names the mismatch. */
@@ -177,26 +179,79 @@ static int write_file(FILE *f, const RtDesc *d, const char *state, const Buf *h)
 	return ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
 }
 
+/* The file a save replaces: the path, or the end of its chain of
+ * symbolic links, which need not exist yet (a dangling link names the
+ * file to create).  Renaming over the link itself would cut it from
+ * the file it points to. */
+char *rt_save_target(const char *path)
+{
+	char *p = rt_strdup(path), to[4096];
+	for (int hops = 0; hops < 40; hops++) {
+		struct stat st;
+		if (lstat(p, &st) != 0 || !S_ISLNK(st.st_mode))
+			return p;
+		ssize_t n = readlink(p, to, sizeof to - 1);
+		if (n < 0)
+			return p;
+		to[n] = '\0';
+		char *slash = strrchr(p, '/');
+		p = to[0] == '/' || !slash ? rt_strdup(to) : rt_printf("%.*s/%s", (int)(slash - p), p, to);
+	}
+	rt_fatal(RT_EXIT_IO, "cannot save to %s: too many levels of symbolic links", path);
+}
+
+/* Why a save may not replace target, or NULL: a checkpoint is renamed
+ * into place, which would swap a device, a FIFO or a socket for a
+ * regular file (and a directory cannot be renamed over at all). */
+const char *rt_save_refusal(const char *target)
+{
+	struct stat st;
+	if (stat(target, &st) != 0 || S_ISREG(st.st_mode))
+		return NULL;
+	const char *what = S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO"
+	                 : S_ISCHR(st.st_mode) ? "a character device" : S_ISBLK(st.st_mode) ? "a block device"
+	                 : S_ISSOCK(st.st_mode) ? "a socket" : "not a regular file";
+	return rt_printf("it is %s; a checkpoint is written to a new file and renamed over the old one, "
+	                 "so it must be a regular file or not exist yet", what);
+}
+
+/* FILE.tmp is created afresh: whatever held the name before (a stale
+ * file, a link, a FIFO that would block the open) is not written through. */
+static FILE *create_tmp(const char *tmp)
+{
+	unlink(tmp);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	if (fd >= 0 && !f)
+		close(fd);
+	return f;
+}
+
 void rt_checkpoint_save(const char *path, const RtDesc *d, const char *state, const RtMeta *meta)
 {
+	char *target = rt_save_target(path);
+	const char *refusal = rt_save_refusal(target);
+	if (refusal)
+		rt_fatal(RT_EXIT_IO, "cannot write checkpoint %s%s: %s", path,
+		         strcmp(target, path) ? rt_printf(" (a link to %s)", target) : "", refusal);
 	RtMeta m = *meta;
 	rt_meta_set(&m, "checksum", rt_printf("crc32:%08x", (unsigned)state_crc(d, state)));
 	Buf h = header_json(d, &m);
-	char *tmp = rt_printf("%s.tmp", path);
-	FILE *f = fopen(tmp, "wb");
+	char *tmp = rt_printf("%s.tmp", target);
+	FILE *f = create_tmp(tmp);
 	if (!f)
 		rt_fatal(RT_EXIT_IO, "cannot write checkpoint %s: %s", tmp, strerror(errno));
 	int ok = write_file(f, d, state, &h);
 	int saved_errno = errno;
 	ok = (fclose(f) == 0) && ok;
 	free(h.p);
-	if (!ok || rename(tmp, path) != 0) {
+	if (!ok || rename(tmp, target) != 0) {
 		int e = ok ? errno : saved_errno;
 		unlink(tmp);
 		rt_fatal(RT_EXIT_IO, "cannot write checkpoint %s: %s (%s was left as it was)", path,
-		         strerror(e), access(path, F_OK) == 0 ? "the previous checkpoint" : "no file");
+		         strerror(e), access(target, F_OK) == 0 ? "the previous checkpoint" : "no file");
 	}
-	fsync_dir(path);
+	fsync_dir(target);
 }
 
 /* ---- reading: a small JSON parser, bounded by the header length ---------- */
@@ -404,32 +459,15 @@ static int check_entry(const RtTensor *t, const Entry *e, int64_t data_len, char
 	return -1;
 }
 
-static int fail_with(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail_with(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
+/* Read whole, so that a pipe or process substitution serves as --load. */
 static int read_all(const char *path, char **data, int64_t *len, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	struct stat st;
-	if (!f || fstat(fileno(f), &st) < 0) {
-		int e = errno;
-		if (f)
-			fclose(f);
-		return fail_with(err, errlen, "cannot read checkpoint %s: %s", path, strerror(e));
-	}
-	*len = st.st_size;
-	*data = rt_realloc(NULL, (size_t)*len + 1);
-	size_t got = fread(*data, 1, (size_t)*len, f);
-	fclose(f);
-	if ((int64_t)got != *len)
-		return fail_with(err, errlen, "cannot read checkpoint %s: short read", path);
+	RtBytes b;
+	char why[512];
+	if (rt_read_whole(path, 0, &b, why, sizeof why) < 0)
+		return rt_error(err, errlen, "cannot read checkpoint %s", why);
+	*data = b.p;
+	*len = (int64_t)b.n;
 	return 0;
 }
 
@@ -447,10 +485,10 @@ static int check_tensors(const char *path, const RtDesc *d, const Entry *ent, in
 			k++;
 		char why[384];
 		if (k == nent)
-			return fail_with(err, errlen, "%s: tensor %s is missing (a checkpoint of another model?%s%s)",
+			return rt_error(err, errlen, "%s: tensor %s is missing (a checkpoint of another model?%s%s)",
 			                 path, t->name, nent ? " its first tensor is " : "", nent ? ent[0].name : "");
 		if (check_entry(t, &ent[k], data_len, why, sizeof why) < 0)
-			return fail_with(err, errlen, "%s: %s", path, why);
+			return rt_error(err, errlen, "%s: %s", path, why);
 		memcpy(state + t->offset, data + ent[k].begin, (size_t)(ent[k].end - ent[k].begin));
 	}
 	return 0;
@@ -465,7 +503,7 @@ static int check_sum(const char *path, const char *want, const char *data, int64
 	char got[24];
 	snprintf(got, sizeof got, "crc32:%08x", (unsigned)crc_bytes((uint32_t)crc32(0L, Z_NULL, 0), data, (size_t)len));
 	if (strcmp(got, want))
-		return fail_with(err, errlen, "%s: checksum mismatch: the data has %s, the header says %s "
+		return rt_error(err, errlen, "%s: checksum mismatch: the data has %s, the header says %s "
 		                 "(the file was damaged after it was written)", path, got, want);
 	return 0;
 }
@@ -482,21 +520,21 @@ int rt_checkpoint_load(const char *path, const RtDesc *d, char *state, RtMeta *m
 		hlen = hlen << 8 | (unsigned char)file[i];
 	if (len < 8 || hlen > MAX_HEADER || (int64_t)hlen > len - 8) {
 		free(file);
-		return fail_with(err, errlen, "%s: not a safetensors file (bad header length)", path);
+		return rt_error(err, errlen, "%s: not a safetensors file (bad header length)", path);
 	}
 	Json j = {file + 8, file + 8 + hlen, jerr, sizeof jerr, file + 8};
 	Entry *ent = rt_alloc(sizeof *ent * MAX_ENTRIES);
 	int nent, r = parse_header(&j, ent, &nent, meta);
 	if (r < 0) {
 		free(file);
-		return fail_with(err, errlen, "%s: %s", path, jerr);
+		return rt_error(err, errlen, "%s: %s", path, jerr);
 	}
 	const char *data = file + 8 + hlen;
 	int64_t data_len = len - 8 - (int64_t)hlen;
 	r = check_tensors(path, d, ent, nent, data, data_len, state, err, errlen);
 	const char *sig = rt_meta_get(meta, "signature"), *model = rt_meta_get(meta, "model");
 	if (r == 0 && (!sig || strcmp(sig, d->signature)))
-		r = fail_with(err, errlen, "%s: checkpoint of model '%s' with signature %s, but this trainer's "
+		r = rt_error(err, errlen, "%s: checkpoint of model '%s' with signature %s, but this trainer's "
 		              "model '%s' has %s (same tensors, other inputs or outputs)", path,
 		              model ? model : "?", sig ? sig : "(none)", d->model, d->signature);
 	if (r == 0)

@@ -65,25 +65,31 @@ static int64_t size_arg(const char *opt, const char *v)
 	return (int64_t)(x * scale);
 }
 
-/* Refuse a --save whose directory cannot take the file now, before hours
- * of training, rather than at the end. */
+/* Refuse a --save that cannot take the checkpoint now, before hours of
+ * training rather than at the end: the directory where the file (the
+ * end of its symbolic links) goes must be writable, and the file must be
+ * regular or absent (checkpoint.c renames over it). */
 static const char *save_arg(const char *name, const char *v)
 {
-	char *dir = rt_strdup(v), *slash = strrchr(dir, '/');
 	if (!*v)
 		usage_error("%s: the file name is empty%s", name, "");
+	char *target = rt_save_target(v), *dir = rt_strdup(target), *slash = strrchr(dir, '/');
+	const char *as = strcmp(target, v) ? rt_printf("%s (a link to %s)", v, target) : v;
 	if (slash)
 		slash == dir ? (void)(dir[1] = '\0') : (void)(*slash = '\0');
 	const char *d = slash ? dir : ".";
 	struct stat st;
 	if (stat(d, &st) != 0)
-		rt_fatal(RT_EXIT_IO, "%s %s: cannot use the directory %s: %s", name, v, d, strerror(errno));
+		rt_fatal(RT_EXIT_IO, "%s %s: cannot use the directory %s: %s", name, as, d, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		rt_fatal(RT_EXIT_IO, "%s %s: %s is not a directory", name, v, d);
+		rt_fatal(RT_EXIT_IO, "%s %s: %s is not a directory", name, as, d);
 	if (access(d, W_OK | X_OK) != 0)
-		rt_fatal(RT_EXIT_IO, "%s %s: cannot write in %s: %s", name, v, d, strerror(errno));
-	if (stat(v, &st) == 0 && S_ISDIR(st.st_mode))
-		rt_fatal(RT_EXIT_IO, "%s %s: is a directory", name, v);
+		rt_fatal(RT_EXIT_IO, "%s %s: cannot write in %s: %s", name, as, d, strerror(errno));
+	if (stat(target, &st) == 0 && S_ISDIR(st.st_mode))
+		rt_fatal(RT_EXIT_IO, "%s %s: is a directory", name, as);
+	const char *refusal = rt_save_refusal(target);
+	if (refusal)
+		rt_fatal(RT_EXIT_IO, "%s %s: %s", name, as, refusal);
 	return v;
 }
 
@@ -113,7 +119,9 @@ static void print_help(const RtDesc *d)
 	       "  --log FILE       write CSV metrics, one row per epoch\n"
 	       "  --log-grad-norms FILE  write the L2 norm of every parameter's gradient,\n"
 	       "                   one CSV row per parameter per step (see nnc-gradplot(1))\n"
-	       "  --input FILE     predict: an IDX or CSV file of inputs\n"
+	       "  --input FILE     predict: an IDX or CSV file of inputs (plain or gzip; - for stdin)\n"
+	       "  --output WHAT    predict: class, probs or logits per sample (default: the class\n"
+	       "                   for a model of integer labels, else the output as computed)\n"
 	       "  --tol X          gradcheck: largest relative error accepted (default %g)\n"
 	       "  --all            gradcheck: check every entry, not 20 per tensor\n"
 	       "  --max-memory SIZE  refuse to start unless state + scratch fit, e.g. 512M\n"
@@ -160,6 +168,13 @@ static const char *dir_arg(const char *name, const char *v)
 	return v;
 }
 
+static const char *output_arg(const char *name, const char *v)
+{
+	if (strcmp(v, "class") && strcmp(v, "probs") && strcmp(v, "logits"))
+		usage_error("%s: '%s' is not one of class, probs, logits", name, v);
+	return v;
+}
+
 static void parse_option(RtOptions *o, int argc, char **argv, int *i)
 {
 	char name[64];
@@ -182,6 +197,7 @@ static void parse_option(RtOptions *o, int argc, char **argv, int *i)
 	else if (!strcmp(name, "--log")) o->log = value(argc, argv, i, eq);
 	else if (!strcmp(name, "--log-grad-norms")) o->grad_norms = value(argc, argv, i, eq);
 	else if (!strcmp(name, "--input")) o->input = value(argc, argv, i, eq);
+	else if (!strcmp(name, "--output")) o->output = output_arg(name, value(argc, argv, i, eq));
 	else if (!eq && !strcmp(a, "--all")) o->all = 1;
 	else if (!eq && (!strcmp(a, "--quiet") || !strcmp(a, "-q"))) o->quiet = 1;
 	else usage_error("unknown option '%s'%s", a, "");
@@ -217,6 +233,13 @@ static void parse_args(RtOptions *o, const RtDesc *d, int argc, char **argv)
 		usage_error("no command given; commands: train eval predict gradcheck info%s%s", "", "");
 	if (o->save_every && !o->save)
 		usage_error("--save-every needs --save FILE%s%s", "", "");
+	/* Cosine decays from --lr to min_lr: below it, the rate would rise. */
+	if (d->schedule == NNRT_SCHED_COSINE && o->lr < d->min_lr) {
+		fprintf(stderr, "%s: --lr %g is below the cosine schedule's min_lr %g, towards which it decays: the rate "
+		        "would rise over training; give --lr %g or more (try '%s --help')\n", rt_progname, o->lr,
+		        d->min_lr, d->min_lr, rt_progname);
+		exit(RT_EXIT_USAGE);
+	}
 }
 
 /* A FLOP count with a decimal unit, 4 significant digits: 256, 401.7k, 65.53M. */

@@ -27,6 +27,15 @@ static double arg_num(const RtSource *s, const char *key, double dflt)
 	return kv->num;
 }
 
+/* A line or column count: an integer, 64-bit, never cast through int. */
+static int64_t count_arg(const RtSource *s, const char *key)
+{
+	double v = arg_num(s, key, 0);
+	if (v != floor(v) || v < 0 || v >= 0x1p63)
+		rt_fatal(RT_EXIT_INTERNAL, "data source '%s': %s=%g is not a count", s->name, key, v);
+	return (int64_t)v;
+}
+
 static const char *arg_str(const RtSource *s, const char *key)
 {
 	const RtKeyVal *kv = rt_source_arg(s, key);
@@ -91,7 +100,29 @@ static void put(void *base, RtDType dt, int64_t i, double v)
 	else ((int32_t *)base)[i] = (int32_t)v;
 }
 
-/* Stores a label, checking it is an integer in [0, classes) for i32 targets. */
+static double stored(const void *base, RtDType dt, int64_t i)
+{
+	return dt == RT_F32 ? ((const float *)base)[i] : ((const double *)base)[i];
+}
+
+/* Stores input value i of sample `sample`, already scaled.  A NaN or an
+ * infinity in the data (an IDX file of floats; a value past the float
+ * type's range) would surface as a non-finite loss that no learning rate
+ * explains, so it is refused here, where the file and place are known. */
+static void put_input(RtData *d, int64_t i, double v, const char *where, int64_t sample)
+{
+	put(d->x, d->x_dt, i, v);
+	if (isfinite(stored(d->x, d->x_dt, i)))
+		return;
+	if (!isfinite(v))
+		rt_fatal(RT_EXIT_IO, "%s: sample %lld, value %lld is %g: inputs must be finite", where,
+		         (long long)sample, (long long)(i % d->x_per), v);
+	rt_fatal(RT_EXIT_IO, "%s: sample %lld, value %lld: %g (after scale) overflows %s", where,
+	         (long long)sample, (long long)(i % d->x_per), v, rt_dtype_name(d->x_dt));
+}
+
+/* Stores a label, checking it is an integer in [0, classes) for i32
+ * targets, and finite for float ones. */
 static void put_label(RtData *d, int64_t i, double v, const RtDataSpec *spec, const char *where, int64_t row)
 {
 	if (d->y_dt == RT_I32) {
@@ -100,6 +131,9 @@ static void put_label(RtData *d, int64_t i, double v, const RtDataSpec *spec, co
 			         where, (long long)row, v, (long long)spec->classes);
 	}
 	put(d->y, d->y_dt, i, v);
+	if (d->y_dt != RT_I32 && !isfinite(stored(d->y, d->y_dt, i)))
+		rt_fatal(RT_EXIT_IO, "%s: sample %lld: target %g is not a finite %s", where, (long long)row, v,
+		         rt_dtype_name(d->y_dt));
 }
 
 /* The image geometry that crop and flip need (augment.c): the source's
@@ -148,7 +182,7 @@ static RtData *load_idx(const RtSource *s, const RtDataSpec *spec)
 		         lpath, (long long)lab.per, (long long)spec->y_per);
 	RtData *d = new_data(s->name, spec, img.n, labels);
 	for (int64_t i = 0; i < img.n * img.per; i++)
-		put(d->x, d->x_dt, i, rt_idx_get(&img, i) * scale);
+		put_input(d, i, rt_idx_get(&img, i) * scale, ipath, i / img.per);
 	for (int64_t i = 0; labels && i < lab.n * lab.per; i++)
 		put_label(d, i, rt_idx_get(&lab, i), spec, lpath, i / lab.per);
 	d->origin = labels ? rt_printf("idx %s %s", ipath, lpath) : rt_printf("idx %s", ipath);
@@ -201,7 +235,7 @@ static RtData *from_csv(const char *name, const char *path, const RtCsv *c, int6
 				if (d->y)
 					put_label(d, r * d->y_per + yi++, v, spec, path, r + 1);
 			} else
-				put(d->x, d->x_dt, r * d->x_per + xi++, v * scale);
+				put_input(d, r * d->x_per + xi++, v * scale, path, r + 1);
 		}
 	}
 	d->origin = rt_printf("csv %s", path);
@@ -213,9 +247,12 @@ static RtData *load_csv(const RtSource *s, const RtDataSpec *spec)
 	char err[512];
 	char *path = rt_resolve_path(arg_str(s, "0"), spec);
 	RtCsv c;
-	if (rt_csv_read(path, (int)arg_num(s, "header", 0), &c, err, sizeof err) < 0)
+	if (rt_csv_read(path, count_arg(s, "header"), &c, err, sizeof err) < 0)
 		rt_fatal(RT_EXIT_IO, "%s", err);
-	RtData *d = from_csv(s->name, path, &c, (int64_t)arg_num(s, "label", -1), arg_num(s, "scale", 1), spec);
+	double label = arg_num(s, "label", -1);
+	if (fabs(label) > (double)c.cols)   /* before any cast: a huge value does not fit int64 */
+		rt_fatal(RT_EXIT_IO, "%s: label column %g is outside the %lld columns", path, label, (long long)c.cols);
+	RtData *d = from_csv(s->name, path, &c, (int64_t)label, arg_num(s, "scale", 1), spec);
 	set_geometry(d, s, NULL);
 	free(c.v);
 	return d;
@@ -263,43 +300,39 @@ RtData *rt_data_load(const RtSource *src, const RtDataSpec *spec)
 	return d;
 }
 
-static int looks_like_idx(const char *path)
-{
-	unsigned char m[3] = {0};
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		rt_fatal(RT_EXIT_IO, "cannot open %s", path);
-	size_t n = fread(m, 1, 3, f);
-	fclose(f);
-	return n >= 2 && ((m[0] == 0x1f && m[1] == 0x8b) || (n == 3 && m[0] == 0 && m[1] == 0));
-}
-
+/* Read once, so that standard input ("-") and pipes work: IDX when the
+ * (inflated) bytes start 00 00, else CSV. */
 RtData *rt_data_from_file(const char *path, const RtDataSpec *spec)
 {
 	char err[512];
+	const char *name = rt_input_name(path);
 	RtDataSpec nolabels = *spec;
 	nolabels.has_y = 0;
-	if (looks_like_idx(path)) {
+	RtBytes b;
+	if (rt_read_whole(path, 1, &b, err, sizeof err) < 0)
+		rt_fatal(RT_EXIT_IO, "cannot read %s", err);
+	if (b.n >= 2 && b.p[0] == 0 && b.p[1] == 0) {
 		RtIdx img;
-		if (rt_idx_read(path, &img, err, sizeof err) < 0)
+		if (rt_idx_parse(&b, name, &img, err, sizeof err) < 0)
 			rt_fatal(RT_EXIT_IO, "%s", err);
 		if (img.per != spec->x_per)
 			rt_fatal(RT_EXIT_IO, "%s: %lld elements per sample, but the model input takes %lld",
-			         path, (long long)img.per, (long long)spec->x_per);
+			         name, (long long)img.per, (long long)spec->x_per);
 		if (img.n == 0)
-			rt_fatal(RT_EXIT_IO, "%s has no samples", path);
+			rt_fatal(RT_EXIT_IO, "%s has no samples", name);
 		RtData *d = new_data("input", &nolabels, img.n, 0);
 		for (int64_t i = 0; i < img.n * img.per; i++)
-			put(d->x, d->x_dt, i, rt_idx_get(&img, i) * spec->input_scale);
+			put_input(d, i, rt_idx_get(&img, i) * spec->input_scale, name, i / img.per);
 		free(img.raw);
 		return d;
 	}
 	RtCsv c;
-	if (rt_csv_read(path, 0, &c, err, sizeof err) < 0)
+	if (rt_csv_parse(&b, name, 0, &c, err, sizeof err) < 0)
 		rt_fatal(RT_EXIT_IO, "%s", err);
+	free(b.p);
 	/* A CSV with the label columns still in it is accepted: they are dropped. */
 	RtDataSpec *use = c.cols == spec->x_per ? &nolabels : (RtDataSpec *)spec;
-	RtData *d = from_csv("input", path, &c, -1, spec->input_scale, use);
+	RtData *d = from_csv("input", name, &c, -1, spec->input_scale, use);
 	free(c.v);
 	return d;
 }

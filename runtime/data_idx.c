@@ -1,39 +1,12 @@
 /* data_idx.c — IDX files (LeCun's MNIST format), plain or gzip.
  *
  * Layout: two zero bytes, a type byte, a dimension count, then one
- * big-endian u32 per dimension and the elements, big-endian.  zlib's
- * gzread reads a plain file transparently, so gzip is told apart by its
- * magic bytes only for the error messages — never by the file's name. */
-#include <errno.h>
-#include <stdarg.h>
+ * big-endian u32 per dimension and the elements, big-endian.  The file
+ * arrives whole and inflated (data_read.c); whether it was gzip serves
+ * the error messages only — never the file's name. */
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 #include "nnrt_internal.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static int read_exact(gzFile f, void *buf, size_t n)
-{
-	char *p = buf;
-	while (n > 0) {
-		unsigned chunk = n > (1u << 30) ? 1u << 30 : (unsigned)n;
-		int got = gzread(f, p, chunk);
-		if (got <= 0)
-			return -1;
-		p += got;
-		n -= (size_t)got;
-	}
-	return 0;
-}
 
 static int elem_size(int type)
 {
@@ -63,82 +36,85 @@ static double elem_value(int type, const unsigned char *p)
 	}
 }
 
-static int is_gzip(const char *path)
+/* The bytes of a file being parsed, consumed from the front. */
+typedef struct Cursor { const unsigned char *p; size_t left; } Cursor;
+
+static int take(Cursor *c, void *out, size_t n)
 {
-	unsigned char m[2] = {0};
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return 0;
-	size_t n = fread(m, 1, 2, f);
-	fclose(f);
-	return n == 2 && m[0] == 0x1f && m[1] == 0x8b;
+	if (c->left < n)
+		return -1;
+	memcpy(out, c->p, n);
+	c->p += n;
+	c->left -= n;
+	return 0;
 }
 
-static int read_header(gzFile f, const char *path, RtIdx *out, int *type, char *err, size_t errlen)
+static int read_header(Cursor *c, const RtBytes *b, const char *path, RtIdx *out, int *type,
+                       char *err, size_t errlen)
 {
 	unsigned char h[4];
-	if (read_exact(f, h, 4) < 0) {
-		int zerr = 0;
-		const char *msg = gzerror(f, &zerr);
-		if (zerr < 0 && zerr != Z_ERRNO)
-			return fail(err, errlen, "%s: corrupt or truncated gzip data (gzip: %s)", path, msg);
-		return fail(err, errlen, "%s: not an IDX file (shorter than its header)", path);
+	if (take(c, h, 4) < 0) {
+		if (b->gzip_error)
+			return rt_error(err, errlen, "%s: corrupt or truncated gzip data (gzip: %s)", path, b->gzip_error);
+		return rt_error(err, errlen, "%s: not an IDX file (shorter than its header)", path);
 	}
 	if (h[0] || h[1])
-		return fail(err, errlen, "%s: not an IDX file (bad magic %02x %02x %02x %02x; IDX starts 00 00)%s",
-		            path, h[0], h[1], h[2], h[3], is_gzip(path) ? "" : ", nor gzip");
+		return rt_error(err, errlen, "%s: not an IDX file (bad magic %02x %02x %02x %02x; IDX starts 00 00)%s",
+		            path, h[0], h[1], h[2], h[3], b->gzip ? "" : ", nor gzip");
 	if (!elem_size(h[2]))
-		return fail(err, errlen, "%s: not an IDX file (bad magic %02x %02x %02x %02x: unknown element "
+		return rt_error(err, errlen, "%s: not an IDX file (bad magic %02x %02x %02x %02x: unknown element "
 		            "type 0x%02x; known: 08 u8, 09 i8, 0b i16, 0c i32, 0d f32, 0e f64)",
 		            path, h[0], h[1], h[2], h[3], h[2]);
 	if (h[3] < 1 || h[3] > RT_MAX_DIM)
-		return fail(err, errlen, "%s: IDX file with %d dimensions (1 to %d supported)", path, h[3], RT_MAX_DIM);
+		return rt_error(err, errlen, "%s: IDX file with %d dimensions (1 to %d supported)", path, h[3], RT_MAX_DIM);
 	*type = h[2];
 	out->ndim = h[3];
 	out->per = 1;
 	for (int i = 0; i < out->ndim; i++) {
-		unsigned char b[4];
-		if (read_exact(f, b, 4) < 0)
-			return fail(err, errlen, "%s: truncated IDX header", path);
-		out->dim[i] = (int64_t)b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3];
+		unsigned char d[4];
+		if (take(c, d, 4) < 0)
+			return rt_error(err, errlen, "%s: truncated IDX header", path);
+		out->dim[i] = (int64_t)d[0] << 24 | d[1] << 16 | d[2] << 8 | d[3];
 		if (i > 0)
 			out->per *= out->dim[i];
 	}
 	out->n = out->dim[0];
-	/* Bound the allocation: 2^31 elements is far past any IDX data set
-	 * and keeps a corrupt header from asking for terabytes. */
+	/* Bound the sizes: 2^31 elements is far past any IDX data set and
+	 * keeps a corrupt header's products from overflowing. */
 	if (out->per > 0 && out->n > (INT64_C(1) << 31) / out->per)
-		return fail(err, errlen, "%s: IDX dimensions too large", path);
+		return rt_error(err, errlen, "%s: IDX dimensions too large", path);
+	return 0;
+}
+
+int rt_idx_parse(RtBytes *b, const char *name, RtIdx *out, char *err, size_t errlen)
+{
+	Cursor c = {(const unsigned char *)b->p, b->n};
+	int type = 0;
+	if (read_header(&c, b, name, out, &type, err, errlen) < 0) {
+		free(b->p);
+		return -1;
+	}
+	size_t bytes = (size_t)(out->n * out->per) * (size_t)elem_size(type);
+	if (c.left < bytes) {
+		rt_error(err, errlen, "%s: truncated IDX data (%lld elements expected%s%s)", name,
+		     (long long)(out->n * out->per), b->gzip_error ? "; gzip: " : "",
+		     b->gzip_error ? b->gzip_error : "");
+		free(b->p);
+		return -1;
+	}
+	/* The elements move to the front so that raw is the block to free. */
+	memmove(b->p, c.p, bytes);
+	out->raw = (unsigned char *)b->p;
+	out->type = type;
 	return 0;
 }
 
 int rt_idx_read(const char *path, RtIdx *out, char *err, size_t errlen)
 {
-	int gz = is_gzip(path);
-	gzFile f = gzopen(path, "rb");
-	if (!f)
-		return fail(err, errlen, "%s: %s", path, strerror(errno ? errno : ENOENT));
-	int type = 0, r = read_header(f, path, out, &type, err, errlen);
-	if (r < 0) {
-		gzclose(f);
-		return r;
-	}
-	int64_t total = out->n * out->per;
-	size_t es = (size_t)elem_size(type);
-	unsigned char *raw = rt_realloc(NULL, (size_t)total * es + 1);
-	if (read_exact(f, raw, (size_t)total * es) < 0) {
-		int zerr;
-		const char *msg = gzerror(f, &zerr);
-		fail(err, errlen, "%s: truncated IDX data (%lld elements expected%s%s)", path,
-		     (long long)total, zerr < 0 && gz ? "; gzip: " : "", zerr < 0 && gz ? msg : "");
-		gzclose(f);
-		free(raw);
+	RtBytes b;
+	if (rt_read_whole(path, 1, &b, err, errlen) < 0)
 		return -1;
-	}
-	out->raw = raw;
-	out->type = type;
-	gzclose(f);
-	return 0;
+	return rt_idx_parse(&b, rt_input_name(path), out, err, errlen);
 }
 
 double rt_idx_get(const RtIdx *idx, int64_t i)

@@ -535,6 +535,16 @@ static int parse_line(Line *l, RtDesc *d)
 		d->loss_at = l->word[1] + 3;
 		return 0;
 	}
+	if (!strcmp(k, "output_is")) {
+		if (l->n != 2 || (strcmp(l->word[1], "logits") && strcmp(l->word[1], "probabilities")))
+			return fail(l, "output_is wants logits or probabilities");
+		return one_word(l, &d->output_is);
+	}
+	if (!strcmp(k, "min_batch")) {   /* min_batch N [at="FILE:LINE"] */
+		if (l->n < 2 || l->n > 3 || parse_int(l, l->word[1], &d->min_batch) < 0 || d->min_batch < 1)
+			return fail(l, "min_batch wants a batch size and an optional at=\"FILE:LINE\"");
+		return l->n == 3 && !(d->min_batch_at = (char *)keyed(l, 2, "at")) ? -1 : 0;
+	}
 	if (!strcmp(k, "tensor")) return parse_tensor(l, d);
 	if (!strcmp(k, "state_bytes")) return one_int(l, &d->state_bytes, 0, INT64_MAX);
 	if (!strcmp(k, "scratch")) return parse_per_fn(l, d->scratch_fixed, d->scratch_per_sample, "scratch size");
@@ -593,6 +603,7 @@ static void set_defaults(RtDesc *d)
 {
 	d->precision = RT_F32;
 	d->hyper_lr = d->hyper_step = -1;
+	d->min_batch = 1;
 	d->optimizer = NNRT_OPT_SGD;
 	d->schedule = NNRT_SCHED_CONSTANT;
 	d->lr = 0.01;

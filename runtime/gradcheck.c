@@ -6,12 +6,21 @@
  * Error per entry: |a - n| / max(|a|, |n|, floor), a the analytic and n
  * the numerical derivative.  The floor turns the comparison into an
  * absolute one where both are tiny, since there the finite difference is
- * dominated by rounding of the loss: floor 1e-3 for f64 (eps 1e-6), 1e-1
- * for f32 (eps 1e-3).  In f32 the loss carries a few ulps of rounding that
- * change with every perturbation (about 1e-6 of a loss near 1), so a
- * finite difference resolves derivatives only to about 1e-3: an f32 check
- * at tolerance 1e-2 is a coarse screen that a correct gradient can fail by
- * a little.  The strict check compiles the model in f64 (nn(5)).
+ * dominated by rounding of the loss.  That rounding is a few ulps of the
+ * loss, k u |L| with u the unit roundoff (2^-53 in f64, 2^-24 in f32), and
+ * changes with every perturbation, so the difference quotient carries an
+ * absolute error of about k u |L| / eps whatever the derivative.  The
+ * floor is the derivative at which that error is the default tolerance:
+ * k u |L| / (eps tol), with k about 10 ulps: 1e-3 |L| for f64 (eps 1e-6,
+ * tol 1e-6), 1e-1 |L| for f32 (eps 1e-3, tol 1e-2).  It scales with the
+ * loss, so that adding a constant to the loss or multiplying it by one
+ * does not fail a correct gradient (and scaling leaves every error as it
+ * was); below |L| = 1 it stays at its value for 1, since rounding inside
+ * the loss happens on its terms (probabilities, logits, residuals), which
+ * do not shrink with it.  In f32 a finite difference thus resolves
+ * derivatives only to about 1e-3 of the loss: an f32 check at tolerance
+ * 1e-2 is a coarse screen that a correct gradient can fail by a little.
+ * The strict check compiles the model in f64 (nn(5)).
  * The step actually taken is the difference of the rounded perturbed
  * values, not eps, which matters in f32.
  *
@@ -66,7 +75,7 @@ static double check_tensor(RtTrainer *t, nnrt_step *s, const RtTensor *p, const 
                            int64_t *checked, int64_t *kinks)
 {
 	int f64 = t->d->precision == RT_F64;
-	double eps = f64 ? 1e-6 : 1e-3, floor_ = f64 ? 1e-3 : 1e-1, worst = 0;
+	double eps = f64 ? 1e-6 : 1e-3, floor_ = (f64 ? 1e-3 : 1e-1) * fmax(1, fabs(l0)), worst = 0;
 	int64_t n = t->opt.all || p->count <= DEFAULT_ENTRIES ? p->count : DEFAULT_ENTRIES;
 	RtRng r;
 	rt_rng_seed(&r, (uint64_t)t->opt.seed, 0x67726164ULL + (uint64_t)p->offset);
@@ -111,6 +120,7 @@ int rt_gradcheck(RtTrainer *t)
 	int64_t b = t->opt.batch < MAX_GRADCHECK_BATCH ? t->opt.batch : MAX_GRADCHECK_BATCH;
 	if (b > data->n)
 		b = data->n;
+	rt_check_min_batch(t, b, data);
 	nnrt_step s;
 	rt_step_prepare(t, &s, data, NULL, 0, b);
 	s.hyper[d->hyper_step >= 0 ? d->hyper_step : NNRT_HYPER_STEP] = 1;

@@ -1,7 +1,8 @@
 /* guard.c — checks that stop a trainer early with a clear message rather
  * than late with damaged results: non-finite values after a training step
- * (--check-numerics, on by default), and the --max-memory budget, checked
- * against the planned blocks before anything is allocated.
+ * (--check-numerics, on by default: the loss, the gradients and the
+ * running statistics that the step moved), and the --max-memory budget,
+ * checked against the planned blocks before anything is allocated.
  *
  * Cost of the numerics check: the loss is one comparison per step; the
  * gradients are one pass of integer tests over every gradient tensor
@@ -9,8 +10,9 @@
  * next to the step itself: measured on this project's 2-core machine, a
  * scan of the 235,146 gradient floats of examples/mlp.nn takes about
  * 50 us, a training step of that MLP at batch 64 about 2.7 ms (under 2%,
- * below the run-to-run noise of a whole epoch).  Only when a value is bad
- * is the tensor located and named. */
+ * below the run-to-run noise of a whole epoch); running statistics are a
+ * few values per channel.  Only when a value is bad is the tensor located
+ * and named. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,40 +46,74 @@ static double value_at(const RtTensor *t, const char *state, int64_t k)
 	return t->dt == RT_F32 ? ((const float *)base)[k] : ((const double *)base)[k];
 }
 
-/* "GRAD[k] = nan, of the parameter P declared at FILE:LINE", or "" */
-static char *describe_bad_grad(const RtTrainer *t)
+/* "T[k] = nan, of the parameter P declared at FILE:LINE" for the first
+ * non-finite tensor of the role, or NULL.  A buffer (batch norm's
+ * running statistics) names the call that made it. */
+static char *describe_bad(const RtTrainer *t, RtTensorRole role)
 {
 	const RtDesc *d = t->d;
 	for (int i = 0; i < d->ntensor; i++) {
 		const RtTensor *g = &d->tensor[i];
-		int64_t k = g->role == RT_GRAD ? first_bad(g, t->state) : -1;
+		int64_t k = g->role == role ? first_bad(g, t->state) : -1;
 		if (k < 0)
 			continue;
-		const RtTensor *p = g->of_index >= 0 ? &d->tensor[g->of_index] : NULL;
-		return rt_printf("%s[%lld] = %g, of the parameter %s%s%s", g->name, (long long)k,
-		                 value_at(g, t->state, k), p ? p->name : g->of,
-		                 p && p->at ? " declared at " : "", p && p->at ? p->at : "");
+		const RtTensor *p = role == RT_GRAD && g->of_index >= 0 ? &d->tensor[g->of_index] : g;
+		const char *what = role == RT_GRAD ? rt_printf(", of the parameter %s", p->name)
+		                 : role == RT_BUFFER ? ", the running statistic of the batch norm" : "";
+		return rt_printf("%s[%lld] = %g%s%s%s", g->name, (long long)k, value_at(g, t->state, k), what,
+		                 p->at ? (role == RT_BUFFER ? " at " : " declared at ") : "", p->at ? p->at : "");
 	}
 	return NULL;
 }
 
-void rt_check_numerics(const RtTrainer *t, double loss)
+/* What could have caused it, as far as the runtime can tell: before the
+ * first update of this run no learning rate is involved, so the hint
+ * names the parameters and the inputs the forward pass started from
+ * (their range: values near the float type's limit overflow); later,
+ * updates that grew too large are the likely cause. */
+static char *cause(const RtTrainer *t, int64_t batch)
+{
+	const char *retry = " (or --no-check-numerics to train on)";
+	char *param = describe_bad(t, RT_PARAM);
+	if (t->step > t->first_step + 1)
+		return rt_printf("%s%stry a smaller --lr%s", param ? "an update made a parameter non-finite: " : "",
+		                 param ? rt_printf("%s; ", param) : "", retry);
+	if (param)
+		return rt_printf("a parameter was non-finite before this run's first update%s: %s%s",
+		                 t->opt.load ? " (in --load's checkpoint)" : "", param, retry);
+	double lo = INFINITY, hi = -INFINITY;
+	const char *x = t->io[t->x->io];
+	for (int64_t i = 0; i < batch * t->x->per_sample; i++) {
+		double v = t->x->dt == RT_F32 ? ((const float *)x)[i] : ((const double *)x)[i];
+		lo = fmin(lo, v), hi = fmax(hi, v);
+	}
+	return rt_printf("no update has been made yet in this run, so no learning rate is the cause: the forward "
+	                 "pass computes it from the %s parameters and this batch's inputs (values in [%g, %g]); "
+	                 "look in the model for values past the float range (exp, squares or products of large "
+	                 "values) or log, sqrt or division at or below zero%s", t->opt.load ? "loaded" : "initial",
+	                 lo, hi, retry);
+}
+
+void rt_check_numerics(const RtTrainer *t, double loss, int64_t batch)
 {
 	if (!t->opt.check_numerics)
 		return;
-	char *grad = describe_bad_grad(t);
+	char *grad = describe_bad(t, RT_GRAD);
 	const char *at = t->d->loss_at;
 	if (!isfinite(loss))
-		rt_fatal(RT_EXIT_NUMERIC, "non-finite loss %g at step %lld (epoch %lld)%s%s; %s%s; "
-		         "try a smaller --lr (or --no-check-numerics to train on)",
+		rt_fatal(RT_EXIT_NUMERIC, "non-finite loss %g at step %lld (epoch %lld)%s%s; %s%s; %s",
 		         loss, (long long)t->step, (long long)t->epoch + 1, at ? ", the loss at " : "",
 		         at ? at : "", grad ? "first non-finite gradient: " : "no gradient is non-finite",
-		         grad ? grad : "");
+		         grad ? grad : "", cause(t, batch));
 	if (grad)
 		rt_fatal(RT_EXIT_NUMERIC, "non-finite gradient at step %lld (epoch %lld): %s; the loss %g%s%s "
-		         "was finite; try a smaller --lr (or --no-check-numerics to train on)",
-		         (long long)t->step, (long long)t->epoch + 1, grad, loss,
-		         at ? " at " : "", at ? at : "");
+		         "was finite; %s", (long long)t->step, (long long)t->epoch + 1, grad, loss,
+		         at ? " at " : "", at ? at : "", cause(t, batch));
+	char *stat = describe_bad(t, RT_BUFFER);
+	if (stat)
+		rt_fatal(RT_EXIT_NUMERIC, "non-finite running statistic at step %lld (epoch %lld): %s; the loss %g "
+		         "and the gradients were finite; %s", (long long)t->step, (long long)t->epoch + 1, stat,
+		         loss, cause(t, batch));
 }
 
 /* ---- memory -------------------------------------------------------------- */

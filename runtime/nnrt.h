@@ -86,7 +86,11 @@ static inline int64_t nnrt_conv_block_bytes(int64_t k, int64_t elem)
  *   io NAME input|target|output DTYPE SHAPE io=N
  *   hyper NAME io=N                   lr, step
  *   loss at="FILE:LINE"               where the loss was written
- *   tensor NAME param|grad|state DTYPE SHAPE offset=BYTES [of=PARAMNAME]
+ *   output_is logits|probabilities    optional: the loss reads the model's output so
+ *                                     (cross_entropy, binary_cross_entropy of it)
+ *   min_batch N at="FILE:LINE"        optional: training batches need N samples (batch
+ *                                     statistics over one value per channel)
+ *   tensor NAME param|grad|state|buffer DTYPE SHAPE offset=BYTES [of=PARAMNAME]
  *          [init=KIND a=A b=B gain=G fan_in=N fan_out=N] [at="FILE:LINE"]
  *   state_bytes N
  *   scratch eval|grad|update fixed=BYTES per_sample=BYTES
@@ -114,7 +118,8 @@ static inline int64_t nnrt_conv_block_bytes(int64_t k, int64_t elem)
  *   - A tensor's optional fields (of=, init= a= b= gain= fan_in= fan_out=)
  *     are on the tensor's own line; of= for grad and state tensors; the
  *     init fields, all six, for a param with an initializer; at=, last,
- *     for a param whose declaration has a source location.
+ *     for a param whose declaration has a source location, and for a
+ *     buffer (running statistics), the call in the main file that made it.
  *   - io, hyper, loss and tensor lines follow the compiler's slot order;
  *     the loss line only gives where it was written (its value goes to
  *     nnrt_step.loss) and is absent when that is unknown.
@@ -146,9 +151,9 @@ static inline int64_t nnrt_conv_block_bytes(int64_t k, int64_t elem)
  *     to the param tensors' counts.
  *   - Versions: the number in "nnc-model 1" changes when a record changes
  *     its meaning or a new record becomes required.  Optional records,
- *     which a runtime does without (flops, layer), keep it: a runtime
- *     reads descriptors written before them, and one older than a record
- *     refuses it as unknown (nnc and libnnrt are built together, so that
- *     is a mismatched installation: exit 70). */
+ *     which a runtime does without (flops, layer, output_is, min_batch),
+ *     keep it: a runtime reads descriptors written before them, and one
+ *     older than a record refuses it as unknown (nnc and libnnrt are
+ *     built together, so that is a mismatched installation: exit 70). */
 
 #endif

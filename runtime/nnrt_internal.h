@@ -109,6 +109,9 @@ typedef struct RtLayer {       /* one row of `trainer info`'s layer table */
 typedef struct RtDesc {
 	char *model, *source;
 	char *loss_at;             /* "FILE:LINE" of the loss, or NULL */
+	char *output_is;           /* "logits", "probabilities": how the loss reads the output; NULL */
+	int64_t min_batch;         /* smallest training batch with batch statistics (1: any) */
+	char *min_batch_at;        /* "FILE:LINE" of the batch norm that needs it, or NULL */
 	RtDType precision;
 	char signature[17];
 	RtIo io[NNRT_MAX_IO];
@@ -179,15 +182,32 @@ typedef struct RtDataSpec {    /* what the model expects of every source */
 	double input_scale;         /* predict --input: the training source's scale */
 } RtDataSpec;
 
-/* data_idx.c: one IDX file (gzip detected by magic), kept as its raw
- * big-endian bytes (a u8 data set stays 1 byte an element until converted). */
+/* data_read.c: a file read whole and once, so that pipes work; "-" is
+ * standard input.  gunzip: inflate gzip (plain bytes pass unchanged). */
+typedef struct RtBytes {
+	char *p;                   /* n bytes, then a NUL */
+	size_t n;
+	int gzip;                  /* the file was gzip, p holds it inflated */
+	char *gzip_error;          /* zlib's word on a damaged stream (p: what came before), else NULL */
+} RtBytes;
+const char *rt_input_name(const char *path);   /* the path, or "standard input" for "-" */
+/* Readers report into a caller's buffer: writes the message, returns -1. */
+int rt_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int rt_read_whole(const char *path, int gunzip, RtBytes *out, char *err, size_t errlen);
+
+/* data_idx.c: one IDX file (plain or gzip), kept as its raw big-endian
+ * bytes (a u8 data set stays 1 byte an element until converted).  parse
+ * takes b->p over as raw (freed on failure); name is for messages. */
 typedef struct RtIdx { int ndim, type; int64_t dim[RT_MAX_DIM]; int64_t n, per; unsigned char *raw; } RtIdx;
 int rt_idx_read(const char *path, RtIdx *out, char *err, size_t errlen);
+int rt_idx_parse(RtBytes *b, const char *name, RtIdx *out, char *err, size_t errlen);
 double rt_idx_get(const RtIdx *idx, int64_t i);   /* element i (row-major) as a double */
 
-/* data_csv.c: numeric CSV into a row-major table of doubles. */
+/* data_csv.c: numeric CSV (plain or gzip) into a row-major table of
+ * doubles, the first `header` lines skipped. */
 typedef struct RtCsv { int64_t rows, cols; double *v; } RtCsv;
-int rt_csv_read(const char *path, int header, RtCsv *out, char *err, size_t errlen);
+int rt_csv_read(const char *path, int64_t header, RtCsv *out, char *err, size_t errlen);
+int rt_csv_parse(const RtBytes *b, const char *name, int64_t header, RtCsv *out, char *err, size_t errlen);
 
 /* data.c */
 char *rt_resolve_path(const char *name, const RtDataSpec *spec);  /* exits 3 naming the places tried */
@@ -230,6 +250,8 @@ void rt_meta_set(RtMeta *m, const char *key, const char *val);
 const char *rt_meta_get(const RtMeta *m, const char *key);
 /* Writes the param and optimizer-state tensors atomically; exits 3 on error. */
 void rt_checkpoint_save(const char *path, const RtDesc *d, const char *state, const RtMeta *meta);
+char *rt_save_target(const char *path);          /* path with its symbolic links followed */
+const char *rt_save_refusal(const char *target); /* why a save cannot replace target, or NULL */
 /* Reads into state after checking every tensor; on error writes a one-line
  * reason into err and returns -1 (state may be partly written). */
 int rt_checkpoint_load(const char *path, const RtDesc *d, char *state, RtMeta *meta,
@@ -252,6 +274,7 @@ typedef struct RtOptions {
 	int64_t max_memory;        /* --max-memory in bytes, 0 = no limit */
 	const char *save, *load, *data_dir, *log, *input, *max_memory_arg;
 	const char *grad_norms;    /* --log-grad-norms FILE, or NULL */
+	const char *output;        /* predict --output: class, probs, logits; NULL: the default */
 } RtOptions;
 
 typedef struct RtGradLog RtGradLog;   /* gradnorms.c */
@@ -265,6 +288,7 @@ typedef struct RtTrainer {
 	void *io[NNRT_MAX_IO];
 	int64_t max_batch;
 	int64_t epoch, step;        /* epochs done, steps done (global) */
+	int64_t first_step;         /* steps done when this run started (a loaded checkpoint's) */
 	int64_t position;           /* steps done in the current epoch (resume mid-epoch) */
 	double epoch_loss;          /* sum of loss * samples over those steps */
 	RtRng rng;
@@ -288,9 +312,11 @@ void rt_load_checkpoint(RtTrainer *t, const char *path);
 void rt_save_checkpoint(RtTrainer *t, const char *path);
 /* evaluate: mean loss and accuracy (NaN when not meaningful) over a data set */
 void rt_evaluate(RtTrainer *t, const RtData *data, double *loss, double *accuracy);
+/* training-mode steps of `batch` samples of data: exits unless the batch statistics exist */
+void rt_check_min_batch(const RtTrainer *t, int64_t batch, const RtData *data);
 
 /* guard.c: non-finite values after a step (exit 5); the memory budget (exit 4) */
-void rt_check_numerics(const RtTrainer *t, double loss);
+void rt_check_numerics(const RtTrainer *t, double loss, int64_t batch);
 int64_t rt_planned_bytes(const RtDesc *d, int64_t batch, int64_t *scratch, int64_t *io);
 void rt_check_memory(const RtDesc *d, int64_t batch, int64_t budget, const char *as_given);
 

@@ -165,37 +165,20 @@ static int64_t argmax_row(const RtTrainer *t, int64_t row, int64_t k)
 	return best;
 }
 
-/* The true class of a sample: the integer label, or the argmax of a float
- * target row (one-hot), or target > 0.5 for a single float target. */
-static int64_t true_class(const RtTrainer *t, int64_t row)
+/* Accuracy is defined for integer class labels only (the compiler
+ * refuses `report accuracy` otherwise): the argmax of the output row
+ * against the label.  With one output the argmax is always class 0, the
+ * only class a label can name then. */
+static int correct_class(const RtTrainer *t, int64_t row)
 {
-	const void *y = t->io[t->y->io];
-	int64_t k = t->y->per_sample;
-	if (t->y->dt == RT_I32)
-		return ((const int32_t *)y)[row];
-	double best = -INFINITY;
-	int64_t arg = 0;
-	for (int64_t j = 0; j < k; j++) {
-		double v = t->y->dt == RT_F32 ? ((const float *)y)[row * k + j] : ((const double *)y)[row * k + j];
-		if (k == 1)
-			return v > 0.5;
-		if (v > best)
-			best = v, arg = j;
-	}
-	return arg;
-}
-
-static int64_t predicted_class(const RtTrainer *t, int64_t row)
-{
-	int64_t k = t->out->per_sample;
-	return k == 1 ? out_value(t, row) > 0.5 : argmax_row(t, row, k);
+	return argmax_row(t, row, t->out->per_sample) == ((const int32_t *)t->io[t->y->io])[row];
 }
 
 void rt_evaluate(RtTrainer *t, const RtData *data, double *loss, double *accuracy)
 {
 	double sum = 0;
 	int64_t correct = 0;
-	int can_acc = t->out && t->y && data->y;
+	int can_acc = t->out && t->y && t->y->dt == RT_I32 && data->y;
 	for (int64_t start = 0; start < data->n; start += t->opt.batch) {
 		int64_t count = data->n - start < t->opt.batch ? data->n - start : t->opt.batch;
 		nnrt_step s;
@@ -204,7 +187,7 @@ void rt_evaluate(RtTrainer *t, const RtData *data, double *loss, double *accurac
 		t->model->eval(&s);
 		sum += s.loss * (double)count;
 		for (int64_t i = 0; can_acc && i < count; i++)
-			correct += predicted_class(t, i) == true_class(t, i);
+			correct += correct_class(t, i);
 	}
 	*loss = sum / (double)data->n;
 	*accuracy = can_acc ? (double)correct / (double)data->n : NAN;
@@ -272,7 +255,7 @@ void rt_load_checkpoint(RtTrainer *t, const char *path)
 	RtMeta m = {0};
 	if (rt_checkpoint_load(path, t->d, t->state, &m, err, sizeof err) < 0)
 		rt_fatal(RT_EXIT_IO, "%s", err);
-	t->step = meta_int(&m, "step", path);
+	t->step = t->first_step = meta_int(&m, "step", path);
 	t->epoch = meta_int(&m, "epoch", path);
 	resume_position(t, &m, path);
 	/* The shuffles of later epochs derive from the seed: keep the saved one
@@ -338,14 +321,24 @@ static void stop_if_signalled(RtTrainer *t)
 	exit(128 + sig);
 }
 
+/* The samples an epoch trains on: all n, but for a last batch smaller
+ * than the model's min_batch, which is left out (as PyTorch's
+ * drop_last would), since its batch statistics do not exist.  Which
+ * samples that spares changes with each epoch's order. */
+static int64_t epoch_samples(const RtTrainer *t, int64_t n)
+{
+	int64_t rest = n % t->opt.batch;
+	return rest > 0 && rest < t->d->min_batch ? n - rest : n;
+}
+
 /* One epoch of steps, from step t->position on (0 unless resumed
  * mid-epoch); returns the mean training loss. */
 static double train_epoch(RtTrainer *t, const RtData *data, RtProgress *prog)
 {
 	const RtDesc *d = t->d;
-	int64_t n = data->n, b = t->opt.batch, nb = (n + b - 1) / b;
+	int64_t n = epoch_samples(t, data->n), b = t->opt.batch, nb = (n + b - 1) / b;
 	rt_rng_seed(&t->rng, (uint64_t)t->opt.seed, STREAM_EPOCH + (uint64_t)t->epoch);
-	rt_rng_permutation(&t->rng, t->perm, n);
+	rt_rng_permutation(&t->rng, t->perm, data->n);
 	for (int64_t i = t->position; i < nb; i++) {
 		int64_t count = n - i * b < b ? n - i * b : b;
 		nnrt_step s;
@@ -360,7 +353,7 @@ static double train_epoch(RtTrainer *t, const RtData *data, RtProgress *prog)
 		set_hyper(t, &s, lr, 1);
 		t->model->grad(&s);
 		rt_gradlog_step(t->grad_log, t);   /* before the check: a blow-up's last norms are kept */
-		rt_check_numerics(t, s.loss);
+		rt_check_numerics(t, s.loss, count);
 		t->model->update(&s);
 		rt_fault_signal(t->step);
 		t->epoch_loss += s.loss * (double)count;
@@ -381,6 +374,24 @@ static RtData *train_data(RtTrainer *t, RtData **cache, int *ncache)
 	return load_source(t, t->d->train_source, cache, ncache);
 }
 
+/* A training-mode step on fewer samples than batch statistics need
+ * would write NaN into the running variance (the unbiased variance of
+ * one value is 0/0), as PyTorch refuses it: before the first step. */
+void rt_check_min_batch(const RtTrainer *t, int64_t batch, const RtData *data)
+{
+	const RtDesc *d = t->d;
+	if (batch >= d->min_batch && data->n >= d->min_batch)
+		return;
+	const char *why = rt_printf("the batch norm%s%s normalizes each channel over the batch alone, "
+	                            "which needs %lld samples", d->min_batch_at ? " at " : "",
+	                            d->min_batch_at ? d->min_batch_at : "", (long long)d->min_batch);
+	if (data->n < d->min_batch)
+		rt_fatal(RT_EXIT_IO, "data source '%s' has %lld sample%s, but %s", data->name, (long long)data->n,
+		         data->n == 1 ? "" : "s", why);
+	rt_fatal(RT_EXIT_USAGE, "--batch %lld: %s; use --batch %lld or more", (long long)batch, why,
+	         (long long)d->min_batch);
+}
+
 int rt_train(RtTrainer *t)
 {
 	const RtDesc *d = t->d;
@@ -388,6 +399,7 @@ int rt_train(RtTrainer *t)
 	int ncache = 0;
 	rt_signals_install();   /* before loading: a signal then stops after the first step */
 	RtData *data = train_data(t, cache, &ncache);
+	rt_check_min_batch(t, t->opt.batch, data);
 	t->augment = rt_augment_new(rt_desc_source(d, d->train_source), data);
 	Reports r = {rt_alloc(sizeof(RtData *) * (size_t)(d->nreport + 1)),
 	             rt_alloc(sizeof(double) * (size_t)(3 * d->nreport + 1)), d->nreport};
@@ -410,7 +422,7 @@ int rt_train(RtTrainer *t)
 		double loss = train_epoch(t, data, &prog);
 		train_secs += rt_now() - te;
 		rt_progress_end(&prog);
-		samples += data->n;
+		samples += epoch_samples(t, data->n);
 		t->epoch++;
 		run_reports(t, &r);
 		print_epoch(t, loss, &r, rt_now() - te);
@@ -454,17 +466,52 @@ int rt_eval(RtTrainer *t)
 	return 0;
 }
 
-static void print_predictions(RtTrainer *t, int64_t count, int classify)
+/* What predict prints of each output row (--output, nnc-trainer(1)):
+ * the class, the probabilities or the logits, as far as the loss says
+ * what the output is (output_is); by default the class for a model of
+ * integer labels, else the row as computed. */
+typedef enum { PRINT_ROW, PRINT_CLASS, PRINT_PROBS, PRINT_LOGITS } PrintMode;
+
+static PrintMode print_mode(const RtTrainer *t)
 {
-	for (int64_t i = 0; i < count; i++) {
-		if (classify) {
-			printf("%lld\n", (long long)argmax_row(t, i, t->out->per_sample));
-			continue;
-		}
-		for (int64_t j = 0; j < t->out->per_sample; j++)
-			printf("%s%.9g", j ? " " : "", out_value(t, i * t->out->per_sample + j));
-		printf("\n");
+	const char *want = t->opt.output, *is = t->d->output_is, *at = t->d->loss_at;
+	if (!want)
+		return t->y && t->y->dt == RT_I32 ? PRINT_CLASS : PRINT_ROW;
+	if (!strcmp(want, "logits"))
+		return PRINT_LOGITS;
+	if (!strcmp(want, "probs") && !is)
+		rt_fatal(RT_EXIT_USAGE, "--output probs: the loss%s%s reads the model's output neither as logits "
+		         "(cross_entropy of it) nor as probabilities (binary_cross_entropy of it), so it has no "
+		         "probabilities to print; --output logits prints it as computed", at ? " at " : "", at ? at : "");
+	if (!strcmp(want, "probs"))
+		return PRINT_PROBS;
+	if (t->out->per_sample == 1 && !(is && !strcmp(is, "probabilities")) && !(t->y && t->y->dt == RT_I32))
+		rt_fatal(RT_EXIT_USAGE, "--output class: the model has one output and the loss does not read it as a "
+		         "probability or a class score, so no class follows from it; --output logits prints it");
+	return PRINT_CLASS;
+}
+
+static void print_row(RtTrainer *t, int64_t row, PrintMode mode)
+{
+	int64_t k = t->out->per_sample;
+	int probs_in = t->d->output_is && !strcmp(t->d->output_is, "probabilities");
+	if (mode == PRINT_CLASS) {
+		printf("%lld\n", k == 1 && probs_in ? (long long)(out_value(t, row) > 0.5)
+		                                     : (long long)argmax_row(t, row, k));
+		return;
 	}
+	double top = out_value(t, row * k + argmax_row(t, row, k)), sum = 0;
+	for (int64_t j = 0; j < k; j++)
+		sum += exp(out_value(t, row * k + j) - top);
+	for (int64_t j = 0; j < k; j++) {
+		double v = out_value(t, row * k + j);
+		if (mode == PRINT_PROBS && !probs_in)   /* softmax, shifted by the row's maximum */
+			v = exp(v - top) / sum;
+		else if (mode == PRINT_LOGITS && probs_in)
+			v = log(v) - log1p(-v);
+		printf("%s%.9g", j ? " " : "", v);
+	}
+	printf("\n");
 }
 
 int rt_predict(RtTrainer *t)
@@ -472,6 +519,7 @@ int rt_predict(RtTrainer *t)
 	const RtDesc *d = t->d;
 	if (!t->out)
 		rt_fatal(RT_EXIT_USAGE, "this model has no output to predict");
+	PrintMode mode = print_mode(t);
 	RtDataSpec spec = rt_trainer_spec(t);
 	RtData *data;
 	if (t->opt.input) {
@@ -482,14 +530,14 @@ int rt_predict(RtTrainer *t)
 			rt_fatal(RT_EXIT_USAGE, "no data source to predict on: use --input FILE");
 		data = rt_data_load(rt_desc_source(d, name), &spec);
 	}
-	int classify = t->y && t->y->dt == RT_I32;
 	for (int64_t start = 0; start < data->n; start += t->opt.batch) {
 		int64_t count = data->n - start < t->opt.batch ? data->n - start : t->opt.batch;
 		nnrt_step s;
 		rt_step_prepare(t, &s, data, NULL, start, count);
 		set_hyper(t, &s, 0, 0);
 		t->model->eval(&s);
-		print_predictions(t, count, classify);
+		for (int64_t i = 0; i < count; i++)
+			print_row(t, i, mode);
 	}
 	return fflush(stdout) == 0 ? 0 : RT_EXIT_IO;
 }

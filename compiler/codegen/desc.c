@@ -6,9 +6,9 @@
  *     for SLOT_PARAM tensors with an initializer, always all six.
  *   - io, hyper, loss and tensor lines follow slot order; the loss line
  *     only says where the loss was written (its value goes to
- *     nnrt_step.loss).  A param's at="FILE:LINE" (last on its line) and
- *     the loss's are the source locations the trainer quotes when a
- *     value turns non-finite; both are absent when the location is.
+ *     nnrt_step.loss).  A param's or buffer's at="FILE:LINE" (last on
+ *     its line) and the loss's are the source locations the trainer
+ *     quotes when a value turns non-finite; absent when the location is.
  *   - Strings are quoted when they are paths or data arguments; the
  *     escapes are \" \\ \n \t \r and \xHH for other control bytes (and
  *     for a hex digit right after one, which would extend it).
@@ -149,7 +149,7 @@ static void put_tensor(FILE *f, const Module *m, const Slot *s)
 	if ((s->role == SLOT_PARAM || s->role == SLOT_BUFFER) && in->kind != INIT_NONE)
 		fprintf(f, " init=%s a=%.17g b=%.17g gain=%.17g fan_in=%lld fan_out=%lld", nnrt_init_word[in->kind],
 		        in->a, in->b, in->gain, (long long)in->fan_in, (long long)in->fan_out);
-	if (s->role == SLOT_PARAM)
+	if (s->role == SLOT_PARAM || s->role == SLOT_BUFFER)
 		put_at(f, "at", s->loc);
 	fputc('\n', f);
 }
@@ -168,6 +168,13 @@ static void put_slots(FILE *f, const Module *m)
 			put_at(f, "at", s->loc);
 			fputc('\n', f);
 		}
+	}
+	if (m->output_is)
+		fprintf(f, "output_is %s\n", m->output_is);
+	if (m->min_batch > 1) {
+		fprintf(f, "min_batch %lld", (long long)m->min_batch);
+		put_at(f, "at", m->min_batch_at);
+		fputc('\n', f);
 	}
 	for (int i = 0; i < m->nslot; i++)
 		if (is_state(m->slot[i].role))

@@ -250,6 +250,9 @@ typedef struct Module {
 	Fn *eval, *grad, *update;
 	int64_t state_bytes;          /* plan_state */
 	Config cfg;
+	int64_t min_batch;            /* smallest training batch whose batch statistics exist (lower_norm.c), 0: any */
+	Loc min_batch_at;             /* the call that needs it */
+	const char *output_is;        /* "logits" or "probabilities" when the loss reads the output as such, else NULL */
 } Module;
 
 /* ir.c — builders.  Every builder checks its operands (shapes agree,

@@ -315,6 +315,8 @@ static Value bce(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
 	Loc loc = call->loc;
 	Node *p = float_tensor(c, &arg[0], "the probabilities of 'binary_cross_entropy'");
 	Node *t = target_for(c, &arg[1], p, "binary_cross_entropy", loc);
+	if (p == c->output && !c->m->output_is)   /* what predict --output probs prints */
+		c->m->output_is = "probabilities";
 	Node *one = ir_broadcast(c->fn, scalar(c, p->dt, 1, loc), p->shape, loc);
 	Node *pos = ir_binary(c->fn, OP_mul, t, ir_unary(c->fn, OP_log, p, loc), loc);
 	Node *q = ir_binary(c->fn, OP_sub, one, p, loc), *u = ir_binary(c->fn, OP_sub, one, t, loc);
@@ -339,6 +341,8 @@ static Value cross_entropy(Ctx *c, const Expr *call, Value *arg, const Builtin *
 	else
 		target = ir_onehot(c->fn, labels_for(c, &arg[1], z->shape.d[0], "cross_entropy", loc),
 		                   z->shape.d[1], z->dt, loc);
+	if (z == c->output && !c->m->output_is)
+		c->m->output_is = "logits";
 	Node *ls = log_softmax(c, z, 2u, loc);
 	Node *s = reduce(c, OP_sum, ir_binary(c->fn, OP_mul, target, ls, loc), 3u, 0, loc);
 	s = divide_count(c, s, z, 1u, loc);

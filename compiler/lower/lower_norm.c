@@ -30,6 +30,16 @@ Value lower_dropout(Ctx *c, const Expr *call, Value *arg)
 	return tensor_value(ir_binary(c->fn, OP_select_mode, train, x, loc), loc);
 }
 
+/* The call in the main file that leads to loc: what a user wrote, not
+ * the standard-library line that called the builtin. */
+static Loc user_loc(const Ctx *c, Loc loc)
+{
+	const char *main = c->prog->main_file;
+	for (const Frame *f = c->frame; f && !(loc.file && main && !strcmp(loc.file, main)); f = f->up)
+		loc = f->call;
+	return loc;
+}
+
 /* A state slot of the calling frame that the model updates itself. */
 static int buffer_slot(Ctx *c, const char *path, const char *what, DType dt, int64_t n, InitKind init, Loc loc)
 {
@@ -76,9 +86,14 @@ Value lower_batch_norm(Ctx *c, const Expr *call, Value *arg)
 	Node *sd = ir_unary(c->fn, OP_sqrt, ir_binary(c->fn, OP_add, var, scalar_like(c, eps, var, loc), loc), loc);
 	Node *train = ir_binary(c->fn, OP_div, d, ir_broadcast(c->fn, sd, s, loc), loc);
 
+	/* Over one value per channel a sample's statistics do not exist (the
+	 * unbiased variance is 0/0): the trainer needs two samples a batch. */
+	Loc at = user_loc(c, loc);
+	if (per == 1 && c->m->min_batch < 2)
+		c->m->min_batch = 2, c->m->min_batch_at = at;
 	const char *path = call_path_of(c, "batch_norm");
-	int rm = buffer_slot(c, path, "running_mean", x->dt, ch, INIT_ZEROS, loc);
-	int rv = buffer_slot(c, path, "running_var", x->dt, ch, INIT_ONES, loc);
+	int rm = buffer_slot(c, path, "running_mean", x->dt, ch, INIT_ZEROS, at);
+	int rv = buffer_slot(c, path, "running_var", x->dt, ch, INIT_ONES, at);
 	Node *mean_r = ir_param(c->fn, c->m, rm, loc), *var_r = ir_param(c->fn, c->m, rv, loc);
 	Node *sd_r = ir_unary(c->fn, OP_sqrt, ir_binary(c->fn, OP_add, var_r, scalar_like(c, eps, var_r, loc), loc), loc);
 	Node *eval = ir_binary(c->fn, OP_div,

@@ -29,16 +29,8 @@ compile wide "$work/wide.nn"
 T=$work/tiny
 n=0
 
-# refused STATUS NAME PATTERN CMD...: exit STATUS, one line matching PATTERN
-refused() {
-	want=$1 name=$2 pat=$3; shift 3
-	"$@" >"$work/out" 2>"$work/err"; rc=$?
-	[ $rc -eq "$want" ] || { cat "$work/err"; die "$name: exit $rc, want $want"; }
-	[ "$(wc -l <"$work/err")" -eq 1 ] || { cat "$work/err"; die "$name: the error is not one line"; }
-	grep -q -- "$pat" "$work/err" || die "$name: '$(cat "$work/err")' does not match '$pat'"
-	n=$((n + 1))
-	echo "ok: $name -> exit $want: $(cat "$work/err")"
-}
+# refused STATUS NAME PATTERN CMD...: one_line, counted
+refused() { one_line "$@"; n=$((n + 1)); }
 
 $T train -q --save "$work/good.st" || die "training the tiny model failed"
 $T eval --load "$work/good.st" >/dev/null || die "the good checkpoint does not load"

@@ -1,8 +1,10 @@
 #!/bin/sh
-# faults-data.sh — a compiled trainer fed bad data files: each case builds
-# its files in a directory of its own, points --data-dir at it and wants
-# exit 3, exactly one line on stderr naming the file and the problem, and
-# nothing on stdout.  A good case first, so a failure means the data.
+# faults-data.sh — a compiled trainer fed bad data files (malformed,
+# truncated, labels out of range, inputs that are not finite numbers in
+# the program's float type): each case builds its files in a directory of
+# its own, points --data-dir at it and wants exit 3, exactly one line on
+# stderr naming the file and the problem, and nothing on stdout.  A good
+# case first, so a failure means the data.
 . "$(dirname "$0")/lib.sh"
 command -v /usr/bin/python3 >/dev/null || { echo "SKIP: python3 builds the bad files"; exit 77; }
 
@@ -63,6 +65,9 @@ case("no_samples", idx(8, [0, 2, 2], []), idx(8, [0], []))
 case("huge_dims", raw(idx(8, [0x7fffffff, 0x7fffffff], [])), good_lab)
 case("zero_dims", raw(bytes([0, 0, 8, 0])), good_lab)
 case("empty_file", raw(b""), good_lab)
+case("nan_image", idx(0x0d, [10, 2, 2], [0.5] * 13 + [float("nan")] + [0.5] * 26), good_lab)
+case("inf_image", idx(0x0e, [10, 2, 2], [0.5] * 21 + [float("-inf")] + [0.5] * 18), good_lab)
+case("f32_overflow", idx(0x0e, [10, 2, 2], [0.5] * 6 + [1e300] + [0.5] * 33), good_lab)
 case("csv_good", csv="1,2,3,4,0\n5,6,7,8,1\n")
 case("csv_bad_cell", csv="1,2,3,4,0\n5,6,x7,8,1\n")
 case("csv_nan_cell", csv="1,2,3,4,0\n5,nan,7,8,1\n")
@@ -113,6 +118,9 @@ bad no_samples idxm "data source 'train' (idx .*) has no samples"
 bad huge_dims idxm "$c/huge_dims/img.gz: IDX dimensions too large"
 bad zero_dims idxm "$c/zero_dims/img.gz: IDX file with 0 dimensions"
 bad empty_file idxm "$c/empty_file/img.gz: not an IDX file (shorter than its header)"
+bad nan_image idxm "$c/nan_image/img.gz: sample 3, value 1 is nan: inputs must be finite"
+bad inf_image idxm "$c/inf_image/img.gz: sample 5, value 1 is -inf: inputs must be finite"
+bad f32_overflow idxm "$c/f32_overflow/img.gz: sample 1, value 2: 1e+300 (after scale) overflows f32"
 bad dir_as_file idxm "$c/dir_as_file/img.gz is a directory, not a data file"
 bad csv_bad_cell csvm "$c/csv_bad_cell/d.csv: row 2, column 3: 'x7' is not a finite number"
 bad csv_nan_cell csvm "$c/csv_nan_cell/d.csv: row 2, column 2: 'nan' is not a finite number"

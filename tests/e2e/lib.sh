@@ -21,3 +21,14 @@ metric() {
 # at_least VALUE BOUND WHAT / at_most VALUE BOUND WHAT
 at_least() { awk -v v="$1" -v b="$2" 'BEGIN { exit !(v != "" && v + 0 >= b + 0) }' || die "$3 = '$1', expected >= $2"; echo "ok: $3 = $1 (>= $2)"; }
 at_most() { awk -v v="$1" -v b="$2" 'BEGIN { exit !(v != "" && v + 0 <= b + 0) }' || die "$3 = '$1', expected <= $2"; echo "ok: $3 = $1 (<= $2)"; }
+
+# one_line STATUS NAME PATTERN CMD...: CMD exits with STATUS and exactly one
+# line on stderr that matches PATTERN (its stdout is left in $work/out)
+one_line() {
+	want=$1 name=$2 pat=$3; shift 3
+	"$@" >"$work/out" 2>"$work/err"; rc=$?
+	[ $rc -eq "$want" ] || { cat "$work/err"; die "$name: exit $rc, want $want"; }
+	[ "$(wc -l <"$work/err")" -eq 1 ] || { cat "$work/err"; die "$name: the error is not one line"; }
+	grep -q -- "$pat" "$work/err" || die "$name: '$(cat "$work/err")' does not match '$pat'"
+	echo "ok: $name -> exit $want: $(cat "$work/err")"
+}
