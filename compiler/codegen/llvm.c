@@ -291,17 +291,16 @@ static void gen_slice(Gen *g, const Node *n)
 {
 	const Node *whole = n->op == OP_slice ? n->in[0] : n, *part = n->op == OP_slice ? n : n->in[0];
 	int ax = slice_axis(n);
-	Sym outer = { 1, 0 };
-	int64_t inner = dtype_size(n->dt);
+	/* B may lie on either side of the axis (never on it): both counts are Syms */
+	Sym outer = { 1, 0 }, inner = { dtype_size(n->dt), 0 };
 	for (int i = 0; i < ax; i++)
 		outer = sym_mul(outer, sym_dim(whole->shape.d[i]));
 	for (int i = ax + 1; i < whole->shape.rank; i++)
-		inner *= whole->shape.d[i];
+		inner = sym_mul(inner, sym_dim(whole->shape.d[i]));
 	LLVMValueRef args[7] = { gen_addr(g, n->in[0]), gen_addr(g, n), gen_sym(g, outer),
 				 LLVMConstInt(g->i64, (unsigned long long)whole->shape.d[ax], 0),
 				 LLVMConstInt(g->i64, (unsigned long long)part->shape.d[ax], 0),
-				 LLVMConstInt(g->i64, (unsigned long long)n->k, 0),
-				 LLVMConstInt(g->i64, (unsigned long long)inner, 0) };
+				 LLVMConstInt(g->i64, (unsigned long long)n->k, 0), gen_sym(g, inner) };
 	gen_call(g, n->op == OP_slice ? "nnrt_slice" : "nnrt_unslice", args, 7);
 }
 

@@ -422,6 +422,18 @@ static void bind_params(Ctx *c, const Decl *d, const Expr *call, Frame *callee, 
 	c->frame = caller;
 }
 
+/* eval and predict hand the output out sample by sample, so it is a
+ * tensor whose first dimension is B. */
+static Node *model_output(Ctx *c, const Decl *d, const Value *v, Loc call)
+{
+	Node *out = need_tensor(c, v, xprintf("the output of model '%s'", d->name));
+	if (out->shape.rank == 0 || out->shape.d[0] != DIM_BATCH)
+		error_at(call, "the output of model '%s' is %s; it must start with the batch dimension B, "
+		         "one prediction per sample, as in %s[B, ...]%s", d->name, type_str(out->dt, out->shape),
+		         dtype_name(out->dt), shape_has_batch(out->shape) ? " (transpose it)" : "");
+	return out;
+}
+
 static Value call_user(Ctx *c, const Decl *d, const Expr *call)
 {
 	for (Frame *f = c->frame; f; f = f->up)
@@ -441,7 +453,7 @@ static Value call_user(Ctx *c, const Decl *d, const Expr *call)
 	stamp(c);
 	c->note = saved;
 	if (d == c->model && !caller->decl && !c->output)
-		c->output = need_tensor(c, &v, xprintf("the output of model '%s'", d->name));
+		c->output = model_output(c, d, &v, call->loc);
 	return v;
 }
 

@@ -212,6 +212,15 @@ static Value transpose(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
 	return tensor_value(ir_transpose(c->fn, x, perm, call->loc), call->loc);
 }
 
+/* The elements of the dimensions in front of B (all of them without B). */
+static int64_t before_batch(Shape s)
+{
+	int64_t n = 1;
+	for (int i = 0; i < s.rank && s.d[i] != DIM_BATCH; i++)
+		n *= s.d[i];
+	return n;
+}
+
 static Value reshape(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
 {
 	(void)b;
@@ -250,6 +259,16 @@ static Value reshape(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
 	if (shape_per_sample(s) != have)
 		error_at(call->loc, "reshape of %s to %s changes the number of elements (%lld vs %lld)",
 		         type_str(x->dt, x->shape), shape_str(s), (long long)have, (long long)shape_per_sample(s));
+	/* A reshape reuses the row-major memory.  Each sample keeps its own
+	 * values only when as many elements lie before B on both sides; else
+	 * the result would interleave samples differently for each batch size. */
+	int64_t before = before_batch(x->shape), after = before_batch(s);
+	if (before != after)
+		error_at(call->loc, "reshape of %s to %s moves the batch dimension B: the dimensions before B "
+		         "hold %lld element%s in one and %lld in the other, so samples would mix; "
+		         "move B with transpose, then reshape the dimensions on either side of it",
+		         type_str(x->dt, x->shape), shape_str(s), (long long)before, before == 1 ? "" : "s",
+		         (long long)after);
 	return tensor_value(ir_reshape(c->fn, x, check_shape(s, call->loc), call->loc), call->loc);
 }
 
