@@ -531,6 +531,10 @@ const char *const *builtin_names(int *n)
 	return all_names;
 }
 
+/* Builtins whose state slots lie under a call path of their own
+ * (Ctx.builtin_path): batch norm's running statistics. */
+static int keeps_state(const Builtin *b) { return b->impl == lower_batch_norm; }
+
 /* Arguments are evaluated under the caller's note, the expansion under
  * `note` (NULL: keep the caller's). */
 Value call_builtin(Ctx *c, const Expr *call, const char *note)
@@ -541,15 +545,16 @@ Value call_builtin(Ctx *c, const Expr *call, const char *note)
 		n++;
 	const Expr *args[MAX_BUILTIN_ARGS];
 	bind_args(b->name, call, b->param, n, args);
-	Value v[MAX_BUILTIN_ARGS] = { { 0 } };
-	for (int i = 0; i < n; i++) {
-		if (args[i])
-			v[i] = eval(c, args[i]);
-		else if (i < b->nreq)
+	for (int i = 0; i < b->nreq; i++)
+		if (!args[i])
 			error_at(call->loc, "missing argument '%s' in call to '%s'", b->param[i], b->name);
-	}
+	/* numbered where written, before the calls in its arguments, as user calls are */
+	const char *path = keeps_state(b) ? call_path_of(c, b->name, NULL) : NULL;
+	Value v[MAX_BUILTIN_ARGS] = { { 0 } };
+	eval_args(c, call, args, n, v);
 	stamp(c);
 	if (note)
 		c->note = note;
+	c->builtin_path = path;
 	return b->fn(c, call, v, b);
 }
