@@ -176,19 +176,30 @@ static void index_decls(Ctx *c)
 			names_put(&c->decls, p->decls[i]->name, i);
 }
 
+/* A frame's locals by name: a rebinding (h = relu(h)) updates the one
+ * binding, and lookups go through the map, so a body of thousands of
+ * statements costs no scan of all its bindings per name. */
 Value *env_lookup(Frame *f, const char *name)
 {
-	for (Binding *b = f->env; b; b = b->next)
-		if (strcmp(b->name, name) == 0)
-			return &b->v;
-	return NULL;
+	int i = names_get(&f->names, name);
+	return i < 0 ? NULL : &f->binding[i]->v;
 }
 
 void env_bind(Frame *f, const char *name, Value v)
 {
+	int i = names_get(&f->names, name);
+	if (i >= 0) {
+		f->binding[i]->v = v;
+		return;
+	}
 	Binding *b = xalloc(sizeof *b);
 	*b = (Binding){ name, v, f->env };
 	f->env = b;
+	if ((f->nbinding & (f->nbinding - 1)) == 0)   /* 0 or a power of two: full */
+		f->binding = xrealloc(f->binding, sizeof *f->binding * (size_t)f->nbinding,
+		                      sizeof *f->binding * (size_t)(f->nbinding ? 2 * f->nbinding : 1));
+	f->binding[f->nbinding] = b;
+	names_put(&f->names, name, f->nbinding++);
 }
 
 static _Noreturn void unknown_name(const Ctx *c, const char *name, Loc loc)

@@ -61,7 +61,10 @@ typedef struct Frame {
 	const char *what;     /* "model 'mlp'" or "call 1 of 'dense'", for messages */
 	Loc site;             /* the call, or a model's declaration */
 	PathNode *node;       /* made when a parameter below it is declared */
-	Binding *env;
+	Binding *env;         /* newest first, each name once */
+	Binding **binding;    /* the same, in order of binding; `names` indexes it */
+	int nbinding;
+	NameMap names;
 	Counter *calls;       /* calls made so far per callee, for FN_K */
 	Loc call;             /* where it was called from */
 	struct Frame *up;
