@@ -110,9 +110,11 @@ static int claim_leaf(Ctx *c, PathNode want, SlotRole role, DType dt, Shape sh, 
 	const Slot *s = &c->m->slot[n->slot];
 	if (s->dt == dt && shape_equal(s->shape, sh))
 		return n->slot;
-	const Frame *model = c->frame;      /* only a model's calls share */
-	while (model->decl->kind != D_MODEL)
+	const Frame *model = c->frame;      /* only a model's calls share: one encloses this */
+	while (model && (!model->decl || model->decl->kind != D_MODEL))
 		model = model->up;
+	if (!model)
+		error_at(want.loc, "'%s' would be %s here but is %s", n->path, type_str(dt, sh), type_str(s->dt, s->shape));
 	note_at(want.loc, "'%s' is declared here", n->path);
 	error_at(model->call, "this call of model '%s' would make its parameter '%s' %s, but an earlier "
 	         "call made it %s; every call of a model shares its parameters", model->decl->name, n->path,
