@@ -156,6 +156,23 @@ else
 	fail gen/error-in-module "the error is not reported in broken.nn at 3:1"
 fi
 
+# two imported modules defining one name: an error naming both files, not
+# the first import silently winning (a's fa would call b's h, or not,
+# depending on the order of the imports)
+printf 'fn h(x) {\n  return x * 2\n}\nfn fa(x) {\n  return h(x)\n}\n' >"$g/mods/clash_a.nn"
+printf '# b\nfn h(x) {\n  return x * 3\n}\n' >"$g/mods/clash_b.nn"
+printf 'import clash_a\nimport clash_b\nmodel m(x: f32[B, 4]) -> f32[B, 4] {\n  return fa(x)\n}\n' >"$g/clash.nn"
+printf 'train m {\n  data train = random(count: 8)\n  loss = mean(m(train.x))\n}\n' >>"$g/clash.nn"
+total=$((total + 1))
+$wrap "$nnc" -I "$g/mods" --emit=ir "$g/clash.nn" >/dev/null 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 1 ] && grep -qF "$g/mods/clash_b.nn:2:4: error: 'h' is defined in two imported modules, 'clash_a' ($g/mods/clash_a.nn) and 'clash_b' ($g/mods/clash_b.nn)" "$tmp/err" \
+	&& grep -qF "$g/mods/clash_a.nn:1:4: note: 'h' is defined here, in module 'clash_a'" "$tmp/err"; then
+	echo "PASS gen/import-name-clash"
+else
+	fail gen/import-name-clash "exit $rc; $(head -c 300 "$tmp/err")"
+fi
+
 # an import cycle reads each module once and succeeds
 printf 'import b\nfn f(x) { return x }\n' >"$g/cycle/a.nn"
 printf 'import a\nfn g(x) { return f(x) }\n' >"$g/cycle/b.nn"

@@ -394,9 +394,9 @@ static void fill_live(Grad *G, const Node *loss)
 static int grad_slot_of(Module *m, int p)
 {
 	const char *name = xprintf("%s.grad", m->slot[p].name);
-	for (int i = 0; i < m->nslot; i++)
-		if (m->slot[i].role == SLOT_GRAD && m->slot[i].of == p && strcmp(m->slot[i].name, name) == 0)
-			return i;
+	int i = ir_find_slot(m, name);
+	if (i >= 0 && m->slot[i].role == SLOT_GRAD && m->slot[i].of == p)
+		return i;
 	Slot ps = m->slot[p];
 	int s = ir_slot(m, name, SLOT_GRAD, ps.dt, ps.shape, ps.loc);
 	m->slot[s].of = p;

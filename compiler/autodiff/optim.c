@@ -52,9 +52,9 @@ static Node *op2(Update *u, Op op, Node *a, Node *b)
 static int state_slot(Module *m, int p, const char *what)
 {
 	const char *name = xprintf("%s.%s", m->slot[p].name, what);
-	for (int i = 0; i < m->nslot; i++)
-		if (strcmp(m->slot[i].name, name) == 0)
-			return i;
+	int found = ir_find_slot(m, name);
+	if (found >= 0)
+		return found;
 	Slot ps = m->slot[p];
 	int s = ir_slot(m, name, SLOT_OPTSTATE, ps.dt, ps.shape, ps.loc);
 	m->slot[s].of = p;
@@ -165,16 +165,15 @@ Fn *optim(Module *m)
 	u.lr = noted(ir_input(u.fn, m, lr, u.loc), describe_optimizer(&m->cfg));
 	if (m->cfg.optimizer != NNRT_OPT_SGD)   /* only Adam's bias correction reads the step */
 		u.t = ir_input(u.fn, m, t, u.loc);
-	int nslot = m->nslot;
-	for (int p = 0; p < nslot; p++) {
-		if (m->slot[p].role != SLOT_PARAM)
-			continue;
-		for (int gs = 0; gs < m->nslot; gs++)
-			if (m->slot[gs].role == SLOT_GRAD && m->slot[gs].of == p) {
-				update_param(&u, p, gs);
-				break;
-			}
-	}
+	/* each parameter's gradient, by slot: one pass, however many parameters */
+	int nslot = m->nslot, *grad_of = xalloc(sizeof *grad_of * (size_t)(nslot + 1));
+	memset(grad_of, -1, sizeof *grad_of * (size_t)(nslot + 1));
+	for (int gs = nslot - 1; gs >= 0; gs--)
+		if (m->slot[gs].role == SLOT_GRAD && m->slot[gs].of >= 0 && m->slot[gs].of < nslot)
+			grad_of[m->slot[gs].of] = gs;
+	for (int p = 0; p < nslot; p++)
+		if (m->slot[p].role == SLOT_PARAM && grad_of[p] >= 0)
+			update_param(&u, p, grad_of[p]);
 	m->update = u.fn;
 	return u.fn;
 }

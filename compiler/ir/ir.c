@@ -130,10 +130,61 @@ Module *ir_module(void)
 	return m;
 }
 
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603u;          /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
+/* The index of name's cell, or of the empty cell where it would go. */
+static int name_cell(const NameMap *nm, const char *name)
+{
+	int mask = nm->cap - 1, i = (int)(name_hash(name) & (uint64_t)mask);
+	while (nm->key[i] && strcmp(nm->key[i], name) != 0)
+		i = (i + 1) & mask;
+	return i;
+}
+
+int names_get(const NameMap *nm, const char *name)
+{
+	if (!nm->cap)
+		return -1;
+	int i = name_cell(nm, name);
+	return nm->key[i] ? nm->val[i] : -1;
+}
+
+void names_put(NameMap *nm, const char *name, int val)
+{
+	if (2 * (nm->n + 1) > nm->cap) {
+		NameMap grown = { xalloc(sizeof *grown.key * (size_t)(nm->cap ? 2 * nm->cap : 64)),
+		                  xalloc(sizeof *grown.val * (size_t)(nm->cap ? 2 * nm->cap : 64)),
+		                  nm->cap ? 2 * nm->cap : 64, nm->n };
+		for (int i = 0; i < nm->cap; i++)
+			if (nm->key[i]) {
+				int j = name_cell(&grown, nm->key[i]);
+				grown.key[j] = nm->key[i];
+				grown.val[j] = nm->val[i];
+			}
+		*nm = grown;
+	}
+	int i = name_cell(nm, name);
+	if (!nm->key[i]) {
+		nm->key[i] = name;
+		nm->n++;
+	}
+	nm->val[i] = val;
+}
+
+int ir_find_slot(const Module *m, const char *name)
+{
+	return names_get(&m->slot_names, name);
+}
+
 int ir_slot(Module *m, const char *name, SlotRole role, DType dt, Shape shape, Loc loc)
 {
-	for (int i = 0; i < m->nslot; i++)
-		CHECK(strcmp(m->slot[i].name, name) != 0, loc);
+	CHECK(ir_find_slot(m, name) < 0, loc);
 	if (m->nslot == m->capslot) {
 		int cap = m->capslot ? 2 * m->capslot : 16;
 		m->slot = xrealloc(m->slot, sizeof *m->slot * (size_t)m->capslot, sizeof *m->slot * (size_t)cap);
@@ -141,6 +192,7 @@ int ir_slot(Module *m, const char *name, SlotRole role, DType dt, Shape shape, L
 	}
 	Slot *s = &m->slot[m->nslot];
 	*s = (Slot){ .name = xstrdup(name), .role = role, .dt = dt, .shape = shape, .loc = loc, .of = -1, .io = -1 };
+	names_put(&m->slot_names, s->name, m->nslot);
 	return m->nslot++;
 }
 
@@ -367,10 +419,10 @@ Node *ir_onehot(Fn *fn, Node *labels, int64_t k, DType dt, Loc loc)
 
 int ir_hyper_slot(Module *m, const char *name, int io)
 {
-	for (int i = 0; i < m->nslot; i++)
-		if (m->slot[i].role == SLOT_HYPER && strcmp(m->slot[i].name, name) == 0)
-			return i;
-	int s = ir_slot(m, name, SLOT_HYPER, m->precision, (Shape){ 0 }, (Loc){ 0 });
+	int s = ir_find_slot(m, name);
+	if (s >= 0 && m->slot[s].role == SLOT_HYPER)
+		return s;
+	s = ir_slot(m, name, SLOT_HYPER, m->precision, (Shape){ 0 }, (Loc){ 0 });
 	m->slot[s].io = io;
 	return s;
 }

@@ -239,6 +239,17 @@ typedef struct Config {
 	int nreport;
 } Config;
 
+/* Names to indices by open addressing: slots by name, and the
+ * elaborator's parameter paths, found in constant time however large the
+ * program (ir.c). */
+typedef struct NameMap {
+	const char **key;
+	int *val;
+	int cap, n;           /* cap: 0 or a power of two, at least twice n */
+} NameMap;
+int names_get(const NameMap *nm, const char *name);          /* -1 when absent */
+void names_put(NameMap *nm, const char *name, int val);      /* adds or replaces */
+
 typedef struct Module {
 	const char *model;            /* name of the model trained */
 	const char *source;           /* path of the main .nn file */
@@ -246,6 +257,7 @@ typedef struct Module {
 	int64_t nstream;              /* random streams handed out (OP_uniform's Node.k) */
 	Slot *slot;
 	int nslot, capslot;
+	NameMap slot_names;           /* ir_slot keeps it; read with ir_find_slot */
 	Fn *fwd;                      /* lower: forward + loss, stores loss and output */
 	Fn *eval, *grad, *update;
 	int64_t state_bytes;          /* plan_state */
@@ -260,6 +272,7 @@ typedef struct Module {
  * are reported by the elaborator before it calls a builder. */
 Module *ir_module(void);
 int ir_slot(Module *m, const char *name, SlotRole role, DType dt, Shape shape, Loc loc);
+int ir_find_slot(const Module *m, const char *name);         /* -1 when absent */
 Fn *ir_fn(const char *name);
 Node *ir_node(Fn *fn, Op op, DType dt, Shape shape, int nin, Node **in, Loc loc);
 Node *ir_const(Fn *fn, DType dt, double v, Loc loc);

@@ -78,23 +78,31 @@ static const char *placement(const Module *m, const Fn *fn, const Node *n)
 	return g;
 }
 
-static void header(FILE *out, const Module *m, const Fn *fn)
+/* The inputs, then the parameters, each slot once, printed as found:
+ * joining them into one string first was quadratic in the parameters. */
+static void header_slots(FILE *out, const Module *m, const Fn *fn, int inputs)
 {
 	char *seen = xalloc((size_t)m->nslot + 1);
-	const char *in = "", *par = "";
+	int first = 1;
 	for (int i = 0; i < fn->n; i++) {
 		const Node *n = fn->node[i];
-		if ((n->op != OP_param && n->op != OP_input) || n->slot < 0 || n->slot >= m->nslot || seen[n->slot])
+		if ((n->op != OP_param && n->op != OP_input) || n->slot < 0 || n->slot >= m->nslot || seen[n->slot] ||
+		    (n->op == OP_input) != inputs)
 			continue;
 		seen[n->slot] = 1;
 		const Slot *s = &m->slot[n->slot];
-		const char *item = xprintf("%s: %s%s", s->name, dtype_name(s->dt), shape_str(s->shape));
-		if (n->op == OP_input)
-			in = xprintf("%s%s%s", in, *in ? ", " : "", item);
-		else
-			par = xprintf("%s%s%s", par, *par ? ", " : "", item);
+		fprintf(out, "%s%s: %s%s", first ? "" : ", ", s->name, dtype_name(s->dt), shape_str(s->shape));
+		first = 0;
 	}
-	fprintf(out, "fn %s(%s) params(%s)\n", fn->name, in, par);
+}
+
+static void header(FILE *out, const Module *m, const Fn *fn)
+{
+	fprintf(out, "fn %s(", fn->name);
+	header_slots(out, m, fn, 1);
+	fprintf(out, ") params(");
+	header_slots(out, m, fn, 0);
+	fprintf(out, ")\n");
 }
 
 static int width(const char **col, int n, int cap)

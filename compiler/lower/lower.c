@@ -142,49 +142,64 @@ static int in_main_file(const Ctx *c, Loc loc)
 /* The main file's declarations shadow the imported modules'. */
 const Decl *find_decl(const Ctx *c, const char *name)
 {
-	const Decl *found = NULL;
-	for (int i = 0; i < c->prog->ndecls; i++) {
-		const Decl *d = c->prog->decls[i];
-		if (d->kind == D_TRAIN || strcmp(d->name, name) != 0)
-			continue;
-		if (!d->module || !d->module[0])
-			return d;
-		if (!found)
-			found = d;
-	}
-	return found;
+	int i = names_get(&c->decls, name);
+	return i < 0 ? NULL : c->prog->decls[i];
 }
 
-static void check_duplicates(const Program *p)
+/* Fill Ctx.decls, once: a name is defined once in a file, and by one
+ * imported module at most, else a call from anywhere would depend on the
+ * order of the imports. */
+static void index_decls(Ctx *c)
 {
+	const Program *p = c->prog;
+	NameMap in_main = { 0 };
 	for (int i = 0; i < p->ndecls; i++) {
 		const Decl *d = p->decls[i];
 		if (d->kind == D_TRAIN)
 			continue;
-		for (int j = 0; j < i; j++) {
-			const Decl *e = p->decls[j];
-			if (e->kind != D_TRAIN && strcmp(d->name, e->name) == 0 &&
-			    strcmp(d->module ? d->module : "", e->module ? e->module : "") == 0) {
-				note_at(e->loc, "'%s' is first defined here", e->name);
-				error_at(d->loc, "'%s' is defined twice", d->name);
-			}
+		int main = !d->module || !d->module[0], j = names_get(main ? &in_main : &c->decls, d->name);
+		const Decl *e = j < 0 ? NULL : p->decls[j];
+		if (e && (main || !strcmp(e->module, d->module))) {
+			note_at(e->loc, "'%s' is first defined here", e->name);
+			error_at(d->loc, "'%s' is defined twice", d->name);
 		}
+		if (e) {
+			note_at(e->loc, "'%s' is defined here, in module '%s'", e->name, e->module);
+			error_at(d->loc, "'%s' is defined in two imported modules, '%s' (%s) and '%s' (%s); "
+			         "a call would mean whichever was imported first: rename one", d->name, e->module,
+			         e->loc.file, d->module, d->loc.file);
+		}
+		names_put(main ? &in_main : &c->decls, d->name, i);
 	}
+	for (int i = 0; i < p->ndecls; i++)
+		if (p->decls[i]->kind != D_TRAIN && names_get(&in_main, p->decls[i]->name) == i)
+			names_put(&c->decls, p->decls[i]->name, i);
 }
 
+/* A frame's locals by name: a rebinding (h = relu(h)) updates the one
+ * binding, and lookups go through the map, so a body of thousands of
+ * statements costs no scan of all its bindings per name. */
 Value *env_lookup(Frame *f, const char *name)
 {
-	for (Binding *b = f->env; b; b = b->next)
-		if (strcmp(b->name, name) == 0)
-			return &b->v;
-	return NULL;
+	int i = names_get(&f->names, name);
+	return i < 0 ? NULL : &f->binding[i]->v;
 }
 
 void env_bind(Frame *f, const char *name, Value v)
 {
+	int i = names_get(&f->names, name);
+	if (i >= 0) {
+		f->binding[i]->v = v;
+		return;
+	}
 	Binding *b = xalloc(sizeof *b);
 	*b = (Binding){ name, v, f->env };
 	f->env = b;
+	if ((f->nbinding & (f->nbinding - 1)) == 0)   /* 0 or a power of two: full */
+		f->binding = xrealloc(f->binding, sizeof *f->binding * (size_t)f->nbinding,
+		                      sizeof *f->binding * (size_t)(f->nbinding ? 2 * f->nbinding : 1));
+	f->binding[f->nbinding] = b;
+	names_put(&f->names, name, f->nbinding++);
 }
 
 static _Noreturn void unknown_name(const Ctx *c, const char *name, Loc loc)
@@ -355,6 +370,18 @@ void bind_args(const char *callee, const Expr *call, const char *const *names, i
 	}
 }
 
+/* Evaluate the arguments bound to parameters (bind_args) in the order
+ * they are written, so calls are met, and numbered, in reading order. */
+void eval_args(Ctx *c, const Expr *call, const Expr **args, int n, Value *out)
+{
+	for (int k = 0; k < call->nargs; k++)
+		for (int i = 0; i < n; i++)
+			if (args[i] == call->args[k].value) {
+				out[i] = eval(c, args[i]);
+				break;
+			}
+}
+
 /* The call path from the outermost frame, "mlp -> block -> mlp". */
 static _Noreturn void recursion(Ctx *c, const Decl *d, const Expr *call)
 {
@@ -365,28 +392,6 @@ static _Noreturn void recursion(Ctx *c, const Decl *d, const Expr *call)
 			break;
 	}
 	error_at(call->loc, "recursive call of '%s' (%s); functions may not be recursive", d->name, cycle);
-}
-
-const char *call_path_of(Ctx *c, const char *callee)
-{
-	Frame *f = c->frame;
-	Counter *k;
-	for (k = f->calls; k && strcmp(k->name, callee) != 0; k = k->next)
-		;
-	if (!k) {
-		k = xalloc(sizeof *k);
-		*k = (Counter){ callee, 0, f->calls };
-		f->calls = k;
-	}
-	k->n++;
-	return f->path ? xprintf("%s.%s_%d", f->path, callee, k->n) : xprintf("%s_%d", callee, k->n);
-}
-
-static const char *call_path(Ctx *c, const Decl *d)
-{
-	if (!c->frame->decl && d->kind == D_MODEL)
-		return d->name;
-	return call_path_of(c, d->name);
 }
 
 static Value exec_body(Ctx *c, const Decl *d);
@@ -401,9 +406,7 @@ static void bind_params(Ctx *c, const Decl *d, const Expr *call, Frame *callee, 
 		names[i] = d->params[i].name;
 	bind_args(d->name, call, names, d->nparams, args);
 	Value *vals = xalloc(sizeof *vals * (size_t)(d->nparams + 1));
-	for (int i = 0; i < d->nparams; i++)
-		if (args[i])
-			vals[i] = eval(c, args[i]);
+	eval_args(c, call, args, d->nparams, vals);
 	stamp(c);
 	if (note)
 		c->note = note;
@@ -422,6 +425,18 @@ static void bind_params(Ctx *c, const Decl *d, const Expr *call, Frame *callee, 
 	c->frame = caller;
 }
 
+/* eval and predict hand the output out sample by sample, so it is a
+ * tensor whose first dimension is B. */
+static Node *model_output(Ctx *c, const Decl *d, const Value *v, Loc call)
+{
+	Node *out = need_tensor(c, v, xprintf("the output of model '%s'", d->name));
+	if (out->shape.rank == 0 || out->shape.d[0] != DIM_BATCH)
+		error_at(call, "the output of model '%s' is %s; it must start with the batch dimension B, "
+		         "one prediction per sample, as in %s[B, ...]%s", d->name, type_str(out->dt, out->shape),
+		         dtype_name(out->dt), shape_has_batch(out->shape) ? " (transpose it)" : "");
+	return out;
+}
+
 static Value call_user(Ctx *c, const Decl *d, const Expr *call)
 {
 	for (Frame *f = c->frame; f; f = f->up)
@@ -431,7 +446,7 @@ static Value call_user(Ctx *c, const Decl *d, const Expr *call)
 		error_at(call->loc, "calls nested more than %d deep", MAX_DEPTH);
 	Frame *callee = xalloc(sizeof *callee);
 	*callee = (Frame){ .decl = d, .call = call->loc, .up = c->frame, .depth = c->frame->depth + 1 };
-	callee->path = call_path(c, d);
+	name_frame(c, callee, d, call->loc);
 	const char *saved = c->note;
 	bind_params(c, d, call, callee, in_main_file(c, call->loc) ? expr_text(call) : NULL);
 	Frame *caller = c->frame;
@@ -441,7 +456,7 @@ static Value call_user(Ctx *c, const Decl *d, const Expr *call)
 	stamp(c);
 	c->note = saved;
 	if (d == c->model && !caller->decl && !c->output)
-		c->output = need_tensor(c, &v, xprintf("the output of model '%s'", d->name));
+		c->output = model_output(c, d, &v, call->loc);
 	return v;
 }
 
@@ -501,16 +516,7 @@ static void exec_param(Ctx *c, const Stmt *s)
 		error_at(s->value->loc, "parameter '%s' needs an initializer (zeros, he, normal(...), ...), not %s",
 		         s->name, value_kind_name(&iv));
 	fill_fans(&init, sh);
-	const char *name = xprintf("%s.%s", c->frame->path, s->name);
-	int slot = -1;
-	for (int i = 0; i < c->m->nslot; i++)
-		if (strcmp(c->m->slot[i].name, name) == 0)
-			slot = i;       /* the trained model called twice shares its parameters */
-	if (slot < 0) {
-		slot = ir_slot(c->m, name, SLOT_PARAM, dt, sh, s->loc);
-		c->m->slot[slot].init = init;
-	}
-	Node *n = ir_param(c->fn, c->m, slot, s->loc);
+	Node *n = ir_param(c->fn, c->m, param_slot(c, s, dt, sh, init), s->loc);
 	env_bind(c->frame, s->name, tensor_value(n, s->loc));
 }
 
@@ -578,9 +584,9 @@ static DType program_float(const Decl *model)
 
 Module *lower(const Program *prog)
 {
-	check_duplicates(prog);
 	Ctx *c = xalloc(sizeof *c);
 	c->prog = prog;
+	index_decls(c);
 	c->m = ir_module();
 	c->fn = c->m->fwd = ir_fn("fwd");
 	c->train = find_train(prog);

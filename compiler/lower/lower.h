@@ -41,11 +41,30 @@ struct Value {
 typedef struct Binding { const char *name; Value v; struct Binding *next; } Binding;
 typedef struct Counter { const char *name; int n; struct Counter *next; } Counter;
 
+/* A node of the tree of parameter names (lower_names.c): a call, or a
+ * leaf (a parameter, a running statistic) with its state slot. */
+typedef struct PathNode PathNode;
+struct PathNode {
+	const char *path;     /* "mlp.dense_1", "mlp.dense_1.W" */
+	int leaf;
+	const void *owner;    /* the Decl called, the param Stmt, or what a builtin keeps */
+	const PathNode *parent;   /* the call it lies in; NULL at the top */
+	const char *what;     /* for messages: "model 'mlp'", "call 2 of 'dense'" */
+	Loc loc;
+	int slot;             /* leaves: the state slot, once made; else -1 */
+};
+
 /* One activation of a fn or model (or the train block, decl == NULL). */
 typedef struct Frame {
 	const Decl *decl;
 	const char *path;     /* prefix of parameter names: "mlp.dense_1" */
-	Binding *env;
+	const char *what;     /* "model 'mlp'" or "call 1 of 'dense'", for messages */
+	Loc site;             /* the call, or a model's declaration */
+	PathNode *node;       /* made when a parameter below it is declared */
+	Binding *env;         /* newest first, each name once */
+	Binding **binding;    /* the same, in order of binding; `names` indexes it */
+	int nbinding;
+	NameMap names;
 	Counter *calls;       /* calls made so far per callee, for FN_K */
 	Loc call;             /* where it was called from */
 	struct Frame *up;
@@ -65,6 +84,11 @@ typedef struct Ctx {
 	const char *source;
 	Node *field[2];
 	Node *output;         /* what the outermost model call returned */
+	const char *builtin_path;   /* the call path of a builtin that keeps state (call_builtin) */
+	NameMap decls;        /* fn and model names to Program.decls indices (find_decl) */
+	NameMap paths;        /* parameter paths to path_node indices */
+	PathNode **path_node;
+	int npath, cappath;
 } Ctx;
 
 enum { MAX_DEPTH = 64, MAX_NODES = 200000 };
@@ -76,11 +100,17 @@ const Decl *find_decl(const Ctx *c, const char *name);
 const char *expr_text(const Expr *e);
 const char *suggest(const char *name, const char *const *cands, int n);
 void stamp(Ctx *c);
-const char *call_path_of(Ctx *c, const char *callee);   /* "mlp.batch_norm_1": numbered per frame */
 Value *env_lookup(Frame *f, const char *name);
 void env_bind(Frame *f, const char *name, Value v);
 void bind_args(const char *callee, const Expr *call, const char *const *names, int n,
                const Expr **out);
+void eval_args(Ctx *c, const Expr *call, const Expr **args, int n, Value *out);
+
+/* lower_names.c: parameter paths */
+const char *call_path_of(Ctx *c, const char *callee, int *ordinal);   /* "mlp.batch_norm_1": numbered per frame */
+void name_frame(Ctx *c, Frame *callee, const Decl *d, Loc call);
+int param_slot(Ctx *c, const Stmt *s, DType dt, Shape sh, Init init);   /* made, or shared */
+int buffer_slot(Ctx *c, const char *bn_path, const char *what, DType dt, int64_t n, InitKind init, Loc loc);
 
 /* lower_types.c: values, dtypes, shapes */
 const char *value_kind_name(const Value *v);

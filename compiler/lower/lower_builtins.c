@@ -212,6 +212,15 @@ static Value transpose(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
 	return tensor_value(ir_transpose(c->fn, x, perm, call->loc), call->loc);
 }
 
+/* The elements of the dimensions in front of B (all of them without B). */
+static int64_t before_batch(Shape s)
+{
+	int64_t n = 1;
+	for (int i = 0; i < s.rank && s.d[i] != DIM_BATCH; i++)
+		n *= s.d[i];
+	return n;
+}
+
 static Value reshape(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
 {
 	(void)b;
@@ -250,6 +259,16 @@ static Value reshape(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
 	if (shape_per_sample(s) != have)
 		error_at(call->loc, "reshape of %s to %s changes the number of elements (%lld vs %lld)",
 		         type_str(x->dt, x->shape), shape_str(s), (long long)have, (long long)shape_per_sample(s));
+	/* A reshape reuses the row-major memory.  Each sample keeps its own
+	 * values only when as many elements lie before B on both sides; else
+	 * the result would interleave samples differently for each batch size. */
+	int64_t before = before_batch(x->shape), after = before_batch(s);
+	if (before != after)
+		error_at(call->loc, "reshape of %s to %s moves the batch dimension B: the dimensions before B "
+		         "hold %lld element%s in one and %lld in the other, so samples would mix; "
+		         "move B with transpose, then reshape the dimensions on either side of it",
+		         type_str(x->dt, x->shape), shape_str(s), (long long)before, before == 1 ? "" : "s",
+		         (long long)after);
 	return tensor_value(ir_reshape(c->fn, x, check_shape(s, call->loc), call->loc), call->loc);
 }
 
@@ -512,6 +531,10 @@ const char *const *builtin_names(int *n)
 	return all_names;
 }
 
+/* Builtins whose state slots lie under a call path of their own
+ * (Ctx.builtin_path): batch norm's running statistics. */
+static int keeps_state(const Builtin *b) { return b->impl == lower_batch_norm; }
+
 /* Arguments are evaluated under the caller's note, the expansion under
  * `note` (NULL: keep the caller's). */
 Value call_builtin(Ctx *c, const Expr *call, const char *note)
@@ -522,15 +545,16 @@ Value call_builtin(Ctx *c, const Expr *call, const char *note)
 		n++;
 	const Expr *args[MAX_BUILTIN_ARGS];
 	bind_args(b->name, call, b->param, n, args);
-	Value v[MAX_BUILTIN_ARGS] = { { 0 } };
-	for (int i = 0; i < n; i++) {
-		if (args[i])
-			v[i] = eval(c, args[i]);
-		else if (i < b->nreq)
+	for (int i = 0; i < b->nreq; i++)
+		if (!args[i])
 			error_at(call->loc, "missing argument '%s' in call to '%s'", b->param[i], b->name);
-	}
+	/* numbered where written, before the calls in its arguments, as user calls are */
+	const char *path = keeps_state(b) ? call_path_of(c, b->name, NULL) : NULL;
+	Value v[MAX_BUILTIN_ARGS] = { { 0 } };
+	eval_args(c, call, args, n, v);
 	stamp(c);
 	if (note)
 		c->note = note;
+	c->builtin_path = path;
 	return b->fn(c, call, v, b);
 }

@@ -40,18 +40,6 @@ static Loc user_loc(const Ctx *c, Loc loc)
 	return loc;
 }
 
-/* A state slot of the calling frame that the model updates itself. */
-static int buffer_slot(Ctx *c, const char *path, const char *what, DType dt, int64_t n, InitKind init, Loc loc)
-{
-	const char *name = xprintf("%s.%s", path, what);
-	for (int i = 0; i < c->m->nslot; i++)
-		if (!strcmp(c->m->slot[i].name, name))
-			return i;       /* the trained model called twice shares them */
-	int s = ir_slot(c->m, name, SLOT_BUFFER, dt, shape_of(1, n), loc);
-	c->m->slot[s].init = (Init){ .kind = init, .gain = 1, .fan_in = n, .fan_out = n };
-	return s;
-}
-
 /* batch_norm(x, momentum = 0.1, eps = 1e-5): x [B, ..., C] normalized per
  * channel (the last axis) over the batch and every other axis, with the
  * batch's mean and (biased) variance in training, the running ones in
@@ -91,7 +79,7 @@ Value lower_batch_norm(Ctx *c, const Expr *call, Value *arg)
 	Loc at = user_loc(c, loc);
 	if (per == 1 && c->m->min_batch < 2)
 		c->m->min_batch = 2, c->m->min_batch_at = at;
-	const char *path = call_path_of(c, "batch_norm");
+	const char *path = c->builtin_path;
 	int rm = buffer_slot(c, path, "running_mean", x->dt, ch, INIT_ZEROS, at);
 	int rv = buffer_slot(c, path, "running_var", x->dt, ch, INIT_ONES, at);
 	Node *mean_r = ir_param(c->fn, c->m, rm, loc), *var_r = ir_param(c->fn, c->m, rv, loc);

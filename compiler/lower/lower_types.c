@@ -237,6 +237,15 @@ Value negate(Ctx *c, Value a, Loc loc)
  * it is bound to; from then on train.x evaluates to that input node. */
 Node *bind_field(Ctx *c, const Value *v, DType dt, Shape s, Loc loc)
 {
+	Node *bound = c->field[v->field];
+	if (bound) {        /* passed twice, e.g. m(train.x, train.x): one input, one type */
+		if (bound->dt != dt || !shape_equal(bound->shape, s)) {
+			note_at(bound->loc, "'%s' was given the type %s here", v->str, type_str(bound->dt, bound->shape));
+			error_at(loc, "'%s' is one tensor, %s, but here it would be %s", v->str,
+			         type_str(bound->dt, bound->shape), type_str(dt, s));
+		}
+		return bound;
+	}
 	if (s.rank == 0 || s.d[0] != DIM_BATCH)
 		error_at(loc, "'%s' is read a batch at a time, so its type must start with the batch "
 		         "dimension, as in f32[B, 784]; here it is %s", v->str, type_str(dt, s));

@@ -31,8 +31,10 @@ typedef struct Fuser {
 	int *parent;          /* union-find over group numbers */
 	Shape *shape;
 	char *closed;
+	int *size;            /* members so far, by group number (the root's counts) */
 	int ng, cap;
 	int nremat;           /* ids below this index the Remat table */
+	struct Copy **copies; /* by group number: the copies of rematerialized nodes in it */
 } Fuser;
 
 static int find(Fuser *f, int g)
@@ -54,11 +56,13 @@ static int new_group(Fuser *f, Shape s)
 		f->parent = xrealloc(f->parent, sizeof *f->parent * (size_t)f->cap, sizeof *f->parent * (size_t)cap);
 		f->shape = xrealloc(f->shape, sizeof *f->shape * (size_t)f->cap, sizeof *f->shape * (size_t)cap);
 		f->closed = xrealloc(f->closed, (size_t)f->cap, (size_t)cap);
+		f->size = xrealloc(f->size, sizeof *f->size * (size_t)f->cap, sizeof *f->size * (size_t)cap);
 		f->cap = cap;
 	}
 	f->parent[f->ng] = f->ng;
 	f->shape[f->ng] = s;
 	f->closed[f->ng] = 0;
+	f->size[f->ng] = 0;
 	return f->ng++;
 }
 
@@ -77,9 +81,15 @@ static int is_remat(const Node *n)
 	return n->op == OP_broadcast && n->in[0]->shape.rank == 0 && op_info[n->in[0]->op].kind == K_LEAF;
 }
 
+/* Members of one group at most.  A group is one loop body for LLVM,
+ * whose passes take time superlinear in its size: 512 chained tanh in one
+ * body took 7-9 s at -O3.  Past the cap a chain continues in a new group,
+ * through memory; the examples' largest groups hold about 110 members. */
+enum { MAX_GROUP = 128 };
+
 static int can_join(Fuser *f, int g, const Node *n)
 {
-	return g >= 0 && !f->closed[g] && shape_equal(f->shape[g], n->shape);
+	return g >= 0 && !f->closed[g] && f->size[g] < MAX_GROUP && shape_equal(f->shape[g], n->shape);
 }
 
 /* The group n joins (merging open candidates), or -1. */
@@ -96,8 +106,10 @@ static int choose_group(Fuser *f, Node *n)
 			continue;
 		if (target < 0)
 			target = g;
-		else
+		else if (f->size[target] + f->size[g] < MAX_GROUP) {
 			f->parent[g] = target;
+			f->size[target] += f->size[g];
+		}
 	}
 	return target >= 0 ? target : new_group(f, n->shape);
 }
@@ -125,6 +137,8 @@ static void assign_groups(Fuser *f)
 		Node *n = fn->node[i];
 		n->group = is_remat(n) ? -1 : choose_group(f, n);
 		int mine = group_of(f, n);
+		if (mine >= 0)
+			f->size[mine]++;
 		/* any use from outside a group closes it */
 		for (int k = 0; k < n->nin; k++) {
 			int g = group_of(f, n->in[k]);
@@ -136,9 +150,13 @@ static void assign_groups(Fuser *f)
 }
 
 /* Per rematerialized node: whether the original stays for a non-member,
- * whether a group already owns the original, and the copies by group. */
-typedef struct Copy { int group; Node *node; struct Copy *next; } Copy;
-typedef struct Remat { char outside, claimed, alive; Copy *copies; } Remat;
+ * and whether a group already owns the original. */
+typedef struct Remat { char outside, claimed, alive; } Remat;
+
+/* The copies, listed by the group they belong to: a constant that
+ * thousands of groups use must not be searched for in a list of them,
+ * while a group uses few such nodes (it has MAX_GROUP members at most). */
+typedef struct Copy { int of; Node *node; struct Copy *next; } Copy;
 
 /* Reverse order: a user's own "outside" is known before its operands'. */
 static void note_outside_uses(Fuser *f, Remat *r)
@@ -160,8 +178,8 @@ static Node *remat_in_group(Fuser *f, Remat *r, Node *c, int g)
 {
 	if (group_of(f, c) == g)
 		return c;
-	for (Copy *k = r[c->id].copies; k; k = k->next)
-		if (k->group == g)
+	for (Copy *k = f->copies[g]; k; k = k->next)
+		if (k->of == c->id)
 			return k->node;
 	if (is_scalar_leaf(c) && !r[c->id].outside && !r[c->id].claimed) {
 		r[c->id].claimed = 1;
@@ -176,8 +194,8 @@ static Node *remat_in_group(Fuser *f, Remat *r, Node *c, int g)
 	if (in)
 		copy->in[0] = in;
 	Copy *k = xalloc(sizeof *k);
-	*k = (Copy){ g, copy, r[c->id].copies };
-	r[c->id].copies = k;
+	*k = (Copy){ c->id, copy, f->copies[g] };
+	f->copies[g] = k;
 	return copy;
 }
 
@@ -265,6 +283,7 @@ void fuse(Fn *fn)
 		fn->node[i]->group = -1;
 	assign_groups(&f);
 	f.nremat = fn->next_id;
+	f.copies = xalloc(sizeof *f.copies * (size_t)(f.ng + 1));
 	Remat *r = xalloc(sizeof *r * (size_t)(fn->next_id + 1));
 	note_outside_uses(&f, r);
 	place_remats(&f, r);

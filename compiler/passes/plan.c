@@ -97,23 +97,46 @@ static int by_start(const void *a, const void *b)
 	return x->start != y->start ? x->start - y->start : x->node - y->node;
 }
 
+/* The buffers of one arena that are live where the next buffer starts,
+ * sorted by offset.  Buffers are placed in order of their start, so these
+ * are exactly the placed buffers whose live range meets the next one's, and
+ * they were placed apart: their bytes are disjoint. */
+typedef struct Arena { int *buf; int n; } Arena;
+
+/* Drop the buffers whose live range ended before `start`: starts only grow,
+ * so they never meet a later buffer again. */
+static void arena_expire(Arena *a, const Live *live, int start)
+{
+	int kept = 0;
+	for (int i = 0; i < a->n; i++)
+		if (live[a->buf[i]].end >= start)
+			a->buf[kept++] = a->buf[i];
+	a->n = kept;
+}
+
 /* Lowest 64-aligned offset where [offset, offset + size) misses every
- * placed buffer of the same arena whose live range meets this one. */
-static int64_t first_fit(const Fn *fn, const Live *live, int placed, const Live *me, int64_t size, int batch)
+ * buffer of the arena: the first gap, walking them by offset. */
+static int64_t first_fit(const Fn *fn, const Arena *a, int64_t size)
 {
 	int64_t offset = 0;
-	for (int moved = 1; moved;) {
-		moved = 0;
-		for (int j = 0; j < placed; j++) {
-			const Buffer *b = &fn->buf[j];
-			if (b->batch != batch || live[j].end < me->start || me->end < live[j].start)
-				continue;
-			int64_t end = align_up(b->offset + b->size);
-			if (b->offset < offset + size && offset < end)
-				offset = end, moved = 1;
-		}
+	for (int i = 0; i < a->n; i++) {
+		const Buffer *b = &fn->buf[a->buf[i]];
+		if (b->offset >= offset + size)
+			break;
+		if (align_up(b->offset + b->size) > offset)
+			offset = align_up(b->offset + b->size);
 	}
 	return offset;
+}
+
+static void arena_insert(Arena *a, const Fn *fn, int j)
+{
+	int at = a->n;
+	while (at > 0 && fn->buf[a->buf[at - 1]].offset > fn->buf[j].offset)
+		at--;
+	memmove(a->buf + at + 1, a->buf + at, sizeof *a->buf * (size_t)(a->n - at));
+	a->buf[at] = j;
+	a->n++;
 }
 
 static void place_buffers(Fn *fn, Live *live, int nlive)
@@ -122,12 +145,16 @@ static void place_buffers(Fn *fn, Live *live, int nlive)
 	fn->buf = xalloc(sizeof *fn->buf * (size_t)(nlive + 1));
 	fn->nbuf = nlive;
 	int64_t top[2] = { 0, 0 };
+	Arena arena[2] = { { xalloc(sizeof(int) * (size_t)(nlive + 1)), 0 },
+	                   { xalloc(sizeof(int) * (size_t)(nlive + 1)), 0 } };
 	for (int j = 0; j < nlive; j++) {
 		Node *n = fn->node[live[j].node];
 		int batch = shape_has_batch(n->shape);
 		int64_t size = shape_per_sample(n->shape) * dtype_size(n->dt);
-		int64_t at = first_fit(fn, live, j, &live[j], size ? size : 1, batch);
+		arena_expire(&arena[batch], live, live[j].start);
+		int64_t at = first_fit(fn, &arena[batch], size ? size : 1);
 		fn->buf[j] = (Buffer){ .offset = at, .size = size, .batch = batch };
+		arena_insert(&arena[batch], fn, j);
 		n->buf = j;
 		if (align_up(at + size) > top[batch])
 			top[batch] = align_up(at + size);
