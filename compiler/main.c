@@ -1,6 +1,7 @@
-/* main.c — the nnc command line and the pipeline, one call per stage:
+/* main.c — the nnc command line, and the road a model travels:
  *
- *   parse -> lower -> grad -> optim -> passes -> plan_state -> emit -> link
+ *   parse -> pipeline (lower, eval, grad, optim, passes, plan_state,
+ *            describe, emit; pipeline.c) -> link
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "ast.h"
 #include "ir.h"
@@ -21,7 +23,7 @@
 #endif
 
 typedef struct Options {
-	const char *input, *output, *emit;
+	const char *input, *output, *emit, *emit_after;
 	int opt_level, object_only, verify;
 	const char *stdlib_dirs[20];
 	int nstdlib;
@@ -47,8 +49,11 @@ static void usage(FILE *out)
 	      "                           and the memory plan\n"
 	      "                     llvm  the LLVM IR of the step\n"
 	      "                     dot   the step as a Graphviz graph\n"
-	      "                     desc  the model descriptor the trainer reads\n"
-	      "  --verify         check IR invariants after every pass\n"
+	      "                     desc  the model descriptor the trainer reads\n", out);
+	fprintf(out, "  --emit-after=PASS\n"
+	      "                   print the IR after each run of PASS and stop; the passes:\n"
+	      "                   %s\n", pipeline_pass_names());
+	fputs("  --verify         check IR invariants after every pass\n"
 	      "  -h, --help       show this help and exit\n"
 	      "  --version        show the version and exit\n\n"
 	      "Modules are searched in -I directories, $NNC_STDLIB, then " NNC_STDLIBDIR ".\n"
@@ -135,6 +140,11 @@ static void parse_args(Options *o, int argc, char **argv)
 				known |= !strcmp(o->emit, emits[k]);
 			if (!known)
 				bad_usage("unknown --emit stage '%s' (ast, ir, grad, opt, llvm, dot, desc)", o->emit);
+		} else if (!strncmp(a, "--emit-after=", 13)) {
+			o->emit_after = a + 13;
+			if (!pipeline_has_pass(o->emit_after))
+				bad_usage(xprintf("unknown pass '%%s' for --emit-after (%s)", pipeline_pass_names()),
+				          o->emit_after);
 		} else if (a[0] == '-' && a[1])
 			bad_usage("unknown option '%s'", a);
 		else if (o->input)
@@ -144,6 +154,8 @@ static void parse_args(Options *o, int argc, char **argv)
 	}
 	if (!o->input)
 		bad_usage("%s", "no input file");
+	if (o->emit && o->emit_after)
+		bad_usage("--emit=%s and --emit-after each print a stage; give one", o->emit);
 }
 
 static const char *default_output(const char *input, const char *ext)
@@ -156,27 +168,36 @@ static const char *default_output(const char *input, const char *ext)
 	return xprintf("%.*s%s", (int)n, base, ext);
 }
 
-static void check(const Options *o, const Module *m, const Fn *fn, const char *after)
+/* Where the trainer goes.  A trainer or an object is a file cc and the
+ * linker write by name, so "-o -" (standard output) is refused, as is an
+ * output that is the source itself, which linking would destroy. */
+static const char *output_path(const Options *o)
 {
-	if (!o->verify || !fn)
-		return;
-	const char *why = ir_verify(m, fn);
-	if (why)
-		fatal(EXIT_INTERNAL, "internal error: IR of '%s' invalid after %s: %s", fn->name, after, why);
-}
-
-static void optimize(const Options *o, const Module *m, Fn *fn)
-{
-	simplify(fn);   check(o, m, fn, "simplify");
-	cse(fn);        check(o, m, fn, "cse");
-	dce(fn);        check(o, m, fn, "dce");
-	convfuse(fn);   check(o, m, fn, "convfuse");
-	dce(fn);        check(o, m, fn, "dce");
-	fuse(fn);       check(o, m, fn, "fuse");
-	plan(fn);       check(o, m, fn, "plan");
+	const char *out = o->output ? o->output : default_output(o->input, o->object_only ? ".o" : "");
+	struct stat in, same;
+	if (!strcmp(out, "-"))
+		bad_usage("%s", "cannot write a trainer or an object to standard output ('-o -'); name a file");
+	if (stat(o->input, &in) == 0 && stat(out, &same) == 0 && in.st_dev == same.st_dev && in.st_ino == same.st_ino)
+		bad_usage("output '%s' is the input file", out);
+	return out;
 }
 
 static int emit_is(const Options *o, const char *what) { return o->emit && !strcmp(o->emit, what); }
+
+/* The last stage each --emit needs (pipeline.c names them). */
+static const char *last_stage(const Options *o)
+{
+	static const char *const upto[][2] = {
+		{ "ir", "lower" }, { "grad", "optim" }, { "opt", "plan_state" }, { "dot", "plan_state" },
+		{ "desc", "describe" },
+	};
+	if (o->emit_after)
+		return o->emit_after;
+	for (size_t i = 0; i < sizeof upto / sizeof *upto; i++)
+		if (emit_is(o, upto[i][0]))
+			return upto[i][1];
+	return "emit";
+}
 
 int main(int argc, char **argv)
 {
@@ -187,42 +208,27 @@ int main(int argc, char **argv)
 	Program *prog = parse_program(o.input, o.stdlib_dirs);
 	if (emit_is(&o, "ast"))
 		return ast_print(stdout, prog), 0;
+	Pipeline p = { .to = last_stage(&o), .verify = o.verify, .print_after = o.emit_after, .out = stdout,
+	               .program = prog, .source = realpath(o.input, NULL),   /* trainers find data beside it */
+	               .opt_level = o.opt_level, .llvm_text = emit_is(&o, "llvm") ? stdout : NULL };
+	int link = !o.emit && !o.emit_after && !o.object_only;
+	const char *out = o.emit || o.emit_after ? NULL : output_path(&o);
+	p.object = out && link ? xprintf("%s.%ld.o", out, (long)getpid()) : out;
+	if (emit_is(&o, "llvm"))
+		p.object = xprintf("%s/nnc-%ld.o", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getpid());
 
-	Module *m = lower(prog);                    check(&o, m, m->fwd, "lower");
-	char *abs = realpath(o.input, NULL);        /* trainers find data beside the source */
-	if (abs)
-		m->source = xstrdup(abs), free(abs);
-	if (emit_is(&o, "ir"))
-		return ir_print_module(stdout, m, "ir"), 0;
-
-	m->eval = ir_clone(m->fwd, "eval");
-	resolve_mode(m, m->eval, 0);                check(&o, m, m->eval, "mode");
-	m->grad = grad(m, m->fwd);                  check(&o, m, m->grad, "grad");
-	resolve_mode(m, m->grad, 1);                check(&o, m, m->grad, "mode");
-	m->update = optim(m);                       check(&o, m, m->update, "optim");
-	if (emit_is(&o, "grad"))
-		return ir_print_module(stdout, m, "grad"), 0;
-
-	optimize(&o, m, m->eval);
-	optimize(&o, m, m->grad);
-	optimize(&o, m, m->update);
-	plan_state(m);
-	if (emit_is(&o, "opt"))
-		return ir_print_module(stdout, m, "opt"), 0;
-	if (emit_is(&o, "dot"))
-		return ir_dot(stdout, m), 0;
-	if (emit_is(&o, "desc"))
-		return fputs(describe(m), stdout), 0;
-
-	const char *out = o.output ? o.output : default_output(o.input, o.object_only ? ".o" : "");
-	const char *obj = o.object_only ? out : xprintf("%s.%ld.o", out, (long)getpid());
-	emit_object(m, obj, o.opt_level, emit_is(&o, "llvm") ? stdout : NULL);
-	if (emit_is(&o, "llvm") || o.object_only) {
-		if (emit_is(&o, "llvm"))
-			unlink(obj);
-		return 0;
-	}
-	int rc = link_trainer(obj, out);
-	unlink(obj);
+	Module *m = pipeline_run(&p, NULL);
+	if (emit_is(&o, "ir") || emit_is(&o, "grad") || emit_is(&o, "opt"))
+		ir_print_module(stdout, m, o.emit);
+	else if (emit_is(&o, "dot"))
+		ir_dot(stdout, m);
+	else if (emit_is(&o, "desc"))
+		fputs(p.descriptor, stdout);
+	else if (emit_is(&o, "llvm"))
+		unlink(p.object);
+	if (!link)
+		return p.status;
+	int rc = link_trainer(p.object, out);
+	unlink(p.object);
 	return rc;
 }

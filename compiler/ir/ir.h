@@ -383,4 +383,30 @@ int emit_object(const Module *m, const char *obj_path, int opt_level, FILE *llvm
 const char *set_target_cpu(const char *name);
 int link_trainer(const char *obj_path, const char *out_path); /* link.c: cc + libnnrt + OpenBLAS */
 
+/* pipeline.c — the stages above as one named sequence (docs/passes.md):
+ *   lower, eval, grad, optim, then on each of eval, grad and update
+ *   simplify, cse, dce, convfuse, dce, fuse, plan; then plan_state,
+ *   describe, emit.
+ * eval is ir_clone + resolve_mode(0), grad is grad + resolve_mode(1). */
+typedef struct Pipeline {
+	const char *from, *to;        /* the first and the last stage run (NULL: lower, emit);
+	                                 a name that occurs twice (dce): from its first, to its last */
+	int verify;                   /* ir_verify after every stage; a failure is an internal error */
+	const char *print_after;      /* print to `out` what this stage changed, after each run */
+	FILE *out;
+	const struct Program *program;   /* lower's input */
+	const char *source;           /* lower: Module.source, the main file's absolute path */
+	const char *object;           /* emit: the object file, optimized at opt_level; */
+	int opt_level;
+	FILE *llvm_text;              /* and its LLVM IR printed here when not NULL */
+	const char *descriptor;       /* out: what describe made */
+	int status;                   /* out: emit_object's */
+} Pipeline;
+Module *pipeline_run(Pipeline *p, Module *m);               /* from..to on m (NULL before lower) */
+void pipeline_run_fn(Pipeline *p, const Module *m, Fn *fn); /* from..to, per-function passes, on one Fn */
+/* One stage, once, on what a listing holds (ir_read); NULL, or why it cannot run. */
+const char *pipeline_pass(Pipeline *p, Module *m, const char *name);
+int pipeline_has_pass(const char *name);                     /* a stage --emit-after can name */
+const char *pipeline_pass_names(void);                       /* "lower, eval, ..." for messages */
+
 #endif
