@@ -255,7 +255,8 @@ static void add_unused(Rows *r, const Module *m, const char *counted)
 	if (!rest)
 		return;
 	const char *name = "(unused by the model output)";
-	r->s->layer[new_row(r, name, -1, name)].params = rest;
+	int row = new_row(r, name, -1, name);       /* before indexing: new_row may move the array */
+	r->s->layer[row].params = rest;
 }
 
 static void fill_layers(Summary *s, const Module *m, const Fn *fn)
