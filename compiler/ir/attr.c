@@ -1,6 +1,7 @@
 /* attr.c — a node's attributes, by ops.def's attrs column: the listing's
  * text after the operands, and CSE's equality and hash.  An op carries
  * exactly the fields its row names; the others may hold anything. */
+#include <stdlib.h>
 #include <string.h>
 #include "ir.h"
 
@@ -18,14 +19,27 @@ static const char *axis_list(uint32_t axes)
 	return s;
 }
 
+/* %g, with the digits %g drops when they are needed to read v back
+ * exactly (read.c): 1/3 is not 0.333333. */
+static const char *num(double v)
+{
+	char buf[32];
+	for (int digits = 6; digits < 17; digits++) {
+		snprintf(buf, sizeof buf, "%.*g", digits, v);
+		if (strtod(buf, NULL) == v || v != v)
+			return xstrdup(buf);
+	}
+	return xprintf("%.17g", v);
+}
+
 static const char *one_attr(const Node *n, Attr a)
 {
 	const nnrt_window *w = &n->win;
 	switch (a) {
 	case A_SLOT: case A_TRANS: return "";
-	case A_VALUE: return xprintf(" %g", n->f);
-	case A_ALPHA: return xprintf(" alpha=%g", n->f);
-	case A_FILL: return n->f != 0 ? xprintf(" fill=%g", n->f) : "";
+	case A_VALUE: return xprintf(" %s", num(n->f));
+	case A_ALPHA: return xprintf(" alpha=%s", num(n->f));
+	case A_FILL: return n->f != 0 ? xprintf(" fill=%s", num(n->f)) : "";
 	case A_AXES: return xprintf(" axes=%s", axis_list(n->axes));
 	case A_PERM: {
 		const char *s = " perm=";

@@ -24,9 +24,11 @@ static const char *loc_str(Loc l)
 	return xprintf("%s:%d:%d", basename_of(l.file), l.line, l.col);
 }
 
-static const char *operand(const Module *m, const Node *a)
+/* A slot's name stands for its latest read (read.c resolves it so); an
+ * earlier read, when the slot is read again in between, prints its id. */
+static const char *operand(const Module *m, const Node *a, const Node *const *latest)
 {
-	if ((a->op == OP_param || a->op == OP_input) && a->slot >= 0 && a->slot < m->nslot)
+	if ((a->op == OP_param || a->op == OP_input) && a->slot >= 0 && a->slot < m->nslot && latest[a->slot] == a)
 		return m->slot[a->slot].name;
 	return xprintf("%%%d", a->id);
 }
@@ -39,16 +41,16 @@ static const char *mnemonic(const Node *n)
 }
 
 /* "%12 = matmul %3, W", "store %9 -> W.grad", "%3 = param W". */
-static const char *node_text(const Module *m, const Node *n)
+static const char *node_text(const Module *m, const Node *n, const Node *const *latest)
 {
 	const char *slot = n->slot >= 0 && n->slot < m->nslot ? m->slot[n->slot].name : "?";
 	if (n->op == OP_store)
-		return xprintf("store %s -> %s", operand(m, n->in[0]), slot);
+		return xprintf("store %s -> %s", operand(m, n->in[0], latest), slot);
 	const char *s = xprintf("%%%d = %s", n->id, mnemonic(n));
 	if (n->op == OP_param || n->op == OP_input)
 		return xprintf("%s %s", s, slot);
 	for (int i = 0; i < n->nin; i++)
-		s = xprintf("%s%s %s", s, i ? "," : "", operand(m, n->in[i]));
+		s = xprintf("%s%s %s", s, i ? "," : "", operand(m, n->in[i], latest));
 	return xprintf("%s%s", s, attr_text(n));
 }
 
@@ -139,8 +141,12 @@ void ir_print(FILE *out, const Module *m, const Fn *fn)
 	const char **type = xalloc(sizeof *type * (size_t)(n + 1));
 	const char **where = xalloc(sizeof *where * (size_t)(n + 1));
 	const char **place = xalloc(sizeof *place * (size_t)(n + 1));
+	const Node **latest = xalloc(sizeof *latest * (size_t)(m->nslot + 1));
 	for (int i = 0; i < n; i++) {
-		text[i] = node_text(m, fn->node[i]);
+		text[i] = node_text(m, fn->node[i], latest);
+		const Node *nd = fn->node[i];
+		if ((nd->op == OP_param || nd->op == OP_input) && nd->slot >= 0 && nd->slot < m->nslot)
+			latest[nd->slot] = nd;
 		type[i] = type_str(fn->node[i]);
 		where[i] = loc_str(fn->node[i]->loc);
 		place[i] = planned(fn) ? placement(m, fn, fn->node[i]) : "";
