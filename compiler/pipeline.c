@@ -14,8 +14,10 @@
 /* Which functions a module stage made or changed. */
 typedef enum { TOUCH_FWD, TOUCH_EVAL, TOUCH_GRAD, TOUCH_UPDATE, TOUCH_ALL, TOUCH_NONE } Touch;
 
-/* What a stage needs that a module read from a listing may lack. */
-enum { NEED_SOURCE = 1, NEED_FWD = 2, NEED_CONFIG = 4 };
+/* What a stage needs that a module read from a listing may lack or have
+ * already gone past: passes before fuse rewrite nodes that groups and
+ * buffers would still name. */
+enum { NEED_SOURCE = 1, NEED_FWD = 2, NEED_CONFIG = 4, NEED_UNPLANNED = 8 };
 
 typedef struct Stage {
 	const char *name;
@@ -66,14 +68,14 @@ static Module *run_emit(Pipeline *p, Module *m)
 
 static const Stage stages[] = {
 	{ "lower",      NULL,     run_lower,      TOUCH_FWD,    NEED_SOURCE },
-	{ "eval",       NULL,     run_eval,       TOUCH_EVAL,   NEED_FWD },
-	{ "grad",       NULL,     run_grad,       TOUCH_GRAD,   NEED_FWD },
+	{ "eval",       NULL,     run_eval,       TOUCH_EVAL,   NEED_FWD | NEED_UNPLANNED },
+	{ "grad",       NULL,     run_grad,       TOUCH_GRAD,   NEED_FWD | NEED_UNPLANNED },
 	{ "optim",      NULL,     run_optim,      TOUCH_UPDATE, NEED_CONFIG },
-	{ "simplify",   simplify, NULL,           TOUCH_NONE,   0 },
-	{ "cse",        cse,      NULL,           TOUCH_NONE,   0 },
-	{ "dce",        dce,      NULL,           TOUCH_NONE,   0 },
-	{ "convfuse",   convfuse, NULL,           TOUCH_NONE,   0 },
-	{ "dce",        dce,      NULL,           TOUCH_NONE,   0 },   /* the windows convfuse left */
+	{ "simplify",   simplify, NULL,           TOUCH_NONE,   NEED_UNPLANNED },
+	{ "cse",        cse,      NULL,           TOUCH_NONE,   NEED_UNPLANNED },
+	{ "dce",        dce,      NULL,           TOUCH_NONE,   NEED_UNPLANNED },
+	{ "convfuse",   convfuse, NULL,           TOUCH_NONE,   NEED_UNPLANNED },
+	{ "dce",        dce,      NULL,           TOUCH_NONE,   NEED_UNPLANNED },   /* the windows convfuse left */
 	{ "fuse",       fuse,     NULL,           TOUCH_NONE,   0 },
 	{ "plan",       plan,     NULL,           TOUCH_NONE,   0 },
 	{ "plan_state", NULL,     run_plan_state, TOUCH_ALL,    0 },
@@ -244,6 +246,12 @@ const char *pipeline_pass(Pipeline *p, Module *m, const char *name)
 		return xprintf("%s needs the forward function 'fwd' (an --emit=ir listing)", name);
 	if ((s->needs & NEED_CONFIG) && !m->cfg.optimizer)
 		return xprintf("%s needs the training configuration, which a listing does not hold", name);
+	Fn *fns[3];
+	int n = s->fn_pass ? module_fns(m, fns) : (fns[0] = m->fwd, 1);
+	for (int k = 0; k < n && (s->needs & NEED_UNPLANNED); k++)
+		if (fns[k]->ngroup || fns[k]->nbuf)
+			return xprintf("%s comes before fuse and plan, and '%s' is already fused or planned", name,
+			               fns[k]->name);
 	run_range(p, m, i, i);
 	return NULL;
 }

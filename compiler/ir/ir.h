@@ -409,4 +409,11 @@ const char *pipeline_pass(Pipeline *p, Module *m, const char *name);
 int pipeline_has_pass(const char *name);                     /* a stage --emit-after can name */
 const char *pipeline_pass_names(void);                       /* "lower, eval, ..." for messages */
 
+/* read.c — the listings of print.c read back into a Module: the slots
+ * from the headers and the stores, every function, and the provenance,
+ * group and buffer columns where given.  A malformed listing, or one that
+ * breaks an invariant of verify.c, is an error at its file:line:col. */
+Module *ir_read(const char *path);
+Module *ir_read_text(const char *name, const char *text, size_t len);
+
 #endif
