@@ -1,9 +1,10 @@
 /* fuzz_compile.c — libFuzzer target for the compiler front to back, short
- * of code generation: the bytes are a .nn source, run through parsing,
- * lowering, autodiff, the optimizer update, every pass and the memory
- * plan, with ir_verify after each stage.  A source error is fine (it
- * longjmps back here through diag's recover hook); an invalid IR, an
- * internal error, a sanitizer report, a leak or a hang is a bug.
+ * of code generation: the bytes are a .nn source, parsed and run through
+ * the stages of pipeline.c that nnc runs, lower to describe, with
+ * ir_verify after each.  A source error is fine (it longjmps back here
+ * through diag's recover hook); an invalid IR, an internal error (which
+ * aborts while a recover point is set), a sanitizer report, a leak or a
+ * hang is a bug.
  *
  * Each input is written to a file in /dev/shm because parse_program
  * reads its main file by path (imports are resolved the same way, from
@@ -34,42 +35,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void check(const Module *m, const Fn *fn, const char *after)
-{
-	const char *why = fn ? ir_verify(m, fn) : NULL;
-	if (why) {
-		fprintf(stderr, "fuzz: IR of '%s' invalid after %s: %s\n", fn->name, after, why);
-		abort();
-	}
-}
-
-static void optimize(const Module *m, Fn *fn)
-{
-	simplify(fn);  check(m, fn, "simplify");
-	cse(fn);       check(m, fn, "cse");
-	dce(fn);       check(m, fn, "dce");
-	fuse(fn);      check(m, fn, "fuse");
-	plan(fn);      check(m, fn, "plan");
-}
-
-/* The pipeline of main.c up to (not including) emit_object. */
+/* The pipeline of nnc up to (not including) emit. */
 static void compile(void)
 {
-	Program *prog = parse_program(path, dirs);
-	Module *m = lower(prog);        check(m, m->fwd, "lower");
-	m->eval = ir_clone(m->fwd, "eval");
-	check(m, m->eval, "clone");
-	m->grad = grad(m, m->fwd);      check(m, m->grad, "grad");
-	m->update = optim(m);           check(m, m->update, "optim");
-	optimize(m, m->eval);
-	optimize(m, m->grad);
-	optimize(m, m->update);
-	plan_state(m);
-	check(m, m->eval, "plan_state");
-	check(m, m->grad, "plan_state");
-	check(m, m->update, "plan_state");
-	const char *desc = describe(m);
-	if (!desc || !*desc)
+	Pipeline p = { .to = "describe", .verify = 1, .program = parse_program(path, dirs) };
+	pipeline_run(&p, NULL);
+	if (!p.descriptor || !*p.descriptor)
 		abort();
 }
 
