@@ -60,8 +60,8 @@ static Module *run_describe(Pipeline *p, Module *m) { p->descriptor = describe(m
 
 static Module *run_emit(Pipeline *p, Module *m)
 {
-	if (!p->object)
-		fatal(EXIT_INTERNAL, "internal error: the emit stage has no object path");
+	if (!p->object && !p->llvm_text)
+		fatal(EXIT_INTERNAL, "internal error: the emit stage has neither an object path nor a stream");
 	p->status = emit_object(m, p->object, p->opt_level, p->llvm_text);
 	return m;
 }

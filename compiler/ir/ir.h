@@ -396,7 +396,7 @@ typedef struct Pipeline {
 	FILE *out;
 	const struct Program *program;   /* lower's input */
 	const char *source;           /* lower: Module.source, the main file's absolute path */
-	const char *object;           /* emit: the object file, optimized at opt_level; */
+	const char *object;           /* emit: the object file (or NULL), optimized at opt_level; */
 	int opt_level;
 	FILE *llvm_text;              /* and its LLVM IR printed here when not NULL */
 	const char *descriptor;       /* out: what describe made */

@@ -95,17 +95,6 @@ static void sh(const char *cmd)
 
 Compiled compile(Module *m)
 {
-	Fn *fns[3] = { m->eval, m->grad, m->update };
-	for (int i = 0; i < 3; i++) {
-		if (!fns[i])
-			continue;
-		if (plan_mode == PLAN_PASSES) {
-			fuse(fns[i]);
-			plan(fns[i]);
-		} else
-			plan_by_hand(fns[i]);
-	}
-	plan_state(m);
 	if (!tmpdir[0]) {
 		strcpy(tmpdir, "/tmp/nnc-codegen-XXXXXX");
 		if (!mkdtemp(tmpdir))
@@ -113,7 +102,15 @@ Compiled compile(Module *m)
 	}
 	const char *obj = xprintf("%s/m%d.o", tmpdir, ncompiled);
 	const char *so = xprintf("%s/m%d.so", tmpdir, ncompiled++);
-	if (emit_object(m, obj, opt_level, NULL) != 0) {
+	/* pipeline.c from fuse, or from plan_state after the plan by hand */
+	Pipeline p = { .from = plan_mode == PLAN_PASSES ? "fuse" : "plan_state", .to = "emit", .verify = 1,
+	               .object = obj, .opt_level = opt_level };
+	Fn *fns[3] = { m->eval, m->grad, m->update };
+	for (int i = 0; i < 3 && plan_mode == PLAN_HAND; i++)
+		if (fns[i])
+			plan_by_hand(fns[i]);
+	pipeline_run(&p, m);
+	if (p.status != 0) {
 		fprintf(stderr, "FAIL: emit_object\n");
 		exit(1);
 	}

@@ -3,7 +3,8 @@
  *
  * Every case runs twice: once under a plan written here by hand (no
  * groups, one buffer per value: the simplest valid plan, independent of
- * the passes) and once after the real fuse() and plan() passes. */
+ * the passes) and once after the real fuse() and plan() passes; either
+ * way pipeline.c runs the rest (plan_state, emit) with ir_verify. */
 #ifndef NNC_TEST_CODEGEN_HARNESS_H
 #define NNC_TEST_CODEGEN_HARNESS_H
 

@@ -648,13 +648,11 @@ static void test_vectorized(void)
 	Node *h = ir_unary(f, OP_relu, ir_binary(f, OP_add, x, bcast(f, b, s), L), L);
 	Node *sg = ir_unary(f, OP_sigmoid, h, L);
 	io_out(m, f, "h", ir_binary(f, OP_pow, ir_unary(f, OP_log, sg, L), bcast(f, cst(f, DT_F32, 0.75), s), L), 1);
-	fuse(f);
-	plan(f);
-	plan_state(m);
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
-	emit_object(m, NULL, 2, out);
+	Pipeline p = { .from = "fuse", .to = "emit", .verify = 1, .opt_level = 2, .llvm_text = out };
+	pipeline_run(&p, m);
 	fclose(out);
 	static const char *const scalar_calls[] = { "@expf", "@logf", "@powf", "@llvm.exp.", "@llvm.log.", "@llvm.pow." };
 	int scalar = 0;

@@ -1,6 +1,6 @@
 /* test_trainer.c — end to end through the back end: a softmax regression
  * written in IR (forward, hand-derived backward, SGD update), run through
- * fuse and plan, emitted by emit_object, linked by link_trainer against
+ * pipeline.c from fuse to emit, linked by link_trainer against
  * libnnrt, then trained and gradient-checked by the trainer itself.
  * The trainer's gradcheck compares nnm_grad with finite differences of
  * nnm_eval, so it checks the generated code against itself.
@@ -110,15 +110,9 @@ int main(void)
 	char dir[] = "/tmp/nnc-trainer-XXXXXX";
 	if (!mkdtemp(dir))
 		return 1;
-	Module *m = build();
-	Fn *fns[3] = { m->eval, m->grad, m->update };
-	for (int i = 0; i < 3; i++) {
-		fuse(fns[i]);
-		plan(fns[i]);
-	}
-	plan_state(m);
 	const char *obj = xprintf("%s/t.o", dir), *exe = xprintf("%s/trainer", dir);
-	emit_object(m, obj, 2, NULL);
+	Pipeline p = { .from = "fuse", .to = "emit", .verify = 1, .object = obj, .opt_level = 2 };
+	pipeline_run(&p, build());
 	int fails = 0;
 	if (link_trainer(obj, exe) != 0) {
 		fprintf(stderr, "FAIL: link_trainer\n");

@@ -1,5 +1,5 @@
 /* passes_test.h — what the pass tests share: a checking macro, a small
- * module of slots, and the pipeline with ir_verify after every pass. */
+ * module of slots, and the pipeline's per-function passes, verified. */
 #ifndef PASSES_TEST_H
 #define PASSES_TEST_H
 
@@ -25,10 +25,8 @@ typedef struct TestModel {
 
 TestModel test_model(int layers, const int64_t *width);
 int count_op(const Fn *fn, Op op);
-Node *find_op(const Fn *fn, Op op);          /* first node with op, or NULL */
-void run_passes(const Module *m, Fn *fn);    /* simplify, cse, dce, fuse, plan + verify */
+void run_passes(const Module *m, Fn *fn);    /* simplify .. plan (pipeline.c), verified */
 void dump(const Fn *fn);                     /* a plain listing, for failures */
-void verified(const Module *m, const Fn *fn, const char *after);
 
 /* test_plan.c */
 void test_plan(void);
