@@ -199,34 +199,46 @@ static const char *last_stage(const Options *o)
 	return "emit";
 }
 
+/* The object emit writes: the output itself with -c; beside it, until
+ * linked, for a trainer; a scratch file, unlinked, for --emit=llvm. */
+static const char *object_path(const Options *o, const char *out)
+{
+	if (emit_is(o, "llvm"))
+		return xprintf("%s/nnc-%ld.o", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getpid());
+	if (!out)
+		return NULL;
+	return o->object_only ? out : xprintf("%s.%ld.o", out, (long)getpid());
+}
+
+static void print_stage(const Options *o, const Module *m, const Pipeline *p)
+{
+	if (emit_is(o, "ir") || emit_is(o, "grad") || emit_is(o, "opt"))
+		ir_print_module(stdout, m, o->emit);
+	else if (emit_is(o, "dot"))
+		ir_dot(stdout, m);
+	else if (emit_is(o, "desc"))
+		fputs(p->descriptor, stdout);
+}
+
 int main(int argc, char **argv)
 {
 	Options o = { 0 };
 	parse_args(&o, argc, argv);
 	add_default_dirs(&o);
+	const char *out = o.emit || o.emit_after ? NULL : output_path(&o);
 
 	Program *prog = parse_program(o.input, o.stdlib_dirs);
 	if (emit_is(&o, "ast"))
 		return ast_print(stdout, prog), 0;
 	Pipeline p = { .to = last_stage(&o), .verify = o.verify, .print_after = o.emit_after, .out = stdout,
 	               .program = prog, .source = realpath(o.input, NULL),   /* trainers find data beside it */
-	               .opt_level = o.opt_level, .llvm_text = emit_is(&o, "llvm") ? stdout : NULL };
-	int link = !o.emit && !o.emit_after && !o.object_only;
-	const char *out = o.emit || o.emit_after ? NULL : output_path(&o);
-	p.object = out && link ? xprintf("%s.%ld.o", out, (long)getpid()) : out;
-	if (emit_is(&o, "llvm"))
-		p.object = xprintf("%s/nnc-%ld.o", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getpid());
-
+	               .object = object_path(&o, out), .opt_level = o.opt_level,
+	               .llvm_text = emit_is(&o, "llvm") ? stdout : NULL };
 	Module *m = pipeline_run(&p, NULL);
-	if (emit_is(&o, "ir") || emit_is(&o, "grad") || emit_is(&o, "opt"))
-		ir_print_module(stdout, m, o.emit);
-	else if (emit_is(&o, "dot"))
-		ir_dot(stdout, m);
-	else if (emit_is(&o, "desc"))
-		fputs(p.descriptor, stdout);
-	else if (emit_is(&o, "llvm"))
+	print_stage(&o, m, &p);
+	if (emit_is(&o, "llvm"))
 		unlink(p.object);
-	if (!link)
+	if (!out || o.object_only)
 		return p.status;
 	int rc = link_trainer(p.object, out);
 	unlink(p.object);
