@@ -6,7 +6,7 @@
  * statistics' updates as stores into SLOT_BUFFER slots.  resolve_mode
  * keeps one branch of every select_mode; for evaluation it also drops the
  * buffer updates, so eval reads the running statistics and never moves
- * them.  It runs on each Fn before any other pass (main.c): grad is
+ * them.  It runs on each Fn before any other pass (pipeline.c): grad is
  * differentiated from the forward graph first, and select_mode's VJP
  * already follows the training branch only. */
 #include "rewrite.h"
