@@ -17,7 +17,7 @@ typedef enum { TOUCH_FWD, TOUCH_EVAL, TOUCH_GRAD, TOUCH_UPDATE, TOUCH_ALL, TOUCH
 /* What a stage needs that a module read from a listing may lack or have
  * already gone past: passes before fuse rewrite nodes that groups and
  * buffers would still name. */
-enum { NEED_SOURCE = 1, NEED_FWD = 2, NEED_CONFIG = 4, NEED_UNPLANNED = 8 };
+enum { NEED_SOURCE = 1, NEED_FWD = 2, NEED_CONFIG = 4, NEED_UNPLANNED = 8, NEED_LOSS = 16 };
 
 typedef struct Stage {
 	const char *name;
@@ -69,7 +69,7 @@ static Module *run_emit(Pipeline *p, Module *m)
 static const Stage stages[] = {
 	{ "lower",      NULL,     run_lower,      TOUCH_FWD,    NEED_SOURCE },
 	{ "eval",       NULL,     run_eval,       TOUCH_EVAL,   NEED_FWD | NEED_UNPLANNED },
-	{ "grad",       NULL,     run_grad,       TOUCH_GRAD,   NEED_FWD | NEED_UNPLANNED },
+	{ "grad",       NULL,     run_grad,       TOUCH_GRAD,   NEED_FWD | NEED_UNPLANNED | NEED_LOSS },
 	{ "optim",      NULL,     run_optim,      TOUCH_UPDATE, NEED_CONFIG },
 	{ "simplify",   simplify, NULL,           TOUCH_NONE,   NEED_UNPLANNED },
 	{ "cse",        cse,      NULL,           TOUCH_NONE,   NEED_UNPLANNED },
@@ -234,6 +234,14 @@ void pipeline_run_fn(Pipeline *p, const Module *m, Fn *fn)
 	fn_block(p, m, fn, first, last);
 }
 
+static int stores_loss(const Module *m, const Fn *fn)
+{
+	for (int i = 0; i < fn->n; i++)
+		if (fn->node[i]->op == OP_store && m->slot[fn->node[i]->slot].role == SLOT_LOSS)
+			return 1;
+	return 0;
+}
+
 const char *pipeline_pass(Pipeline *p, Module *m, const char *name)
 {
 	int i = stage_index(name, 0);
@@ -244,6 +252,8 @@ const char *pipeline_pass(Pipeline *p, Module *m, const char *name)
 		return xprintf("%s starts from a .nn source, not from IR", name);
 	if ((s->needs & NEED_FWD) && !m->fwd)
 		return xprintf("%s needs the forward function 'fwd' (an --emit=ir listing)", name);
+	if ((s->needs & NEED_LOSS) && !stores_loss(m, m->fwd))
+		return xprintf("%s needs 'fwd' to store the loss (store %%ID -> loss)", name);
 	if ((s->needs & NEED_CONFIG) && !m->cfg.optimizer)
 		return xprintf("%s needs the training configuration, which a listing does not hold", name);
 	Fn *fns[3];
