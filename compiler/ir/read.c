@@ -206,36 +206,44 @@ static int is_where(Tok t, const char **colon)
 {
 	if (rd_is(t, "-"))
 		return 1;
-	const char *c2 = NULL, *c1 = NULL;
-	for (const char *p = t.s + t.n - 1; p > t.s && !c1; p--)
-		if (*p == ':')
-			c2 ? (void)(c1 = p) : (void)(c2 = p);
-	if (!c1 || !rd_digits(c1 + 1, (int)(c2 - c1 - 1)) || !rd_digits(c2 + 1, (int)(t.s + t.n - c2 - 1)))
+	const char *last = NULL, *before = NULL;     /* the last two colons */
+	for (const char *p = t.s + t.n - 1; p > t.s && !before; p--)
+		if (*p == ':') {
+			before = last ? p : NULL;
+			last = last ? last : p;
+		}
+	if (!before || !rd_digits(before + 1, (int)(last - before - 1)) || !rd_digits(last + 1, (int)(t.s + t.n - last - 1)))
 		return 0;
 	if (colon)
-		*colon = c1;
+		*colon = before;
 	return 1;
+}
+
+/* The function's buffer n, made (unplaced, size -1) with those before it. */
+static Buffer *buffer_at(FnRead *f, int n)
+{
+	Fn *fn = f->fn;
+	if (n >= f->capbuf) {
+		int cap = n + 1 > 2 * f->capbuf ? n + 1 : 2 * f->capbuf;
+		fn->buf = xrealloc(fn->buf, sizeof *fn->buf * (size_t)f->capbuf, sizeof *fn->buf * (size_t)cap);
+		f->capbuf = cap;
+	}
+	for (; fn->nbuf <= n; fn->nbuf++)
+		fn->buf[fn->nbuf] = (Buffer){ .size = -1 };
+	return &fn->buf[n];
 }
 
 /* bufN@+OFFSET or bufN@+B*OFFSET: the buffer, placed as the listing says. */
 static void buffer(Reader *r, Node *n, Tok t)
 {
 	const char *at = memchr(t.s, '@', (size_t)t.n), *end = t.s + t.n;
-	n->buf = (int)rd_integer(r, (Tok){ t.s + 3, (int)(at - t.s - 3) }, 0, MAX_ID - 1, "a buffer number");
+	n->buf = (int)rd_integer(r, (Tok){ t.s + 3, (int)(at - t.s - 3) }, 0, MAX_PLACE - 1, "a buffer number");
 	if (at + 2 > end || at[1] != '+')
 		rd_fail_at(r, t.s, t.n, "a buffer is written bufN@+OFFSET or bufN@+B*OFFSET");
 	int batch = end - at > 4 && !strncmp(at + 2, "B*", 2);
 	Tok off = { at + 2 + 2 * batch, (int)(end - at - 2 - 2 * batch) };
-	Buffer b = { rd_integer(r, off, 0, MAX_ELEMS, "a buffer's offset"), 0, batch };
-	FnRead *f = r->cur;
-	if (n->buf >= f->fn->nbuf) {
-		int nbuf = n->buf + 1;
-		f->fn->buf = xrealloc(f->fn->buf, sizeof(Buffer) * (size_t)f->fn->nbuf, sizeof(Buffer) * (size_t)nbuf);
-		for (int i = f->fn->nbuf; i < nbuf; i++)
-			f->fn->buf[i].size = -1;          /* given to no value yet */
-		f->fn->nbuf = nbuf;
-	}
-	Buffer *have = &f->fn->buf[n->buf];
+	Buffer b = { .offset = rd_integer(r, off, 0, MAX_ELEMS, "a buffer's offset"), .batch = batch };
+	Buffer *have = buffer_at(r->cur, n->buf);
 	if (have->size >= 0 && (have->offset != b.offset || have->batch != b.batch))
 		rd_fail_at(r, t.s, t.n, "buf%d is placed elsewhere on an earlier line", n->buf);
 	int64_t bytes = shape_per_sample(n->shape) * dtype_size(n->dt);
@@ -248,7 +256,7 @@ static void placement(Reader *r, Node *n)
 {
 	Tok t = rd_word(r, "");
 	if (is_group(t))
-		n->group = (int)rd_integer(r, (Tok){ t.s + 1, t.n - 1 }, 0, MAX_ID - 1, "a group number");
+		n->group = (int)rd_integer(r, (Tok){ t.s + 1, t.n - 1 }, 0, MAX_PLACE - 1, "a group number");
 	else if (!rd_is(t, "-"))
 		r->p = t.s;                           /* the group column left out */
 	t = rd_peek(r);

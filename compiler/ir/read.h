@@ -11,6 +11,7 @@
 #define MAX_DIM ((int64_t)1 << 31)
 #define MAX_ELEMS ((int64_t)1 << 40)
 #define MAX_GEOMETRY (1 << 16)
+#define MAX_PLACE (1 << 20)           /* group and buffer numbers */
 
 typedef struct Tok { const char *s; int n; } Tok;
 
@@ -18,7 +19,7 @@ typedef struct Tok { const char *s; int n; } Tok;
 typedef struct SlotUse { char input, param, stored_by_update, stored_elsewhere; } SlotUse;
 
 /* One function as read, and the listing line of each node. */
-typedef struct FnRead { Fn *fn; Loc head; Loc *at; int cap; } FnRead;
+typedef struct FnRead { Fn *fn; Loc head; Loc *at; int cap, capbuf; } FnRead;
 
 typedef struct Reader {
 	const char *file;
