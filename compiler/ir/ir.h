@@ -414,6 +414,7 @@ const char *pipeline_pass_names(void);                       /* "lower, eval, ..
  * group and buffer columns where given.  A malformed listing, or one that
  * breaks an invariant of verify.c, is an error at its file:line:col. */
 Module *ir_read(const char *path);
+int64_t patch_block_bytes(const Fn *fn);   /* plan.c: the patch block fn's convolutions need */
 Module *ir_read_text(const char *name, const char *text, size_t len);
 
 #endif

@@ -9,7 +9,8 @@
  *   TYPE    f32|f64|i32 [DIM, ...]; DIM is B or a positive number
  *   OPERAND %ID, or a slot's name: the latest param or input of that slot
  *           before this line (print.c names an operand so only then)
- *   PLACE   - | gN, then bufN@+OFFSET, bufN@+B*OFFSET or home=SLOT
+ *   PLACE   - | gN, then bufN@+OFFSET, bufN@+B*OFFSET or home=SLOT, then
+ *           on a convolution patches=bufN@+OFFSET
  *   WHERE   - | FILE:LINE:COL
  * A ';' starts a comment line; "; backward" marks where grad's backward
  * lines begin.  Columns after TYPE are optional.  The slots' roles are not
@@ -233,25 +234,52 @@ static Buffer *buffer_at(FnRead *f, int n)
 	return &fn->buf[n];
 }
 
-/* bufN@+OFFSET or bufN@+B*OFFSET: the buffer, placed as the listing says. */
-static void buffer(Reader *r, Node *n, Tok t)
+/* bufN@+OFFSET or bufN@+B*OFFSET: buffer N, placed as the listing says
+ * (the same place on every line that names it); its size is the caller's. */
+static Buffer *buffer(Reader *r, Tok t, int *index)
 {
 	const char *at = memchr(t.s, '@', (size_t)t.n), *end = t.s + t.n;
-	n->buf = (int)rd_integer(r, (Tok){ t.s + 3, (int)(at - t.s - 3) }, 0, MAX_PLACE - 1, "a buffer number");
-	if (at + 2 > end || at[1] != '+')
+	if (!at || t.n < 4 || strncmp(t.s, "buf", 3) || at + 2 > end || at[1] != '+')
 		rd_fail_at(r, t.s, t.n, "a buffer is written bufN@+OFFSET or bufN@+B*OFFSET");
+	*index = (int)rd_integer(r, (Tok){ t.s + 3, (int)(at - t.s - 3) }, 0, MAX_PLACE - 1, "a buffer number");
 	int batch = end - at > 4 && !strncmp(at + 2, "B*", 2);
 	Tok off = { at + 2 + 2 * batch, (int)(end - at - 2 - 2 * batch) };
-	Buffer b = { .offset = rd_integer(r, off, 0, MAX_ELEMS, "a buffer's offset"), .batch = batch };
-	Buffer *have = buffer_at(r->cur, n->buf);
-	if (have->size >= 0 && (have->offset != b.offset || have->batch != b.batch))
-		rd_fail_at(r, t.s, t.n, "buf%d is placed elsewhere on an earlier line", n->buf);
-	int64_t bytes = shape_per_sample(n->shape) * dtype_size(n->dt);
-	b.size = have->size > bytes ? have->size : bytes;
-	*have = b;
+	int64_t offset = rd_integer(r, off, 0, MAX_ELEMS, "a buffer's offset");
+	Buffer *b = buffer_at(r->cur, *index);
+	if (b->size >= 0 && (b->offset != offset || b->batch != batch))
+		rd_fail_at(r, t.s, t.n, "buf%d is placed elsewhere on an earlier line", *index);
+	if (b->size < 0)
+		*b = (Buffer){ .offset = offset, .size = 0, .batch = batch };
+	return b;
 }
 
-/* The fusion group, then the buffer or the home slot. */
+/* The value's own buffer: as large as the largest value given it. */
+static void value_buffer(Reader *r, Node *n, Tok t)
+{
+	Buffer *b = buffer(r, t, &n->buf);
+	int64_t bytes = shape_per_sample(n->shape) * dtype_size(n->dt);
+	if (bytes > b->size)
+		b->size = bytes;
+}
+
+/* patches=bufN@+OFFSET on a convolution: the function's patch block,
+ * sized when the function is read (buffers). */
+static void patch_buffer(Reader *r, Node *n, Tok t)
+{
+	Fn *fn = r->cur->fn;
+	int index;
+	if (op_info[n->op].kind != K_CONV)
+		rd_fail_at(r, t.s, t.n, "only a convolution names the patch block");
+	buffer(r, (Tok){ t.s + 8, t.n - 8 }, &index);
+	if (fn->patch_buf >= 0 && fn->patch_buf != index)
+		rd_fail_at(r, t.s, t.n, "the patch block is buf%d on an earlier line", fn->patch_buf);
+	fn->patch_buf = index;
+}
+
+static int is_patches(Tok t) { return t.n > 8 && !strncmp(t.s, "patches=", 8); }
+
+/* The fusion group, then the buffer or the home slot, then a
+ * convolution's patch block. */
 static void placement(Reader *r, Node *n)
 {
 	Tok t = rd_word(r, "");
@@ -261,7 +289,7 @@ static void placement(Reader *r, Node *n)
 		r->p = t.s;                           /* the group column left out */
 	t = rd_peek(r);
 	if (is_buf(t))
-		buffer(r, n, rd_word(r, ""));
+		value_buffer(r, n, rd_word(r, ""));
 	else if (is_home(t)) {
 		r->p = t.s + 5;
 		Tok s = rd_name(r, "the home slot's name");
@@ -269,6 +297,8 @@ static void placement(Reader *r, Node *n)
 			rd_fail_at(r, r->p, 1, "a home is written home=SLOT");
 		n->home = slot_typed(r, s, n->dt, n->shape);
 	}
+	if (is_patches(rd_peek(r)))
+		patch_buffer(r, n, rd_word(r, ""));
 }
 
 static void where(Reader *r, Node *n)
@@ -291,7 +321,8 @@ static void columns(Reader *r, Node *n)
 	const char *save = r->p;
 	Tok a = rd_word(r, ""), b = rd_word(r, "");
 	r->p = save;
-	if (is_group(a) || is_buf(a) || is_home(a) || (rd_is(a, "-") && (is_buf(b) || is_home(b) || is_where(b, NULL))))
+	if (is_group(a) || is_buf(a) || is_home(a) || is_patches(a) ||
+	    (rd_is(a, "-") && (is_buf(b) || is_home(b) || is_patches(b) || is_where(b, NULL))))
 		placement(r, n);
 	if (is_where(rd_peek(r), NULL))
 		where(r, n);
@@ -426,6 +457,8 @@ static void groups(const Reader *r, Fn *fn)
 static void buffers(const Reader *r, Fn *fn)
 {
 	int64_t top[2] = { 0, 0 };
+	if (fn->patch_buf >= 0)
+		fn->buf[fn->patch_buf].size = patch_block_bytes(fn);     /* as plan.c sizes it */
 	for (int b = 0; b < fn->nbuf; b++) {
 		const Buffer *buf = &fn->buf[b];
 		if (buf->size < 0)

@@ -163,7 +163,7 @@ static void place_buffers(Fn *fn, Live *live, int nlive)
 	fn->scratch_per_sample = top[1];
 }
 
-static void plan_patches(Fn *fn)
+int64_t patch_block_bytes(const Fn *fn)
 {
 	int64_t size = 0;
 	for (int i = 0; i < fn->n; i++) {
@@ -173,6 +173,12 @@ static void plan_patches(Fn *fn)
 		int64_t bytes = nnrt_conv_block_bytes(conv_shapes(n).weights.d[0], dtype_size(n->dt));
 		size = bytes > size ? bytes : size;
 	}
+	return size;
+}
+
+static void plan_patches(Fn *fn)
+{
+	int64_t size = patch_block_bytes(fn);
 	fn->patch_buf = -1;
 	if (size == 0)
 		return;
