@@ -84,13 +84,17 @@ static RtData *new_data(const char *name, const RtDataSpec *spec, int64_t n, int
 	d->n = n;
 	d->x_per = spec->x_per;
 	d->x_dt = spec->precision;
-	d->x = rt_alloc((size_t)(n * d->x_per * rt_dtype_size(d->x_dt)));
 	if (has_y && spec->has_y) {
 		d->y_per = spec->y_per;
 		d->y_dt = spec->y_dt;
 		d->y = rt_alloc((size_t)(n * d->y_per * rt_dtype_size(d->y_dt)));
 	}
 	return d;
+}
+
+static void alloc_x(RtData *d)
+{
+	d->x = rt_alloc((size_t)(d->n * d->x_per * rt_dtype_size(d->x_dt)));
 }
 
 static void put(void *base, RtDType dt, int64_t i, double v)
@@ -109,16 +113,42 @@ static double stored(const void *base, RtDType dt, int64_t i)
  * infinity in the data (an IDX file of floats; a value past the float
  * type's range) would surface as a non-finite loss that no learning rate
  * explains, so it is refused here, where the file and place are known. */
-static void put_input(RtData *d, int64_t i, double v, const char *where, int64_t sample)
+static void bad_input(const RtData *d, int64_t i, double v, const char *where, int64_t sample)
 {
-	put(d->x, d->x_dt, i, v);
-	if (isfinite(stored(d->x, d->x_dt, i)))
-		return;
 	if (!isfinite(v))
 		rt_fatal(RT_EXIT_IO, "%s: sample %lld, value %lld is %g: inputs must be finite", where,
 		         (long long)sample, (long long)(i % d->x_per), v);
 	rt_fatal(RT_EXIT_IO, "%s: sample %lld, value %lld: %g (after scale) overflows %s", where,
 	         (long long)sample, (long long)(i % d->x_per), v, rt_dtype_name(d->x_dt));
+}
+
+static void put_input(RtData *d, int64_t i, double v, const char *where, int64_t sample)
+{
+	put(d->x, d->x_dt, i, v);
+	if (!isfinite(stored(d->x, d->x_dt, i)))
+		bad_input(d, i, v, where, sample);
+}
+
+/* Inputs from an IDX file: u8 images keep their bytes (img->raw is taken
+ * over) and a table of the 256 scaled values, each the same
+ * (float)((double)byte * scale) that put_input would store; other element
+ * types are converted now.  Returns whether img->raw was taken. */
+static int idx_inputs(RtData *d, RtIdx *img, double scale, const char *where)
+{
+	if (img->type != 0x08) {
+		alloc_x(d);
+		for (int64_t i = 0; i < img->n * img->per; i++)
+			put_input(d, i, rt_idx_get(img, i) * scale, where, i / img->per);
+		return 0;
+	}
+	d->x_lut = rt_alloc(256 * (size_t)rt_dtype_size(d->x_dt));
+	for (int b = 0; b < 256; b++)
+		put(d->x_lut, d->x_dt, b, (double)b * scale);
+	for (int64_t i = 0; i < img->n * img->per; i++)
+		if (!isfinite(stored(d->x_lut, d->x_dt, img->raw[i])))
+			bad_input(d, i, (double)img->raw[i] * scale, where, i / img->per);
+	d->x_u8 = img->raw;
+	return 1;
 }
 
 /* Stores a label, checking it is an integer in [0, classes) for i32
@@ -181,8 +211,8 @@ static RtData *load_idx(const RtSource *s, const RtDataSpec *spec)
 		rt_fatal(RT_EXIT_IO, "%s: %lld values per label, but the model target takes %lld",
 		         lpath, (long long)lab.per, (long long)spec->y_per);
 	RtData *d = new_data(s->name, spec, img.n, labels);
-	for (int64_t i = 0; i < img.n * img.per; i++)
-		put_input(d, i, rt_idx_get(&img, i) * scale, ipath, i / img.per);
+	if (idx_inputs(d, &img, scale, ipath))
+		img.raw = NULL;
 	for (int64_t i = 0; labels && i < lab.n * lab.per; i++)
 		put_label(d, i, rt_idx_get(&lab, i), spec, lpath, i / lab.per);
 	d->origin = labels ? rt_printf("idx %s %s", ipath, lpath) : rt_printf("idx %s", ipath);
@@ -227,6 +257,7 @@ static RtData *from_csv(const char *name, const char *path, const RtCsv *c, int6
 	int64_t first, width;
 	csv_target_columns(c, label, spec, path, &first, &width);
 	RtData *d = new_data(name, spec, c->rows, width > 0);
+	alloc_x(d);
 	for (int64_t r = 0; r < c->rows; r++) {
 		int64_t xi = 0, yi = 0;
 		for (int64_t col = 0; col < c->cols; col++) {
@@ -278,6 +309,7 @@ static RtData *load_random(const RtSource *s, const RtDataSpec *spec)
 		rt_fatal(RT_EXIT_IO, "data source '%s': classes=%g does not fit the model's %lld outputs",
 		         s->name, classes, (long long)spec->classes);
 	RtData *d = new_data(s->name, spec, (int64_t)count, 1);
+	alloc_x(d);
 	RtRng rng;
 	rt_rng_seed(&rng, spec->seed, name_stream(s->name));
 	for (int64_t i = 0; i < d->n * d->x_per; i++)
@@ -321,9 +353,8 @@ RtData *rt_data_from_file(const char *path, const RtDataSpec *spec)
 		if (img.n == 0)
 			rt_fatal(RT_EXIT_IO, "%s has no samples", name);
 		RtData *d = new_data("input", &nolabels, img.n, 0);
-		for (int64_t i = 0; i < img.n * img.per; i++)
-			put_input(d, i, rt_idx_get(&img, i) * spec->input_scale, name, i / img.per);
-		free(img.raw);
+		if (!idx_inputs(d, &img, spec->input_scale, name))
+			free(img.raw);
 		return d;
 	}
 	RtCsv c;
@@ -337,6 +368,22 @@ RtData *rt_data_from_file(const char *path, const RtDataSpec *spec)
 	return d;
 }
 
+/* Sample j's bytes as the float type, scaled: the table holds the exact
+ * value each byte loaded as before, so batches are bit-identical. */
+static void gather_bytes(const RtData *d, int64_t j, void *out)
+{
+	const unsigned char *b = d->x_u8 + (size_t)(j * d->x_per);
+	if (d->x_dt == RT_F32) {
+		const float *lut = d->x_lut;
+		for (int64_t k = 0; k < d->x_per; k++)
+			((float *)out)[k] = lut[b[k]];
+	} else {
+		const double *lut = d->x_lut;
+		for (int64_t k = 0; k < d->x_per; k++)
+			((double *)out)[k] = lut[b[k]];
+	}
+}
+
 void rt_data_gather(const RtData *d, const int64_t *idx, int64_t start, int64_t count,
                     void *x_out, void *y_out)
 {
@@ -344,7 +391,10 @@ void rt_data_gather(const RtData *d, const int64_t *idx, int64_t start, int64_t 
 	size_t ys = d->y ? (size_t)(d->y_per * rt_dtype_size(d->y_dt)) : 0;
 	for (int64_t i = 0; i < count; i++) {
 		int64_t j = idx ? idx[start + i] : start + i;
-		memcpy((char *)x_out + (size_t)i * xs, (const char *)d->x + (size_t)j * xs, xs);
+		if (d->x_u8)
+			gather_bytes(d, j, (char *)x_out + (size_t)i * xs);
+		else
+			memcpy((char *)x_out + (size_t)i * xs, (const char *)d->x + (size_t)j * xs, xs);
 		if (y_out && d->y)
 			memcpy((char *)y_out + (size_t)i * ys, (const char *)d->y + (size_t)j * ys, ys);
 	}

@@ -165,7 +165,11 @@ typedef struct RtData {
 	int64_t n;                 /* samples */
 	int64_t x_per, y_per;      /* elements per sample */
 	RtDType x_dt, y_dt;        /* x: the program's float type; y: the target's dtype */
-	void *x, *y;               /* y may be NULL (no labels) */
+	void *x, *y;               /* y may be NULL (no labels); x is NULL when x_u8 holds the inputs */
+	/* IDX u8 images stay bytes (a quarter of float32): x_lut[b] is byte b
+	 * as the float type after scale, applied as a batch is gathered. */
+	unsigned char *x_u8;
+	void *x_lut;
 	int64_t height, width, channels;   /* image geometry of a sample (NHWC), 0 when unknown */
 } RtData;
 

@@ -84,9 +84,43 @@ static void test_idx_source(void)
 	RtDataSpec spec = {.precision = RT_F32, .x_per = 6, .has_y = 1, .y_dt = RT_I32, .y_per = 1,
 	                   .classes = 10, .data_dir = dir};
 	RtData *d = rt_data_load(&s, &spec);
-	CHECK(d->n == 5 && ((float *)d->x)[1] == 3.5f && ((int32_t *)d->y)[1] == 7);
+	float x[6];
+	int32_t y;
+	rt_data_gather(d, NULL, 0, 1, x, &y);
+	CHECK(d->n == 5 && x[1] == 3.5f && ((int32_t *)d->y)[1] == 7 && y == 0);
 	char *resolved = rt_resolve_path("lab.idx", &spec);
 	CHECK(!strcmp(resolved, path_of("lab.idx")));
+}
+
+/* u8 images stay bytes in memory; a gathered batch holds each byte as
+ * (float type)((double)byte * scale), exactly what loading stored when it
+ * converted the whole set, for every byte value and both float types. */
+static void test_idx_bytes_gathered(RtDType dt)
+{
+	unsigned char buf[16 + 4 * 256];
+	memcpy(buf, "\0\0\x08\x02\0\0\0\x04\0\0\0\x40", 12);   /* 4 samples of 64 bytes */
+	for (int i = 0; i < 256; i++)
+		buf[12 + i] = (unsigned char)(i * 37 + 11);
+	write_file("all.idx", buf, 12 + 256, 0);
+	double scale = 1.0 / 255;   /* not exact in binary: the order of rounding shows */
+	RtSource s = {.name = "train", .kind = NNRT_SOURCE_IDX, .narg = 2};
+	RtKeyVal args[2] = {{"0", "all.idx", 0, 1}, {"scale", "0.00392", scale, 0}};
+	s.arg = args;
+	RtDataSpec spec = {.precision = dt, .x_per = 64, .data_dir = dir};
+	RtData *d = rt_data_load(&s, &spec);
+	CHECK(d->n == 4 && d->x == NULL && d->x_u8 != NULL);
+	int64_t idx[4] = {2, 0, 3, 1};
+	double out[4 * 64];
+	rt_data_gather(d, idx, 1, 3, out, NULL);   /* samples 0, 3, 1 */
+	int ok = 1;
+	for (int i = 0; i < 3; i++)
+		for (int k = 0; k < 64; k++) {
+			unsigned char b = buf[12 + idx[1 + i] * 64 + k];
+			int64_t at = i * 64 + k;
+			ok &= dt == RT_F32 ? ((float *)out)[at] == (float)((double)b * scale)
+			                   : out[at] == (double)b * scale;
+		}
+	CHECK(ok);
 }
 
 static void test_csv(void)
@@ -149,6 +183,8 @@ int main(void)
 		return 99;
 	test_idx();
 	test_idx_source();
+	test_idx_bytes_gathered(RT_F32);
+	test_idx_bytes_gathered(RT_F64);
 	test_csv();
 	test_csv_source();
 	test_random();
