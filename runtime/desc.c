@@ -421,6 +421,7 @@ static void set_opt(RtDesc *d, int key, double v)
 	case NNRT_OPTK_BETA1: d->beta1 = v; break;
 	case NNRT_OPTK_BETA2: d->beta2 = v; break;
 	case NNRT_OPTK_EPS: d->eps = v; break;
+	case NNRT_OPTK_CLIP: d->clip = v; break;
 	case NNRT_OPTK__COUNT: break;
 	}
 }

@@ -13,8 +13,9 @@ FILE *rt_metrics_open(const char *path, const RtTrainer *t)
 	fprintf(f, "# source %s\n", d->source ? d->source : "(unknown)");
 	fprintf(f, "# signature %s\n", d->signature);
 	fprintf(f, "# train_source %s\n", d->train_source ? d->train_source : "(none)");
-	fprintf(f, "# optimizer %s lr=%g momentum=%g nesterov=%d weight_decay=%g beta1=%g beta2=%g eps=%g\n",
-	        nnrt_optimizer_word[d->optimizer], t->opt.lr, d->momentum, d->nesterov, d->weight_decay, d->beta1, d->beta2, d->eps);
+	fprintf(f, "# optimizer %s lr=%g momentum=%g nesterov=%d weight_decay=%g beta1=%g beta2=%g eps=%g%s\n",
+	        nnrt_optimizer_word[d->optimizer], t->opt.lr, d->momentum, d->nesterov, d->weight_decay, d->beta1, d->beta2, d->eps,
+	        d->clip != 0 ? rt_printf(" clip=%g", d->clip) : "");
 	fprintf(f, "# schedule %s warmup=%g step_size=%g gamma=%g min_lr=%g\n",
 	        nnrt_schedule_word[d->schedule], d->warmup, d->step_size, d->gamma, d->min_lr);
 	fprintf(f, "# batch %lld epochs %lld seed %lld threads %lld start_epoch %lld\n",

@@ -102,7 +102,7 @@ static inline int64_t nnrt_conv_block_bytes(int64_t k, int64_t elem)
  *                                     csv: 0 label header scale height width channels crop flip noise
  *                                     random: count classes
  *   train_source NAME
- *   optimizer sgd|adam|adamw lr=X momentum=X nesterov=0|1 weight_decay=X beta1=X beta2=X eps=X
+ *   optimizer sgd|adam|adamw lr=X momentum=X nesterov=0|1 weight_decay=X beta1=X beta2=X eps=X [clip=X]
  *   schedule constant|step|cosine warmup=EPOCHS step_size=EPOCHS gamma=X min_lr=X
  *   batch N
  *   epochs N
@@ -137,7 +137,8 @@ static inline int64_t nnrt_conv_block_bytes(int64_t k, int64_t elem)
  *     crop, flip and noise belong to the training source (runtime/augment.c).
  *   - Numbers are printed with %.17g (exact when read back with strtod,
  *     subnormal numbers included, though strtod reports ERANGE for them).
- *   - optimizer and schedule lines give every key of nnrt_vocab.h; batch,
+ *   - optimizer and schedule lines give every key of nnrt_vocab.h but clip,
+ *     which appears only when set (the bound of the gradients' norm); batch,
  *     epochs and seed lines appear when set (nnc always writes all five);
  *     the runtime's defaults apply to what a descriptor leaves out.
  *   - signature: 64-bit FNV-1a (offset basis 0xcbf29ce484222325, prime

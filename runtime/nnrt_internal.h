@@ -130,6 +130,7 @@ typedef struct RtDesc {
 	char *train_source;
 	nnrt_optimizer optimizer;
 	double lr, momentum, weight_decay, beta1, beta2, eps;
+	double clip;             /* 0: no clipping (compiled into update; recorded here) */
 	int nesterov;
 	nnrt_schedule schedule;
 	double warmup, step_size, gamma, min_lr;

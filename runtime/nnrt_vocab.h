@@ -87,13 +87,15 @@ static inline const nnrt_data_key *nnrt_data_key_of(nnrt_source_kind kind, const
 	return NULL;
 }
 
-/* ---- optimizer NAME KEY=VALUE...: every key, in this order --------------- */
+/* ---- optimizer NAME KEY=VALUE...: every key but an unset clip, in this order */
 #define NNRT_OPTIMIZERS(X) X(SGD, sgd) X(ADAM, adam) X(ADAMW, adamw)
 #define NNRT_OPTIMIZER_ENUM_(ID, word) NNRT_ENUM_(NNRT_OPT_, ID)
 typedef enum { NNRT_OPTIMIZERS(NNRT_OPTIMIZER_ENUM_) NNRT_OPT__COUNT } nnrt_optimizer;
 static const char *const nnrt_optimizer_word[] = { NNRT_OPTIMIZERS(NNRT_WORD_) };
 
-/* X(ID, WORD, RANGE) */
+/* X(ID, WORD, RANGE).  clip, the bound of the gradients' global norm, is
+ * the one key left out when unset (0): a model without it keeps the
+ * descriptor and checkpoint bytes it had before clipping existed. */
 #define NNRT_OPT_KEYS(X)                                                                       \
 	X(LR, lr, ((nnrt_range){ 0, 1e6, 1, 0 }))                                              \
 	X(MOMENTUM, momentum, ((nnrt_range){ 0, 0.999999, 0, 0 }))                             \
@@ -101,7 +103,8 @@ static const char *const nnrt_optimizer_word[] = { NNRT_OPTIMIZERS(NNRT_WORD_) }
 	X(WEIGHT_DECAY, weight_decay, ((nnrt_range){ 0, 1e6, 0, 0 }))                          \
 	X(BETA1, beta1, ((nnrt_range){ 0, 0.999999, 0, 0 }))                                   \
 	X(BETA2, beta2, ((nnrt_range){ 0, 0.999999999, 0, 0 }))                                \
-	X(EPS, eps, ((nnrt_range){ 0, 1, 1, 0 }))
+	X(EPS, eps, ((nnrt_range){ 0, 1, 1, 0 }))                                              \
+	X(CLIP, clip, ((nnrt_range){ 0, DBL_MAX, 1, 0 }))
 #define NNRT_OPT_KEY_ENUM_(ID, word, range) NNRT_ENUM_(NNRT_OPTK_, ID)
 #define NNRT_RANGE_(ID, word, range) range,
 typedef enum { NNRT_OPT_KEYS(NNRT_OPT_KEY_ENUM_) NNRT_OPTK__COUNT } nnrt_opt_key;

@@ -211,8 +211,9 @@ void rt_save_checkpoint(RtTrainer *t, const char *path)
 	            (unsigned long long)t->rng.s[2], (unsigned long long)t->rng.s[3]));
 	rt_meta_set(&m, "seed", rt_printf("%lld", (long long)t->opt.seed));
 	rt_meta_set(&m, "optimizer", rt_printf("%s lr=%.17g momentum=%.17g nesterov=%d weight_decay=%.17g "
-	            "beta1=%.17g beta2=%.17g eps=%.17g", nnrt_optimizer_word[d->optimizer], t->opt.lr, d->momentum, d->nesterov,
-	            d->weight_decay, d->beta1, d->beta2, d->eps));
+	            "beta1=%.17g beta2=%.17g eps=%.17g%s", nnrt_optimizer_word[d->optimizer], t->opt.lr, d->momentum, d->nesterov,
+	            d->weight_decay, d->beta1, d->beta2, d->eps,
+	            d->clip != 0 ? rt_printf(" clip=%.17g", d->clip) : ""));
 	rt_meta_set(&m, "schedule", rt_printf("%s warmup=%.17g step_size=%.17g gamma=%.17g min_lr=%.17g",
 	            nnrt_schedule_word[d->schedule], d->warmup, d->step_size, d->gamma, d->min_lr));
 	rt_meta_set(&m, "batch", rt_printf("%lld", (long long)t->opt.batch));

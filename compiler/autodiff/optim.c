@@ -8,6 +8,8 @@
  *   adam:  g' = g + wd W;  m = b1 m + (1-b1) g';  v = b2 v + (1-b2) g'^2
  *          W -= lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)
  *   adamw: as adam with g' = g, and W -= lr wd W decoupled from the moments
+ * With clip c (torch.nn.utils.clip_grad_norm_), every g above is first
+ * g * min(1, c / (n + 1e-6)), n the L2 norm of all gradients together.
  * lr and the step number t are hyperparameters the runtime passes each
  * step (a schedule changes lr without recompiling).
  *
@@ -23,6 +25,7 @@ typedef struct Update {
 	Fn *fn;
 	Node *lr, *t;         /* hyperparameters, shape [] */
 	Node *bc1, *bc2;      /* Adam's bias corrections 1 - b^t, shape [], shared by all */
+	Node *clip;           /* the gradients' factor, shape []; NULL without clip */
 	Loc loc;              /* the parameter being updated */
 } Update;
 
@@ -129,10 +132,37 @@ static const char *describe_optimizer(const Config *c)
 {
 	const char *o = nnrt_optimizer_word[c->optimizer];
 	const char *wd = c->weight_decay != 0 ? xprintf(", weight_decay %g", c->weight_decay) : "";
+	if (c->clip != 0)
+		wd = xprintf("%s, clip %g", wd, c->clip);
 	if (c->optimizer == NNRT_OPT_SGD)
 		return xprintf("sgd(lr%s%s%s)", c->momentum != 0 ? xprintf(", momentum %g", c->momentum) : "",
 		               c->nesterov ? ", nesterov" : "", wd);
 	return xprintf("%s(lr, betas %g %g, eps %g%s)", o, c->beta1, c->beta2, c->eps, wd);
+}
+
+/* min(1, clip / (n + 1e-6)), n = sqrt(sum of g^2 over every gradient):
+ * PyTorch's clip_grad_norm_, which scales by a factor clamped at 1, so a
+ * norm below the bound leaves every gradient bit for bit as it was. */
+static Node *clip_factor(Update *u, const int *grad_of, int nslot)
+{
+	Shape none = { 0 };
+	Node *total = NULL;
+	for (int p = 0; p < nslot; p++) {
+		int gs = grad_of[p];
+		if (u->m->slot[p].role != SLOT_PARAM || gs < 0)
+			continue;
+		u->loc = u->m->slot[p].loc;
+		Node *g = ir_param(u->fn, u->m, gs, u->loc);
+		Node *sq = op2(u, OP_mul, g, g);
+		if (g->shape.rank > 0)
+			sq = ir_reshape(u->fn, ir_reduce(u->fn, OP_sum, sq, (1u << g->shape.rank) - 1, u->loc), none, u->loc);
+		total = total ? op2(u, OP_add, total, sq) : sq;
+	}
+	if (!total)
+		return NULL;
+	Node *n = noted(ir_unary(u->fn, OP_sqrt, total, u->loc), "n = global L2 norm of the gradients");
+	Node *f = op2(u, OP_div, num(u, u->m->cfg.clip, none), op2(u, OP_add, n, num(u, 1e-6, none)));
+	return noted(op2(u, OP_min, num(u, 1, none), f), xprintf("clip factor min(1, %g / (n + 1e-6))", u->m->cfg.clip));
 }
 
 static void update_param(Update *u, int p, int gslot)
@@ -143,6 +173,8 @@ static void update_param(Update *u, int p, int gslot)
 	u->loc = u->m->slot[p].loc;
 	Node *w = ir_param(u->fn, u->m, p, u->loc);
 	Node *g = ir_param(u->fn, u->m, gslot, u->loc);
+	if (u->clip)
+		g = noted(op2(u, OP_mul, g, spread(u, u->clip, g->shape)), "g * clip factor");
 	Node *step;
 	if (o == NNRT_OPT_SGD)
 		step = sgd_step(u, p, w, g, st, &nst);
@@ -159,7 +191,7 @@ static void update_param(Update *u, int p, int gslot)
 
 Fn *optim(Module *m)
 {
-	Update u = { m, ir_fn("update"), NULL, NULL, NULL, NULL, { 0 } };
+	Update u = { m, ir_fn("update"), NULL, NULL, NULL, NULL, NULL, { 0 } };
 	int lr = ir_hyper_slot(m, "lr", NNRT_HYPER_LR), t = ir_hyper_slot(m, "step", NNRT_HYPER_STEP);
 	/* The first node carries the optimizer's description: the listing's title. */
 	u.lr = noted(ir_input(u.fn, m, lr, u.loc), describe_optimizer(&m->cfg));
@@ -171,6 +203,8 @@ Fn *optim(Module *m)
 	for (int gs = nslot - 1; gs >= 0; gs--)
 		if (m->slot[gs].role == SLOT_GRAD && m->slot[gs].of >= 0 && m->slot[gs].of < nslot)
 			grad_of[m->slot[gs].of] = gs;
+	if (m->cfg.clip != 0)
+		u.clip = clip_factor(&u, grad_of, nslot);
 	for (int p = 0; p < nslot; p++)
 		if (m->slot[p].role == SLOT_PARAM && grad_of[p] >= 0)
 			update_param(&u, p, grad_of[p]);

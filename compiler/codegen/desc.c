@@ -62,6 +62,7 @@ static double opt_value(const Config *c, nnrt_opt_key k)
 	case NNRT_OPTK_BETA1: return c->beta1;
 	case NNRT_OPTK_BETA2: return c->beta2;
 	case NNRT_OPTK_EPS: return c->eps;
+	case NNRT_OPTK_CLIP: return c->clip;
 	case NNRT_OPTK__COUNT: break;
 	}
 	fatal(EXIT_INTERNAL, "desc: optimizer key %d", (int)k);
@@ -227,7 +228,8 @@ static void put_config(FILE *f, const Config *c)
 		fprintf(f, "train_source %s\n", c->train_source);
 	fprintf(f, "optimizer %s", nnrt_optimizer_word[c->optimizer]);
 	for (int k = 0; k < NNRT_OPTK__COUNT; k++)
-		fprintf(f, " %s=%.17g", nnrt_opt_key_word[k], opt_value(c, (nnrt_opt_key)k));
+		if (k != NNRT_OPTK_CLIP || c->clip != 0)
+			fprintf(f, " %s=%.17g", nnrt_opt_key_word[k], opt_value(c, (nnrt_opt_key)k));
 	fprintf(f, "\nschedule %s", nnrt_schedule_word[c->schedule]);
 	for (int k = 0; k < NNRT_SCHEDK__COUNT; k++)
 		fprintf(f, " %s=%.17g", nnrt_sched_key_word[k], sched_value(c, (nnrt_sched_key)k));

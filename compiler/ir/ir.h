@@ -229,6 +229,7 @@ typedef struct Config {
 	const char *train_source;     /* the source the loss reads */
 	nnrt_optimizer optimizer;
 	double lr, momentum, weight_decay, beta1, beta2, eps;
+	double clip;             /* bound of the gradients' global L2 norm; 0: no clipping */
 	int nesterov;
 	nnrt_schedule schedule;
 	double warmup;                /* epochs of linear warm-up (fractional allowed) */

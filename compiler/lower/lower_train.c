@@ -299,9 +299,10 @@ static void lower_optimizer(Ctx *c)
 	if (o < 0)
 		unknown_choice(it->value->loc, "optimizer", name, nnrt_optimizer_word, NNRT_OPT__COUNT);
 	cfg->optimizer = (nnrt_optimizer)o;
-	Value v[5];
+	Value v[6];
 	if (cfg->optimizer == NNRT_OPT_SGD) {
-		call_args(c, it->value, (const char *[]){ "lr", "momentum", "nesterov", "weight_decay" }, 4, v);
+		call_args(c, it->value, (const char *[]){ "lr", "momentum", "nesterov", "weight_decay", "clip" }, 5, v);
+		cfg->clip = number_in(&v[4], 0, OPT_RANGE(CLIP), "clip");
 		cfg->lr = number_in(&v[0], 0.01, OPT_RANGE(LR), "lr");
 		cfg->momentum = number_in(&v[1], 0, OPT_RANGE(MOMENTUM), "momentum");
 		cfg->nesterov = (int)number_in(&v[2], 0, OPT_RANGE(NESTEROV), "nesterov");
@@ -310,7 +311,8 @@ static void lower_optimizer(Ctx *c)
 			error_at(v[2].loc, "nesterov needs a momentum above 0");
 		return;
 	}
-	call_args(c, it->value, (const char *[]){ "lr", "beta1", "beta2", "eps", "weight_decay" }, 5, v);
+	call_args(c, it->value, (const char *[]){ "lr", "beta1", "beta2", "eps", "weight_decay", "clip" }, 6, v);
+	cfg->clip = number_in(&v[5], 0, OPT_RANGE(CLIP), "clip");
 	cfg->lr = number_in(&v[0], 0.001, OPT_RANGE(LR), "lr");
 	cfg->beta1 = number_in(&v[1], 0.9, OPT_RANGE(BETA1), "beta1");
 	cfg->beta2 = number_in(&v[2], 0.999, OPT_RANGE(BETA2), "beta2");
