@@ -62,6 +62,8 @@ firstline() {   # the first line of $w/err that is not the no-checkpoint warning
 check() {
 	f=$1
 	: >"$w/failed"
+	: >"$w/notes"
+	rm -f "$w/ck3" "$w/ck0" "$w/again"
 	tolerances "$f"
 	cols=$(sed -n 's/^# input per sample: //p' "$f")
 	python3 "$here/compare.py" inputs "${cols:-1}" 7 1 >"$w/in.csv"
@@ -75,11 +77,14 @@ check() {
 	timeout 120 "$nnc" -O0 "$f" -o "$w/m0" >/dev/null 2>"$w/err"
 	rc=$?
 	[ $rc -eq 0 ] || { fail verify exit$rc "nnc -O0 exits $rc: $(firstline)"; return; }
-	for o in 3 0; do
-		timeout 60 "$w/m$o" train -q --save "$w/ck$o" >/dev/null 2>"$w/err"
+	for o in 3 0 3; do
+		ck=$w/ck$o
+		[ -e "$ck" ] && ck=$w/again
+		timeout 60 "$w/m$o" train -q --save "$ck" >/dev/null 2>"$w/err"
 		rc=$?
 		[ $rc -eq 0 ] || { fail train exit$rc "-O$o train exits $rc: $(firstline)"; return; }
 	done
+	cmp -s "$w/ck3" "$w/again" || fail train bytes "two -O3 runs of the same seed give different checkpoints"
 	oracle_o0_o3
 	oracle_batch
 	[ -n "$F32" ] || oracle_gradcheck
@@ -126,6 +131,14 @@ oracle_gradcheck() {
 	rc=$?
 	if [ $rc -eq 1 ] && grep -q '^worst' "$w/gc"; then
 		fail gradcheck tol "$(grep '^worst' "$w/gc"), on $(sort -k3 -g "$w/gc" | grep max_rel_err | tail -1 | cut -d' ' -f1)"
+	elif [ $rc -eq 1 ] && grep -q 'sits on a kink' "$w/gc"; then
+		# No finite difference can check that parameter: not a failure,
+		# but said (steps that differ run to run show here too, and in the
+		# train oracle's byte comparison).  gradcheck stops there; the
+		# parameters it checked before must still pass.
+		echo "gradcheck $(grep -o 'every checked entry.*kink' "$w/gc")" >>"$w/notes"
+		over=$(awk '$2 == "max_rel_err" && $3 > 1e-6 { print $1 " " $3; exit }' "$w/gc")
+		[ -z "$over" ] || fail gradcheck tol "max_rel_err $over before a parameter on kinks"
 	elif [ $rc -ne 0 ]; then
 		fail gradcheck exit$rc "gradcheck exits $rc: $(grep -v '^m\.\|^gradcheck on' "$w/gc" | head -1 | cut -c1-300)"
 	fi
@@ -158,6 +171,7 @@ if [ "${1:-}" = --check ]; then
 			echo "FAIL $(basename "$f") $o ($kind): $what"
 			bad=1
 		done <"$w/failed"
+		sed "s/^/NOTE $(basename "$f") inconclusive: /" "$w/notes"
 		[ -s "$w/failed" ] || echo "PASS $(basename "$f"): every oracle"
 	done
 	exit $bad
@@ -168,7 +182,7 @@ seed=${2:-1}
 out=${FUZZ_FAILURES:-$build/tests/fuzz/failures}
 mkdir -p "$out" || exit 2
 for o in $ORACLES; do eval "n_$o=0"; done
-i=0
+i=0 notes=0
 while [ $i -lt "$count" ]; do
 	s=$((seed + i))
 	i=$((i + 1))
@@ -186,6 +200,10 @@ while [ $i -lt "$count" ]; do
 		fi
 		echo "FAIL seed $s $o ($kind): $what [$kept]"
 	done <"$tmp/failed"
+	while read -r o what; do
+		notes=$((notes + 1))
+		echo "NOTE seed $s $o inconclusive: $what"
+	done <"$tmp/notes"
 done
 total=0 by=
 for o in $ORACLES; do
@@ -193,5 +211,5 @@ for o in $ORACLES; do
 	total=$((total + k))
 	by="$by $o $k,"
 done
-echo "$count programs, $total failures by oracle:${by%,}"
+echo "$count programs, $total failures by oracle:${by%,}; $notes gradchecks inconclusive"
 [ $total -eq 0 ]
