@@ -150,10 +150,13 @@ def user_fn(p, x):
     """A function of this file called once or twice: each call owns its
     parameters (m.blkK_1.s, m.blkK_2.s)."""
     r = p.r
-    typed = r.random() < 0.5 and x.shape[0] == 'B'
-    sig = 'x: %s[%s]' % ('float', ', '.join(['B'] + ['D%d' % i for i in range(len(x.shape) - 1)])) if typed else 'x'
-    p.new_fn('fn FN(%s, k: float = %.2g) {\n    param s: float[] = normal(std: 0.5)\n'
-             '    return tanh(x * s + k) + x * 0.5\n}' % (sig, r.uniform(-1, 1)))
+    names = ['B' if d == 'B' else 'D%d' % i for i, d in enumerate(x.shape)]
+    typed = r.random() < 0.6
+    sig = 'x: float[%s]' % ', '.join(names) if typed else 'x'
+    # typed, the parameter takes the last dimension's name (B may sit anywhere)
+    pshape = names[-1] if typed and names[-1] != 'B' else ''
+    p.new_fn('fn FN(%s, k: float = %.2g) {\n    param s: float[%s] = normal(std: 0.5)\n'
+             '    return tanh(x * s + k) + x * 0.5\n}' % (sig, r.uniform(-1, 1), pshape))
     name = 'blk%d' % p.nfn
     expr = '%s(%s)' % (name, x.name)
     if r.random() < 0.5:
