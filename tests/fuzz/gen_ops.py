@@ -71,14 +71,29 @@ def binary(p, x):
         expr = '%s %s %s' % (x.name, op, y)
     if op == '*':
         expr = 'tanh(%s)' % expr
+    if op in ('maximum', 'minimum') and not p.is_value(y):
+        expr = unsaturated(expr, x)
     return p.emit(expr, x.shape, x, x.dep or ydep, 'div' if op == '/' else op if op[0].isalpha() else 'arith')
 
 
+def unsaturated(expr, x):
+    """expr plus a little of x.  A maximum, minimum or clip against a
+    number or a parameter can give one value for every sample (every
+    sample past the bound), and batch norm turns such a value into
+    0/sqrt(eps): finite differences there are rounding noise amplified
+    300 times, and a zero-initialised shift after it sits on relu's kink.
+    The gradient check could then judge nothing."""
+    return '%s + 0.25 * %s' % (expr, x.name)
+
+
 def where(p, x):
+    """Both branches vary with the sample (see unsaturated); the mask
+    may be anything."""
     c, _ = p.operand(x)
-    z, zdep = p.operand(x)
+    z = p.same_shape(x) or p.broadcasts_to(x)
+    zname = '-' + x.name if z.name == x.name else z.name
     cond = 'relu(%s)' % c if p.r.random() < 0.8 else c
-    return p.emit('where(%s, %s, %s)' % (cond, x.name, z), x.shape, x, x.dep or zdep, 'where')
+    return p.emit('where(%s, %s, %s)' % (cond, x.name, zname), x.shape, x, x.dep or z.dep, 'where')
 
 
 def clip(p, x):
@@ -90,10 +105,8 @@ def clip(p, x):
     if r.random() < 0.3:
         lo_t, dep = p.bcast_param(x).name + ' - 0.5', True
     expr = 'clip(%s, %s, %.3g)' % (x.name, lo_t, hi)
-    if lo > hi:
-        # a constant (hi) would reach batch norm as zero variance, and
-        # its shift as relu's kink at 0
-        expr = '%s * %s' % (x.name, expr)
+    # lo > hi is hi everywhere: a constant, made to vary by a product
+    expr = '%s * %s' % (x.name, expr) if lo > hi else unsaturated(expr, x)
     return p.emit(expr, x.shape, x, dep, 'clip')
 
 

@@ -120,6 +120,10 @@ class Program:
         c = [v for v in self.pool if fits(v)]
         return self.r.choice(c) if c else None
 
+    def is_value(self, text):
+        """text names a value of the pool (not a parameter, not a number)."""
+        return any(v.name == text for v in self.pool)
+
     def bcast_param(self, x):
         """A parameter that broadcasts against x: a suffix of x's shape,
         B and some other dimensions made 1."""
