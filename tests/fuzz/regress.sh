@@ -3,7 +3,8 @@
 # (tests/fuzz/regress/*.nn, the first line says what it found) must now
 # compile or be rejected cleanly: nnc exits 0 or 1, never a signal,
 # never 70 (internal error), never a timeout; both with the full
-# pipeline to a trainer and with --emit=opt.
+# pipeline to a trainer and with --emit=opt.  Those written as generated
+# programs (tests/fuzz/programs.sh) also pass every oracle.
 #
 # usage: tests/fuzz/regress.sh [NNC]   (default $NNC, else ./nnc)
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,6 +35,13 @@ for f in "$here"/regress/*.nn; do
 		esac
 		rm -f "$tmp/trainer"
 	done
+done
+# inputs in gen_program.py's form (an `# input per sample:` line) found a
+# wrong result, not a crash: every oracle of programs.sh must pass on them
+for f in "$here"/regress/*.nn; do
+	grep -q '^# input per sample: ' "$f" || continue
+	n=$((n + 1))
+	sh "$here/programs.sh" --check "$f" || fail=1
 done
 echo "regress.sh: $n runs"
 [ $n -gt 0 ] || { echo "regress.sh: no regression inputs in $here/regress" >&2; exit 1; }

@@ -3,6 +3,8 @@
 #
 #   tests/fuzz/run.sh [SECONDS] [extra libFuzzer flags...]
 #   FUZZ_TARGET=fuzz_read tests/fuzz/run.sh [SECONDS] ...
+#   tests/fuzz/run.sh --programs [COUNT] [SEED]   generated programs through
+#                                                 codegen and a run (programs.sh)
 #
 # Builds the targets if needed (tests/fuzz/build.sh), then runs one over
 # a working copy of its corpus: fuzz_compile (the default) a .nn source,
@@ -13,6 +15,13 @@
 # The last line libFuzzer prints ("#N DONE cov: ...") is the run's summary.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+if [ "${1:-}" = --programs ]; then
+	# generated programs against the oracles instead (programs.sh), with the
+	# compiler and interp_eval of an in-tree build unless NNC/BUILDDIR say
+	shift
+	export NNC="${NNC:-$here/../../nnc}" BUILDDIR="${BUILDDIR:-$here/../..}"
+	exec sh "$here/programs.sh" "$@"
+fi
 secs=${1:-60}
 [ $# -gt 0 ] && shift
 target=${FUZZ_TARGET:-fuzz_compile}
