@@ -3,14 +3,14 @@
  *
  *   interp_eval FILE.nn CHECKPOINT INPUT.csv
  *
- * Lowers FILE.nn as nnc does (parse, lower, the eval function in
- * evaluation mode: resolve_mode(eval, 0)), before any optimization pass,
+ * Lowers FILE.nn as nnc does, through compiler/pipeline.c's stages
+ * lower and eval (the eval function in evaluation mode), before any pass,
  * loads every parameter and buffer (batch norm's running statistics) from
  * the trainer's safetensors CHECKPOINT by name, feeds the rows of
  * INPUT.csv as one batch, runs compiler/ir/interp.c on the eval function
- * and prints the output slot one sample a line as `predict` does: the
- * argmax for a model trained on integer labels, else every value (%.17g,
- * so the comparison is limited by the trainer's printing, not ours).
+ * and prints the output slot one sample a line as `predict --output
+ * logits` does (%.17g, so the comparison is limited by the trainer's
+ * printing, not ours).
  *
  * What it checks: lowering's eval graph, interpreted in double, against
  * the code the passes and LLVM made of it.  What it cannot: the gradient
@@ -127,24 +127,11 @@ static int find_slot(const Module *m, SlotRole role, int io)
 	return -1;
 }
 
-static void print_rows(const Module *m, const double *out, int64_t rows, int64_t k)
+static void print_rows(const double *out, int64_t rows, int64_t k)
 {
-	int target = find_slot(m, SLOT_TARGET, -1);
-	int classify = target >= 0 && m->slot[target].dt == DT_I32;
-	for (int64_t r = 0; r < rows; r++) {
-		const double *row = out + r * k;
-		if (classify) {
-			int64_t best = 0;
-			for (int64_t j = 1; j < k; j++)
-				if (row[j] > row[best])
-					best = j;
-			printf("%lld\n", (long long)best);
-			continue;
-		}
+	for (int64_t r = 0; r < rows; r++)
 		for (int64_t j = 0; j < k; j++)
-			printf("%s%.17g", j ? " " : "", row[j]);
-		printf("\n");
-	}
+			printf("%.17g%s", out[r * k + j], j + 1 < k ? " " : "\n");
 }
 
 int main(int argc, char **argv)
@@ -155,9 +142,8 @@ int main(int argc, char **argv)
 	}
 	const char *env = getenv("NNC_STDLIB");
 	const char *dirs[2] = { env && *env ? env : FUZZ_STDLIB, NULL };
-	Module *m = lower(parse_program(argv[1], dirs));
-	m->eval = ir_clone(m->fwd, "eval");
-	resolve_mode(m, m->eval, 0);
+	Pipeline p = { .to = "eval", .verify = 1, .program = parse_program(argv[1], dirs) };
+	Module *m = pipeline_run(&p, NULL);
 	int in = find_slot(m, SLOT_INPUT, 0), out = find_slot(m, SLOT_OUTPUT, -1);
 	if (in < 0 || out < 0)
 		die("the model has no input or no output slot", argv[1]);
@@ -171,7 +157,7 @@ int main(int argc, char **argv)
 		if (m->slot[i].role == SLOT_PARAM || m->slot[i].role == SLOT_BUFFER)
 			st_tensor(ck, len, m->slot[i].name, slot[i], shape_numel(m->slot[i].shape, rows));
 	interp_run(m, m->eval, slot, rows, 0);
-	print_rows(m, slot[out], rows, shape_per_sample(m->slot[out].shape));
+	print_rows(slot[out], rows, shape_per_sample(m->slot[out].shape));
 	free(ck);
 	free(x);
 	interp_free_slots(m, slot);
