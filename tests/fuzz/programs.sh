@@ -17,8 +17,9 @@
 # when any failed.  Every fourth seed (S % 4 == 3) is an f32 program.
 #
 # Environment: NNC (default ./nnc), BUILDDIR (for tests/fuzz/interp_eval),
-# FUZZ_ALLOW (classes for gen_program.py --allow: known bugs, off by
-# default), FUZZ_REDUCE=0 to keep failures unreduced.
+# PYTHON (default /usr/bin/python3), FUZZ_ALLOW (classes for gen_program.py
+# --allow: known bugs, off by default), FUZZ_REDUCE=0 to keep failures
+# unreduced.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 nnc=${NNC:-./nnc}
@@ -28,6 +29,9 @@ interp=$build/tests/fuzz/interp_eval
 : "${NNC_STDLIB:=$here/../../stdlib}"
 export NNC_STDLIB
 ORACLES="compile verify train O0_O3 batch gradcheck interp"
+# the system's Python 3 (only its standard library is used): a version
+# manager's shim on PATH can cost half a second a call
+py=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 
 for tool in "$nnc" "$interp"; do
 	if [ ! -x "$tool" ]; then
@@ -65,8 +69,10 @@ check() {
 	: >"$w/notes"
 	rm -f "$w/ck3" "$w/ck0" "$w/again"
 	tolerances "$f"
+	LOGITS=
+	grep -q '^ *loss = cross_entropy(' "$f" && LOGITS='--output logits'
 	cols=$(sed -n 's/^# input per sample: //p' "$f")
-	python3 "$here/compare.py" inputs "${cols:-1}" 7 1 >"$w/in.csv"
+	"$py" "$here/compare.py" inputs "${cols:-1}" 7 1 >"$w/in.csv"
 	timeout 120 "$nnc" --verify -O3 "$f" -o "$w/m3" >/dev/null 2>"$w/err"
 	rc=$?
 	if [ $rc -eq 1 ]; then
@@ -91,12 +97,16 @@ check() {
 	oracle_interp
 }
 
-predict() {   # predict OPT BATCH: $w/pOPT_BATCH, from the -O3 checkpoint
-	timeout 60 "$w/m$1" predict --load "$w/ck3" --input "$w/in.csv" --batch "$2" >"$w/p$1_$2" 2>"$w/err"
+# predict OPT BATCH: $w/pOPT_BATCH, from the -O3 checkpoint: the output as
+# computed, which for integer labels takes --output logits (their default
+# is the class; for a model of probabilities logits would be log(p/(1-p)))
+predict() {
+	timeout 60 "$w/m$1" predict --load "$w/ck3" --input "$w/in.csv" --batch "$2" $LOGITS \
+		>"$w/p$1_$2" 2>"$w/err"
 }
 
 differs() {   # differs MODE A B RTOL: they differ; $why says where
-	! why=$(python3 "$here/compare.py" "$@")
+	! why=$("$py" "$here/compare.py" "$@")
 }
 
 oracle_o0_o3() {
@@ -188,14 +198,14 @@ while [ $i -lt "$count" ]; do
 	i=$((i + 1))
 	f32=
 	[ $((s % 4)) -eq 3 ] && f32=--f32
-	python3 "$here/gen_program.py" $s $f32 ${FUZZ_ALLOW:+--allow "$FUZZ_ALLOW"} >"$tmp/p.nn" || exit 2
+	"$py" "$here/gen_program.py" $s $f32 ${FUZZ_ALLOW:+--allow "$FUZZ_ALLOW"} >"$tmp/p.nn" || exit 2
 	check "$tmp/p.nn"
 	while read -r o kind what; do
 		eval "n_$o=\$((n_$o + 1))"
 		kept=$out/$o-$s.nn
 		cp "$tmp/p.nn" "$kept"
 		if [ "${FUZZ_REDUCE:-1}" != 0 ] && [ $o != compile ] &&
-		   python3 "$here/reduce.py" "$kept" "$out/$o-$s.min.nn" sh "$0" --fails "$o:$kind" </dev/null >/dev/null 2>&1; then
+		   "$py" "$here/reduce.py" "$kept" "$out/$o-$s.min.nn" sh "$0" --fails "$o:$kind" </dev/null >/dev/null 2>&1; then
 			kept="$kept, reduced $out/$o-$s.min.nn"
 		fi
 		echo "FAIL seed $s $o ($kind): $what [$kept]"
