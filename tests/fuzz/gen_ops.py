@@ -45,6 +45,7 @@ UNARY = {
     'softplus': 'softplus({x})', 'sin': 'sin({x})', 'cos': 'cos({x})', 'erf': 'erf({x})',
     'leaky_relu': 'leaky_relu({x}, alpha: {a})', 'elu': 'elu({x}, {a})', 'neg': '-{x}',
     'pow': 'pow({x}, 2)', 'cube': '{x} ** 3', 'pow_tensor': 'pow(sigmoid({x}) + 0.5, tanh({x}))',
+    'gelu': 'gelu({x})',    # stdlib/layers.nn
 }
 
 
@@ -53,6 +54,8 @@ def unary(p, x):
     expr = UNARY[name].format(x=x.name, a='%.2g' % p.r.uniform(0.01, 1.5))
     if name == 'cube':
         expr = 'tanh(%s)' % expr        # keeps the value bounded
+    if name == 'gelu':
+        p.use_layers()
     return p.emit(expr, x.shape, x, x.dep, name)
 
 
@@ -184,26 +187,24 @@ def factor(p, n, parts):
 
 
 def reshape(p, x):
-    """Refactors the dimensions after B; a reshape that changes those
-    before B (moving B) is a class of its own."""
+    """Regroups the dimensions before B and those after it, each group
+    keeping its element count (nn(5): a reshape may not move B)."""
     b = batch_axis(x)
-    if b > 0 and p.r.random() < 0.3 and p.allowed('reshape_moves_b'):
-        n = 1
-        for d in x.shape:
-            n *= 1 if d == 'B' else d
-        shape = ['B'] + factor(p, n, p.r.randint(1, 2))
-    else:
-        n = 1
-        for d in x.shape[b + 1:]:
-            n *= d
-        shape = x.shape[:b + 1] + factor(p, n, p.r.randint(0 if n == 1 else 1, 3))
+    before, after = 1, 1
+    for d in x.shape[:b]:
+        before *= d
+    for d in x.shape[b + 1:]:
+        after *= d
+    lead = factor(p, before, p.r.randint(1, 2)) if b > 0 and p.r.random() < 0.5 else x.shape[:b]
+    shape = lead + ['B'] + factor(p, after, p.r.randint(0 if after == 1 else 1, 3))
     if len(shape) > 5 or shape == x.shape:
         return None
     text = [str(d) for d in shape]
     free = [i for i, d in enumerate(shape) if d != 'B']
     if free and p.r.random() < 0.4:
         text[p.r.choice(free)] = '-1'
-    return p.emit('reshape(%s, [%s])' % (x.name, ', '.join(text)), shape, x, x.dep, 'reshape')
+    return p.emit('reshape(%s, [%s])' % (x.name, ', '.join(text)), shape, x, x.dep,
+                  'reshape_before_b' if lead != x.shape[:b] else 'reshape')
 
 
 def slice_(p, x):
@@ -212,8 +213,6 @@ def slice_(p, x):
     if not axes:
         return None
     a = p.r.choice(axes)
-    if a < b and not p.allowed('slice_before_b'):
-        return None
     n = x.shape[a]
     start = p.r.randrange(n)
     end = p.r.randint(start + 1, n)
@@ -228,7 +227,7 @@ def slice_(p, x):
         expr = 'slice(%s, %s, %s)' % (x.name, ax, st)
     else:
         expr = 'slice(%s, %s, %s, %s)' % (x.name, ax, st, str(end - n) if end < n and p.r.random() < 0.3 else end)
-    return p.emit(expr, shape, x, x.dep, 'slice')
+    return p.emit(expr, shape, x, x.dep, 'slice_before_b' if a < b else 'slice')
 
 
 def concat(p, x):
@@ -237,8 +236,6 @@ def concat(p, x):
     if not axes:
         return None
     a = p.r.choice(axes)
-    if a < b and not p.allowed('concat_before_b'):
-        return None
     parts, total, dep = [x.name], x.shape[a], x.dep
     for _ in range(p.r.randint(1, 2)):
         y = p.same_shape(x) if p.r.random() < 0.4 else None
@@ -254,7 +251,8 @@ def concat(p, x):
         return None
     p.r.shuffle(parts)
     ax = '' if a == len(x.shape) - 1 and p.r.random() < 0.4 else ', axis: %s' % axis_text(p, a, len(x.shape))
-    return p.emit('concat([%s]%s)' % (', '.join(parts), ax), shape, x, dep, 'concat')
+    tag = 'concat_before_b' if a < b else 'concat'
+    return p.emit('concat([%s]%s)' % (', '.join(parts), ax), shape, x, dep, tag)
 
 
 def matmul(p, x):

@@ -97,17 +97,14 @@ def layer(p, x):
         if fn == 'mlp_block':
             return p.emit('mlp_block(%s, %d)' % (x.name, k), ['B', k], x, True, fn)
         if fn == 'batch_norm1d':
-            p.has_bn = True
             return p.emit('batch_norm1d(%s, momentum: %.2g)' % (x.name, r.uniform(0.05, 0.9)), x.shape, x, True, fn)
         return p.emit('%s(%s)' % (fn, x.name), x.shape, x, True, fn)
     if image(x):
         _, H, W, C = x.shape
         fn = r.choice(['conv', 'conv_relu', 'conv_bn_relu', 'residual_block', 'residual_block_proj', 'batch_norm2d'])
         if fn == 'residual_block':
-            p.has_bn = True
             return p.emit('residual_block(%s)' % x.name, x.shape, x, True, fn)
         if fn == 'batch_norm2d':
-            p.has_bn = True
             return p.emit('batch_norm2d(%s)' % x.name, x.shape, x, True, fn)
         o = r.randint(1, 4)
         if fn == 'residual_block_proj':
@@ -115,14 +112,12 @@ def layer(p, x):
             shape = ['B', out_size(H, 3, s, 1, 1), out_size(W, 3, s, 1, 1), o]
             if not p.fits(shape):
                 return None
-            p.has_bn = True
             return p.emit('residual_block_proj(%s, %d, stride: %d)' % (x.name, o, s), shape, x, True, fn)
         size = r.randint(1, min(3, H, W))
         pad = r.randint(0, size // 2)
         shape = ['B', out_size(H, size, 1, pad, 1), out_size(W, size, 1, pad, 1), o]
         if not p.fits(shape):
             return None
-        p.has_bn = p.has_bn or fn == 'conv_bn_relu'
         expr = '%s(%s, %d, %d, padding: %d)' % (fn, x.name, o, size, pad)
         return p.emit('tanh(%s)' % expr if fn == 'conv' else expr, shape, x, True, fn)
     return None
@@ -131,7 +126,6 @@ def layer(p, x):
 def batch_norm(p, x):
     if x.shape[0] != 'B' or len(x.shape) < 2:
         return None
-    p.has_bn = True
     args = x.name
     if p.r.random() < 0.5:
         args += ', momentum: %.2g' % p.r.uniform(0.05, 1)
