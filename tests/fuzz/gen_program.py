@@ -253,6 +253,9 @@ def train_block(p, loss):
            'ce': 'cross_entropy(m(train.x), train.y)'}[loss]
     opt = r.choice(['sgd(lr: 0.02)', 'sgd(lr: 0.01, momentum: 0.9)', 'sgd(lr: 0.01, momentum: 0.5, nesterov: 1)',
                     'adam(lr: 0.003)', 'adamw(lr: 0.003, weight_decay: 0.01)', 'sgd(lr: 0.01, weight_decay: 0.001)'])
+    if r.random() < 0.25:
+        # gradient clipping by global norm, often below the norm so it acts
+        opt = opt[:-1] + ', clip: %.2g)' % r.uniform(0.05, 2)
     lines = ['train m {',
              '    data train = random(count: %d)' % count,
              '    data test = random(count: %d)' % r.randint(3, 9),
