@@ -3,7 +3,7 @@
 # and a run, against the oracles of docs/fuzzing.md.
 #
 #   tests/fuzz/programs.sh [COUNT] [SEED]     COUNT programs from seeds SEED,
-#                                             SEED+1, ... (default 20 from 1)
+#                                             SEED+1, ... (default 30 from 1)
 #   tests/fuzz/programs.sh --check FILE.nn... every oracle on each FILE (the
 #                                             regression inputs of regress.sh)
 #   tests/fuzz/programs.sh --fails ORACLE:KIND FILE.nn
@@ -190,7 +190,7 @@ if [ "${1:-}" = --check ]; then
 	exit $bad
 fi
 
-count=${1:-20}
+count=${1:-30}
 seed=${2:-1}
 out=${FUZZ_FAILURES:-$build/tests/fuzz/failures}
 mkdir -p "$out" || exit 2
