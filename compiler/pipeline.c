@@ -178,11 +178,20 @@ static void after_module_stage(const Pipeline *p, const Module *m, const Stage *
 		fputs(p->descriptor, p->out);
 }
 
+/* A pass on the bodies of fn's scans, innermost first, then on fn. */
+static void pass_deep(void (*pass)(Fn *), Fn *fn)
+{
+	for (int i = 0; i < fn->n; i++)
+		if (fn->node[i]->body)
+			pass_deep(pass, fn->node[i]->body);
+	pass(fn);
+}
+
 /* Stages first..last, all per-function passes, on one function. */
 static void fn_block(const Pipeline *p, const Module *m, Fn *fn, int first, int last)
 {
 	for (int i = first; i <= last; i++) {
-		stages[i].fn_pass(fn);
+		pass_deep(stages[i].fn_pass, fn);
 		check(p, m, fn, stages[i].name);
 		if (printing(p, stages[i].name))
 			print_fn(p, m, fn);

@@ -250,9 +250,14 @@ void nnrt_slice(const void *x, void *y, int64_t outer, int64_t whole, int64_t pa
 
 void nnrt_unslice(const void *x, void *y, int64_t outer, int64_t whole, int64_t part, int64_t start, int64_t inner)
 {
+	memset(y, 0, (size_t)(outer * whole * inner));
+	nnrt_put(x, y, outer, whole, part, start, inner);
+}
+
+void nnrt_put(const void *x, void *y, int64_t outer, int64_t whole, int64_t part, int64_t start, int64_t inner)
+{
 	const char *src = x;
 	char *dst = y;
-	memset(dst, 0, (size_t)(outer * whole * inner));
 	for (int64_t o = 0; o < outer; o++)
 		memcpy(dst + (o * whole + start) * inner, src + o * part * inner, (size_t)(part * inner));
 }

@@ -13,23 +13,11 @@
  * VJP of broadcast (unbroadcast below). */
 #include <stdlib.h>
 #include <string.h>
-#include "ir.h"
-
-typedef struct Grad {
-	Module *m;
-	Fn *fn;            /* the function being built */
-	int nfwd;          /* forward ids are below this */
-	Node **adj;        /* by forward id: the gradient accumulated so far */
-	char *live;        /* by forward id: lies on a differentiable path param -> loss */
-	Node *cur;         /* the forward node whose VJP is being written */
-	Node **slot_adj;   /* by slot: gradient of a SLOT_PARAM, summed over its param nodes */
-	int *first_use;    /* by slot: schedule index of its earliest param node, or -1 */
-	int *grad_slot;    /* by slot: its SLOT_GRAD, or -1 */
-} Grad;
+#include "grad.h"
 
 /* ---- small builders that write in the current forward node's name ---- */
 
-static Node *tag(Grad *G, Node *n, const char *note)
+Node *tag(Grad *G, Node *n, const char *note)
 {
 	(void)G;
 	if (note)
@@ -38,7 +26,7 @@ static Node *tag(Grad *G, Node *n, const char *note)
 }
 
 /* A scalar constant spread over the shape of `like`. */
-static Node *konst(Grad *G, double v, const Node *like)
+Node *konst(Grad *G, double v, const Node *like)
 {
 	Node *c = ir_const(G->fn, like->dt, v, G->cur->loc);
 	return ir_broadcast(G->fn, c, like->shape, G->cur->loc);
@@ -56,7 +44,7 @@ static Node *bin(Grad *G, Op op, Node *a, Node *b)
 
 /* Add g to the gradient of forward node x.  A value used twice gets the
  * sum of the gradients of its uses (the multivariate chain rule). */
-static void acc(Grad *G, Node *x, Node *g)
+void acc(Grad *G, Node *x, Node *g)
 {
 	if (!G->live[x->id])
 		return;
@@ -251,7 +239,7 @@ static void vjp_transpose(Grad *G, Node *y, Node *g)
 /* Gradients reaching a parameter's node are summed per slot: a slot read
  * at two places (a tied weight) gets both contributions.  Once the walk
  * passes the slot's earliest node the sum is complete and is stored. */
-static void reach_param(Grad *G, Node *p, Node *g, int index)
+void reach_param(Grad *G, Node *p, Node *g, int index)
 {
 	int s = p->slot;
 	if (G->m->slot[s].role != SLOT_PARAM)
@@ -266,11 +254,12 @@ static void reach_param(Grad *G, Node *p, Node *g, int index)
 	}
 }
 
-static void vjp(Grad *G, Node *y, Node *g)
+void vjp(Grad *G, Node *y, Node *g)
 {
 	switch (y->op) {
-	case OP_param: case OP_input: case OP_const: case OP_batch: case OP_store:
+	case OP_param: case OP_input: case OP_const: case OP_batch: case OP_store: case OP_arg: case OP_yield:
 		break;          /* leaves and effects: handled by the caller */
+	case OP_scan: vjp_scan(G, y, g); break;
 	case OP_sign: case OP_step: case OP_stop_gradient: case OP_eq: case OP_onehot: case OP_uniform:
 		break;          /* F_NODIFF: piecewise constant, or cut on purpose */
 	case OP_neg:
@@ -374,6 +363,8 @@ static void fill_live(Grad *G, const Node *loss)
 		else if (!(op_info[n->op].flags & F_NODIFF))
 			for (int j = 0; j < n->nin; j++)
 				dep[n->id] |= dep[n->in[j]->id];
+		if (n->op == OP_scan)   /* weights read inside the step */
+			dep[n->id] |= body_reads_param(G->m, n->body);
 		if (n->dt == DT_I32)
 			dep[n->id] = 0;
 	}
@@ -426,6 +417,27 @@ static Fn *copy_forward(const Module *m, const Fn *fwd)
 	return fn;
 }
 
+/* Whether slot s is read in body, or in the body of a scan inside it. */
+static int slot_read_in(const Fn *body, int s)
+{
+	for (int i = 0; i < body->n; i++) {
+		const Node *n = body->node[i];
+		if ((n->op == OP_param && n->slot == s) || (n->body && slot_read_in(n->body, s)))
+			return 1;
+	}
+	return 0;
+}
+
+int body_reads_param(const Module *m, const Fn *body)
+{
+	for (int i = 0; i < body->n; i++) {
+		const Node *n = body->node[i];
+		if ((n->op == OP_param && m->slot[n->slot].role == SLOT_PARAM) || (n->body && body_reads_param(m, n->body)))
+			return 1;
+	}
+	return 0;
+}
+
 static void setup(Grad *G, Module *m, Fn *fn, int nparam_slots)
 {
 	G->m = m;
@@ -440,9 +452,15 @@ static void setup(Grad *G, Module *m, Fn *fn, int nparam_slots)
 		G->first_use[s] = -1;
 		G->grad_slot[s] = m->slot[s].role == SLOT_PARAM ? grad_slot_of(m, s) : -1;
 	}
-	for (int i = fn->backward_from - 1; i >= 0; i--)
-		if (fn->node[i]->op == OP_param)
-			G->first_use[fn->node[i]->slot] = i;
+	for (int i = fn->backward_from - 1; i >= 0; i--) {
+		Node *n = fn->node[i];
+		if (n->op == OP_param)
+			G->first_use[n->slot] = i;
+		if (n->op == OP_scan)   /* a scan uses the weights its step reads */
+			for (int s = 0; s < nparam_slots; s++)
+				if (m->slot[s].role == SLOT_PARAM && slot_read_in(n->body, s))
+					G->first_use[s] = i;
+	}
 }
 
 /* A parameter the loss does not depend on still gets a gradient slot (the
@@ -482,11 +500,17 @@ Fn *grad(Module *m, const Fn *fwd)
 			reach_param(&G, y, g, i);
 		else if (g)
 			vjp(&G, y, g);
-		/* Everything just written is this node's VJP: say so. */
-		for (int j = start; j < fn->n; j++) {
-			fn->node[j]->of = y->id;
-			fn->node[j]->loc = y->loc;
-		}
+		if (y->op == OP_scan)   /* the gradients of the weights its step reads are complete */
+			for (int s = 0; s < nslot; s++)
+				if (G.first_use[s] == i)
+					reach_param(&G, &(Node){ .op = OP_param, .slot = s }, NULL, i);
+		/* Everything just written is this node's VJP: say so (a scan's
+		 * reverse names the lines of its step itself). */
+		for (int j = start; j < fn->n; j++)
+			if (fn->node[j]->of < 0) {
+				fn->node[j]->of = y->id;
+				fn->node[j]->loc = y->loc;
+			}
 	}
 	store_zero_grads(&G, nslot);
 	m->grad = fn;

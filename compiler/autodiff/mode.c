@@ -13,6 +13,9 @@
 
 void resolve_mode(Module *m, Fn *fn, int training)
 {
+	for (int i = 0; i < fn->n; i++)
+		if (fn->node[i]->body)
+			resolve_mode(m, fn->node[i]->body, training);
 	Rewrite rw;
 	rw_begin(&rw, fn);
 	for (Node *n; (n = rw_next(&rw));) {

@@ -332,7 +332,7 @@ static void gen_uniform(Gen *g, const Node *n)
 
 /* ---- functions ------------------------------------------------------------- */
 
-static void gen_node(Gen *g, Node *n)
+void gen_node(Gen *g, Node *n)
 {
 	const Fn *fn = g->fn;
 	if (n->group >= 0) {
@@ -383,6 +383,11 @@ static void gen_node(Gen *g, Node *n)
 		return;
 	case K_GATHER:
 		gen_gather(g, n);
+		return;
+	case K_SCAN:
+		gen_scan(g, n);
+		return;
+	case K_YIELD:          /* the scan's loop copies what it names */
 		return;
 	}
 }

@@ -4,6 +4,7 @@
  *   llvm_kernel.c  fused elementwise kernels, scalar math, reductions
  *   llvm_math.c    exp, log, pow and tanh as plain arithmetic, so loops vectorize
  *   llvm_runtime.c calls to runtime, BLAS and libm, typed by runtime/nnrt_kernels.def
+ *   llvm_scan.c    a scan: its body's code inside a counted loop
  *
  * The generator only translates: fusion groups, buffers and homes were
  * decided by the passes; every loop here is a canonical counted loop over
@@ -69,6 +70,7 @@ typedef struct Nest {
 } Nest;
 
 /* llvm.c */
+void gen_node(Gen *g, Node *n);                    /* one node of g->fn, in schedule order */
 LLVMTypeRef gen_type(Gen *g, DType dt);
 LLVMValueRef gen_addr(Gen *g, const Node *n);
 Region gen_region(Gen *g, const Node *n);
@@ -108,6 +110,9 @@ LLVMValueRef gen_tanh(Gen *g, LLVMValueRef x);
 LLVMTypeRef gen_runtime_type(Gen *g, const char *name);
 LLVMTypeRef gen_step_type(Gen *g);   /* nnrt_step, checked against C's offsets */
 LLVMValueRef gen_call(Gen *g, const char *name, LLVMValueRef *args, int nargs);
+
+/* llvm_scan.c: the loop around a scan's body */
+void gen_scan(Gen *g, const Node *n);
 
 /* llvm_kernel.c */
 void gen_kernel(Gen *g, Shape shape, Node *const *member, int n);

@@ -8,7 +8,7 @@
 /* The order attributes are printed in (A_SLOT and A_TRANS are printed
  * with the operands and the mnemonic by print.c). */
 static const Attr print_order[] = { A_VALUE, A_ALPHA, A_CLASSES, A_STREAM, A_WIDTH, A_PART,
-                                    A_WIN, A_FILL, A_AXES, A_PERM };
+                                    A_WIN, A_FILL, A_AXES, A_PERM, A_ARG, A_BODY };
 
 static const char *axis_list(uint32_t axes)
 {
@@ -51,6 +51,8 @@ static const char *one_attr(const Node *n, Attr a)
 	case A_STREAM: return xprintf(" stream=%lld", (long long)n->k);
 	case A_WIDTH: return xprintf(" width=%lld", (long long)n->k);
 	case A_PART: return xprintf(" axis=%d at=%lld", slice_axis(n), (long long)n->k);
+	case A_ARG: return xprintf(" %lld", (long long)n->k);
+	case A_BODY: return xprintf(" steps=%lld%s", (long long)n->k, n->reverse ? " reverse" : "");
 	case A_WIN: {
 		const char *s = xprintf(" k=%dx%d stride=%dx%d pad=%dx%d", w->kh, w->kw, w->sh, w->sw, w->ph, w->pw);
 		return w->dh != 1 || w->dw != 1 ? xprintf("%s dilation=%dx%d", s, w->dh, w->dw) : s;
@@ -83,7 +85,8 @@ static int same_attr(const Node *a, const Node *b, Attr at)
 	case A_AXES: return a->axes == b->axes;
 	case A_PERM: return !memcmp(a->perm, b->perm, sizeof(int) * (size_t)a->shape.rank);
 	case A_TRANS: return a->ta == b->ta && a->tb == b->tb;
-	case A_CLASSES: case A_STREAM: case A_WIDTH: return a->k == b->k;
+	case A_CLASSES: case A_STREAM: case A_WIDTH: case A_ARG: return a->k == b->k;
+	case A_BODY: return a->body == b->body && a->k == b->k && a->reverse == b->reverse;
 	case A_PART: return a->k == b->k && a->axes == b->axes;
 	case A_WIN: return !memcmp(&a->win, &b->win, sizeof a->win);
 	}
@@ -116,7 +119,7 @@ uint64_t attr_hash(const Node *n, uint64_t h)
 		h = hash_mix(h, f_bits(n->f));
 	if (attrs & (A_AXES | A_PART))
 		h = hash_mix(h, n->axes);
-	if (attrs & (A_CLASSES | A_STREAM | A_WIDTH | A_PART))
+	if (attrs & (A_CLASSES | A_STREAM | A_WIDTH | A_PART | A_ARG | A_BODY))
 		h = hash_mix(h, (uint64_t)n->k);
 	if (attrs & A_TRANS)
 		h = hash_mix(h, (uint64_t)(n->ta * 2 + n->tb));

@@ -211,6 +211,54 @@ static void run_onehot(const Node *n, const double *x, const Dims *out, double *
 		y[o] = x[o / n->k] == (double)(o % n->k);
 }
 
+static double *run_node(const Module *m, const Node *n, double **val, double **slot, int64_t batch);
+
+/* Copy step t of a [B,T,inner] tensor to or from a [B,inner] one. */
+static void step_copy(double *seq, double *step, int64_t b, int64_t T, int64_t t, int64_t inner, int into_seq)
+{
+	for (int64_t i = 0; i < b; i++) {
+		double *s = seq + (i * T + t) * inner, *d = step + i * inner;
+		memcpy(into_seq ? s : d, into_seq ? d : s, sizeof(double) * (size_t)inner);
+	}
+}
+
+/* A scan: the body once per step, its args set from the carry and from
+ * step t of each sequence, its outputs stacked along axis 1. */
+static void run_scan(const Module *m, const Node *n, double **x, double **slot, int64_t batch, double *y)
+{
+	const Fn *body = n->body;
+	const Node *yl = scan_yield(body);
+	int64_t T = n->k, ncarry = shape_numel(n->in[0]->shape, batch);
+	int64_t nout = shape_numel(yl->in[1]->shape, batch), b = batch;   /* every operand starts with B */
+	double **val = calloc((size_t)body->next_id + 1, sizeof *val), *carry = alloc_values(ncarry);
+	if (!val)
+		fatal(EXIT_NOMEM, "interp: out of memory");
+	memcpy(carry, x[0], sizeof(double) * (size_t)ncarry);
+	for (int64_t s = 0; s < T; s++) {
+		int64_t t = n->reverse ? T - 1 - s : s;
+		for (int i = 0; i < body->n; i++) {
+			const Node *a = body->node[i];
+			if (a->op == OP_arg) {
+				int64_t cnt = shape_numel(a->shape, batch);
+				val[a->id] = alloc_values(cnt);
+				if (a->k == 0)
+					memcpy(val[a->id], carry, sizeof(double) * (size_t)cnt);
+				else
+					step_copy(x[a->k], val[a->id], b, T, t, cnt / b, 0);
+			} else if (a->op != OP_yield)
+				val[a->id] = run_node(m, a, val, slot, batch);
+		}
+		step_copy(y, val[yl->in[1]->id], b, T, t, nout / b, 1);
+		memcpy(carry, val[yl->in[0]->id], sizeof(double) * (size_t)ncarry);
+		for (int i = 0; i <= body->next_id; i++) {
+			free(val[i]);
+			val[i] = NULL;
+		}
+	}
+	free(carry);
+	free(val);
+}
+
 /* The value of node n, given the values of its operands. */
 static double *run_node(const Module *m, const Node *n, double **val, double **slot, int64_t batch)
 {
@@ -290,7 +338,10 @@ static double *run_node(const Module *m, const Node *n, double **val, double **s
 	case K_BOXSUM:
 		run_boxsum(n, &out, x[0], y);
 		break;
-	case K_STORE: break;
+	case K_STORE: case K_YIELD: break;
+	case K_SCAN:
+		run_scan(m, n, (double **)x, slot, batch, y);
+		break;
 	case K_GATHER:
 		run_gather(n, x, &in[1], n->op == OP_gather ? &in[0] : &out, y);
 		break;

@@ -478,6 +478,8 @@ Fn *ir_clone(const Fn *fn, const char *name)
 		const Node *o = fn->node[i];
 		Node *n = xalloc(sizeof *n);
 		*n = *o;
+		if (o->body)   /* each function compiles a body of its own */
+			n->body = ir_clone(o->body, o->body->name);
 		for (int k = 0; k < o->nin; k++) {
 			CHECK(o->in[k]->id < fn->next_id && map[o->in[k]->id], o->loc);
 			n->in[k] = map[o->in[k]->id];

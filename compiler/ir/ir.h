@@ -22,7 +22,7 @@
 #include "nnrt.h"   /* nnrt_window: Node.win is what compiled code passes the runtime */
 #include "nnrt_vocab.h"   /* the descriptor's words and ranges: Config, InitKind */
 
-enum { MAXRANK = 6, MAXIN = 3 };
+enum { MAXRANK = 6, MAXIN = 5 };
 #define DIM_BATCH ((int64_t)-1)
 
 typedef enum { DT_F32, DT_F64, DT_I32 } DType;
@@ -65,6 +65,12 @@ typedef enum {
 	K_GATHER,   /* rows of a table [V,D] by integer ids (gather, an embedding's
 	               lookup), and its adjoint scatter_add, which sums rows back
 	               into a [V,D] table in the order of the ids */
+	K_SCAN,     /* a loop over time: operands are the initial carry [B,...] and
+	               the sequences [B,T,...]; Node.body runs once per step on
+	               its args (the carry, then step t of each sequence) and
+	               ends in a yield; the result stacks what each step yields
+	               as its output: [B,T,...] (scan.c) */
+	K_YIELD,    /* the end of a scan body: the new carry and the step's output */
 } OpKind;
 
 /* Attributes: which Node fields an op carries (ops.def's attrs column).
@@ -82,6 +88,8 @@ typedef enum {
 	A_WIDTH = 1 << 9,    /* k: boxsum's width */
 	A_PART = 1 << 10,    /* axes (one bit) and k: slice's axis and first index */
 	A_WIN = 1 << 11,     /* win: window geometry */
+	A_ARG = 1 << 12,     /* k: which argument of a scan body */
+	A_BODY = 1 << 13,    /* body, k (the steps T) and reverse: a scan */
 } Attr;
 
 enum { F_ELEM = 1, F_NODIFF = 2, F_EFFECT = 4 };
@@ -114,6 +122,8 @@ struct Node {
 	int64_t k;            /* onehot: number of classes; uniform: random stream; boxsum: its width;
 	                         slice, unslice: first index of the part along the axis */
 	nnrt_window win;      /* window, unwindow, conv*: geometry, runtime/nnrt.h (also Node.f: window's padding value) */
+	struct Fn *body;      /* scan: the step, a Fn of its own (k: the number of steps T) */
+	int reverse;          /* scan: steps run from T-1 down to 0 */
 
 	/* provenance, for the listings a student reads */
 	Loc loc;              /* source text that caused this node */
@@ -300,6 +310,19 @@ Node *ir_boxsum(Fn *fn, Node *a, int64_t width, Loc loc);   /* centred sums alon
 Node *ir_gather(Fn *fn, Node *table, Node *ids, Loc loc);   /* [V,D], i32[..] -> [..,D] */
 Node *ir_scatter_add(Fn *fn, Node *rows, Node *ids, Shape table, Loc loc);   /* [..,D], i32[..] -> table */
 Node *ir_unslice(Fn *fn, Node *part, Shape whole, int axis, int64_t start, Loc loc); /* zeros around it */
+/* scan.c — the loop.  A body is made with ir_fn("body"), its args with
+ * ir_arg (0: the carry; k >= 1: one step of sequence k), its nodes with
+ * the builders, and closed with ir_yield; ir_scan then runs it over the
+ * T steps of the sequences in[1..] ([B,T,...] each) from the carry in[0]. */
+Node *ir_arg(Fn *body, int index, DType dt, Shape s, Loc loc);
+Node *ir_yield(Fn *body, Node *carry, Node *out, Loc loc);
+Node *ir_scan(Fn *fn, Fn *body, Node **in, int nin, int64_t steps, int reverse, Loc loc);
+Node *scan_yield(const Fn *body);             /* the body's yield (its last node) */
+Node *scan_arg(const Fn *body, int index);   /* the arg node of that index, or NULL (dead) */
+Shape shape_insert(Shape s, int axis, int64_t d);   /* s with a new dim d before axis */
+Shape shape_remove(Shape s, int axis);
+const char *scan_rule(const Node *n, Shape *out);   /* op_shape's rule for K_SCAN */
+
 int slice_axis(const Node *n);
 /* A matmul as one GEMM: C (m x n) = op(A) op(B) with inner dimension k;
  * each is a constant times the batch size B to the power mb, nb or kb. */
@@ -369,6 +392,9 @@ Module *lower(const struct Program *prog);                  /* lower.c: names, t
 Fn *grad(Module *m, const Fn *fwd);                          /* grad.c: reverse mode -> grad */
 Fn *optim(Module *m);                                        /* optim.c: optimizer update -> update */
 void fill_uses(Fn *fn);                                      /* dce.c */
+/* pipeline.c runs each per-function pass on the bodies of a Fn's scans
+ * (innermost first), then on the Fn: the plan of a body sizes its scan's
+ * workspace. */
 void simplify(Fn *fn);                                       /* simplify.c: algebra, constant folding */
 void cse(Fn *fn);                                            /* cse.c */
 void dce(Fn *fn);                                            /* dce.c */

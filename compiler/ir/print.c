@@ -46,6 +46,8 @@ static const char *node_text(const Module *m, const Node *n, const Node *const *
 	const char *slot = n->slot >= 0 && n->slot < m->nslot ? m->slot[n->slot].name : "?";
 	if (n->op == OP_store)
 		return xprintf("store %s -> %s", operand(m, n->in[0], latest), slot);
+	if (n->op == OP_yield)
+		return xprintf("yield %s, %s", operand(m, n->in[0], latest), operand(m, n->in[1], latest));
 	const char *s = xprintf("%%%d = %s", n->id, mnemonic(n));
 	if (n->op == OP_param || n->op == OP_input)
 		return xprintf("%s %s", s, slot);
@@ -121,21 +123,23 @@ static int width(const char **col, int n, int cap)
 /* Bytes the plan saved: what the buffers would take side by side, less
  * the scratch block they share (buffers with disjoint lifetimes may
  * occupy the same bytes). */
-static void memory_summary(FILE *out, const Fn *fn)
+static void memory_summary(FILE *out, const Fn *fn, int indent)
 {
 	int64_t apart[2] = { 0, 0 };
 	for (int b = 0; b < fn->nbuf; b++)
 		apart[fn->buf[b].batch != 0] += fn->buf[b].size;
 	int64_t saved_fixed = apart[0] - fn->scratch_fixed, saved_sample = apart[1] - fn->scratch_per_sample;
-	fprintf(out, "  ; memory plan: scratch %lld bytes fixed + %lld bytes per sample, %d buffers; "
-	        "reuse saves %lld bytes fixed + %lld per sample\n",
+	fprintf(out, "%*s; memory plan: scratch %lld bytes fixed + %lld bytes per sample, %d buffers; "
+	        "reuse saves %lld bytes fixed + %lld per sample\n", indent, "",
 	        (long long)fn->scratch_fixed, (long long)fn->scratch_per_sample, fn->nbuf,
 	        (long long)(saved_fixed > 0 ? saved_fixed : 0), (long long)(saved_sample > 0 ? saved_sample : 0));
 }
 
-void ir_print(FILE *out, const Module *m, const Fn *fn)
+/* The lines of fn, `indent` spaces in; a scan's body follows its line,
+ * two spaces further in, so the step is printed once however many times
+ * it runs. */
+static void print_lines(FILE *out, const Module *m, const Fn *fn, int indent)
 {
-	header(out, m, fn);
 	int n = fn->n;
 	const char **text = xalloc(sizeof *text * (size_t)(n + 1));
 	const char **type = xalloc(sizeof *type * (size_t)(n + 1));
@@ -156,8 +160,8 @@ void ir_print(FILE *out, const Module *m, const Fn *fn)
 	for (int i = 0; i < n; i++) {
 		const Node *nd = fn->node[i];
 		if (i == fn->backward_from)
-			fprintf(out, "  ; backward: each line is part of the VJP of the forward line it names\n");
-		const char *line = xprintf("  %-*s  %-*s", wt, text[i], wy, type[i]);
+			fprintf(out, "%*s; backward: each line is part of the VJP of the forward line it names\n", indent, "");
+		const char *line = xprintf("%*s%-*s  %-*s", indent, "", wt, text[i], wy, type[i]);
 		if (planned(fn))
 			line = xprintf("%s  %-*s", line, wp, place[i]);
 		line = xprintf("%s  %-*s", line, wl, where[i]);
@@ -169,9 +173,17 @@ void ir_print(FILE *out, const Module *m, const Fn *fn)
 		while (len > 0 && line[len - 1] == ' ')
 			len--;
 		fprintf(out, "%.*s\n", len, line);
+		if (nd->body)
+			print_lines(out, m, nd->body, indent + 4);
 	}
 	if (planned(fn))
-		memory_summary(out, fn);
+		memory_summary(out, fn, indent);
+}
+
+void ir_print(FILE *out, const Module *m, const Fn *fn)
+{
+	header(out, m, fn);
+	print_lines(out, m, fn, 2);
 }
 
 /* The optimizer's own description rides on its nodes' notes. */

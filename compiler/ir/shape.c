@@ -169,6 +169,8 @@ static const char *dtype_rule(const Node *n)
 {
 	if (op_info[n->op].kind == K_GATHER)
 		return n->in[0]->dt == n->dt ? NULL : "the table (rows) and the result differ in dtype";
+	if (op_info[n->op].kind == K_SCAN || op_info[n->op].kind == K_YIELD)
+		return NULL;   /* token sequences drive float carries: scan_rule checks each */
 	for (int i = 0; i < n->nin; i++)
 		if (n->op != OP_uniform && (n->in[i]->dt != n->in[0]->dt || (n->op != OP_onehot && n->in[i]->dt != n->dt)))
 			return "operand dtypes differ";
@@ -186,6 +188,8 @@ const char *op_shape(const Module *m, const Node *n, Shape *out)
 	case K_LEAF:
 		if (n->op == OP_param || n->op == OP_input)
 			return slot_rule(m, n, out);
+		if (n->op == OP_arg)
+			return n->k >= 0 && n->k < MAXIN ? NULL : "arg: index out of range";
 		*out = (Shape){ 0 };
 		return NULL;
 	case K_STORE: return slot_rule(m, n, out);
@@ -218,6 +222,8 @@ const char *op_shape(const Module *m, const Node *n, Shape *out)
 	case K_RANDOM:
 		return n->dt != DT_I32 && in.rank == 0 ? NULL : "uniform: float values, a scalar step operand";
 	case K_GATHER: return gather_rule(n, out);
+	case K_SCAN: return scan_rule(n, out);
+	case K_YIELD: return NULL;   /* its shape is its output's; scan_rule checks it against the args */
 	}
 	return "unknown op kind";
 }

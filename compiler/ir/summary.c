@@ -66,6 +66,8 @@ static Flops conv_flops(const Node *n)
 /* The FLOPs of one node, by its kind: an elementwise op is one per
  * element (the identities none); a convolution lowered to patches and a
  * matmul is counted by its matmul. */
+static Flops fn_flops(const Fn *fn);
+
 static Flops node_flops(const Node *n)
 {
 	switch (op_info[n->op].kind) {
@@ -92,6 +94,12 @@ static Flops node_flops(const Node *n)
 		return elements(n->shape);
 	case K_GATHER:           /* gather copies; scatter_add adds each row */
 		return n->op == OP_gather ? (Flops){ 0, 0 } : elements(n->in[0]->shape);
+	case K_YIELD:
+		return (Flops){ 0, 0 };
+	case K_SCAN: {           /* the body, once per step */
+		Flops f = fn_flops(n->body);
+		return (Flops){ f.per_sample * n->k, f.fixed * n->k };
+	}
 	}
 	return (Flops){ 0, 0 };
 }

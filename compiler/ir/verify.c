@@ -78,6 +78,11 @@ static int node_ok(Check *c, const Node *n, int index)
 	if (!shape_ok(n->shape))
 		return bad(c, n, xprintf("bad shape %s (at most one batch dim)", shape_str(n->shape)));
 	c->pos[n->id] = index;
+	if (n->op == OP_scan) {
+		const char *e = n->body ? ir_verify(c->m, n->body) : "no body";
+		if (e)
+			return bad(c, n, xprintf("scan body: %s", e));
+	}
 	return rule_ok(c, n);
 }
 

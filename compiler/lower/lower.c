@@ -297,9 +297,12 @@ static Value eval_call(Ctx *c, const Expr *e)
 		         "in a loop of calls that doubles at each level?", MAX_NODES);
 	if (d)
 		return call_user(c, d, e);
-	if (is_builtin(e->str)) {
+	int scan = strcmp(e->str, "scan") == 0;
+	if (scan || is_builtin(e->str)) {
 		const char *saved = c->note;
-		Value v = call_builtin(c, e, in_main_file(c, e->loc) ? expr_text(e) : NULL);
+		if (scan && in_main_file(c, e->loc))
+			c->note = expr_text(e);
+		Value v = scan ? lower_scan(c, e) : call_builtin(c, e, in_main_file(c, e->loc) ? expr_text(e) : NULL);
 		stamp(c);
 		c->note = saved;
 		return v;
@@ -458,6 +461,11 @@ static Value call_user(Ctx *c, const Decl *d, const Expr *call)
 	if (d == c->model && !caller->decl && !c->output)
 		c->output = model_output(c, d, &v, call->loc);
 	return v;
+}
+
+Value call_fn(Ctx *c, const Decl *d, const Expr *call)
+{
+	return call_user(c, d, call);
 }
 
 /* ---- statements ------------------------------------------------------- */

@@ -105,6 +105,10 @@ void env_bind(Frame *f, const char *name, Value v);
 void bind_args(const char *callee, const Expr *call, const char *const *names, int n,
                const Expr **out);
 void eval_args(Ctx *c, const Expr *call, const Expr **args, int n, Value *out);
+Value call_fn(Ctx *c, const Decl *d, const Expr *call);   /* a fn or model of the program, inlined */
+
+/* lower_scan.c: scan(step, h0, xs..., steps:, ...) */
+Value lower_scan(Ctx *c, const Expr *call);
 
 /* lower_names.c: parameter paths */
 const char *call_path_of(Ctx *c, const char *callee, int *ordinal);   /* "mlp.batch_norm_1": numbered per frame */

@@ -84,7 +84,9 @@ static void fill_positions(Fn *fn)
 
 static int needs_buffer(const Node *n, const char *used_outside, int i)
 {
-	if (is_leaf(n) || n->op == OP_store || n->op == OP_reshape || n->home >= 0)
+	if (n->op == OP_arg)
+		return 1;     /* a scan body's argument: the loop copies into it */
+	if (is_leaf(n) || n->op == OP_store || n->op == OP_yield || n->op == OP_reshape || n->home >= 0)
 		return 0;
 	return n->group < 0 || used_outside[i];
 }
@@ -151,6 +153,8 @@ static void place_buffers(Fn *fn, Live *live, int nlive)
 		Node *n = fn->node[live[j].node];
 		int batch = shape_has_batch(n->shape);
 		int64_t size = shape_per_sample(n->shape) * dtype_size(n->dt);
+		if (n->body)   /* a scan's workspace follows its result: its body's scratch */
+			size += n->body->scratch_fixed + n->body->scratch_per_sample;
 		arena_expire(&arena[batch], live, live[j].start);
 		int64_t at = first_fit(fn, &arena[batch], size ? size : 1);
 		fn->buf[j] = (Buffer){ .offset = at, .size = size, .batch = batch };
@@ -215,6 +219,10 @@ void plan(Fn *fn)
 			live[nlive++] = (Live){ i, fn->node[i]->mark, fn->node[i]->mark };
 		}
 	}
+	/* a scan body's args hold the step's inputs from its start to its end */
+	for (int i = 0; i < fn->n; i++)
+		if (fn->node[i]->op == OP_arg)
+			live[live_of[i]].start = 0, live[live_of[i]].end = fn->n;
 	/* a use through any chain of reshapes keeps the root's memory alive */
 	for (int i = 0; i < fn->n; i++)
 		for (int k = 0; k < fn->node[i]->nin; k++) {

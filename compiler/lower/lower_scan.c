@@ -1,0 +1,133 @@
+/* lower_scan.c — scan(step, h0, xs..., steps:, key: value...): the loop.
+ *
+ * The step is a fn (or model) of the program, called once, into a body
+ * Fn of its own, with the state and one time step of each sequence as
+ * its positional arguments; further keyword arguments of the scan are
+ * passed on to it.  It returns the new state, shaped like h0.  The scan
+ * is one IR node whose value stacks every step's state along axis 1:
+ * h0 [B,...] and xs [B,T,...] give [B,T,...] (compiler/ir/scan.c).
+ * The parameters the step declares are made once, so every step shares
+ * them, and named after the call as any call's are ("m.rnn_step_1.W"). */
+#include <string.h>
+#include "lower.h"
+
+static const Decl *step_fn(Ctx *c, const Expr *call, const Expr **positional, int npos)
+{
+	if (npos < 2)
+		error_at(call->loc, "scan takes the function of one step and the initial state, then the "
+		         "sequences: scan(step, h0, xs)");
+	const Expr *f = positional[0];
+	if (f->kind != E_IDENT)
+		error_at(f->loc, "scan's first argument names the function of one step, e.g. scan(rnn_step, h0, xs)");
+	const Decl *d = find_decl(c, f->str);
+	if (!d) {
+		if (is_builtin(f->str))
+			error_at(f->loc, "scan needs a fn of the program as its step, not the builtin '%s'; "
+			         "wrap it: fn step(h, x) { return %s(...) }", f->str, f->str);
+		error_at(f->loc, "unknown function '%s' as the step of scan", f->str);
+	}
+	if (npos - 1 > MAXIN - 2)
+		error_at(positional[MAXIN - 1]->loc, "scan takes at most %d sequences", MAXIN - 3);
+	return d;
+}
+
+/* The state and the sequences, checked: h0 [B,...], each xs [B,T,...]
+ * with one T; returns T. */
+static int64_t check_operands(Ctx *c, const Expr *call, const Expr **pos, int npos, Node **in, int64_t steps)
+{
+	Value h0 = eval(c, pos[1]);
+	in[0] = need_tensor(c, &h0, "the initial state of scan");
+	if (in[0]->dt == DT_I32 || in[0]->shape.rank < 1 || in[0]->shape.d[0] != DIM_BATCH)
+		error_at(pos[1]->loc, "the initial state of scan is %s; it must be a float tensor [B, ...], one state per sample",
+		         type_str(in[0]->dt, in[0]->shape));
+	int64_t T = steps;
+	for (int k = 2; k < npos; k++) {
+		Value v = eval(c, pos[k]);
+		Node *x = in[k - 1] = need_tensor(c, &v, "a sequence of scan");
+		if (x->shape.rank < 2 || x->shape.d[0] != DIM_BATCH || x->shape.d[1] == DIM_BATCH)
+			error_at(pos[k]->loc, "a sequence of scan is %s; it must be [B, T, ...]: the batch, then time",
+			         type_str(x->dt, x->shape));
+		if (T > 0 && x->shape.d[1] != T)
+			error_at(pos[k]->loc, "this sequence has %lld steps, %s %lld", (long long)x->shape.d[1],
+			         steps > 0 && k == 2 ? "steps: says" : "the first has", (long long)T);
+		T = x->shape.d[1];
+	}
+	if (T <= 0)
+		error_at(call->loc, "scan without a sequence needs the number of steps: scan(step, h0, steps: 10)");
+	return T;
+}
+
+/* Nodes scan cannot repeat yet, named at the line of the step that made them. */
+static void check_body(const Fn *body)
+{
+	for (int i = 0; i < body->n; i++) {
+		const Node *n = body->node[i];
+		OpKind k = op_info[n->op].kind;
+		if (k == K_RANDOM)
+			error_at(n->loc, "random draws (dropout, sampling) inside the step of a scan are not supported yet; "
+			         "apply them to the scan's result");
+		if (k == K_WINDOW || k == K_STORE)
+			error_at(n->loc, "'%s' inside the step of a scan is not supported yet",
+			         k == K_STORE ? "batch_norm" : "convolution or pooling");
+	}
+}
+
+Value lower_scan(Ctx *c, const Expr *call)
+{
+	const Expr *pos[MAXIN + 2];
+	Arg *kw = xalloc(sizeof *kw * (size_t)(call->nargs + 1));
+	int npos = 0, nkw = 0;
+	int64_t steps = 0;
+	for (int k = 0; k < call->nargs; k++) {
+		const Arg *a = &call->args[k];
+		if (a->name && strcmp(a->name, "steps") == 0) {
+			Value v = eval(c, a->value);
+			steps = need_int(&v, "steps of scan");
+			if (steps < 1 || steps > 1000000)
+				error_at(a->value->loc, "steps of scan must be in 1 .. 1000000, not %lld", (long long)steps);
+		} else if (a->name)
+			kw[nkw++] = *a;
+		else if (nkw)
+			error_at(a->loc, "positional argument after a keyword argument in call to 'scan'");
+		else if (npos < MAXIN + 2)
+			pos[npos++] = a->value;
+		else
+			error_at(a->loc, "scan takes at most %d sequences", MAXIN - 3);
+	}
+	const Decl *d = step_fn(c, call, pos, npos);
+	Node *in[MAXIN];
+	int64_t T = check_operands(c, call, pos, npos, in, steps);
+	int nin = npos - 1;
+
+	/* The step's call: its positional arguments are the body's args,
+	 * bound under names no program can write ("h[t-1]", "xs[t]"). */
+	Fn *outer = c->fn, *body = ir_fn("body");
+	int stamped = c->stamped;
+	c->fn = body;
+	c->stamped = 0;
+	Expr *step = xalloc(sizeof *step);
+	*step = (Expr){ .kind = E_CALL, .loc = call->loc, .str = d->name, .nargs = nin + nkw };
+	step->args = xalloc(sizeof *step->args * (size_t)(nin + nkw));
+	for (int k = 0; k < nin; k++) {
+		Shape s = k ? shape_remove(in[k]->shape, 1) : in[0]->shape;
+		Node *a = ir_arg(body, k, in[k]->dt, s, pos[k + 1]->loc);
+		const char *name = k ? xprintf("%s[t]", expr_text(pos[k + 1])) : "h[t-1]";
+		env_bind(c->frame, name, tensor_value(a, pos[k + 1]->loc));
+		Expr *ref = xalloc(sizeof *ref);
+		*ref = (Expr){ .kind = E_IDENT, .loc = pos[k + 1]->loc, .str = name };
+		step->args[k] = (Arg){ .value = ref, .loc = ref->loc };
+	}
+	for (int k = 0; k < nkw; k++)
+		step->args[nin + k] = kw[k];
+	Value r = call_fn(c, d, step);
+	Node *h = need_tensor(c, &r, xprintf("the value '%s' returns as the step of scan", d->name));
+	if (!shape_equal(h->shape, in[0]->shape) || h->dt != in[0]->dt)
+		error_at(call->loc, "the step '%s' returns %s; it must return the new state, shaped like the initial "
+		         "state %s", d->name, type_str(h->dt, h->shape), type_str(in[0]->dt, in[0]->shape));
+	stamp(c);
+	ir_yield(body, h, h, call->loc);
+	check_body(body);
+	c->fn = outer;
+	c->stamped = stamped;
+	return tensor_value(ir_scan(c->fn, body, in, nin, T, 0, call->loc), call->loc);
+}
