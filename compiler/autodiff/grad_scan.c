@@ -187,6 +187,18 @@ static Node *copy_body(Fn *fn, const Fn *body, Node **arg, int64_t T, int of)
 	return map[scan_yield(body)->in[0]->id];
 }
 
+/* Where the nodes [from, fn->n) read `was`, read `now`: the copy of the
+ * step's result is the forward's own value, so the copies of the step
+ * that only fed it fall to DCE (a tanh cell's VJP needs its output, not
+ * its products). */
+static void reuse(Fn *fn, int from, Node *was, Node *now)
+{
+	for (int i = from; i < fn->n; i++)
+		for (int k = 0; k < fn->node[i]->nin; k++)
+			if (fn->node[i]->in[k] == was)
+				fn->node[i]->in[k] = now;
+}
+
 /* ---- the VJP ---- */
 
 /* The state each step starts from: the initial carry, then the stacked
@@ -204,8 +216,8 @@ static Node *starts(Grad *G, Node *S)
 	return tag(G, h, "the state each step starts from: h0, then h_0 .. h_{T-2}");
 }
 
-/* The reversed scan: carry a, sequences G, Hprev and the inputs; each
- * step yields the carry's gradient and outputs g_t = G_t + a. */
+/* The reversed scan: carry a, sequences G, Hprev, the states and the
+ * inputs; each step yields the carry's gradient and outputs g_t = G_t + a. */
 static Node *bptt(Grad *G, Node *S, Node *g, Node *hprev)
 {
 	Node *init = S->in[0];
@@ -214,8 +226,9 @@ static Node *bptt(Grad *G, Node *S, Node *g, Node *hprev)
 	Node *a = ir_arg(rb, 0, init->dt, init->shape, S->loc);
 	Node *gs = ir_arg(rb, 1, g->dt, init->shape, S->loc);
 	Node *arg[MAXIN] = { ir_arg(rb, 2, init->dt, init->shape, S->loc) };
+	Node *state = ir_arg(rb, 3, init->dt, init->shape, S->loc);
 	for (int k = 1; k <= nseq; k++)
-		arg[k] = ir_arg(rb, 2 + k, S->in[k]->dt, shape_remove(S->in[k]->shape, 1), S->loc);
+		arg[k] = ir_arg(rb, 3 + k, S->in[k]->dt, shape_remove(S->in[k]->shape, 1), S->loc);
 	Node *gt = ir_binary(rb, OP_add, gs, a, S->loc);
 	gt->note = "g_t: the output's gradient and the next step's";
 	int from = rb->n;
@@ -223,14 +236,15 @@ static Node *bptt(Grad *G, Node *S, Node *g, Node *hprev)
 	Walk w = walk_begin(G, rb, from, 0);
 	w.L.live[arg[0]->id] = 1;
 	walk_run(&w, carry, gt);
+	reuse(rb, w.to, carry, state);
 	Node *an = w.L.adj[arg[0]->id];
 	if (!an)
 		an = ir_broadcast(rb, ir_const(rb, init->dt, 0, S->loc), init->shape, S->loc);
 	ir_yield(rb, an, gt, S->loc);
-	Node *in[MAXIN] = { konst(G, 0, init), g, hprev };
+	Node *in[MAXIN] = { konst(G, 0, init), g, hprev, S };
 	for (int k = 1; k <= nseq; k++)
-		in[2 + k] = S->in[k];
-	Node *R = ir_scan(G->fn, rb, in, 3 + nseq, S->k, 1, S->loc);
+		in[3 + k] = S->in[k];
+	Node *R = ir_scan(G->fn, rb, in, 4 + nseq, S->k, 1, S->loc);
 	return tag(G, R, "BPTT: the carry's gradient, step T-1 down to 0");
 }
 
@@ -239,8 +253,8 @@ void vjp_scan(Grad *G, Node *S, Node *g)
 	Node *y = scan_yield(S->body);
 	if (S->reverse || y->in[0] != y->in[1])
 		fatal(EXIT_INTERNAL, "internal error: grad: scan %%%d yields an output other than its carry", S->id);
-	if (S->nin - 1 + 3 > MAXIN)
-		error_at(S->loc, "a scan over more than %d sequences cannot be differentiated yet", MAXIN - 3);
+	if (S->nin - 1 > SCAN_MAX_SEQ)
+		fatal(EXIT_INTERNAL, "internal error: grad: scan %%%d has more than %d sequences", S->id, SCAN_MAX_SEQ);
 	Node *hprev = starts(G, S);
 	Node *gsteps = bptt(G, S, g, hprev);
 	/* the batched step over every (sample, step) */
@@ -255,6 +269,7 @@ void vjp_scan(Grad *G, Node *S, Node *g)
 	for (int k = 1; k < S->nin; k++)
 		w.L.live[S->in[k]->id] = G->live[S->in[k]->id];
 	walk_run(&w, out, gsteps);
+	reuse(fn, w.to, out, S);
 	G->cur = S;
 	Node *gh = w.L.adj[hprev->id];
 	if (gh) {

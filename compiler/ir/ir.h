@@ -22,7 +22,7 @@
 #include "nnrt.h"   /* nnrt_window: Node.win is what compiled code passes the runtime */
 #include "nnrt_vocab.h"   /* the descriptor's words and ranges: Config, InitKind */
 
-enum { MAXRANK = 6, MAXIN = 5 };
+enum { MAXRANK = 6, MAXIN = 6 };
 #define DIM_BATCH ((int64_t)-1)
 
 typedef enum { DT_F32, DT_F64, DT_I32 } DType;
@@ -314,6 +314,7 @@ Node *ir_unslice(Fn *fn, Node *part, Shape whole, int axis, int64_t start, Loc l
  * ir_arg (0: the carry; k >= 1: one step of sequence k), its nodes with
  * the builders, and closed with ir_yield; ir_scan then runs it over the
  * T steps of the sequences in[1..] ([B,T,...] each) from the carry in[0]. */
+enum { SCAN_MAX_SEQ = MAXIN - 4 };   /* its reverse also reads the gradient, the starts and the states */
 Node *ir_arg(Fn *body, int index, DType dt, Shape s, Loc loc);
 Node *ir_yield(Fn *body, Node *carry, Node *out, Loc loc);
 Node *ir_scan(Fn *fn, Fn *body, Node **in, int nin, int64_t steps, int reverse, Loc loc);

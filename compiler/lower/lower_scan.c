@@ -26,8 +26,8 @@ static const Decl *step_fn(Ctx *c, const Expr *call, const Expr **positional, in
 			         "wrap it: fn step(h, x) { return %s(...) }", f->str, f->str);
 		error_at(f->loc, "unknown function '%s' as the step of scan", f->str);
 	}
-	if (npos - 1 > MAXIN - 2)
-		error_at(positional[MAXIN - 1]->loc, "scan takes at most %d sequences", MAXIN - 3);
+	if (npos - 2 > SCAN_MAX_SEQ)
+		error_at(positional[SCAN_MAX_SEQ + 2]->loc, "scan takes at most %d sequences", SCAN_MAX_SEQ);
 	return d;
 }
 
@@ -89,10 +89,10 @@ Value lower_scan(Ctx *c, const Expr *call)
 			kw[nkw++] = *a;
 		else if (nkw)
 			error_at(a->loc, "positional argument after a keyword argument in call to 'scan'");
-		else if (npos < MAXIN + 2)
+		else if (npos < SCAN_MAX_SEQ + 3)
 			pos[npos++] = a->value;
 		else
-			error_at(a->loc, "scan takes at most %d sequences", MAXIN - 3);
+			error_at(a->loc, "scan takes at most %d sequences", SCAN_MAX_SEQ);
 	}
 	const Decl *d = step_fn(c, call, pos, npos);
 	Node *in[MAXIN];
