@@ -221,31 +221,56 @@ static int64_t before_batch(Shape s)
 	return n;
 }
 
+/* A list of dims as a shape, as in [B, 28, 28]; with `infer`, one dim
+ * may be -1 (its index is returned there, the dim set to 1). */
+static Shape shape_arg(const Value *l, const char *what, int *infer)
+{
+	if (l->kind != V_LIST || l->nitem > MAXRANK)
+		error_at(l->loc, "%s needs a list of at most %d dimensions, as in [B, 28, 28]", what, MAXRANK);
+	Shape s = { .rank = l->nitem };
+	int64_t known = 1;
+	for (int i = 0; i < l->nitem; i++) {
+		const Value *d = &l->item[i];
+		int batch = d->kind == V_INT && d->is_batch;
+		s.d[i] = batch ? DIM_BATCH : need_int(d, "a dimension");
+		for (int j = 0; batch && j < i; j++)
+			if (s.d[j] == DIM_BATCH)
+				error_at(d->loc, "B appears twice in the shape of %s", what);
+		if (s.d[i] == -1 && !batch && infer) {
+			if (*infer >= 0)
+				error_at(d->loc, "only one dimension of a %s can be -1", what);
+			*infer = i;
+			s.d[i] = 1;
+		} else if (s.d[i] != DIM_BATCH) {
+			if (s.d[i] <= 0)
+				error_at(d->loc, "dimension %d of a %s must be positive", i + 1, what);
+			if (__builtin_mul_overflow(known, s.d[i], &known) || known > MAX_ELEMENTS)
+				error_at(l->loc, "the shape of %s is too large", what);
+		}
+	}
+	return s;
+}
+
+/* fill(shape, value): a constant tensor, e.g. the zero state of an RNN */
+static Value fill(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
+{
+	(void)b;
+	Shape s = shape_arg(&arg[0], "fill", NULL);
+	double v = need_number(&arg[1], "the value of 'fill'");
+	Node *k = ir_const(c->fn, c->fdt, v, call->loc);
+	return tensor_value(ir_broadcast(c->fn, k, s, call->loc), call->loc);
+}
+
 static Value reshape(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
 {
 	(void)b;
 	Node *x = need_tensor(c, &arg[0], "the argument of 'reshape'");
-	const Value *l = &arg[1];
-	if (l->kind != V_LIST || l->nitem > MAXRANK)
-		error_at(l->loc, "reshape needs a list of at most %d dimensions, as in [B, 28, 28]", MAXRANK);
-	Shape s = { .rank = l->nitem };
 	int infer = -1;
+	Shape s = shape_arg(&arg[1], "reshape", &infer);
 	int64_t known = 1;
-	for (int i = 0; i < l->nitem; i++) {
-		const Value *d = &l->item[i];
-		s.d[i] = d->kind == V_INT && d->is_batch ? DIM_BATCH : need_int(d, "a dimension");
-		if (s.d[i] == -1 && !(d->kind == V_INT && d->is_batch)) {
-			if (infer >= 0)
-				error_at(d->loc, "only one dimension of a reshape can be -1");
-			infer = i;
-			s.d[i] = 1;
-		} else if (s.d[i] != DIM_BATCH) {
-			if (s.d[i] <= 0)
-				error_at(d->loc, "dimension %d of a reshape must be positive", i + 1);
-			if (__builtin_mul_overflow(known, s.d[i], &known) || known > MAX_ELEMENTS)
-				error_at(l->loc, "reshape target is too large");
-		}
-	}
+	for (int i = 0; i < s.rank; i++)
+		if (s.d[i] != DIM_BATCH)
+			known *= s.d[i];
 	if (shape_has_batch(x->shape) != shape_has_batch(s))
 		error_at(call->loc, "reshape of %s to %s: the batch dimension B must stay (and only B can hold it)",
 		         type_str(x->dt, x->shape), shape_str(s));
@@ -413,6 +438,7 @@ static const Builtin builtins[] = {
 	{ "pow", { "x", "p" }, 2, power, 0, 0, NULL },
 	{ "transpose", { "x", "perm" }, 1, transpose, 0, 0, NULL },
 	{ "reshape", { "x", "shape" }, 2, reshape, 0, 0, NULL },
+	{ "fill", { "shape", "value" }, 2, fill, 0, 0, NULL },
 	{ "sum", { "x", "axis", "keepdims" }, 1, reduction, OP_sum, 0, NULL },
 	{ "mean", { "x", "axis", "keepdims" }, 1, reduction, OP_sum, 0, NULL },
 	{ "max", { "x", "axis", "keepdims" }, 1, reduction, OP_amax, 0, NULL },

@@ -153,16 +153,22 @@ static const char *dim_str(int64_t d)
 	return d == DIM_BATCH ? "B" : xprintf("%lld", (long long)d);
 }
 
+/* a @ b: a [..., K] (its leading dims are rows, as a sequence [B, T, K]
+ * of vectors) times a matrix b [K, N]. */
 static Value matmul(Ctx *c, Node *a, Node *b, Loc loc)
 {
-	if (a->shape.rank != 2 || b->shape.rank != 2)
-		error_at(loc, "matmul needs 2-D operands: %s @ %s", type_str(a->dt, a->shape), type_str(b->dt, b->shape));
+	int ra = a->shape.rank;
+	if (ra < 2 || b->shape.rank != 2)
+		error_at(loc, "matmul needs a matrix on the right and a matrix or a stack of rows on the left "
+		         "([..., K] @ [K, N]): %s @ %s", type_str(a->dt, a->shape), type_str(b->dt, b->shape));
 	if (a->dt == DT_I32 || b->dt == DT_I32 || a->dt != b->dt)
 		error_at(loc, "dtype mismatch in '@': %s and %s", type_str(a->dt, a->shape), type_str(b->dt, b->shape));
-	if (a->shape.d[1] != b->shape.d[0])
+	if (a->shape.d[ra - 1] != b->shape.d[0])
 		error_at(loc, "matmul: inner dimensions differ: %s @ %s (%s vs %s)", shape_str(a->shape),
-		         shape_str(b->shape), dim_str(a->shape.d[1]), dim_str(b->shape.d[0]));
-	if (a->shape.d[0] == DIM_BATCH && b->shape.d[1] == DIM_BATCH)
+		         shape_str(b->shape), dim_str(a->shape.d[ra - 1]), dim_str(b->shape.d[0]));
+	if (b->shape.d[0] == DIM_BATCH)
+		error_at(loc, "matmul: %s @ %s sums over the batch dimension", shape_str(a->shape), shape_str(b->shape));
+	if (shape_has_batch(a->shape) && b->shape.d[1] == DIM_BATCH)
 		error_at(loc, "matmul: %s @ %s would have the batch dimension twice", shape_str(a->shape), shape_str(b->shape));
 	return tensor_value(ir_matmul(c->fn, a, b, 0, 0, loc), loc);
 }
