@@ -235,6 +235,7 @@ static Node *bptt(Grad *G, Node *S, Node *g, Node *hprev)
 	Node *carry = copy_body(rb, S->body, arg, 0, -1);
 	Walk w = walk_begin(G, rb, from, 0);
 	w.L.live[arg[0]->id] = 1;
+	rb->backward_from = rb->n;   /* the step's copy above, its VJP below */
 	walk_run(&w, carry, gt);
 	reuse(rb, w.to, carry, state);
 	Node *an = w.L.adj[arg[0]->id];

@@ -52,7 +52,7 @@ static const char *one_attr(const Node *n, Attr a)
 	case A_WIDTH: return xprintf(" width=%lld", (long long)n->k);
 	case A_PART: return xprintf(" axis=%d at=%lld", slice_axis(n), (long long)n->k);
 	case A_ARG: return xprintf(" %lld", (long long)n->k);
-	case A_BODY: return xprintf(" steps=%lld%s", (long long)n->k, n->reverse ? " reverse" : "");
+	case A_BODY: return xprintf(" steps=%lld%s", (long long)n->k, n->reverse ? " reverse=1" : "");
 	case A_WIN: {
 		const char *s = xprintf(" k=%dx%d stride=%dx%d pad=%dx%d", w->kh, w->kw, w->sh, w->sw, w->ph, w->pw);
 		return w->dh != 1 || w->dw != 1 ? xprintf("%s dilation=%dx%d", s, w->dh, w->dw) : s;

@@ -175,6 +175,16 @@ static void instruction(Reader *r, Line *l)
 {
 	Tok t = rd_word(r, "");
 	l->start = t.s;
+	if (rd_is(t, "yield")) {
+		if (!r->depth)
+			rd_fail_at(r, t.s, t.n, "a yield outside a scan's body");
+		l->n.op = OP_yield;
+		l->n.id = -1;
+		l->n.in[l->n.nin++] = operand(r);
+		rd_expect(r, ",");
+		l->n.in[l->n.nin++] = operand(r);
+		return;
+	}
 	if (rd_is(t, "store")) {
 		l->n.op = OP_store;
 		l->n.id = -1;
@@ -383,6 +393,43 @@ static Node *make(Reader *r, Line *l, DType dt, Shape s)
 	return n;
 }
 
+static void finish_fn(Reader *r);
+
+/* The lines after a scan's are its body, up to its yield: a function
+ * of its own, with its own ids and slot reads. */
+static void open_body(Reader *r, Node *scan)
+{
+	if (r->depth == MAX_BODY_DEPTH)
+		rd_fail_at(r, r->line, 1, "scans nested more than %d deep", MAX_BODY_DEPTH);
+	BodyRead *b = &r->body[r->depth++];
+	*b = (BodyRead){ .f = { .fn = ir_fn("body"), .head = rd_loc_at(r, r->line, 1) }, .outer = r->cur, .scan = scan,
+	                 .by_id = r->by_id, .cap_id = r->cap_id, .latest = r->latest, .capuse = r->capuse };
+	r->cur = &b->f;
+	r->by_id = NULL;
+	r->cap_id = 0;
+	r->latest = xalloc(sizeof *r->latest * (size_t)(r->capuse + 1));
+}
+
+static void close_body(Reader *r)
+{
+	BodyRead *b = &r->body[--r->depth];
+	finish_fn(r);
+	b->scan->body = b->f.fn;
+	r->cur = b->outer;
+	if (b->scan->buf >= 0) {   /* the workspace follows the result in its buffer, as plan.c places it */
+		Buffer *buf = &r->cur->fn->buf[b->scan->buf];
+		int64_t need = shape_per_sample(b->scan->shape) * dtype_size(b->scan->dt)
+		             + b->f.fn->scratch_fixed + b->f.fn->scratch_per_sample;
+		if (buf->size < need)
+			buf->size = need;
+	}
+	r->by_id = b->by_id;
+	r->cap_id = b->cap_id;
+	r->latest = b->latest;
+	if (r->capuse > b->capuse)   /* slots first named inside the body */
+		r->latest = xrealloc(r->latest, sizeof *r->latest * (size_t)b->capuse, sizeof *r->latest * (size_t)r->capuse);
+}
+
 static void node_line(Reader *r)
 {
 	Line l = { .n = { .of = -1 } };
@@ -390,7 +437,13 @@ static void node_line(Reader *r)
 	DType dt;
 	Shape s;
 	rd_type(r, &dt, &s);
-	columns(r, make(r, &l, dt, s));
+	Node *n = make(r, &l, dt, s);
+	n->reverse = l.n.reverse;
+	columns(r, n);
+	if (n->op == OP_scan)
+		open_body(r, n);
+	else if (n->op == OP_yield)
+		close_body(r);
 }
 
 /* ---- functions ------------------------------------------------------------ */
@@ -480,7 +533,7 @@ static void finish_fn(Reader *r)
 		if (fn->node[i]->id >= next)
 			next = fn->node[i]->id + 1;
 	for (int i = 0; i < fn->n; i++)
-		if (fn->node[i]->op == OP_store)
+		if (fn->node[i]->op == OP_store || fn->node[i]->op == OP_yield)
 			fn->node[i]->id = next++;
 	fn->next_id = next;
 	groups(r, fn);
@@ -574,6 +627,8 @@ static void line(Reader *r)
 	const char *save = r->p;
 	Tok t = rd_word(r, "(");
 	if (rd_is(t, "fn")) {
+		if (r->depth)
+			rd_fail_at(r, t.s, t.n, "a function begins inside a scan's body (its yield is missing)");
 		if (r->cur)
 			finish_fn(r);
 		return header(r);
@@ -605,6 +660,8 @@ Module *ir_read_text(const char *name, const char *text, size_t len)
 	}
 	if (!r.cur)
 		error_at((Loc){ name, 1, 1, 1 }, "no function in the listing (a line 'fn NAME(...) params(...)')");
+	if (r.depth)
+		error_at(r.body[r.depth - 1].f.head, "the body of this scan has no yield");
 	finish_fn(&r);
 	slot_roles(&r);
 	for (int i = 0; i < r.nfn; i++)

@@ -21,6 +21,10 @@ typedef struct SlotUse { char input, param, stored_by_update, stored_elsewhere; 
 /* One function as read, and the listing line of each node. */
 typedef struct FnRead { Fn *fn; Loc head; Loc *at; int cap, capbuf; } FnRead;
 
+/* A scan's body being read: what the enclosing function's lines had. */
+typedef struct BodyRead { FnRead f, *outer; Node *scan; Node **by_id; int cap_id; Node **latest; int capuse; } BodyRead;
+enum { MAX_BODY_DEPTH = 8 };
+
 typedef struct Reader {
 	const char *file;
 	const char *text, *end;
@@ -36,6 +40,8 @@ typedef struct Reader {
 	Node **latest;                /* by slot: the current function's latest param or input */
 	int capuse;                   /* of use and latest */
 	int *hash, nhash;             /* slot_named's table */
+	BodyRead body[MAX_BODY_DEPTH];   /* the scans whose bodies are open, innermost last */
+	int depth;
 } Reader;
 
 /* read_lex.c: the cursor moves along the current line; every error is

@@ -50,6 +50,10 @@ static void key_stride(const Reader *r, Node *n, Tok v) { pair(r, v, &n->win.sh,
 static void key_pad(const Reader *r, Node *n, Tok v) { pair(r, v, &n->win.ph, &n->win.pw, 0, "pad"); }
 static void key_dilation(const Reader *r, Node *n, Tok v) { pair(r, v, &n->win.dh, &n->win.dw, 1, "dilation"); }
 
+static void key_arg(const Reader *r, Node *n, Tok v) { n->k = rd_integer(r, v, 0, MAXIN - 1, "an arg's index"); }
+static void key_steps(const Reader *r, Node *n, Tok v) { n->k = rd_integer(r, v, 1, MAX_DIM, "steps"); }
+static void key_reverse(const Reader *r, Node *n, Tok v) { n->reverse = (int)rd_integer(r, v, 0, 1, "reverse"); }
+
 static void key_axes(const Reader *r, Node *n, Tok v)
 {
 	int axis[MAXRANK];
@@ -81,6 +85,8 @@ static const struct Key {
 	{ "stride", A_WIN, 0, key_stride },     { "pad", A_WIN, 0, key_pad },
 	{ "dilation", A_WIN, 1, key_dilation }, { "fill", A_FILL, 1, key_fill },
 	{ "axes", A_AXES, 0, key_axes },        { "perm", A_PERM, 0, key_perm },
+	{ "", A_ARG, 0, key_arg },              { "steps", A_BODY, 0, key_steps },
+	{ "reverse", A_BODY, 1, key_reverse },
 };
 enum { NKEY = sizeof keys / sizeof *keys };
 
@@ -114,7 +120,7 @@ void rd_attributes(Reader *r, Node *n)
 	while (!rd_at_end(r) && !rd_type_ahead(r)) {
 		Tok t = rd_word(r, "");
 		const char *eq = memchr(t.s, '=', (size_t)t.n);
-		if (!eq && !(attrs & A_VALUE))
+		if (!eq && !(attrs & (A_VALUE | A_ARG)))
 			rd_fail_at(r, t.s, t.n, "expected %sthe type, such as f32[B,784], not '%s'",
 			           may ? "an attribute KEY=VALUE or " : "", rd_shown(t));
 		Tok key = eq ? (Tok){ t.s, (int)(eq - t.s) } : (Tok){ t.s, 0 };

@@ -35,10 +35,12 @@ static const char *base(const char *path)
 
 static const char *slot_name(const Module *m, int k) { return k >= 0 && k < m->nslot ? m->slot[k].name : NULL; }
 
+static void same_fn(const Module *ma, const Fn *a, const Module *mb, const Fn *b);
+
 /* a as compiled, b as read back */
 static int same_node(const Module *ma, const Node *a, const Module *mb, const Node *b)
 {
-	if (a->op != b->op || (a->op != OP_store && a->id != b->id))
+	if (a->op != b->op || (a->op != OP_store && a->op != OP_yield && a->id != b->id))
 		return differ("op or id", a, b);
 	if (a->dt != b->dt || !shape_equal(a->shape, b->shape) || a->nin != b->nin)
 		return differ("type or operand count", a, b);
@@ -47,6 +49,7 @@ static int same_node(const Module *ma, const Node *a, const Module *mb, const No
 			return differ(a->in[i]->op == OP_param || a->in[i]->op == OP_input ? "a slot operand" : "an operand", a, b);
 	Node same_slot = *b;                  /* slots compare by name, below; the rest as CSE does */
 	same_slot.slot = a->slot, same_slot.mark = a->mark;
+	same_slot.body = a->body;             /* bodies compare node by node (same_fn) */
 	if (!attr_same(a, &same_slot))
 		return differ(xprintf("an attribute (value %.17g printed, %.17g read)", a->f, b->f), a, b);
 	if (!same_str(slot_name(ma, a->slot), slot_name(mb, b->slot)) || !same_str(slot_name(ma, a->home), slot_name(mb, b->home)))
@@ -69,9 +72,12 @@ static void same_fn(const Module *ma, const Fn *a, const Module *mb, const Fn *b
 		failures++;
 		return;
 	}
-	for (int i = 0; i < a->n; i++)
+	for (int i = 0; i < a->n; i++) {
 		if (same_node(ma, a->node[i], mb, b->node[i]))
 			return;
+		if (a->node[i]->body)
+			same_fn(ma, a->node[i]->body, mb, b->node[i]->body);
+	}
 	for (int g = 0; g < a->ngroup; g++)
 		if (!shape_equal(a->group[g].shape, b->group[g].shape) || a->group[g].n != b->group[g].n)
 			fprintf(stderr, "FAIL %s: %s: g%d differs\n", now, a->name, g), failures++;
