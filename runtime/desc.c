@@ -541,6 +541,11 @@ static int parse_line(Line *l, RtDesc *d)
 			return fail(l, "output_is wants logits or probabilities");
 		return one_word(l, &d->output_is);
 	}
+	if (!strcmp(k, "carry_batch")) {   /* carry_batch N [at="FILE:LINE"] */
+		if (l->n < 2 || l->n > 3 || parse_int(l, l->word[1], &d->carry_batch) < 0 || d->carry_batch < 1)
+			return fail(l, "carry_batch wants a batch size and an optional at=\"FILE:LINE\"");
+		return l->n == 3 && !(d->carry_batch_at = (char *)keyed(l, 2, "at")) ? -1 : 0;
+	}
 	if (!strcmp(k, "min_batch")) {   /* min_batch N [at="FILE:LINE"] */
 		if (l->n < 2 || l->n > 3 || parse_int(l, l->word[1], &d->min_batch) < 0 || d->min_batch < 1)
 			return fail(l, "min_batch wants a batch size and an optional at=\"FILE:LINE\"");

@@ -51,12 +51,27 @@ static double set(char *base, RtDType dt, int64_t i, double v)
 	return ((double *)base)[i] = v;
 }
 
+/* The state block as the check began: a scan's carried state (a buffer)
+ * enters the training loss, so every evaluation starts from the same. */
+static unsigned char *state_at_start;
+
+static void restore_buffers(RtTrainer *t)
+{
+	const RtDesc *d = t->d;
+	for (int i = 0; i < d->ntensor; i++) {
+		const RtTensor *b = &d->tensor[i];
+		if (b->role == RT_BUFFER)
+			memcpy(t->state + b->offset, state_at_start + b->offset, (size_t)(b->count * rt_dtype_size(b->dt)));
+	}
+}
+
 /* The loss the gradients are of: the training step's (nnm_grad), which
  * differs from nnm_eval's where a model has dropout or batch norm.  The
- * gradients it overwrites were saved first; the running statistics it
- * moves do not enter a training-mode loss. */
+ * gradients it overwrites were saved first; the buffers it moves (running
+ * statistics, a carried state) are put back first. */
 static double eval_loss(RtTrainer *t, nnrt_step *s)
 {
+	restore_buffers(t);
 	t->model->grad(s);
 	return s->loss;
 }
@@ -124,6 +139,8 @@ int rt_gradcheck(RtTrainer *t)
 	nnrt_step s;
 	rt_step_prepare(t, &s, data, NULL, 0, b);
 	s.hyper[d->hyper_step >= 0 ? d->hyper_step : NNRT_HYPER_STEP] = 1;
+	state_at_start = rt_alloc((size_t)d->state_bytes + 1);
+	memcpy(state_at_start, t->state, (size_t)d->state_bytes);
 	t->model->grad(&s);
 	/* Saved before any perturbation: every loss evaluation below runs grad
 	 * again, which overwrites them. */

@@ -90,6 +90,8 @@ static inline int64_t nnrt_conv_block_bytes(int64_t k, int64_t elem)
  *                                     (cross_entropy, binary_cross_entropy of it)
  *   min_batch N at="FILE:LINE"        optional: training batches need N samples (batch
  *                                     statistics over one value per channel)
+ *   carry_batch N at="FILE:LINE"      optional: every training batch has exactly N samples
+ *                                     (a scan carries row b's state to the next batch's row b)
  *   tensor NAME param|grad|state|buffer DTYPE SHAPE offset=BYTES [of=PARAMNAME]
  *          [init=KIND a=A b=B gain=G fan_in=N fan_out=N] [at="FILE:LINE"]
  *   state_bytes N

@@ -112,6 +112,9 @@ typedef struct RtDesc {
 	char *output_is;           /* "logits", "probabilities": how the loss reads the output; NULL */
 	int64_t min_batch;         /* smallest training batch with batch statistics (1: any) */
 	char *min_batch_at;        /* "FILE:LINE" of the batch norm that needs it, or NULL */
+	int64_t carry_batch;       /* a scan carries its state across training batches: each has
+	                              exactly this many samples (0: any) */
+	char *carry_batch_at;      /* "FILE:LINE" of that scan, or NULL */
 	RtDType precision;
 	char signature[17];
 	RtIo io[NNRT_MAX_IO];

@@ -329,7 +329,7 @@ static void stop_if_signalled(RtTrainer *t)
 static int64_t epoch_samples(const RtTrainer *t, int64_t n)
 {
 	int64_t rest = n % t->opt.batch;
-	return rest > 0 && rest < t->d->min_batch ? n - rest : n;
+	return rest > 0 && (rest < t->d->min_batch || t->d->carry_batch) ? n - rest : n;
 }
 
 /* One epoch of steps, from step t->position on (0 unless resumed
@@ -381,6 +381,14 @@ static RtData *train_data(RtTrainer *t, RtData **cache, int *ncache)
 void rt_check_min_batch(const RtTrainer *t, int64_t batch, const RtData *data)
 {
 	const RtDesc *d = t->d;
+	if (d->carry_batch && batch != d->carry_batch)
+		rt_fatal(RT_EXIT_USAGE, "--batch %lld: the scan%s%s carries its state from one batch to the next, "
+		         "row by row, so every training batch has its %lld rows; use --batch %lld (or recompile "
+		         "with another batch)", (long long)batch, d->carry_batch_at ? " at " : "",
+		         d->carry_batch_at ? d->carry_batch_at : "", (long long)d->carry_batch, (long long)d->carry_batch);
+	if (d->carry_batch && data->n < d->carry_batch)
+		rt_fatal(RT_EXIT_IO, "data source '%s' has %lld samples, fewer than one batch of %lld the stateful scan needs",
+		         data->name, (long long)data->n, (long long)d->carry_batch);
 	if (batch >= d->min_batch && data->n >= d->min_batch)
 		return;
 	const char *why = rt_printf("the batch norm%s%s normalizes each channel over the batch alone, "

@@ -478,6 +478,35 @@ static void store_zero_grads(Grad *G, int nslot)
 	}
 }
 
+/* A param node is a reference to its slot, read where each use runs: a
+ * slot the forward both reads and stores (a scan's carried state) is
+ * stored after the backward, whose uses must see the value the step
+ * began with. */
+static void stores_last(Fn *fn)
+{
+	int nslot = 0;
+	for (int i = 0; i < fn->n; i++)
+		if (fn->node[i]->slot >= nslot)
+			nslot = fn->node[i]->slot + 1;
+	char *read = xalloc((size_t)nslot + 1);
+	for (int i = 0; i < fn->n; i++)
+		if (fn->node[i]->op == OP_param)
+			read[fn->node[i]->slot] = 1;
+	Node **later = xalloc(sizeof *later * (size_t)(fn->n + 1));
+	int j = 0, nlater = 0, back = fn->backward_from;
+	for (int i = 0; i < fn->n; i++) {
+		Node *n = fn->node[i];
+		if (n->op == OP_store && read[n->slot]) {
+			later[nlater++] = n;
+			back -= i < fn->backward_from;
+		} else
+			fn->node[j++] = n;
+	}
+	for (int k = 0; k < nlater; k++)
+		fn->node[j++] = later[k];
+	fn->backward_from = back;
+}
+
 Fn *grad(Module *m, const Fn *fwd)
 {
 	int nslot = m->nslot;   /* the GRAD slots made below are not parameters */
@@ -513,6 +542,7 @@ Fn *grad(Module *m, const Fn *fwd)
 			}
 	}
 	store_zero_grads(&G, nslot);
+	stores_last(fn);
 	m->grad = fn;
 	return fn;
 }

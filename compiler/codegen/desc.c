@@ -142,8 +142,12 @@ static void put_at(FILE *f, const char *key, Loc loc)
 
 static void put_tensor(FILE *f, const Module *m, const Slot *s)
 {
+	Shape sh = s->shape;   /* a carried state holds one row per sample of the training batch */
+	for (int i = 0; i < sh.rank; i++)
+		if (sh.d[i] == DIM_BATCH)
+			sh.d[i] = m->cfg.batch;
 	fprintf(f, "tensor %s %s %s %s offset=%lld", s->name, role_word(s->role), dtype_name(s->dt),
-	        shape_str(s->shape), (long long)s->offset);
+	        shape_str(sh), (long long)s->offset);
 	if (s->role != SLOT_PARAM && s->of >= 0 && s->of < m->nslot)
 		fprintf(f, " of=%s", m->slot[s->of].name);
 	const Init *in = &s->init;
@@ -172,6 +176,11 @@ static void put_slots(FILE *f, const Module *m)
 	}
 	if (m->output_is)
 		fprintf(f, "output_is %s\n", m->output_is);
+	if (m->carry_batch) {
+		fprintf(f, "carry_batch %lld", (long long)m->cfg.batch);
+		put_at(f, "at", m->carry_at);
+		fputc('\n', f);
+	}
 	if (m->min_batch > 1) {
 		fprintf(f, "min_batch %lld", (long long)m->min_batch);
 		put_at(f, "at", m->min_batch_at);

@@ -276,6 +276,9 @@ typedef struct Module {
 	int64_t min_batch;            /* smallest training batch whose batch statistics exist (lower_norm.c), 0: any */
 	Loc min_batch_at;             /* the call that needs it */
 	const char *output_is;        /* "logits" or "probabilities" when the loss reads the output as such, else NULL */
+	int carry_batch;              /* a scan carries its state across training batches (stateful:), so
+	                                 they all have cfg.batch samples; its buffers hold cfg.batch rows */
+	Loc carry_at;                 /* the first such scan */
 } Module;
 
 /* ir.c — builders.  Every builder checks its operands (shapes agree,

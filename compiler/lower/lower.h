@@ -114,7 +114,10 @@ Value lower_scan(Ctx *c, const Expr *call);
 const char *call_path_of(Ctx *c, const char *callee, int *ordinal);   /* "mlp.batch_norm_1": numbered per frame */
 void name_frame(Ctx *c, Frame *callee, const Decl *d, Loc call);
 int param_slot(Ctx *c, const Stmt *s, DType dt, Shape sh, Init init);   /* made, or shared */
-int buffer_slot(Ctx *c, const char *bn_path, const char *what, DType dt, int64_t n, InitKind init, Loc loc);
+/* a state the model keeps, not trained: batch norm's running statistics,
+ * a scan's state carried across batches (callee "batch_norm" or "scan") */
+int buffer_slot(Ctx *c, const char *call_path, const char *callee, const char *what, DType dt, Shape sh,
+                InitKind init, Loc loc);
 
 /* lower_types.c: values, dtypes, shapes */
 const char *value_kind_name(const Value *v);

@@ -22,7 +22,7 @@
 #include "lower.h"
 
 /* The builtin that keeps state under its own call path. */
-static const char batch_norm_owner[] = "batch_norm";
+static const char batch_norm_owner[] = "batch_norm", scan_owner[] = "scan";
 
 /* The next number for a call of `callee` written in the current body. */
 const char *call_path_of(Ctx *c, const char *callee, int *ordinal)
@@ -131,14 +131,16 @@ int param_slot(Ctx *c, const Stmt *s, DType dt, Shape sh, Init init)
 
 /* batch_norm's running statistic `what` under the call's own path (its
  * number taken where the call is written, see call_builtin). */
-int buffer_slot(Ctx *c, const char *bn_path, const char *what, DType dt, int64_t n, InitKind kind, Loc loc)
+int buffer_slot(Ctx *c, const char *call_path, const char *callee, const char *what, DType dt, Shape sh,
+                InitKind kind, Loc loc)
 {
-	const char *path = xprintf("%s.%s", bn_path, what);
+	const char *path = xprintf("%s.%s", call_path, what);
 	PathNode *parent = frame_node(c, c->frame, path);
-	PathNode call = { .path = bn_path, .owner = batch_norm_owner, .parent = parent,
-	                  .what = "a call of 'batch_norm'", .loc = loc, .slot = -1 };
+	PathNode call = { .path = call_path, .owner = strcmp(callee, "scan") ? batch_norm_owner : scan_owner,
+	                  .parent = parent, .what = xprintf("a call of '%s'", callee), .loc = loc, .slot = -1 };
 	PathNode want = { .path = path, .leaf = 1, .owner = what, .parent = claim(c, call, path),
-	                  .what = xprintf("batch_norm's '%s'", what), .loc = loc, .slot = -1 };
+	                  .what = xprintf("%s's '%s'", callee, what), .loc = loc, .slot = -1 };
+	int64_t n = shape_per_sample(sh);
 	Init init = { .kind = kind, .gain = 1, .fan_in = n, .fan_out = n };
-	return claim_leaf(c, want, SLOT_BUFFER, dt, shape_of(1, n), init);
+	return claim_leaf(c, want, SLOT_BUFFER, dt, sh, init);
 }

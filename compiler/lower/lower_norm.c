@@ -80,8 +80,8 @@ Value lower_batch_norm(Ctx *c, const Expr *call, Value *arg)
 	if (per == 1 && c->m->min_batch < 2)
 		c->m->min_batch = 2, c->m->min_batch_at = at;
 	const char *path = c->builtin_path;
-	int rm = buffer_slot(c, path, "running_mean", x->dt, ch, INIT_ZEROS, at);
-	int rv = buffer_slot(c, path, "running_var", x->dt, ch, INIT_ONES, at);
+	int rm = buffer_slot(c, path, "batch_norm", "running_mean", x->dt, shape_of(1, ch), INIT_ZEROS, at);
+	int rv = buffer_slot(c, path, "batch_norm", "running_var", x->dt, shape_of(1, ch), INIT_ONES, at);
 	Node *mean_r = ir_param(c->fn, c->m, rm, loc), *var_r = ir_param(c->fn, c->m, rv, loc);
 	Node *sd_r = ir_unary(c->fn, OP_sqrt, ir_binary(c->fn, OP_add, var_r, scalar_like(c, eps, var_r, loc), loc), loc);
 	Node *eval = ir_binary(c->fn, OP_div,

@@ -7,7 +7,16 @@
  * is one IR node whose value stacks every step's state along axis 1:
  * h0 [B,...] and xs [B,T,...] give [B,T,...] (compiler/ir/scan.c).
  * The parameters the step declares are made once, so every step shares
- * them, and named after the call as any call's are ("m.rnn_step_1.W"). */
+ * them, and named after the call as any call's are ("m.rnn_step_1.W").
+ *
+ * stateful: 1 is truncated BPTT over a stream: in training, the state a
+ * batch starts from is the one the previous batch ended in (zero at
+ * first), kept in a buffer slot ("m.lstm_1.scan_1.state", in every
+ * checkpoint, so a resumed run goes on as an uninterrupted one would) and
+ * read without a gradient, which cuts BPTT at the batch boundary.  Row b
+ * of a batch continues row b of the one before, so every training batch
+ * must have the train block's batch size (the descriptor's carry_batch).
+ * Evaluation starts every batch from h0. */
 #include <string.h>
 #include "lower.h"
 
@@ -72,15 +81,35 @@ static void check_body(const Fn *body)
 	}
 }
 
+/* stateful: the state kept from the batch before replaces h0 (in[0]) in
+ * training; returns its slot. */
+static int carried(Ctx *c, const Expr *call, Node **in)
+{
+	Node *h0 = in[0];
+	int slot = buffer_slot(c, call_path_of(c, "scan", NULL), "scan", "state", h0->dt, h0->shape, INIT_ZEROS,
+	                       call->loc);
+	Node *pick[2] = { ir_param(c->fn, c->m, slot, call->loc), h0 };
+	in[0] = ir_elem(c->fn, OP_select_mode, 2, pick, call->loc);
+	if (!c->m->carry_batch)
+		c->m->carry_at = call->loc;
+	c->m->carry_batch = 1;
+	return slot;
+}
+
 Value lower_scan(Ctx *c, const Expr *call)
 {
 	const Expr *pos[MAXIN + 2];
 	Arg *kw = xalloc(sizeof *kw * (size_t)(call->nargs + 1));
 	int npos = 0, nkw = 0;
-	int64_t steps = 0;
+	int64_t steps = 0, stateful = 0;
 	for (int k = 0; k < call->nargs; k++) {
 		const Arg *a = &call->args[k];
-		if (a->name && strcmp(a->name, "steps") == 0) {
+		if (a->name && strcmp(a->name, "stateful") == 0) {
+			Value v = eval(c, a->value);
+			stateful = need_int(&v, "stateful of scan");
+			if (stateful != 0 && stateful != 1)
+				error_at(a->value->loc, "stateful of scan is 0 or 1, not %lld", (long long)stateful);
+		} else if (a->name && strcmp(a->name, "steps") == 0) {
 			Value v = eval(c, a->value);
 			steps = need_int(&v, "steps of scan");
 			if (steps < 1 || steps > 1000000)
@@ -97,7 +126,7 @@ Value lower_scan(Ctx *c, const Expr *call)
 	const Decl *d = step_fn(c, call, pos, npos);
 	Node *in[MAXIN];
 	int64_t T = check_operands(c, call, pos, npos, in, steps);
-	int nin = npos - 1;
+	int nin = npos - 1, kept = stateful ? carried(c, call, in) : -1;
 
 	/* The step's call: its positional arguments are the body's args,
 	 * bound under names no program can write ("h[t-1]", "xs[t]"). */
@@ -129,5 +158,10 @@ Value lower_scan(Ctx *c, const Expr *call)
 	check_body(body);
 	c->fn = outer;
 	c->stamped = stamped;
-	return tensor_value(ir_scan(c->fn, body, in, nin, T, 0, call->loc), call->loc);
+	Node *S = ir_scan(c->fn, body, in, nin, T, 0, call->loc);
+	if (kept >= 0) {   /* the last step's state, for the next batch */
+		Node *last = ir_slice(c->fn, S, 1, T - 1, 1, call->loc);
+		ir_store(c->fn, kept, ir_reshape(c->fn, last, c->m->slot[kept].shape, call->loc), call->loc);
+	}
+	return tensor_value(S, call->loc);
 }

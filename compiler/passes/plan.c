@@ -244,10 +244,14 @@ static void place_role(Module *m, SlotRole role, int64_t *at)
 		Slot *s = &m->slot[i];
 		if (s->role != role)
 			continue;
-		if (shape_has_batch(s->shape))
-			fatal(EXIT_INTERNAL, "internal error: state tensor %s has a batch dimension", s->name);
+		int64_t rows = 1;
+		if (shape_has_batch(s->shape)) {   /* a scan's carried state: one row per stream */
+			if (role != SLOT_BUFFER || !m->carry_batch || m->cfg.batch < 1)
+				fatal(EXIT_INTERNAL, "internal error: state tensor %s has a batch dimension", s->name);
+			rows = m->cfg.batch;
+		}
 		s->offset = *at;
-		*at = align_up(*at + shape_per_sample(s->shape) * dtype_size(s->dt));
+		*at = align_up(*at + rows * shape_per_sample(s->shape) * dtype_size(s->dt));
 	}
 }
 
