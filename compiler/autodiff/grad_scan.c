@@ -249,6 +249,19 @@ static Node *bptt(Grad *G, Node *S, Node *g, Node *hprev)
 	return tag(G, R, "BPTT: the carry's gradient, step T-1 down to 0");
 }
 
+/* ||dL/dh_t|| over the batch and the state, for each step t, into the
+ * scan's buffer: the gradient's flow through time, for --log-grad-norms. */
+static void store_norms(Grad *G, Node *S, Node *gsteps)
+{
+	if (S->slot < 0)
+		return;
+	uint32_t axes = ((1u << gsteps->shape.rank) - 1) & ~2u;
+	Node *sq = ir_binary(G->fn, OP_mul, gsteps, gsteps, S->loc);
+	Node *n = ir_unary(G->fn, OP_sqrt, ir_reduce(G->fn, OP_sum, sq, axes, S->loc), S->loc);
+	Node *st = ir_store(G->fn, S->slot, ir_reshape(G->fn, n, G->m->slot[S->slot].shape, S->loc), S->loc);
+	st->note = "|d loss/d h_t| per step, for --log-grad-norms";
+}
+
 void vjp_scan(Grad *G, Node *S, Node *g)
 {
 	Node *y = scan_yield(S->body);
@@ -258,6 +271,7 @@ void vjp_scan(Grad *G, Node *S, Node *g)
 		fatal(EXIT_INTERNAL, "internal error: grad: scan %%%d has more than %d sequences", S->id, SCAN_MAX_SEQ);
 	Node *hprev = starts(G, S);
 	Node *gsteps = bptt(G, S, g, hprev);
+	store_norms(G, S, gsteps);
 	/* the batched step over every (sample, step) */
 	Node *arg[MAXIN] = { hprev };
 	for (int k = 1; k < S->nin; k++)

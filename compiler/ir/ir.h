@@ -118,7 +118,8 @@ struct Node {
 	uint32_t axes;        /* sum, amax: bit i set = axis i reduced; slice, unslice: the one axis */
 	int perm[MAXRANK];    /* transpose */
 	int ta, tb;           /* matmul: operand a / b transposed */
-	int slot;             /* param, input, store: index into Module.slot */
+	int slot;             /* param, input, store: index into Module.slot; scan: the buffer its
+	                         VJP writes each step's gradient norm into, or -1 */
 	int64_t k;            /* onehot: number of classes; uniform: random stream; boxsum: its width;
 	                         slice, unslice: first index of the part along the axis */
 	nnrt_window win;      /* window, unwindow, conv*: geometry, runtime/nnrt.h (also Node.f: window's padding value) */

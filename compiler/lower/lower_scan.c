@@ -16,7 +16,12 @@
  * read without a gradient, which cuts BPTT at the batch boundary.  Row b
  * of a batch continues row b of the one before, so every training batch
  * must have the train block's batch size (the descriptor's carry_batch).
- * Evaluation starts every batch from h0. */
+ * Evaluation starts every batch from h0.
+ *
+ * Every scan also keeps, in a buffer "<call>.scan_N.dh_norm" [T], the L2
+ * norm of the loss's gradient with respect to each step's state at the
+ * last training step, over the batch (written by its VJP, grad_scan.c):
+ * what --log-grad-norms logs through time. */
 #include <string.h>
 #include "lower.h"
 
@@ -83,11 +88,10 @@ static void check_body(const Fn *body)
 
 /* stateful: the state kept from the batch before replaces h0 (in[0]) in
  * training; returns its slot. */
-static int carried(Ctx *c, const Expr *call, Node **in)
+static int carried(Ctx *c, const Expr *call, const char *path, Node **in)
 {
 	Node *h0 = in[0];
-	int slot = buffer_slot(c, call_path_of(c, "scan", NULL), "scan", "state", h0->dt, h0->shape, INIT_ZEROS,
-	                       call->loc);
+	int slot = buffer_slot(c, path, "scan", "state", h0->dt, h0->shape, INIT_ZEROS, call->loc);
 	Node *pick[2] = { ir_param(c->fn, c->m, slot, call->loc), h0 };
 	in[0] = ir_elem(c->fn, OP_select_mode, 2, pick, call->loc);
 	if (!c->m->carry_batch)
@@ -126,7 +130,10 @@ Value lower_scan(Ctx *c, const Expr *call)
 	const Decl *d = step_fn(c, call, pos, npos);
 	Node *in[MAXIN];
 	int64_t T = check_operands(c, call, pos, npos, in, steps);
-	int nin = npos - 1, kept = stateful ? carried(c, call, in) : -1;
+	int nin = npos - 1;
+	const char *path = call_path_of(c, "scan", NULL);
+	int kept = stateful ? carried(c, call, path, in) : -1;
+	int norms = buffer_slot(c, path, "scan", "dh_norm", in[0]->dt, shape_of(1, T), INIT_ZEROS, call->loc);
 
 	/* The step's call: its positional arguments are the body's args,
 	 * bound under names no program can write ("h[t-1]", "xs[t]"). */
@@ -159,6 +166,7 @@ Value lower_scan(Ctx *c, const Expr *call)
 	c->fn = outer;
 	c->stamped = stamped;
 	Node *S = ir_scan(c->fn, body, in, nin, T, 0, call->loc);
+	S->slot = norms;
 	if (kept >= 0) {   /* the last step's state, for the next batch */
 		Node *last = ir_slice(c->fn, S, 1, T - 1, 1, call->loc);
 		ir_store(c->fn, kept, ir_reshape(c->fn, last, c->m->slot[kept].shape, call->loc), call->loc);
