@@ -248,9 +248,16 @@ void nnrt_slice(const void *x, void *y, int64_t outer, int64_t whole, int64_t pa
 		memcpy(dst + o * part * inner, src + (o * whole + start) * inner, (size_t)(part * inner));
 }
 
+/* Zeros around the part only: each byte of y is written once. */
 void nnrt_unslice(const void *x, void *y, int64_t outer, int64_t whole, int64_t part, int64_t start, int64_t inner)
 {
-	memset(y, 0, (size_t)(outer * whole * inner));
+	char *dst = y;
+	int64_t after = (whole - start - part) * inner;
+	for (int64_t o = 0; o < outer; o++) {
+		char *block = dst + o * whole * inner;
+		memset(block, 0, (size_t)(start * inner));
+		memset(block + (start + part) * inner, 0, (size_t)after);
+	}
 	nnrt_put(x, y, outer, whole, part, start, inner);
 }
 

@@ -479,24 +479,32 @@ static void store_zero_grads(Grad *G, int nslot)
 }
 
 /* A param node is a reference to its slot, read where each use runs: a
- * slot the forward both reads and stores (a scan's carried state) is
- * stored after the backward, whose uses must see the value the step
- * began with. */
+ * store into a slot whose value is still used after it (a scan's carried
+ * state, read again by the backward) moves to the end, so every use sees
+ * the value the step began with. */
 static void stores_last(Fn *fn)
 {
 	int nslot = 0;
 	for (int i = 0; i < fn->n; i++)
 		if (fn->node[i]->slot >= nslot)
 			nslot = fn->node[i]->slot + 1;
-	char *read = xalloc((size_t)nslot + 1);
-	for (int i = 0; i < fn->n; i++)
-		if (fn->node[i]->op == OP_param)
-			read[fn->node[i]->slot] = 1;
+	int *last_read = xalloc(sizeof *last_read * (size_t)(nslot + 1));   /* by slot: index of the last use + 1 */
+	int *ref = xalloc(sizeof *ref * (size_t)(fn->next_id + 1));         /* by id: the slot it still reads, + 1 */
+	for (int i = 0; i < fn->n; i++) {
+		Node *n = fn->node[i];
+		if (n->op == OP_param)
+			ref[n->id] = n->slot + 1;
+		else if (n->op == OP_reshape || n->op == OP_select_mode)   /* no memory of their own (yet) */
+			ref[n->id] = ref[n->in[0]->id];
+		for (int k = 0; k < n->nin; k++)
+			if (ref[n->in[k]->id])
+				last_read[ref[n->in[k]->id] - 1] = i + 1;
+	}
 	Node **later = xalloc(sizeof *later * (size_t)(fn->n + 1));
 	int j = 0, nlater = 0, back = fn->backward_from;
 	for (int i = 0; i < fn->n; i++) {
 		Node *n = fn->node[i];
-		if (n->op == OP_store && read[n->slot]) {
+		if (n->op == OP_store && last_read[n->slot] > i) {
 			later[nlater++] = n;
 			back -= i < fn->backward_from;
 		} else

@@ -90,6 +90,10 @@ static LLVMValueRef gen_member(Gen *g, const Node *n, LLVMValueRef *x, LLVMValue
 	switch (op_info[n->op].kind) {
 	case K_ELEM: return gen_elem(g, n, x);
 	case K_BCAST: case K_LAYOUT: case K_STORE: return x[0];
+	case K_SLICE:
+		if (n->op == OP_slice)
+			return x[0];   /* read at the part's place in the whole (plan_kernel) */
+		break;
 	case K_INDEX: {
 		LLVMValueRef label = LLVMBuildSExt(g->b, x[0], g->i64, "");
 		LLVMValueRef c = LLVMBuildICmp(g->b, LLVMIntEQ, label, cls, "");
@@ -101,7 +105,7 @@ static LLVMValueRef gen_member(Gen *g, const Node *n, LLVMValueRef *x, LLVMValue
 			return v;
 		break;
 	}
-	case K_REDUCE: case K_MATMUL: case K_WINDOW: case K_CONV: case K_BOXSUM: case K_SLICE: case K_RANDOM:
+	case K_REDUCE: case K_MATMUL: case K_WINDOW: case K_CONV: case K_BOXSUM: case K_RANDOM:
 	case K_GATHER: case K_SCAN: case K_YIELD: break;
 	}
 	fatal(EXIT_INTERNAL, "llvm: %%%d (%s) cannot be computed in a loop nest", n->id, op_info[n->op].name);
@@ -118,6 +122,10 @@ static void operand_strides(Gen *g, const Node *n, const Node *x, Shape shape, S
 		Sym own[MAXRANK];
 		bcast_strides(g, n->shape, shape, own);   /* checks the shapes agree */
 		memcpy(out, perm, sizeof(Sym) * (size_t)shape.rank);
+		return;
+	}
+	if (n->op == OP_slice) {   /* the part's index runs over the whole's strides */
+		rowmajor_strides(x->shape, out);
 		return;
 	}
 	if (n->op == OP_onehot) {
@@ -171,7 +179,13 @@ static void plan_kernel(Gen *g, KernelPlan *k, Shape shape, Node *const *member,
 			else {
 				Sym st[MAXRANK];
 				operand_strides(g, m, x, shape, st);
-				k->in[i][j] = nest_add(&k->nest, gen_addr(g, x), gen_type(g, x->dt), gen_region(g, x), st);
+				LLVMValueRef base = gen_addr(g, x);
+				if (m->op == OP_slice) {   /* the part begins k rows into the whole along its axis */
+					Sym skip = sym_mul(st[slice_axis(m)], (Sym){ m->k * dtype_size(x->dt), 0 });
+					LLVMValueRef off = gen_sym(g, skip);
+					base = LLVMBuildInBoundsGEP2(g->b, LLVMInt8TypeInContext(g->ctx), base, &off, 1, "part");
+				}
+				k->in[i][j] = nest_add(&k->nest, base, gen_type(g, x->dt), gen_region(g, x), st);
 			}
 		}
 		if (m->op == OP_store)
