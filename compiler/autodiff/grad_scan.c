@@ -21,6 +21,7 @@
  * the body to treat B as a plain map dimension (an op that mixes samples,
  * like a mean over the batch, would mix steps too): batched() refuses
  * such a body with its source location. */
+#include <string.h>
 #include "grad.h"
 #include "../passes/rewrite.h"
 
@@ -166,8 +167,8 @@ static Node *batched(Fn *fn, const Node *o, Node **in, int64_t T)
 }
 
 /* Copy the body (all but its yield) into fn, args replaced by arg[k];
- * batched over T steps when T > 0.  Returns the copy of the new carry. */
-static Node *copy_body(Fn *fn, const Fn *body, Node **arg, int64_t T, int of)
+ * batched over T steps when T > 0.  Returns the copies by body id. */
+static Node **copy_body(Fn *fn, const Fn *body, Node **arg, int64_t T, int of)
 {
 	Node **map = xalloc(sizeof *map * (size_t)(body->next_id + 1));
 	for (int i = 0; i < body->n; i++) {
@@ -184,7 +185,7 @@ static Node *copy_body(Fn *fn, const Fn *body, Node **arg, int64_t T, int of)
 		map[o->id] = T > 0 ? batched(fn, o, in, T) : copy_node(fn, o, in);
 		map[o->id]->of = of;
 	}
-	return map[scan_yield(body)->in[0]->id];
+	return map;
 }
 
 /* Where the nodes [from, fn->n) read `was`, read `now`: the copy of the
@@ -216,9 +217,46 @@ static Node *starts(Grad *G, Node *S)
 	return tag(G, h, "the state each step starts from: h0, then h_0 .. h_{T-2}");
 }
 
-/* The reversed scan: carry a, sequences G, Hprev, the states and the
- * inputs; each step yields the carry's gradient and outputs g_t = G_t + a. */
-static Node *bptt(Grad *G, Node *S, Node *g, Node *hprev)
+/* Whether each node of rb (by id) is used by the yield, through any chain. */
+static char *used_by_yield(const Fn *rb)
+{
+	char *live = xalloc((size_t)rb->next_id + 1);
+	for (int i = rb->n - 1; i >= 0; i--) {
+		const Node *n = rb->node[i];
+		if (n->op == OP_yield)
+			live[n->id] = 1;
+		for (int k = 0; live[n->id] && k < n->nin; k++)
+			live[n->in[k]->id] = 1;
+	}
+	return live;
+}
+
+/* The products of the step's copy in rb that its VJP still needs (an
+ * LSTM's gates come from h Wh) are read instead from the batched copy,
+ * which made them for all steps in one GEMM: each becomes a sequence of
+ * the reversed scan (in[]), read by a new arg at the front of rb. */
+static int feed_products(Fn *rb, const Fn *body, Node **copy, Node **batched_copy, Node **in, int nin, Loc loc)
+{
+	char *live = used_by_yield(rb);
+	for (int i = 0; i < body->n && nin < MAXIN; i++) {
+		const Node *o = body->node[i];
+		if (o->op != OP_matmul || !live[copy[o->id]->id] || !batched_copy[o->id])
+			continue;
+		Node *a = ir_arg(rb, nin, o->dt, o->shape, loc);
+		memmove(rb->node + 1, rb->node, sizeof *rb->node * (size_t)(rb->n - 1));
+		rb->node[0] = a;
+		if (rb->backward_from >= 0)
+			rb->backward_from++;
+		reuse(rb, 1, copy[o->id], a);
+		in[nin++] = batched_copy[o->id];
+	}
+	return nin;
+}
+
+/* The reversed scan: carry a, sequences G, Hprev, the states, the inputs
+ * and the step's products; each step yields the carry's gradient and
+ * outputs g_t = G_t + a. */
+static Node *bptt(Grad *G, Node *S, Node *g, Node *hprev, Node **batched_copy)
 {
 	Node *init = S->in[0];
 	int nseq = S->nin - 1;
@@ -232,7 +270,8 @@ static Node *bptt(Grad *G, Node *S, Node *g, Node *hprev)
 	Node *gt = ir_binary(rb, OP_add, gs, a, S->loc);
 	gt->note = "g_t: the output's gradient and the next step's";
 	int from = rb->n;
-	Node *carry = copy_body(rb, S->body, arg, 0, -1);
+	Node **copy = copy_body(rb, S->body, arg, 0, -1);
+	Node *carry = copy[scan_yield(S->body)->in[0]->id];
 	Walk w = walk_begin(G, rb, from, 0);
 	w.L.live[arg[0]->id] = 1;
 	rb->backward_from = rb->n;   /* the step's copy above, its VJP below */
@@ -245,7 +284,8 @@ static Node *bptt(Grad *G, Node *S, Node *g, Node *hprev)
 	Node *in[MAXIN] = { konst(G, 0, init), g, hprev, S };
 	for (int k = 1; k <= nseq; k++)
 		in[3 + k] = S->in[k];
-	Node *R = ir_scan(G->fn, rb, in, 4 + nseq, S->k, 1, S->loc);
+	int nin = feed_products(rb, S->body, copy, batched_copy, in, 4 + nseq, S->loc);
+	Node *R = ir_scan(G->fn, rb, in, nin, S->k, 1, S->loc);
 	return tag(G, R, "BPTT: the carry's gradient, step T-1 down to 0");
 }
 
@@ -270,16 +310,20 @@ void vjp_scan(Grad *G, Node *S, Node *g)
 	if (S->nin - 1 > SCAN_MAX_SEQ)
 		fatal(EXIT_INTERNAL, "internal error: grad: scan %%%d has more than %d sequences", S->id, SCAN_MAX_SEQ);
 	Node *hprev = starts(G, S);
-	Node *gsteps = bptt(G, S, g, hprev);
-	store_norms(G, S, gsteps);
-	/* the batched step over every (sample, step) */
+	/* the batched step over every (sample, step): made first, so the
+	 * reversed scan can read its products */
 	Node *arg[MAXIN] = { hprev };
 	for (int k = 1; k < S->nin; k++)
 		arg[k] = S->in[k];
 	Fn *fn = G->fn;
 	int from = fn->n;
-	Node *out = copy_body(fn, S->body, arg, S->k, S->id);
+	Node **copy = copy_body(fn, S->body, arg, S->k, S->id);
+	Node *out = copy[y->in[0]->id];
+	int to = fn->n;
+	Node *gsteps = bptt(G, S, g, hprev, copy);
+	store_norms(G, S, gsteps);
 	Walk w = walk_begin(G, fn, from, 1);
+	w.to = to;
 	w.L.live[hprev->id] = G->live[S->in[0]->id];
 	for (int k = 1; k < S->nin; k++)
 		w.L.live[S->in[k]->id] = G->live[S->in[k]->id];
