@@ -12,11 +12,16 @@ Value lower_slice(Ctx *c, const Expr *call, Value *arg)
 	int64_t n = x->shape.d[ax];
 	if (n == DIM_BATCH)
 		error_at(arg[1].loc, "slice cannot cut the batch axis B");
-	int64_t start = need_int(&arg[2], "start");
+	/* the start is counted from the end before the default end is taken
+	 * from it, so slice(x, 1, -1) is the last index, as x[..., -1] is */
+	int64_t given = need_int(&arg[2], "start");
+	int64_t start = given < 0 ? given + n : given;
+	if (start < 0 || start >= n)
+		error_at(arg[2].loc, "slice start %lld is outside an axis of %lld (from %lld to %lld)",
+		         (long long)given, (long long)n, (long long)-n, (long long)n - 1);
 	int64_t end = arg[3].kind == V_NONE ? start + 1 : need_int(&arg[3], "end");
-	start += start < 0 ? n : 0;
 	end += end < 0 ? n : 0;
-	if (start < 0 || end > n || start >= end)
+	if (end > n || start >= end)
 		error_at(call->loc, "slice [%lld, %lld) of an axis of %lld is empty or outside it",
 		         (long long)start, (long long)end, (long long)n);
 	return tensor_value(ir_slice(c->fn, x, ax, start, end - start, call->loc), call->loc);

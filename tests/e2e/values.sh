@@ -32,6 +32,20 @@ got=$(run groups 16 '    param K: f32[1, 1, 2, 4] = ones
     return flatten(concat([slice(h, 3, 2, 4), slice(h, 3, 0, 2)], axis: 3))' "$(seq -s, 1 16)")
 expect "grouped conv2d, slice, concat" "$got" "7 7 3 3 15 15 11 11 23 23 19 19 31 31 27 27"
 
+# A negative start counts from the end with one index by default (as
+# x[..., -1]); -4 is the first of 4, and an end counts from the end too
+got=$(run slice-neg 4 '    return concat([slice(x, 1, -1), slice(x, 1, -4), slice(x, -1, -2, end: -1), slice(x, 1, 3)], axis: 1)' "1,2,3,4")
+expect "slice, negative start" "$got" "4 1 3 4"
+# the same on both sides of B in the middle: t is [2, B, 3] holding
+# rows (1 2 3) and (4 5 6); the last row, the last column of each row, and
+# the first element of the first row (starts -2 and -3: -rank-size)
+got=$(run slice-neg-mid 6 '    t = transpose(reshape(x, [B, 2, 3]), [1, 0, 2])
+    r = reshape(transpose(slice(t, 0, -1), [1, 0, 2]), [B, 3])
+    c = reshape(transpose(slice(t, -1, -1), [1, 0, 2]), [B, 2])
+    f = reshape(slice(slice(t, 0, -2), 2, -3), [B, 1])
+    return concat([r, c, f], axis: 1)' "1,2,3,4,5,6")
+expect "slice, negative start on both sides of B" "$got" "4 5 6 3 6 1"
+
 # x / (k + alpha/size * sum of squares of the 3 neighbouring channels)^beta
 # for channels 1..5, k 1, alpha 0.9, beta 0.75: the values
 # torch.nn.LocalResponseNorm(3, alpha=0.9, beta=0.75, k=1) gives

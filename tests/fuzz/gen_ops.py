@@ -223,8 +223,6 @@ def slice_(p, x):
     neg = p.r.random() < 0.3
     st = str(start - n) if neg else str(start)
     if end == start + 1 and p.r.random() < 0.5:
-        if neg and start == n - 1 and not p.allowed('slice_neg_start'):
-            st = str(start)     # slice(x, a, -1) with no end is a class of its own
         expr = 'slice(%s, %s, %s)' % (x.name, ax, st)
     else:
         expr = 'slice(%s, %s, %s, %s)' % (x.name, ax, st, str(end - n) if end < n and p.r.random() < 0.3 else end)

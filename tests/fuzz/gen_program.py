@@ -24,7 +24,6 @@ from gen_ops import OPS, Val, dims
 
 # Classes that reach a bug already reported; each maps to the report.
 KNOWN = {
-    'slice_neg_start': 'slice(x, axis, -1) without end is rejected as empty: end defaults to start + 1 = 0',
 }
 
 MAX_PER_SAMPLE = 600       # elements of one sample of any value: keeps gradcheck --all quick
