@@ -57,16 +57,11 @@ static int io_role(SlotRole r)
 	return r == SLOT_INPUT || r == SLOT_TARGET || r == SLOT_OUTPUT;
 }
 
-static LLVMValueRef byte_offset(Gen *g, LLVMValueRef base, LLVMValueRef off)
-{
-	return LLVMBuildInBoundsGEP2(g->b, LLVMInt8TypeInContext(g->ctx), base, &off, 1, "");
-}
-
 LLVMValueRef gen_slot_addr(Gen *g, int slot)
 {
 	const Slot *s = &g->m->slot[slot];
 	if (state_role(s->role))
-		return byte_offset(g, g->state, LLVMConstInt(g->i64, (unsigned long long)s->offset, 0));
+		return gen_offset_addr(g, g->state, s->offset, 0, 0);
 	if (io_role(s->role)) {
 		if (s->io < 0 || s->io >= NNRT_MAX_IO)
 			fatal(EXIT_INTERNAL, "llvm: slot %s has io index %d", s->name, s->io);
@@ -109,12 +104,7 @@ LLVMValueRef gen_addr(Gen *g, const Node *n)
 	if (n->op == OP_param || n->op == OP_input)
 		return gen_slot_addr(g, n->slot);
 	const Buffer *b = node_buffer(g, n);
-	LLVMValueRef off = LLVMConstInt(g->i64, (unsigned long long)b->offset, 0);
-	if (b->batch) {
-		off = LLVMBuildNUWMul(g->b, off, g->batch, "");
-		off = LLVMBuildNUWAdd(g->b, off, LLVMConstInt(g->i64, (unsigned long long)g->fn->scratch_fixed, 0), "");
-	}
-	return byte_offset(g, g->scratch, off);
+	return gen_offset_addr(g, g->scratch, b->offset, b->batch, b->batch ? g->fn->scratch_fixed : 0);
 }
 
 Region gen_region(Gen *g, const Node *n)
@@ -252,7 +242,7 @@ static LLVMValueRef gen_patch_block(Gen *g, const Node *n)
 	if (!b || b->batch || b->size < need)
 		fatal(EXIT_INTERNAL, "llvm: %s has no patch block of %lld bytes for %%%d", fn->name, (long long)need,
 		      n->id);
-	return byte_offset(g, g->scratch, LLVMConstInt(g->i64, (unsigned long long)b->offset, 0));
+	return gen_offset_addr(g, g->scratch, b->offset, 0, 0);
 }
 
 /* conv / conv_dw / conv_dx: a call to runtime/conv.c with both operands,
@@ -405,8 +395,9 @@ static LLVMValueRef step_field(Gen *g, LLVMValueRef step, int field, int index, 
 	return load ? LLVMBuildLoad2(g->b, ty, p, "") : p;
 }
 
-static void load_step(Gen *g, LLVMValueRef step)
+void gen_load_step(Gen *g, LLVMValueRef step)
 {
+	g->step = step;
 	g->batch = step_field(g, step, STEP_batch, -1, 1);
 	g->state = step_field(g, step, STEP_state, -1, 1);
 	g->scratch = step_field(g, step, STEP_scratch, -1, 1);
@@ -431,6 +422,11 @@ static LLVMValueRef add_function(Gen *g, const char *name, LLVMTypeRef fty, cons
 	add_string_attr(g, f, "target-cpu", cpu);
 	add_string_attr(g, f, "target-features", features);
 	return f;
+}
+
+LLVMValueRef gen_function(Gen *g, const char *name, LLVMTypeRef fty)
+{
+	return add_function(g, name, fty, g->cpu, g->features);
 }
 
 /* Nodes per piece of a large step function.  LLVM's loop analyses take
@@ -459,8 +455,8 @@ static void next_piece(Gen *g, LLVMValueRef outer, LLVMValueRef loss_cell, const
 	LLVMBuildCall2(g->b, fty, piece, args, 2, "");
 	LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, piece, "entry"));
 	g->func = piece;
-	load_step(g, LLVMGetParam(piece, 0));
-	g->loss_tmp = loss_cell;
+	gen_load_step(g, LLVMGetParam(piece, 0));
+	g->loss_tmp = LLVMGetParam(piece, 1);   /* the outer function's cell, passed in */
 }
 
 /* One exported step function; an absent Fn yields an empty body so the
@@ -477,12 +473,12 @@ static void gen_fn(Gen *g, const Fn *fn, const char *name, const char *cpu, cons
 				nid = fn->node[i]->id + 1;
 		g->val = xalloc(sizeof *g->val * (size_t)(nid + 1));
 		g->inkern = xalloc((size_t)nid + 1);
-		load_step(g, LLVMGetParam(g->func, 0));
+		gen_load_step(g, LLVMGetParam(g->func, 0));
 		LLVMValueRef loss_cell = g->loss_tmp = LLVMBuildAlloca(g->b, g->f64, "loss.tmp");
 		for (int i = 0; i < fn->n; i++) {
 			if (fn->n > PIECE_NODES && i % PIECE_NODES == 0)
 				next_piece(g, outer, loss_cell, cpu, features);
-			gen_node(g, fn->node[i]);
+			gen_outlined(g, fn->node[i]);
 		}
 		if (g->func != outer) {
 			LLVMBuildRetVoid(g->b);
@@ -609,12 +605,16 @@ int emit_object(const Module *m, const char *obj_path, int opt_level, FILE *llvm
 	LLVMSetModuleDataLayout(g.mod, layout);
 	LLVMDisposeTargetData(layout);
 	g.b = LLVMCreateBuilderInContext(g.ctx);
+	g.cpu = cpu;
+	g.features = features;
 	init_types(&g);
+	outline_start(&g);
 
 	gen_fn(&g, m->eval, "nnm_eval", cpu, features);
 	gen_fn(&g, m->grad, "nnm_grad", cpu, features);
 	gen_fn(&g, m->update, "nnm_update", cpu, features);
 	gen_descriptor(&g, describe(m));
+	outline_finish(&g);
 
 	if (LLVMVerifyModule(g.mod, LLVMReturnStatusAction, &err))
 		fatal(EXIT_INTERNAL, "llvm: the generated module is invalid: %s", err);

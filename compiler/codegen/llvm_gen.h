@@ -5,6 +5,7 @@
  *   llvm_math.c    exp, log, pow and tanh as plain arithmetic, so loops vectorize
  *   llvm_runtime.c calls to runtime, BLAS and libm, typed by runtime/nnrt_kernels.def
  *   llvm_scan.c    a scan: its body's code inside a counted loop
+ *   llvm_outline.c each node's code in a function, shared by identical nodes
  *
  * The generator only translates: fusion groups, buffers and homes were
  * decided by the passes; every loop here is a canonical counted loop over
@@ -40,6 +41,10 @@ typedef struct Gen {
 	char *inkern;          /* by node id: 1 while the node is a member of that kernel */
 	int nkernel;           /* numbers alias-scope domains, unique in the module */
 	unsigned md_scope, md_noalias;
+	const char *cpu, *features;   /* of every function: the target */
+	LLVMValueRef step;     /* the nnrt_step * of the function being written */
+	struct Outline *outline;   /* llvm_outline.c: the kernel being written, its addresses */
+	struct Kernels *kernels;   /* llvm_outline.c: every distinct kernel function so far */
 } Gen;
 
 /* Where a tensor lives, to decide which accesses may alias. */
@@ -73,6 +78,8 @@ typedef struct Nest {
 void gen_node(Gen *g, Node *n);                    /* one node of g->fn, in schedule order */
 LLVMTypeRef gen_type(Gen *g, DType dt);
 LLVMValueRef gen_addr(Gen *g, const Node *n);
+void gen_load_step(Gen *g, LLVMValueRef step);     /* batch, state, scratch, io... from the step */
+LLVMValueRef gen_function(Gen *g, const char *name, LLVMTypeRef fty);
 Region gen_region(Gen *g, const Node *n);
 LLVMValueRef gen_slot_addr(Gen *g, int slot);
 Region gen_slot_region(Gen *g, int slot);
@@ -110,6 +117,13 @@ LLVMValueRef gen_tanh(Gen *g, LLVMValueRef x);
 LLVMTypeRef gen_runtime_type(Gen *g, const char *name);
 LLVMTypeRef gen_step_type(Gen *g);   /* nnrt_step, checked against C's offsets */
 LLVMValueRef gen_call(Gen *g, const char *name, LLVMValueRef *args, int nargs);
+
+/* llvm_outline.c: each node's code in a function of its own, one function
+ * for every node whose code is the same but for its addresses */
+void outline_start(Gen *g);
+void gen_outlined(Gen *g, Node *n);
+LLVMValueRef gen_offset_addr(Gen *g, LLVMValueRef base, int64_t off, int per_sample, int64_t fixed);
+void outline_finish(Gen *g);
 
 /* llvm_scan.c: the loop around a scan's body */
 void gen_scan(Gen *g, const Node *n);
