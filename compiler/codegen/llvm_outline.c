@@ -30,6 +30,7 @@ typedef struct Thunk { LLVMValueRef base, addr; int64_t off, fixed; int per_samp
 
 typedef struct Outline {
 	LLVMValueRef fn;
+	LLVMBasicBlockRef body;
 	LLVMBuilderRef entry;       /* before the entry block's branch: where addresses are made */
 	Thunk *t;
 	int n, cap;
@@ -40,6 +41,12 @@ typedef struct Kernel { unsigned char *text; size_t len; uint64_t hash; LLVMValu
 typedef struct Kernels {
 	LLVMTypeRef fty;
 	int count;                  /* kernels written, for their names */
+	LLVMBuilderRef entry;
+	LLVMValueRef spare;         /* a kernel function a node left empty, for the next */
+	Gen view;                   /* the spare's step, batch, blocks... */
+	LLVMValueRef offsets;       /* stands in for the table of offsets until its size is known */
+	LLVMValueRef *offs;         /* the table: two per address, off and fixed */
+	size_t noffs, capoffs;
 	Kernel *slot;               /* open addressing by hash; fn NULL when free */
 	size_t cap, n;
 } Kernels;
@@ -62,6 +69,8 @@ void outline_start(Gen *g)
 	g->kernels->fty = LLVMFunctionType(LLVMVoidTypeInContext(g->ctx), params, P__COUNT, 0);
 	g->kernels->cap = 64;
 	g->kernels->slot = heap(NULL, sizeof *g->kernels->slot * g->kernels->cap);
+	g->kernels->entry = LLVMCreateBuilderInContext(g->ctx);
+	g->kernels->offsets = LLVMAddGlobal(g->mod, g->i64, "nnm.offsets.tmp");
 	memset(g->kernels->slot, 0, sizeof *g->kernels->slot * g->kernels->cap);
 }
 
@@ -371,75 +380,112 @@ static void prune_entry(LLVMValueRef fn)
 	}
 }
 
-/* The call in the caller: its own step, batch and blocks, and a table of
- * the kernel's offsets. */
+/* The call in the caller: its own step, batch and blocks, and where its
+ * offsets start in the module's one table of them (a global per call was
+ * 48,000 globals for LLVM to walk in a deep network). */
 static void call_kernel(Gen *g, LLVMValueRef fn, const Outline *o)
 {
+	Kernels *ks = g->kernels;
 	LLVMValueRef table = LLVMConstPointerNull(g->ptr);
 	if (o->n > 0) {
-		LLVMValueRef *v = heap(NULL, sizeof *v * 2 * (size_t)o->n);
+		LLVMValueRef at = LLVMConstInt(g->i64, (unsigned long long)ks->noffs, 0);
+		table = LLVMConstInBoundsGEP2(g->i64, ks->offsets, &at, 1);
+		if (ks->noffs + 2 * (size_t)o->n > ks->capoffs)
+			ks->offs = heap(ks->offs, sizeof *ks->offs * (ks->capoffs = 2 * ks->capoffs + 2 * (size_t)o->n));
 		for (int i = 0; i < o->n; i++) {
-			v[2 * i] = LLVMConstInt(g->i64, (unsigned long long)o->t[i].off, 0);
-			v[2 * i + 1] = LLVMConstInt(g->i64, (unsigned long long)o->t[i].fixed, 0);
+			ks->offs[ks->noffs++] = LLVMConstInt(g->i64, (unsigned long long)o->t[i].off, 0);
+			ks->offs[ks->noffs++] = LLVMConstInt(g->i64, (unsigned long long)o->t[i].fixed, 0);
 		}
-		LLVMValueRef init = LLVMConstArray2(g->i64, v, 2 * (uint64_t)o->n);
-		table = LLVMAddGlobal(g->mod, LLVMTypeOf(init), "");
+	}
+	LLVMValueRef args[P__COUNT] = { g->step, g->batch, g->state, g->scratch, g->loss_tmp, table };
+	LLVMBuildCall2(g->b, ks->fty, fn, args, P__COUNT, "");
+}
+
+/* The table, now that its size is known, in place of its stand-in. */
+static void offsets_table(Gen *g)
+{
+	Kernels *ks = g->kernels;
+	if (ks->noffs > 0) {
+		LLVMValueRef init = LLVMConstArray2(g->i64, ks->offs, ks->noffs);
+		LLVMValueRef table = LLVMAddGlobal(g->mod, LLVMTypeOf(init), "nnm.offsets");
 		LLVMSetInitializer(table, init);
 		LLVMSetGlobalConstant(table, 1);
 		LLVMSetLinkage(table, LLVMPrivateLinkage);
-		LLVMSetUnnamedAddress(table, LLVMGlobalUnnamedAddr);
-		free(v);
+		LLVMReplaceAllUsesWith(ks->offsets, table);
 	}
-	LLVMValueRef args[P__COUNT] = { g->step, g->batch, g->state, g->scratch, g->loss_tmp, table };
-	LLVMBuildCall2(g->b, g->kernels->fty, fn, args, P__COUNT, "");
+	LLVMDeleteGlobal(ks->offsets);
+	free(ks->offs);
 }
 
-/* Node n's code into a new kernel function, then a call to it (or to the
+/* What the code generator sees inside kernel function k. */
+static void take_view(Gen *g, const Gen *k)
+{
+	g->func = k->func;
+	g->step = k->step;
+	g->batch = k->batch;
+	g->state = k->state;
+	g->scratch = k->scratch;
+	g->loss_tmp = k->loss_tmp;
+	g->loss_ptr = k->loss_ptr;
+	memcpy(g->io, k->io, sizeof g->io);
+	memcpy(g->hyper, k->hyper, sizeof g->hyper);
+}
+
+/* Enter a kernel function: its entry block loads what the step holds,
+ * and g writes into its body.  A function that a node left empty is the
+ * next node's (one made and deleted per node was a fifth of the time). */
+static void open_kernel(Gen *g, Outline *o)
+{
+	Kernels *ks = g->kernels;
+	if (ks->spare) {
+		take_view(g, &ks->view);
+		ks->spare = NULL;
+	} else {
+		LLVMValueRef fn = gen_function(g, xprintf("nnm_%s.k%d", g->fn->name, ks->count++), ks->fty);
+		LLVMSetLinkage(fn, LLVMInternalLinkage);
+		LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(g->ctx, fn, "body");
+		LLVMPositionBuilderAtEnd(g->b, LLVMInsertBasicBlockInContext(g->ctx, body, "entry"));
+		gen_load_step(g, LLVMGetParam(fn, P_STEP));
+		g->func = fn;
+		g->batch = LLVMGetParam(fn, P_BATCH);
+		g->state = LLVMGetParam(fn, P_STATE);
+		g->scratch = LLVMGetParam(fn, P_SCRATCH);
+		g->loss_tmp = LLVMGetParam(fn, P_LOSS_CELL);
+		LLVMBuildBr(g->b, body);
+		ks->view = *g;
+	}
+	o->fn = g->func;
+	o->body = LLVMGetLastBasicBlock(o->fn);
+	o->entry = ks->entry;
+	LLVMPositionBuilderBefore(o->entry, LLVMGetBasicBlockTerminator(LLVMGetEntryBasicBlock(o->fn)));
+	LLVMPositionBuilderAtEnd(g->b, o->body);
+	g->outline = o;
+}
+
+/* Node n's code into a kernel function, then a call to it (or to the
  * same code written before); nothing when n writes no code. */
 void gen_outlined(Gen *g, Node *n)
 {
 	Gen caller = *g;   /* restored after, but for the kernel count */
 	LLVMBasicBlockRef at = LLVMGetInsertBlock(g->b);
-	Outline o = { .fn = gen_function(g, xprintf("nnm_%s.k%d", g->fn->name, g->kernels->count++), g->kernels->fty) };
-	LLVMSetLinkage(o.fn, LLVMInternalLinkage);
-	LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(g->ctx, o.fn, "body");
-	LLVMPositionBuilderAtEnd(g->b, LLVMInsertBasicBlockInContext(g->ctx, body, "entry"));
-	gen_load_step(g, LLVMGetParam(o.fn, P_STEP));
-	g->batch = LLVMGetParam(o.fn, P_BATCH);
-	g->state = LLVMGetParam(o.fn, P_STATE);
-	g->scratch = LLVMGetParam(o.fn, P_SCRATCH);
-	g->loss_tmp = LLVMGetParam(o.fn, P_LOSS_CELL);
-	o.entry = LLVMCreateBuilderInContext(g->ctx);
-	LLVMPositionBuilderBefore(o.entry, LLVMBuildBr(g->b, body));
-	LLVMPositionBuilderAtEnd(g->b, body);
-	g->func = o.fn;
-	g->outline = &o;
-
+	Outline o = { 0 };
+	open_kernel(g, &o);
 	gen_node(g, n);
-
-	int empty = LLVMGetInsertBlock(g->b) == body && !LLVMGetFirstInstruction(body);
+	int empty = LLVMGetInsertBlock(g->b) == o.body && !LLVMGetFirstInstruction(o.body);
 	if (!empty)
 		LLVMBuildRetVoid(g->b);
 	int nkernel = g->nkernel;
 	*g = caller;
 	g->nkernel = nkernel;
 	LLVMPositionBuilderAtEnd(g->b, at);
-	LLVMDisposeBuilder(o.entry);
 	if (empty)
-		LLVMDeleteFunction(o.fn);
+		g->kernels->spare = o.fn;
 	else {
 		prune_entry(o.fn);
 		call_kernel(g, share(g, o.fn), &o);
 	}
 	free(o.t);
 }
-
-/* Calls below which a kernel goes back inline.  The forward pass is in
- * both eval and grad, so most kernels of any program are called twice;
- * they are inlined as before (the examples' code stays what it was, not
- * one function called with offsets), and a kernel is shared when a layer
- * repeats, where sharing saves the compile time of every copy. */
-enum { SHARE_CALLS = 4 };
 
 /* ---- runs of calls as a loop over a table ------------------------------
  *
@@ -561,6 +607,13 @@ static void loop_runs(Gen *g, unsigned never)
 	LLVMDisposeBuilder(b);
 }
 
+/* Calls below which a kernel goes back inline.  The forward pass is in
+ * both eval and grad, so most kernels of any program are called twice;
+ * they are inlined as before (the examples' code stays what it was, not
+ * one function called with offsets), and a kernel is shared when a layer
+ * repeats, where sharing saves the compile time of every copy. */
+enum { SHARE_CALLS = 4 };
+
 /* Once every call is written: a kernel called from fewer than
  * SHARE_CALLS places goes back inline, one called from more stays one
  * function. */
@@ -580,6 +633,10 @@ void outline_finish(Gen *g)
 		free(ks->slot[i].text);
 	}
 	loop_runs(g, never);
+	offsets_table(g);
+	if (ks->spare)
+		LLVMDeleteFunction(ks->spare);
+	LLVMDisposeBuilder(ks->entry);
 	free(ks->slot);
 	free(ks);
 	g->kernels = NULL;
