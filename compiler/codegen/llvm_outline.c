@@ -47,6 +47,9 @@ typedef struct Kernels {
 	LLVMValueRef offsets;       /* stands in for the table of offsets until its size is known */
 	LLVMValueRef *offs;         /* the table: two per address, off and fixed */
 	size_t noffs, capoffs;
+	LLVMValueRef kernels;       /* stands in for the table of shared kernels the loops call */
+	LLVMValueRef *shared;       /* that table */
+	size_t nshared, capshared;
 	Kernel *slot;               /* open addressing by hash; fn NULL when free */
 	size_t cap, n;
 } Kernels;
@@ -401,22 +404,6 @@ static void call_kernel(Gen *g, LLVMValueRef fn, const Outline *o)
 	LLVMBuildCall2(g->b, ks->fty, fn, args, P__COUNT, "");
 }
 
-/* The table, now that its size is known, in place of its stand-in. */
-static void offsets_table(Gen *g)
-{
-	Kernels *ks = g->kernels;
-	if (ks->noffs > 0) {
-		LLVMValueRef init = LLVMConstArray2(g->i64, ks->offs, ks->noffs);
-		LLVMValueRef table = LLVMAddGlobal(g->mod, LLVMTypeOf(init), "nnm.offsets");
-		LLVMSetInitializer(table, init);
-		LLVMSetGlobalConstant(table, 1);
-		LLVMSetLinkage(table, LLVMPrivateLinkage);
-		LLVMReplaceAllUsesWith(ks->offsets, table);
-	}
-	LLVMDeleteGlobal(ks->offsets);
-	free(ks->offs);
-}
-
 /* What the code generator sees inside kernel function k. */
 static void take_view(Gen *g, const Gen *k)
 {
@@ -523,11 +510,36 @@ static void no_unroll(Gen *g, LLVMValueRef br)
 	LLVMSetMetadata(br, LLVMGetMDKindIDInContext(g->ctx, "llvm.loop", 9), LLVMMetadataAsValue(g->ctx, loop));
 }
 
-static LLVMValueRef call_table(Gen *g, LLVMTypeRef row_t, LLVMValueRef first, int n)
+/* Kernel f's place in the table of shared kernels, from the map m of
+ * the ones placed so far. */
+static uint64_t kernel_place(Gen *g, Enc *m, LLVMValueRef f)
+{
+	Kernels *ks = g->kernels;
+	size_t i = slot_of(m, f);
+	if (m->key[i])
+		return m->val[i];
+	if (ks->nshared == ks->capshared)
+		ks->shared = heap(ks->shared, sizeof *ks->shared * (ks->capshared = 2 * ks->capshared + 16));
+	ks->shared[ks->nshared] = f;
+	number(m, f, ks->nshared);
+	return ks->nshared++;
+}
+
+/* Where a call's offsets start in the table of offsets (0 for none). */
+static uint64_t offsets_place(LLVMValueRef call)
+{
+	LLVMValueRef at = LLVMGetOperand(call, P_OFFSETS);
+	return LLVMIsAConstantExpr(at) ? LLVMConstIntGetZExtValue(LLVMGetOperand(at, 1)) : 0;
+}
+
+/* The run's (kernel, offsets) as numbers: places in the two tables, so
+ * the rows need no relocation. */
+static LLVMValueRef call_table(Gen *g, Enc *m, LLVMTypeRef row_t, LLVMValueRef first, int n)
 {
 	LLVMValueRef *rows = heap(NULL, sizeof *rows * (size_t)n), in = first;
 	for (int i = 0; i < n; i++) {
-		LLVMValueRef row[2] = { LLVMGetCalledValue(in), LLVMGetOperand(in, P_OFFSETS) };
+		LLVMValueRef row[2] = { LLVMConstInt(g->i64, kernel_place(g, m, LLVMGetCalledValue(in)), 0),
+		                        LLVMConstInt(g->i64, offsets_place(in), 0) };
 		rows[i] = LLVMConstNamedStruct(row_t, row, 2);
 		in = LLVMGetNextInstruction(in);
 	}
@@ -540,15 +552,22 @@ static LLVMValueRef call_table(Gen *g, LLVMTypeRef row_t, LLVMValueRef first, in
 	return table;
 }
 
+static LLVMValueRef row_field(Gen *g, LLVMBuilderRef b, LLVMTypeRef row_t, LLVMValueRef table, LLVMValueRef i, int k)
+{
+	LLVMValueRef at[2] = { i, LLVMConstInt(g->i32, (unsigned long long)k, 0) };
+	return LLVMBuildLoad2(b, g->i64, LLVMBuildInBoundsGEP2(b, row_t, table, at, 2, ""), "");
+}
+
 /* The n calls from first on as a loop over their table; the block's
  * rest moves to a block after the loop, which is returned. */
-static LLVMBasicBlockRef call_loop(Gen *g, LLVMBuilderRef b, LLVMValueRef first, int n)
+static LLVMBasicBlockRef call_loop(Gen *g, Enc *m, LLVMBuilderRef b, LLVMValueRef first, int n)
 {
+	Kernels *ks = g->kernels;
 	LLVMBasicBlockRef bb = LLVMGetInstructionParent(first);
 	LLVMValueRef fn = LLVMGetBasicBlockParent(bb), args[P__COUNT];
-	LLVMTypeRef two[2] = { g->ptr, g->ptr };
+	LLVMTypeRef two[2] = { g->i64, g->i64 };
 	LLVMTypeRef row_t = LLVMStructTypeInContext(g->ctx, two, 2, 0);
-	LLVMValueRef table = call_table(g, row_t, first, n);
+	LLVMValueRef table = call_table(g, m, row_t, first, n);
 	for (int k = 0; k < P__COUNT; k++)
 		args[k] = LLVMGetOperand(first, (unsigned)k);
 	LLVMBasicBlockRef loop = LLVMAppendBasicBlockInContext(g->ctx, fn, "calls");
@@ -570,10 +589,10 @@ static LLVMBasicBlockRef call_loop(Gen *g, LLVMBuilderRef b, LLVMValueRef first,
 	LLVMBuildBr(b, loop);
 	LLVMPositionBuilderAtEnd(b, loop);
 	LLVMValueRef i = LLVMBuildPhi(b, g->i64, "i");
-	LLVMValueRef at[2][2] = { { i, LLVMConstInt(g->i32, 0, 0) }, { i, LLVMConstInt(g->i32, 1, 0) } };
-	LLVMValueRef callee = LLVMBuildLoad2(b, g->ptr, LLVMBuildInBoundsGEP2(b, row_t, table, at[0], 2, ""), "");
-	args[P_OFFSETS] = LLVMBuildLoad2(b, g->ptr, LLVMBuildInBoundsGEP2(b, row_t, table, at[1], 2, ""), "");
-	LLVMBuildCall2(b, g->kernels->fty, callee, args, P__COUNT, "");
+	LLVMValueRef k = row_field(g, b, row_t, table, i, 0), at = row_field(g, b, row_t, table, i, 1);
+	LLVMValueRef callee = LLVMBuildLoad2(b, g->ptr, LLVMBuildInBoundsGEP2(b, g->ptr, ks->kernels, &k, 1, ""), "");
+	args[P_OFFSETS] = LLVMBuildInBoundsGEP2(b, g->i64, ks->offsets, &at, 1, "");
+	LLVMBuildCall2(b, ks->fty, callee, args, P__COUNT, "");
 	LLVMValueRef next = LLVMBuildNUWAdd(b, i, LLVMConstInt(g->i64, 1, 0), "");
 	LLVMValueRef more = LLVMBuildICmp(b, LLVMIntULT, next, LLVMConstInt(g->i64, (unsigned long long)n, 0), "");
 	no_unroll(g, LLVMBuildCondBr(b, more, loop, after));
@@ -583,11 +602,34 @@ static LLVMBasicBlockRef call_loop(Gen *g, LLVMBuilderRef b, LLVMValueRef first,
 	return after;
 }
 
+/* A private constant table of init's type in place of the stand-in. */
+static void replace_stand_in(Gen *g, LLVMValueRef stand_in, LLVMValueRef init, const char *name)
+{
+	LLVMValueRef table = LLVMAddGlobal(g->mod, LLVMTypeOf(init), name);
+	LLVMSetInitializer(table, init);
+	LLVMSetGlobalConstant(table, 1);
+	LLVMSetLinkage(table, LLVMPrivateLinkage);
+	LLVMReplaceAllUsesWith(stand_in, table);
+	LLVMDeleteGlobal(stand_in);
+}
+
 /* Every run of RUN_CALLS or more calls to shared kernels, with the same
  * step, batch and blocks, in every function. */
 static void loop_runs(Gen *g, unsigned never)
 {
+	Kernels *ks = g->kernels;
 	LLVMBuilderRef b = LLVMCreateBuilderInContext(g->ctx);
+	Enc m = { 0 };
+	size_t nfn = 0, cap = 16;
+	for (LLVMValueRef fn = LLVMGetFirstFunction(g->mod); fn; fn = LLVMGetNextFunction(fn))
+		nfn++;
+	while (cap < 2 * nfn)
+		cap *= 2;
+	m.mask = cap - 1;
+	m.key = heap(NULL, sizeof *m.key * cap);
+	memset(m.key, 0, sizeof *m.key * cap);
+	m.val = heap(NULL, sizeof *m.val * cap);
+	ks->kernels = LLVMAddGlobal(g->mod, g->ptr, "nnm.kernels.tmp");
 	for (LLVMValueRef fn = LLVMGetFirstFunction(g->mod); fn; fn = LLVMGetNextFunction(fn))
 		for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb))
 			for (LLVMValueRef in = LLVMGetFirstInstruction(bb); in; in = LLVMGetNextInstruction(in)) {
@@ -598,13 +640,20 @@ static void loop_runs(Gen *g, unsigned never)
 				     c = LLVMGetNextInstruction(c))
 					n++;
 				if (n >= RUN_CALLS) {
-					call_loop(g, b, in, n);
+					call_loop(g, &m, b, in, n);
 					break;          /* the block's rest is in the next block now */
 				}
 				for (int k = 1; k < n; k++)
 					in = LLVMGetNextInstruction(in);
 			}
 	LLVMDisposeBuilder(b);
+	free(m.key);
+	free(m.val);
+	if (ks->nshared > 0)
+		replace_stand_in(g, ks->kernels, LLVMConstArray2(g->ptr, ks->shared, ks->nshared), "nnm.kernels");
+	else
+		LLVMDeleteGlobal(ks->kernels);
+	free(ks->shared);
 }
 
 /* Calls below which a kernel goes back inline.  The forward pass is in
@@ -633,7 +682,14 @@ void outline_finish(Gen *g)
 		free(ks->slot[i].text);
 	}
 	loop_runs(g, never);
-	offsets_table(g);
+	if (ks->noffs > 0)
+		replace_stand_in(g, ks->offsets, LLVMConstArray2(g->i64, ks->offs, ks->noffs), "nnm.offsets");
+	else if (LLVMGetFirstUse(ks->offsets))   /* loops over kernels that read none */
+		replace_stand_in(g, ks->offsets, LLVMConstArray2(g->i64, &(LLVMValueRef){ LLVMConstInt(g->i64, 0, 0) }, 1),
+		                 "nnm.offsets");
+	else
+		LLVMDeleteGlobal(ks->offsets);
+	free(ks->offs);
 	if (ks->spare)
 		LLVMDeleteFunction(ks->spare);
 	LLVMDisposeBuilder(ks->entry);
