@@ -1,4 +1,4 @@
-/* data.c — data sources (idx, csv, random) turned into RtData: inputs in
+/* data.c — data sources (idx, csv, random, adding) turned into RtData: inputs in
  * the program's float type times `scale`, targets in the target io's
  * dtype; plus path resolution and batch gathering.
  *
@@ -321,12 +321,62 @@ static RtData *load_random(const RtSource *s, const RtDataSpec *spec)
 	return d;
 }
 
+/* The adding problem (Hochreiter & Schmidhuber 1997, as Le, Jaitly and
+ * Hinton 2015 pose it): x [T, 2] is T values uniform in [0, 1) beside a
+ * marker column that is 1 once in [0, T/2) and once in [T/2, T); y is the
+ * sum of the two marked values, so predicting 1 scores an MSE of 1/6.
+ * Sample i seeds its own stream: it is a pure function of (seed, source
+ * name, i), so a larger count only appends and train and test (two names)
+ * differ. */
+static void adding_sample(RtData *d, int64_t i, int64_t T, uint64_t seed, uint64_t stream)
+{
+	RtRng rng;
+	rt_rng_seed(&rng, seed, stream + (uint64_t)i);
+	int64_t at = i * d->x_per;
+	for (int64_t t = 0; t < T; t++) {   /* 24 random bits: exact in f32, never rounded up to 1 */
+		put(d->x, d->x_dt, at + 2 * t, (double)(rt_rng_next(&rng) >> 40) * 0x1.0p-24);
+		put(d->x, d->x_dt, at + 2 * t + 1, 0);
+	}
+	int64_t half = T / 2;
+	int64_t a = (int64_t)rt_rng_below(&rng, (uint64_t)half);
+	int64_t b = half + (int64_t)rt_rng_below(&rng, (uint64_t)(T - half));
+	put(d->x, d->x_dt, at + 2 * a + 1, 1);
+	put(d->x, d->x_dt, at + 2 * b + 1, 1);
+	if (d->y)
+		put(d->y, d->y_dt, i, stored(d->x, d->x_dt, at + 2 * a) + stored(d->x, d->x_dt, at + 2 * b));
+}
+
+/* nnc has checked length and the target against the model; a descriptor
+ * written by hand has not. */
+static RtData *load_adding(const RtSource *s, const RtDataSpec *spec)
+{
+	double count = arg_num(s, "count", 64);
+	double length = arg_num(s, "length", (double)(spec->x_per / 2));
+	if (count < 1 || count > 1e9 || count != floor(count))
+		rt_fatal(RT_EXIT_INTERNAL, "data source '%s': count %g out of range", s->name, count);
+	if (length < 2 || 2 * length != (double)spec->x_per)
+		rt_fatal(RT_EXIT_IO, "data source '%s': adding(length: %g) makes samples of %g values, but the "
+		         "model input takes %lld", s->name, length, 2 * length, (long long)spec->x_per);
+	if (spec->has_y && (spec->y_dt == RT_I32 || spec->y_per != 1))
+		rt_fatal(RT_EXIT_IO, "data source '%s': the adding problem's target is one float per sample, "
+		         "but the model's target takes %lld %s values", s->name, (long long)spec->y_per,
+		         rt_dtype_name(spec->y_dt));
+	RtData *d = new_data(s->name, spec, (int64_t)count, 1);
+	alloc_x(d);
+	uint64_t stream = name_stream(s->name);
+	for (int64_t i = 0; i < d->n; i++)
+		adding_sample(d, i, (int64_t)length, spec->seed, stream);
+	d->origin = rt_printf("adding length=%g count=%lld", length, (long long)d->n);
+	return d;
+}
+
 RtData *rt_data_load(const RtSource *src, const RtDataSpec *spec)
 {
 	if (!src)
 		rt_fatal(RT_EXIT_INTERNAL, "a data source named by the descriptor is missing");
 	RtData *d = src->kind == NNRT_SOURCE_IDX ? load_idx(src, spec)
-	          : src->kind == NNRT_SOURCE_CSV ? load_csv(src, spec) : load_random(src, spec);
+	          : src->kind == NNRT_SOURCE_CSV ? load_csv(src, spec)
+	          : src->kind == NNRT_SOURCE_ADDING ? load_adding(src, spec) : load_random(src, spec);
 	if (d->n == 0)   /* every loop divides by the sample count */
 		rt_fatal(RT_EXIT_IO, "data source '%s' (%s) has no samples", src->name, d->origin);
 	return d;

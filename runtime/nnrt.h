@@ -103,6 +103,7 @@ static inline int64_t nnrt_conv_block_bytes(int64_t k, int64_t elem)
  *                                     idx: 0 1 scale height width channels crop flip noise
  *                                     csv: 0 label header scale height width channels crop flip noise
  *                                     random: count classes
+ *                                     adding: length count
  *   train_source NAME
  *   optimizer sgd|adam|adamw lr=X momentum=X nesterov=0|1 weight_decay=X beta1=X beta2=X eps=X [clip=X]
  *   schedule constant|step|cosine warmup=EPOCHS step_size=EPOCHS gamma=X min_lr=X

@@ -38,7 +38,7 @@ static inline int nnrt_word_index(const char *const *words, int n, const char *w
 #define NNRT_WORD_(ID, word, ...) #word,
 
 /* ---- data sources: data NAME KIND KEY=VALUE... --------------------------- */
-#define NNRT_SOURCE_KINDS(X) X(IDX, idx) X(CSV, csv) X(RANDOM, random)
+#define NNRT_SOURCE_KINDS(X) X(IDX, idx) X(CSV, csv) X(RANDOM, random) X(ADDING, adding)
 #define NNRT_SOURCE_ENUM_(ID, word) NNRT_ENUM_(NNRT_SOURCE_, ID)
 typedef enum { NNRT_SOURCE_KINDS(NNRT_SOURCE_ENUM_) NNRT_SOURCE__COUNT } nnrt_source_kind;
 static const char *const nnrt_source_word[] = { NNRT_SOURCE_KINDS(NNRT_WORD_) };
@@ -71,7 +71,9 @@ static const nnrt_data_key nnrt_data_keys[] = {
 	{ "flip", "flip", NNRT_IMAGE_, 0, { 0, 1, 0, 0 }, "the probability of a horizontal mirror" },
 	{ "noise", "noise", NNRT_IMAGE_, 0, { 0, DBL_MAX, 0, 0 },
 	  "the standard deviation of added Gaussian noise" },
-	{ "count", "count", 1u << NNRT_SOURCE_RANDOM, 0, { 1, 1e9, 0, 1 }, "the number of samples" },
+	{ "length", "length", 1u << NNRT_SOURCE_ADDING, 0, { 2, 1 << 20, 0, 1 }, "the sequence length T" },
+	{ "count", "count", 1u << NNRT_SOURCE_RANDOM | 1u << NNRT_SOURCE_ADDING, 0, { 1, 1e9, 0, 1 },
+	  "the number of samples" },
 	{ "classes", "classes", 1u << NNRT_SOURCE_RANDOM, 0, { 1, INT32_MAX, 0, 1 }, "the number of label classes" },
 };
 enum { NNRT_NDATA_KEYS = sizeof nnrt_data_keys / sizeof *nnrt_data_keys };

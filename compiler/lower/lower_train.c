@@ -181,13 +181,19 @@ static const KeyVal *source_arg(const DataSource *d, const char *key)
  * never see it, so elsewhere it would silently do nothing); crop and flip
  * need an image geometry, which an IDX file carries and a CSV file does
  * not; a geometry must hold as many values as the model's input. */
+static int64_t per_sample(Shape s)
+{
+	int64_t per = 1;
+	for (int i = 1; i < s.rank; i++)
+		per *= s.d[i];
+	return per;
+}
+
 static void check_augment(Ctx *c)
 {
 	const Config *cfg = &c->m->cfg;
 	Shape in = c->field[0]->shape;
-	int64_t per = 1;
-	for (int i = 1; i < in.rank; i++)
-		per *= in.d[i];
+	int64_t per = per_sample(in);
 	for (int i = 0; i < cfg->ndata; i++) {
 		const DataSource *d = &cfg->data[i];
 		const KeyVal *h = source_arg(d, "height");
@@ -213,6 +219,33 @@ static void check_augment(Ctx *c)
 		if (crop && (crop->num >= (double)height || crop->num >= (double)width))
 			error_at(crop->loc, "'crop' pads more than the %lldx%lld images hold: use at most %lld",
 			         (long long)height, (long long)width, (long long)((height < width ? height : width) - 1));
+	}
+}
+
+/* An adding source makes samples [T, 2] and one float target, the sum:
+ * the model input must hold 2T values per sample, and without 'length'
+ * T is half of what it holds. */
+static void check_adding(Ctx *c)
+{
+	const Config *cfg = &c->m->cfg;
+	const Node *x = c->field[0], *y = c->field[1];
+	int64_t per = per_sample(x->shape);
+	for (int i = 0; i < cfg->ndata; i++) {
+		const DataSource *d = &cfg->data[i];
+		if (d->kind != NNRT_SOURCE_ADDING)
+			continue;
+		const KeyVal *len = source_arg(d, "length");
+		if (len && 2 * (int64_t)len->num != per)
+			error_at(len->loc, "adding(length: %lld) makes samples [%lld, 2] of %lld values, but the model "
+			         "input %s takes %lld", (long long)len->num, (long long)len->num,
+			         2 * (long long)len->num, type_str(x->dt, x->shape), (long long)per);
+		if (!len && (per % 2 || per < 4))
+			error_at(d->loc, "adding without 'length' takes T from the model input, but %s holds %lld "
+			         "values per sample, not 2T for a T of 2 or more", type_str(x->dt, x->shape), (long long)per);
+		if (y && (y->dt == DT_I32 || per_sample(y->shape) != 1))
+			error_at(d->loc, "the adding problem's target is one float per sample (the sum of the two "
+			         "marked values), but the loss reads '%s.y' as %s: regress on it, as in mse(net(%s.x), %s.y) "
+			         "with an output [B, 1]", c->source, type_str(y->dt, y->shape), c->source, c->source);
 	}
 }
 
@@ -455,5 +488,6 @@ void lower_train(Ctx *c)
 	check_inits(c);
 	c->m->cfg.train_source = c->source;
 	check_augment(c);
+	check_adding(c);
 	lower_reports(c);
 }

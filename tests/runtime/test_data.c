@@ -1,6 +1,8 @@
 /* test_data.c — the IDX reader (plain and gzip, detected by magic; bad
  * magic; truncation), the CSV reader (bad cells named by row and
- * column), and loading sources into the model's dtypes. */
+ * column), loading sources into the model's dtypes, and the generated
+ * sources (random, adding). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -177,6 +179,66 @@ static void test_random(void)
 	CHECK(memcmp(a->x, c->x, 300 * sizeof(float)) != 0);
 }
 
+/* The adding problem's samples of one source: the structure exactly (two
+ * markers, one in each half; values in [0, 1); y their sum) and the
+ * statistics within 5 standard errors of n = 20000 samples: y is the sum
+ * of two U[0, 1) values, so mean 1 (sd sqrt(1/6) = 0.408, se 0.0029) and
+ * the constant-1 predictor's MSE is var(y) = 1/6 (the squared error has
+ * sd sqrt(1/15 - 1/36) = 0.197, se 0.0014); each of the 50 positions of a
+ * half holds the marker 400 times expected (sd 19.6). */
+enum { ADD_T = 100, ADD_N = 20000 };
+
+static void check_adding_structure(const float *x, const float *y, int *ok, int64_t *hits)
+{
+	for (int64_t i = 0; i < ADD_N; i++) {
+		const float *s = x + i * 2 * ADD_T;
+		int first = 0, second = 0;
+		double sum = 0;
+		for (int t = 0; t < ADD_T; t++) {
+			*ok &= s[2 * t] >= 0 && s[2 * t] < 1 && (s[2 * t + 1] == 0 || s[2 * t + 1] == 1);
+			if (s[2 * t + 1] == 1) {
+				*(t < ADD_T / 2 ? &first : &second) += 1;
+				sum += s[2 * t];
+				hits[t]++;
+			}
+		}
+		*ok &= first == 1 && second == 1 && y[i] == (float)sum;
+	}
+}
+
+static void test_adding(void)
+{
+	RtSource s = {.name = "train", .kind = NNRT_SOURCE_ADDING, .narg = 2};
+	RtKeyVal args[2] = {{"length", "100", ADD_T, 0}, {"count", "20000", ADD_N, 0}};
+	s.arg = args;
+	RtDataSpec spec = {.precision = RT_F32, .x_per = 2 * ADD_T, .has_y = 1, .y_dt = RT_F32, .y_per = 1, .seed = 5};
+	RtData *d = rt_data_load(&s, &spec);
+	const float *x = d->x, *y = d->y;
+	int ok = d->n == ADD_N;
+	int64_t hits[ADD_T] = { 0 };
+	check_adding_structure(x, y, &ok, hits);
+	CHECK(ok);
+	double mean = 0, mse = 0;
+	for (int64_t i = 0; i < ADD_N; i++)
+		mean += y[i] / (double)ADD_N, mse += (y[i] - 1.0) * (y[i] - 1.0) / ADD_N;
+	CHECK(fabs(mean - 1) < 5 * 0.0029);
+	CHECK(fabs(mse - 1.0 / 6) < 5 * 0.0014);
+	int spread = 1;
+	for (int t = 0; t < ADD_T; t++)
+		spread &= hits[t] > 400 - 5 * 20 && hits[t] < 400 + 5 * 20;
+	CHECK(spread);
+	/* sample i is a function of (seed, name, i): a shorter count is a prefix */
+	args[1].num = 10;
+	RtData *prefix = rt_data_load(&s, &spec);
+	CHECK(!memcmp(prefix->x, d->x, 10 * 2 * ADD_T * sizeof(float)) && !memcmp(prefix->y, d->y, 10 * sizeof(float)));
+	s.name = "test";
+	RtData *other = rt_data_load(&s, &spec);
+	CHECK(memcmp(other->x, d->x, 10 * 2 * ADD_T * sizeof(float)) != 0);
+	s.name = "train", spec.seed = 6;
+	other = rt_data_load(&s, &spec);
+	CHECK(memcmp(other->x, d->x, 10 * 2 * ADD_T * sizeof(float)) != 0);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -188,5 +250,6 @@ int main(void)
 	test_csv();
 	test_csv_source();
 	test_random();
+	test_adding();
 	return check_done_in(dir);
 }
