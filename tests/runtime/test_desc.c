@@ -182,6 +182,8 @@ static void test_limits(void)
 			limits_of("label=-1 header=1", "", key->word, &key->range, extra, "test");
 		if (key->kinds >> NNRT_SOURCE_RANDOM & 1)
 			limits_of("csv 0=\"t.csv\" label=-1 header=1", "random ", key->word, &key->range, "", "test");
+		if (key->kinds >> NNRT_SOURCE_ADDING & 1)
+			limits_of("csv 0=\"t.csv\" label=-1 header=1", "adding ", key->word, &key->range, "", "test");
 	}
 	for (int k = 0; k < NNRT_OPTK__COUNT; k++)
 		limits_of("lr=0.001 beta1=0.8", "", nnrt_opt_key_word[k], &nnrt_opt_key_range[k], "", NULL);

@@ -108,5 +108,9 @@ printf '1,2,3,4,0\n1,2,3,4,7\n' >"$W/fixture.csv"
 expect 3 "$C" train --data-dir "$W"
 grep -q "label 7 is not an integer in \[0, 3)" "$W/err" || fail "label range error: $(cat "$W/err")"
 
+# a hand-edited descriptor whose adding samples do not fit the model input
+expect 3 "$B/fixture_adding_trainer" train --epochs 1
+grep -q "adding(length: 3) makes samples of 6 values, but the model input takes 4" "$W/err" \
+	|| fail "adding length error: $(cat "$W/err")"
 rm -rf "$W"
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
