@@ -15,7 +15,7 @@
 
 void openblas_set_num_threads(int num_threads);   /* from OpenBLAS's cblas.h */
 
-static const char *const commands[] = {"train", "eval", "predict", "gradcheck", "info"};
+static const char *const commands[] = {"train", "eval", "predict", "gradcheck", "info", "sample"};
 
 static _Noreturn void usage_error(const char *fmt, const char *a, const char *b)
 {
@@ -102,7 +102,8 @@ static void print_help(const RtDesc *d)
 	       "  eval        evaluate every report of the train block (with --load)\n"
 	       "  predict     print one prediction per sample of --input or the test source\n"
 	       "  gradcheck   compare gradients with finite differences on the first batch\n"
-	       "  info        print the parameter table and the layers with their FLOPs\n\nOptions (defaults from the model):\n");
+	       "  info        print the parameter table and the layers with their FLOPs\n"
+	       "  sample      print text drawn from a language model (with --load)\n\nOptions (defaults from the model):\n");
 	printf("  --epochs N       epochs to train to (default %lld)\n", (long long)d->epochs);
 	printf("  --batch N        batch size (default %lld; gradcheck uses at most 32)\n", (long long)d->batch);
 	printf("  --lr X           base learning rate (default %g, %s, schedule %s)\n", d->lr,
@@ -122,6 +123,10 @@ static void print_help(const RtDesc *d)
 	       "  --input FILE     predict: an IDX or CSV file of inputs (plain or gzip; - for stdin)\n"
 	       "  --output WHAT    predict: class, probs or logits per sample (default: the class\n"
 	       "                   for a model of integer labels, else the output as computed)\n"
+	       "  --prompt TEXT    sample: the text to go on from (default: a newline)\n"
+	       "  --length N       sample: characters to draw (default 200)\n"
+	       "  --temperature X  sample: divides the logits before the softmax (default 1)\n"
+	       "  --top-k K        sample: draw among the K likeliest characters (default 0: all)\n"
 	       "  --tol X          gradcheck: largest relative error accepted (default %g)\n"
 	       "  --all            gradcheck: check every entry, not 20 per tensor\n"
 	       "  --max-memory SIZE  refuse to start unless state + scratch fit, e.g. 512M\n"
@@ -143,7 +148,7 @@ static void print_help(const RtDesc *d)
 static void defaults(RtOptions *o, const RtDesc *d)
 {
 	*o = (RtOptions){.epochs = d->epochs, .batch = d->batch, .seed = d->seed, .threads = 1, .lr = d->lr,
-	                 .check_numerics = 1};
+	                 .check_numerics = 1, .sample_length = 200, .temperature = 1};
 }
 
 /* Returns the value of an option that takes one: "--x V" or "--x=V". */
@@ -198,6 +203,10 @@ static void parse_option(RtOptions *o, int argc, char **argv, int *i)
 	else if (!strcmp(name, "--log-grad-norms")) o->grad_norms = value(argc, argv, i, eq);
 	else if (!strcmp(name, "--input")) o->input = value(argc, argv, i, eq);
 	else if (!strcmp(name, "--output")) o->output = output_arg(name, value(argc, argv, i, eq));
+	else if (!strcmp(name, "--prompt")) o->prompt = value(argc, argv, i, eq);
+	else if (!strcmp(name, "--length")) o->sample_length = int_arg(name, value(argc, argv, i, eq), 0, 1000000000);
+	else if (!strcmp(name, "--temperature")) o->temperature = num_arg(name, value(argc, argv, i, eq), 1);
+	else if (!strcmp(name, "--top-k")) o->top_k = int_arg(name, value(argc, argv, i, eq), 0, INT32_MAX);
 	else if (!eq && !strcmp(a, "--all")) o->all = 1;
 	else if (!eq && (!strcmp(a, "--quiet") || !strcmp(a, "-q"))) o->quiet = 1;
 	else usage_error("unknown option '%s'%s", a, "");
@@ -227,10 +236,12 @@ static void parse_args(RtOptions *o, const RtDesc *d, int argc, char **argv)
 			if (!strcmp(argv[i], commands[k]))
 				o->command = commands[k];
 		if (!o->command)
-			usage_error("unknown command '%s'; commands: train eval predict gradcheck info%s", argv[i], "");
+			usage_error("unknown command '%s'; commands: train eval predict gradcheck info sample%s", argv[i], "");
 	}
 	if (!o->command)
-		usage_error("no command given; commands: train eval predict gradcheck info%s%s", "", "");
+		usage_error("no command given; commands: train eval predict gradcheck info sample%s%s", "", "");
+	if (!strcmp(o->command, "sample") && !o->load)
+		usage_error("sample needs --load FILE: the checkpoint holds the parameters and the vocabulary%s%s", "", "");
 	if (o->save_every && !o->save)
 		usage_error("--save-every needs --save FILE%s%s", "", "");
 	/* Cosine decays from --lr to min_lr: below it, the rate would rise. */
@@ -367,6 +378,8 @@ int rt_main(int argc, char **argv, const RtModel *model)
 		return rt_eval(&t);
 	if (!strcmp(o.command, "predict"))
 		return rt_predict(&t);
+	if (!strcmp(o.command, "sample"))
+		return rt_sample(&t);
 	return rt_gradcheck(&t);
 }
 

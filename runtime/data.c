@@ -1,4 +1,4 @@
-/* data.c — data sources (idx, csv, random, adding) turned into RtData: inputs in
+/* data.c — data sources (idx, csv, random, adding; text in data_text.c) turned into RtData: inputs in
  * the program's float type times `scale`, targets in the target io's
  * dtype; plus path resolution and batch gathering.
  *
@@ -54,14 +54,18 @@ static char *readable_file(char *path)
 	return path;
 }
 
-char *rt_resolve_path(const char *name, const RtDataSpec *spec)
+/* name as given when absolute, else under --data-dir (or the .nn file's
+ * directory), then under dflt; `what` names it in messages and accept
+ * refuses what it cannot read. */
+static char *resolve(const char *name, const RtDataSpec *spec, const char *dflt, const char *what,
+                     char *(*accept)(char *))
 {
 	if (name[0] == '/') {
 		if (access(name, R_OK) == 0)
-			return readable_file(rt_strdup(name));
-		rt_fatal(RT_EXIT_IO, "cannot read data file %s: %s", name, strerror(errno));
+			return accept(rt_strdup(name));
+		rt_fatal(RT_EXIT_IO, "cannot read %s %s: %s", what, name, strerror(errno));
 	}
-	const char *dirs[2] = {spec->data_dir ? spec->data_dir : spec->source_dir, DEFAULT_DATA_DIR};
+	const char *dirs[2] = {spec->data_dir ? spec->data_dir : spec->source_dir, dflt};
 	char tried[2048] = "";
 	size_t n = 0;
 	for (int i = 0; i < 2; i++) {
@@ -69,12 +73,28 @@ char *rt_resolve_path(const char *name, const RtDataSpec *spec)
 			continue;
 		char *p = rt_printf("%s/%s", dirs[i], name);
 		if (access(p, R_OK) == 0)
-			return readable_file(p);
+			return accept(p);
 		n += (size_t)snprintf(tried + n, n < sizeof tried ? sizeof tried - n : 0, "%s%s", n ? ", " : "", p);
 		if (n >= sizeof tried)
 			n = sizeof tried - 1;
 	}
-	rt_fatal(RT_EXIT_IO, "data file '%s' not found (tried %s; use --data-dir DIR)", name, tried);
+	rt_fatal(RT_EXIT_IO, "%s '%s' not found (tried %s; use --data-dir DIR)", what, name, tried);
+}
+
+char *rt_resolve_path(const char *name, const RtDataSpec *spec)
+{
+	return resolve(name, spec, DEFAULT_DATA_DIR, "data file", readable_file);
+}
+
+static char *any_entry(char *path)
+{
+	return path;
+}
+
+/* Debian's fortunes package keeps its text in /usr/share/games/fortunes. */
+char *rt_resolve_corpus(const char *name, const RtDataSpec *spec)
+{
+	return resolve(name, spec, "/usr/share/games", "text corpus", any_entry);
 }
 
 static RtData *new_data(const char *name, const RtDataSpec *spec, int64_t n, int has_y)
@@ -376,7 +396,8 @@ RtData *rt_data_load(const RtSource *src, const RtDataSpec *spec)
 		rt_fatal(RT_EXIT_INTERNAL, "a data source named by the descriptor is missing");
 	RtData *d = src->kind == NNRT_SOURCE_IDX ? load_idx(src, spec)
 	          : src->kind == NNRT_SOURCE_CSV ? load_csv(src, spec)
-	          : src->kind == NNRT_SOURCE_ADDING ? load_adding(src, spec) : load_random(src, spec);
+	          : src->kind == NNRT_SOURCE_ADDING ? load_adding(src, spec)
+	          : src->kind == NNRT_SOURCE_TEXT ? rt_text_load(src, spec) : load_random(src, spec);
 	if (d->n == 0)   /* every loop divides by the sample count */
 		rt_fatal(RT_EXIT_IO, "data source '%s' (%s) has no samples", src->name, d->origin);
 	return d;

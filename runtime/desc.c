@@ -376,6 +376,8 @@ static int check_data_arg(Line *l, const RtSource *s, const RtKeyVal *kv)
 	for (int i = 0; i < s->narg && &s->arg[i] != kv; i++)
 		if (!strcmp(s->arg[i].key, kv->key))
 			return fail(l, "data source '%s': %s given twice", s->name, kv->key);
+	if (key->path == 3 && !nnrt_is_word(key->what, kv->str))
+		return fail(l, "data source '%s': %s=\"%s\" is not one of %s", s->name, kv->key, kv->str, key->what);
 	return kv->is_str ? 0 : check_range(l, rt_printf("data source '%s': ", s->name), kv->key, &key->range, kv->num);
 }
 

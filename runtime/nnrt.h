@@ -104,13 +104,14 @@ static inline int64_t nnrt_conv_block_bytes(int64_t k, int64_t elem)
  *                                     csv: 0 label header scale height width channels crop flip noise
  *                                     random: count classes
  *                                     adding: length count
+ *                                     text: 0 length split part
  *   train_source NAME
  *   optimizer sgd|adam|adamw lr=X momentum=X nesterov=0|1 weight_decay=X beta1=X beta2=X eps=X [clip=X]
  *   schedule constant|step|cosine warmup=EPOCHS step_size=EPOCHS gamma=X min_lr=X
  *   batch N
  *   epochs N
  *   seed N
- *   report METRIC SOURCE              accuracy | loss
+ *   report METRIC SOURCE              accuracy | loss | bpc (loss / ln 2)
  *   end
  *
  * SHAPE is "[B,784]", "[10]" or "[]"; B is the batch dimension.  DTYPE is
@@ -135,7 +136,8 @@ static inline int64_t nnrt_conv_block_bytes(int64_t k, int64_t elem)
  *     the table of nnrt_vocab.h, which nnc checks a train block against
  *     and the runtime the descriptor: a number nnc writes is in range.
  *   - Data keys: only those of the source's kind, each at most once; 0 and
- *     1 are quoted paths, the others numbers.  height, width and channels
+ *     1 are quoted paths, text's part a quoted word (train, validation),
+ *     the others numbers.  height, width and channels
  *     (the image geometry of a sample, NHWC) come all three or not at all.
  *     crop, flip and noise belong to the training source (runtime/augment.c).
  *   - Numbers are printed with %.17g (exact when read back with strtod,

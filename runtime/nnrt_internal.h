@@ -163,6 +163,11 @@ uint64_t rt_rng_below(RtRng *r, uint64_t n);     /* uniform in [0, n), unbiased 
 void rt_rng_permutation(RtRng *r, int64_t *perm, int64_t n);
 
 /* ---- data*.c: data sets -------------------------------------------------- */
+typedef struct RtVocab {       /* a text corpus's characters: id i is code point cp[i], ascending */
+	int64_t n;
+	int32_t *cp;
+} RtVocab;
+
 typedef struct RtData {
 	char *name;
 	char *origin;              /* what was loaded, for the log header */
@@ -175,6 +180,8 @@ typedef struct RtData {
 	unsigned char *x_u8;
 	void *x_lut;
 	int64_t height, width, channels;   /* image geometry of a sample (NHWC), 0 when unknown */
+	int ordered;               /* batches in sample order, never shuffled (text: streams go on) */
+	const RtVocab *vocab;      /* text: the corpus's vocabulary; else NULL */
 } RtData;
 
 typedef struct RtDataSpec {    /* what the model expects of every source */
@@ -188,6 +195,8 @@ typedef struct RtDataSpec {    /* what the model expects of every source */
 	const char *source_dir;    /* directory of the .nn file */
 	uint64_t seed;
 	double input_scale;         /* predict --input: the training source's scale */
+	RtDType x_dt;              /* the input's dtype: i32 for a text source's character ids */
+	int64_t batch;             /* B: a text source cuts its text into B streams */
 } RtDataSpec;
 
 /* data_read.c: a file read whole and once, so that pipes work; "-" is
@@ -217,8 +226,20 @@ typedef struct RtCsv { int64_t rows, cols; double *v; } RtCsv;
 int rt_csv_read(const char *path, int64_t header, RtCsv *out, char *err, size_t errlen);
 int rt_csv_parse(const RtBytes *b, const char *name, int64_t header, RtCsv *out, char *err, size_t errlen);
 
+/* data_text.c: the text source (docs/text.md) and its vocabulary */
+RtData *rt_text_load(const RtSource *s, const RtDataSpec *spec);
+char *rt_vocab_format(const RtVocab *v);                   /* "U+000A U+0020 ...", checkpoint metadata */
+int rt_vocab_parse(const char *s, RtVocab *out);           /* -1 unless ascending code points */
+const char *rt_char_name(int32_t cp);                      /* "'a' (U+0061)", "U+000A" */
+/* One code point from p[0..left) by the strict rules of UTF-8 (RFC 3629:
+ * no overlong forms, no surrogates, nothing above U+10FFFF): its length
+ * in bytes, or 0 where the bytes are not UTF-8. */
+int rt_utf8_decode(const unsigned char *p, size_t left, int32_t *cp);
+int rt_utf8_encode(int32_t cp, char *out);                 /* 1 to 4 bytes written */
+
 /* data.c */
 char *rt_resolve_path(const char *name, const RtDataSpec *spec);  /* exits 3 naming the places tried */
+char *rt_resolve_corpus(const char *name, const RtDataSpec *spec);  /* a file or a directory, likewise */
 RtData *rt_data_load(const RtSource *src, const RtDataSpec *spec);
 RtData *rt_data_from_file(const char *path, const RtDataSpec *spec);  /* predict --input */
 void rt_data_gather(const RtData *d, const int64_t *idx, int64_t start, int64_t count,
@@ -283,6 +304,9 @@ typedef struct RtOptions {
 	const char *save, *load, *data_dir, *log, *input, *max_memory_arg;
 	const char *grad_norms;    /* --log-grad-norms FILE, or NULL */
 	const char *output;        /* predict --output: class, probs, logits; NULL: the default */
+	const char *prompt;        /* sample --prompt, or NULL */
+	int64_t sample_length, top_k;   /* sample --length, --top-k (0: every character) */
+	double temperature;        /* sample --temperature */
 } RtOptions;
 
 typedef struct RtGradLog RtGradLog;   /* gradnorms.c */
@@ -304,6 +328,8 @@ typedef struct RtTrainer {
 	FILE *log;
 	RtGradLog *grad_log;        /* --log-grad-norms, or NULL */
 	RtAugment *augment;         /* the training source's, or NULL */
+	const RtVocab *vocab;       /* a text model's: from the checkpoint or the first text source */
+	const char *vocab_from;     /* where it came from, for messages */
 } RtTrainer;
 
 /* train.c */
@@ -322,6 +348,9 @@ void rt_save_checkpoint(RtTrainer *t, const char *path);
 void rt_evaluate(RtTrainer *t, const RtData *data, double *loss, double *accuracy);
 /* training-mode steps of `batch` samples of data: exits unless the batch statistics exist */
 void rt_check_min_batch(const RtTrainer *t, int64_t batch, const RtData *data);
+
+/* sample.c: `sample`, text drawn from a language model's checkpoint */
+int rt_sample(RtTrainer *t);
 
 /* guard.c: non-finite values after a step (exit 5); the memory budget (exit 4) */
 void rt_check_numerics(const RtTrainer *t, double loss, int64_t batch);

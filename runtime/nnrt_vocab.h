@@ -38,7 +38,7 @@ static inline int nnrt_word_index(const char *const *words, int n, const char *w
 #define NNRT_WORD_(ID, word, ...) #word,
 
 /* ---- data sources: data NAME KIND KEY=VALUE... --------------------------- */
-#define NNRT_SOURCE_KINDS(X) X(IDX, idx) X(CSV, csv) X(RANDOM, random) X(ADDING, adding)
+#define NNRT_SOURCE_KINDS(X) X(IDX, idx) X(CSV, csv) X(RANDOM, random) X(ADDING, adding) X(TEXT, text)
 #define NNRT_SOURCE_ENUM_(ID, word) NNRT_ENUM_(NNRT_SOURCE_, ID)
 typedef enum { NNRT_SOURCE_KINDS(NNRT_SOURCE_ENUM_) NNRT_SOURCE__COUNT } nnrt_source_kind;
 static const char *const nnrt_source_word[] = { NNRT_SOURCE_KINDS(NNRT_WORD_) };
@@ -49,9 +49,10 @@ static const char *const nnrt_source_word[] = { NNRT_SOURCE_KINDS(NNRT_WORD_) };
 typedef struct nnrt_data_key {
 	const char *word, *name;
 	unsigned kinds;           /* bit nnrt_source_kind */
-	int path;                 /* 1: a quoted file name; 2: one that must be given; 0: a number */
+	int path;                 /* 1: a quoted file name; 2: one that must be given; 0: a number;
+	                             3: a quoted word, one of what's (space-separated) */
 	nnrt_range range;
-	const char *what;         /* what the number means, for messages */
+	const char *what;         /* what the number means, for messages; path 3: the words */
 } nnrt_data_key;
 
 #define NNRT_IMAGE_ (1u << NNRT_SOURCE_IDX | 1u << NNRT_SOURCE_CSV)
@@ -75,10 +76,25 @@ static const nnrt_data_key nnrt_data_keys[] = {
 	{ "count", "count", 1u << NNRT_SOURCE_RANDOM | 1u << NNRT_SOURCE_ADDING, 0, { 1, 1e9, 0, 1 },
 	  "the number of samples" },
 	{ "classes", "classes", 1u << NNRT_SOURCE_RANDOM, 0, { 1, INT32_MAX, 0, 1 }, "the number of label classes" },
+	/* text (runtime/data_text.c, docs/text.md) */
+	{ "0", "path", 1u << NNRT_SOURCE_TEXT, 2, { 0, 0, 0, 0 }, NULL },
+	{ "length", "length", 1u << NNRT_SOURCE_TEXT, 0, { 1, 1 << 20, 0, 1 }, "the characters of a sequence" },
+	{ "split", "split", 1u << NNRT_SOURCE_TEXT, 0, { 0, 1, 1, 0 }, "the fraction of the text that trains" },
+	{ "part", "part", 1u << NNRT_SOURCE_TEXT, 3, { 0, 0, 0, 0 }, "train validation" },
 };
 enum { NNRT_NDATA_KEYS = sizeof nnrt_data_keys / sizeof *nnrt_data_keys };
 #undef NNRT_IMAGE_
 #undef NNRT_IMAGE_SIDE_
+
+/* Whether s is one of the space-separated words. */
+static inline int nnrt_is_word(const char *words, const char *s)
+{
+	size_t n = strlen(s);
+	for (const char *p = words; *p; p += strcspn(p, " "), p += *p == ' ')
+		if (n && strcspn(p, " ") == n && !strncmp(p, s, n))
+			return 1;
+	return 0;
+}
 
 /* The key of a data record of this kind, or NULL. */
 static inline const nnrt_data_key *nnrt_data_key_of(nnrt_source_kind kind, const char *word)
@@ -141,7 +157,7 @@ static const int64_t nnrt_setting_lo[] = { NNRT_SETTINGS(NNRT_SETTING_LO_) };
 static const int64_t nnrt_setting_hi[] = { NNRT_SETTINGS(NNRT_SETTING_HI_) };
 
 /* ---- report METRIC SOURCE -------------------------------------------------- */
-#define NNRT_METRICS(X) X(ACCURACY, accuracy) X(LOSS, loss)
+#define NNRT_METRICS(X) X(ACCURACY, accuracy) X(LOSS, loss) X(BPC, bpc)
 #define NNRT_METRIC_ENUM_(ID, word) NNRT_ENUM_(NNRT_METRIC_, ID)
 typedef enum { NNRT_METRICS(NNRT_METRIC_ENUM_) NNRT_METRIC__COUNT } nnrt_metric;
 static const char *const nnrt_metric_word[] = { NNRT_METRICS(NNRT_WORD_) };

@@ -82,7 +82,8 @@ void rt_init_params(RtTrainer *t)
 RtDataSpec rt_trainer_spec(const RtTrainer *t)
 {
 	RtDataSpec s = {.precision = t->d->precision, .x_per = t->x->per_sample,
-	                .data_dir = t->opt.data_dir, .seed = (uint64_t)t->opt.seed, .input_scale = 1};
+	                .data_dir = t->opt.data_dir, .seed = (uint64_t)t->opt.seed, .input_scale = 1,
+	                .x_dt = t->x->dt, .batch = t->opt.batch};
 	if (t->y) {
 		s.has_y = 1;
 		s.y_dt = t->y->dt;
@@ -221,6 +222,8 @@ void rt_save_checkpoint(RtTrainer *t, const char *path)
 	rt_meta_set(&m, "threads", rt_printf("%lld", (long long)t->opt.threads));
 	if (d->train_source)
 		rt_meta_set(&m, "train_source", d->train_source);
+	if (t->vocab)
+		rt_meta_set(&m, "vocabulary", rt_vocab_format(t->vocab));
 	rt_checkpoint_save(path, d, t->state, &m);
 }
 
@@ -259,6 +262,15 @@ void rt_load_checkpoint(RtTrainer *t, const char *path)
 	t->step = t->first_step = meta_int(&m, "step", path);
 	t->epoch = meta_int(&m, "epoch", path);
 	resume_position(t, &m, path);
+	const char *vocab = rt_meta_get(&m, "vocabulary");
+	if (vocab) {
+		RtVocab *v = rt_alloc(sizeof *v);
+		if (rt_vocab_parse(vocab, v) < 0)
+			rt_fatal(RT_EXIT_IO, "%s: metadata 'vocabulary' is not a list of ascending code points "
+			         "(U+000A U+0020 ...)", path);
+		t->vocab = v;
+		t->vocab_from = rt_printf("the checkpoint %s", path);
+	}
 	/* The shuffles of later epochs derive from the seed: keep the saved one
 	 * unless the user asks for another. */
 	if (!t->opt.has_seed && rt_meta_get(&m, "seed"))
@@ -269,13 +281,50 @@ void rt_load_checkpoint(RtTrainer *t, const char *path)
 
 typedef struct Reports { RtData **data; double *value; int n; } Reports;
 
+/* A text model's ids mean the characters of one vocabulary: the
+ * checkpoint's, and every text source's. */
+static void check_vocab(RtTrainer *t, const RtData *data)
+{
+	const RtVocab *a = t->vocab, *b = data->vocab;
+	if (!b)
+		return;
+	if (!a) {
+		t->vocab = b;
+		t->vocab_from = rt_printf("the data source '%s'", data->name);
+		return;
+	}
+	int64_t i = 0;
+	while (i < a->n && i < b->n && a->cp[i] == b->cp[i])
+		i++;
+	if (i == a->n && i == b->n)
+		return;
+	rt_fatal(RT_EXIT_IO, "the vocabulary of %s (%lld characters) differs from that of data source '%s' "
+	         "(%lld characters, %s): id %lld is %s in the first, %s in the second", t->vocab_from,
+	         (long long)a->n, data->name, (long long)b->n, data->origin, (long long)i,
+	         i < a->n ? rt_char_name(a->cp[i]) : "absent", i < b->n ? rt_char_name(b->cp[i]) : "absent");
+}
+
 static RtData *load_source(RtTrainer *t, const char *name, RtData **cache, int *ncache)
 {
 	for (int i = 0; i < *ncache; i++)
 		if (!strcmp(cache[i]->name, name))
 			return cache[i];
 	RtDataSpec spec = rt_trainer_spec(t);
-	return cache[(*ncache)++] = rt_data_load(rt_desc_source(t->d, name), &spec);
+	RtData *data = cache[(*ncache)++] = rt_data_load(rt_desc_source(t->d, name), &spec);
+	check_vocab(t, data);
+	return data;
+}
+
+/* The value of a report from a data set's loss and accuracy. */
+static double metric_value(nnrt_metric m, double loss, double accuracy)
+{
+	switch (m) {
+	case NNRT_METRIC_ACCURACY: return accuracy;
+	case NNRT_METRIC_LOSS: return loss;
+	case NNRT_METRIC_BPC: return loss / M_LN2;   /* nats per character to bits */
+	case NNRT_METRIC__COUNT: break;
+	}
+	return NAN;
 }
 
 /* value[n + i], value[2n + i] keep loss and accuracy of report i, so a
@@ -291,7 +340,7 @@ static void run_reports(RtTrainer *t, Reports *r)
 			rt_evaluate(t, r->data[i], &loss[i], &acc[i]);
 		else
 			loss[i] = loss[j], acc[i] = acc[j];
-		r->value[i] = t->d->report_metric[i] == NNRT_METRIC_LOSS ? loss[i] : acc[i];
+		r->value[i] = metric_value(t->d->report_metric[i], loss[i], acc[i]);
 	}
 }
 
@@ -339,11 +388,12 @@ static double train_epoch(RtTrainer *t, const RtData *data, RtProgress *prog)
 	const RtDesc *d = t->d;
 	int64_t n = epoch_samples(t, data->n), b = t->opt.batch, nb = (n + b - 1) / b;
 	rt_rng_seed(&t->rng, (uint64_t)t->opt.seed, STREAM_EPOCH + (uint64_t)t->epoch);
-	rt_rng_permutation(&t->rng, t->perm, data->n);
+	if (!data->ordered)
+		rt_rng_permutation(&t->rng, t->perm, data->n);
 	for (int64_t i = t->position; i < nb; i++) {
 		int64_t count = n - i * b < b ? n - i * b : b;
 		nnrt_step s;
-		rt_step_prepare(t, &s, data, t->perm, i * b, count);
+		rt_step_prepare(t, &s, data, data->ordered ? NULL : t->perm, i * b, count);
 		if (t->augment)   /* training batches only: never eval, predict or gradcheck */
 			rt_augment_batch(t->augment, data->x_dt, t->io[t->x->io], data->x_per, count,
 			                 (uint64_t)t->opt.seed, t->epoch, i * b);
@@ -470,7 +520,7 @@ int rt_eval(RtTrainer *t)
 		RtData *data = load_source(t, d->report_source[i], cache, &ncache);
 		rt_evaluate(t, data, &loss, &acc);
 		printf("%s.%s %.6g\n", data->name, nnrt_metric_word[d->report_metric[i]],
-		       d->report_metric[i] == NNRT_METRIC_LOSS ? loss : acc);
+		       metric_value(d->report_metric[i], loss, acc));
 	}
 	return 0;
 }
@@ -528,6 +578,9 @@ int rt_predict(RtTrainer *t)
 	const RtDesc *d = t->d;
 	if (!t->out)
 		rt_fatal(RT_EXIT_USAGE, "this model has no output to predict");
+	if (t->x->dt == RT_I32)
+		rt_fatal(RT_EXIT_USAGE, "predict reads samples of numbers; this model reads character ids: "
+		         "draw text from it with 'sample'");
 	PrintMode mode = print_mode(t);
 	RtDataSpec spec = rt_trainer_spec(t);
 	RtData *data;

@@ -167,5 +167,6 @@ const char *const *builtin_names(int *n);
 
 /* lower_train.c */
 void lower_train(Ctx *c);
+int source_gives_ids(const Ctx *c);   /* the training source is text: its x holds character ids */
 
 #endif

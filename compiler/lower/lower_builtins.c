@@ -305,14 +305,16 @@ static int64_t class_count(const Value *k)
 	return n;
 }
 
-static Node *labels_for(Ctx *c, const Value *v, int64_t n, const char *fn, Loc loc)
+/* Integer labels of shape `want` (the logits' shape without the class
+ * axis): a data field is bound to it, a tensor must have it. */
+static Node *labels_for(Ctx *c, const Value *v, Shape want, const char *fn, Loc loc)
 {
 	if (v->kind == V_DATA)
-		return bind_field(c, v, DT_I32, shape_of(1, n), loc);
+		return bind_field(c, v, DT_I32, want, loc);
 	Node *t = need_tensor(c, v, xprintf("the labels of '%s'", fn));
-	if (t->dt != DT_I32 || t->shape.rank != 1 || t->shape.d[0] != n)
-		error_at(v->loc, "'%s' needs integer labels i32[%s], not %s", fn,
-		         n == DIM_BATCH ? "B" : xprintf("%lld", (long long)n), type_str(t->dt, t->shape));
+	if (t->dt != DT_I32 || !shape_equal(t->shape, want))
+		error_at(v->loc, "'%s' needs integer labels %s, not %s", fn, type_str(DT_I32, want),
+		         type_str(t->dt, t->shape));
 	return t;
 }
 
@@ -320,7 +322,7 @@ static Value onehot(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
 {
 	(void)b;
 	int64_t k = class_count(&arg[1]);
-	Node *l = labels_for(c, &arg[0], DIM_BATCH, "onehot", call->loc);
+	Node *l = labels_for(c, &arg[0], shape_of(1, DIM_BATCH), "onehot", call->loc);
 	return tensor_value(ir_onehot(c->fn, l, k, c->fdt, call->loc), call->loc);
 }
 
@@ -369,27 +371,34 @@ static Value bce(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
 	return tensor_value(ir_unary(c->fn, OP_neg, m, loc), loc);
 }
 
-/* -sum(onehot(labels, K) * log_softmax(logits)) / N; float labels of the
- * logits' shape are taken as target distributions. */
+/* -sum(onehot(labels, K) * log_softmax(logits)) / N: logits [N, K] or
+ * [N, T, ..., K], the last axis the classes, and labels of the logits'
+ * shape without it; N counts every position, so a language model's loss
+ * over [B, T, V] is the mean over its B*T characters.  Float labels of
+ * the logits' shape are taken as target distributions. */
 static Value cross_entropy(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
 {
 	(void)b;
 	Loc loc = call->loc;
 	Node *z = float_tensor(c, &arg[0], "the logits of 'cross_entropy'");
-	if (z->shape.rank != 2 || z->shape.d[1] == DIM_BATCH)
-		error_at(arg[0].loc, "cross_entropy needs logits of shape [N, K] (K classes), not %s",
-		         type_str(z->dt, z->shape));
+	int r = z->shape.rank;
+	if (r < 2 || z->shape.d[r - 1] == DIM_BATCH)
+		error_at(arg[0].loc, "cross_entropy needs logits of shape [N, K] or [N, T, K] (K classes, the "
+		         "last axis), not %s", type_str(z->dt, z->shape));
+	Shape positions = z->shape;
+	positions.rank--;
 	Node *target;
 	if (arg[1].kind == V_TENSOR && arg[1].t->dt != DT_I32)
 		target = target_for(c, &arg[1], z, "cross_entropy", loc);
 	else
-		target = ir_onehot(c->fn, labels_for(c, &arg[1], z->shape.d[0], "cross_entropy", loc),
-		                   z->shape.d[1], z->dt, loc);
+		target = ir_onehot(c->fn, labels_for(c, &arg[1], positions, "cross_entropy", loc),
+		                   z->shape.d[r - 1], z->dt, loc);
 	if (z == c->output && !c->m->output_is)
 		c->m->output_is = "logits";
-	Node *ls = log_softmax(c, z, 2u, loc);
-	Node *s = reduce(c, OP_sum, ir_binary(c->fn, OP_mul, target, ls, loc), 3u, 0, loc);
-	s = divide_count(c, s, z, 1u, loc);
+	uint32_t classes = 1u << (r - 1);
+	Node *ls = log_softmax(c, z, classes, loc);
+	Node *s = reduce(c, OP_sum, ir_binary(c->fn, OP_mul, target, ls, loc), all_axes(z), 0, loc);
+	s = divide_count(c, s, z, all_axes(z) & ~classes, loc);
 	return tensor_value(ir_unary(c->fn, OP_neg, s, loc), loc);
 }
 

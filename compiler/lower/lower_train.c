@@ -124,7 +124,7 @@ static double source_number(const nnrt_data_key *k, nnrt_source_kind kind, const
 	return x;
 }
 
-/* A file name argument: "0", "1" in the descriptor. */
+/* A quoted argument: a file name ("0", "1" in the descriptor) or a word. */
 static void source_path(DataSource *d, const nnrt_data_key *k, const Value *v, Loc call)
 {
 	const char *kind = nnrt_source_word[d->kind];
@@ -133,8 +133,10 @@ static void source_path(DataSource *d, const nnrt_data_key *k, const Value *v, L
 	if (v->kind == V_NONE)
 		return;     /* idx without labels: inputs only */
 	if (v->kind != V_STR)
-		error_at(v->loc, "'%s' of '%s' must be a file name in quotes, not %s", k->name, kind,
-		         value_kind_name(v));
+		error_at(v->loc, "'%s' of '%s' must be %s in quotes, not %s", k->name, kind,
+		         k->path == 3 ? "a word" : "a file name", value_kind_name(v));
+	if (k->path == 3 && !nnrt_is_word(k->what, v->str))
+		error_at(v->loc, "'%s' of '%s' must be one of %s, not \"%s\"", k->name, kind, k->what, v->str);
 	d->arg[d->narg++] = (KeyVal){ .key = k->word, .str = v->str, .is_str = 1, .loc = v->loc };
 }
 
@@ -249,6 +251,38 @@ static void check_adding(Ctx *c)
 	}
 }
 
+/* A text source's fields are character ids, x and y i32[B, T] with T
+ * its length (runtime/data_text.c batches it so).  Checked for every text
+ * source, as a report source feeds the same model input. */
+static void check_text(Ctx *c)
+{
+	const Config *cfg = &c->m->cfg;
+	for (int i = 0; i < cfg->ndata; i++) {
+		const DataSource *d = &cfg->data[i];
+		if (d->kind != NNRT_SOURCE_TEXT)
+			continue;
+		const KeyVal *len = source_arg(d, "length");
+		for (int f = 0; f < 2; f++) {
+			const Node *n = c->field[f];
+			if (!n || (n->dt == DT_I32 && n->shape.rank == 2 && n->shape.d[1] == (int64_t)len->num))
+				continue;
+			error_at(n->loc, "'%s.%s' of the text source '%s' holds %s, i32[B, %lld] (length: %lld), "
+			         "but here it is %s", c->source, f ? "y" : "x", d->name,
+			         f ? "the next character's ids" : "character ids", (long long)len->num,
+			         (long long)len->num, type_str(n->dt, n->shape));
+		}
+	}
+}
+
+int source_gives_ids(const Ctx *c)
+{
+	const Config *cfg = &c->m->cfg;
+	for (int i = 0; c->source && i < cfg->ndata; i++)
+		if (!strcmp(cfg->data[i].name, c->source))
+			return cfg->data[i].kind == NNRT_SOURCE_TEXT;
+	return 0;
+}
+
 static void lower_data(Ctx *c)
 {
 	Config *cfg = &c->m->cfg;
@@ -262,6 +296,9 @@ static void lower_data(Ctx *c)
 				error_at(it->loc, "data source '%s' is declared twice", it->name);
 			}
 		DataSource d = data_source(c, it);   /* before growing: its arguments may name sources */
+		if (d.kind == NNRT_SOURCE_TEXT && !source_arg(&d, "length"))
+			error_at(it->value->loc, "'text' needs 'length: T', the characters of a sequence "
+			         "(the model reads i32[B, T])");
 		cfg->data = xrealloc(cfg->data, sizeof *cfg->data * (size_t)cfg->ndata, sizeof *cfg->data * (size_t)(cfg->ndata + 1));
 		cfg->data[cfg->ndata++] = d;
 	}
@@ -420,6 +457,14 @@ static void lower_settings(Ctx *c)
 	}
 }
 
+static nnrt_source_kind source_kind(const Config *cfg, const char *name)
+{
+	for (int i = 0; i < cfg->ndata; i++)
+		if (!strcmp(cfg->data[i].name, name))
+			return cfg->data[i].kind;
+	return NNRT_SOURCE__COUNT;
+}
+
 static void lower_reports(Ctx *c)
 {
 	Config *cfg = &c->m->cfg;
@@ -442,6 +487,10 @@ static void lower_reports(Ctx *c)
 			int metric = nnrt_word_index(nnrt_metric_word, NNRT_METRIC__COUNT, mt);
 			if (metric < 0)
 				unknown_choice(it->metric_locs[k], "metric", mt, nnrt_metric_word, NNRT_METRIC__COUNT);
+			if (metric == NNRT_METRIC_BPC && (source_kind(cfg, it->name) != NNRT_SOURCE_TEXT
+			                                  || !c->m->output_is || strcmp(c->m->output_is, "logits")))
+				error_at(it->metric_locs[k], "'bpc' (bits per character: the loss / ln 2) needs a text source "
+				         "and the loss cross_entropy of the model's output");
 			if (metric == NNRT_METRIC_ACCURACY && (!c->field[1] || c->field[1]->dt != DT_I32 || c->output->shape.rank != 2))
 				error_at(it->metric_locs[k], "'accuracy' needs integer class labels (the loss must read "
 				         "'%s.y' as labels, e.g. through cross_entropy) and a model output [B, K]", c->source);
@@ -489,5 +538,6 @@ void lower_train(Ctx *c)
 	c->m->cfg.train_source = c->source;
 	check_augment(c);
 	check_adding(c);
+	check_text(c);
 	lower_reports(c);
 }
