@@ -203,10 +203,10 @@ RtData *rt_text_load(const RtSource *s, const RtDataSpec *spec)
 	int64_t L = n / B, nb = L >= 1 ? (L - 1) / T : 0;
 	if (nb == 0)
 		rt_fatal(RT_EXIT_IO, "text corpus %s: the %s part (%lld of %lld characters, split %g) is too short "
-		         "for length %lld at batch %lld: %lld streams of %lld characters hold no sequence of length "
-		         "+ 1 = %lld; it needs %lld characters", path, part, (long long)n, (long long)t.n, split,
-		         (long long)T, (long long)B, (long long)B, (long long)L, (long long)(T + 1),
-		         (long long)(B * (T + 1)));
+		         "for length %lld at batch %lld: %lld stream%s of %lld characters hold%s no sequence of "
+		         "length + 1 = %lld; it needs %lld characters", path, part, (long long)n, (long long)t.n, split,
+		         (long long)T, (long long)B, (long long)B, B == 1 ? "" : "s", (long long)L, B == 1 ? "s" : "",
+		         (long long)(T + 1), (long long)(B * (T + 1)));
 	RtData *d = rt_alloc(sizeof *d);
 	d->name = rt_strdup(s->name);
 	d->n = nb * B;

@@ -135,8 +135,12 @@ static void source_path(DataSource *d, const nnrt_data_key *k, const Value *v, L
 	if (v->kind != V_STR)
 		error_at(v->loc, "'%s' of '%s' must be %s in quotes, not %s", k->name, kind,
 		         k->path == 3 ? "a word" : "a file name", value_kind_name(v));
-	if (k->path == 3 && !nnrt_is_word(k->what, v->str))
-		error_at(v->loc, "'%s' of '%s' must be one of %s, not \"%s\"", k->name, kind, k->what, v->str);
+	if (k->path == 3 && !nnrt_is_word(k->what, v->str)) {
+		const char *list = "";
+		for (const char *p = k->what; *p; p += strcspn(p, " "), p += *p == ' ')
+			list = xprintf("%s%s\"%.*s\"", list, *list ? " or " : "", (int)strcspn(p, " "), p);
+		error_at(v->loc, "'%s' of '%s' must be %s, not \"%s\"", k->name, kind, list, v->str);
+	}
 	d->arg[d->narg++] = (KeyVal){ .key = k->word, .str = v->str, .is_str = 1, .loc = v->loc };
 }
 
