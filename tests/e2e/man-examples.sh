@@ -59,6 +59,19 @@ for name in $(cat "$work/names"); do
 		fi
 		run fashion train --epochs 1
 		at_least "$(metric "$work/fashion.out" test.accuracy)" 0.80 "fashion test.accuracy" ;;
+	bigram)
+		# One epoch on the fortunes: about 3.8 bits per character (from 7,
+		# log2 of 128 classes; a bigram of English letters is near 3.6);
+		# the page shows the sample that follows.
+		if [ ! -d /usr/share/games/fortunes ]; then
+			echo "skip: bigram (no fortunes in /usr/share/games/fortunes)"
+			continue
+		fi
+		run bigram train --save "$work/bigram.safetensors"
+		at_most "$(metric "$work/bigram.out" valid.bpc)" 4.0 "bigram valid.bpc"
+		run bigram sample --load "$work/bigram.safetensors" --prompt "The " --length 60 --seed 3
+		sed -n '/^The litry/p' "$SRCDIR/man/nn.5" | cmp -s - "$work/bigram.out" ||
+			die "the sample in nn(5) is not what bigram sample prints: $(cat "$work/bigram.out")" ;;
 	*)
 		die "example '$name' of nn(5) has no check in $0" ;;
 	esac
