@@ -47,6 +47,23 @@ loss=$(metric "$work/train.out" valid.loss)
 awk -v l="$loss" -v b="$bpc" 'BEGIN { exit !(b > 0 && (l / log(2) - b) ^ 2 < 1e-8) }' || die "bpc $bpc is not loss $loss / ln 2"
 echo "ok: bpc = loss / ln 2"
 
+# the batches come in the same order every epoch, so 2 epochs and a
+# resumed 2 more are the checkpoint of 4 straight, byte for byte
+"$m" train -q --data-dir "$work/data" --epochs 2 --save "$work/two.safetensors" || die "2 epochs failed"
+"$m" train -q --data-dir "$work/data" --epochs 4 --load "$work/two.safetensors" --save "$work/resumed.safetensors" || die "resuming failed"
+"$m" train -q --data-dir "$work/data" --epochs 4 --save "$work/four.safetensors" || die "4 epochs failed"
+cmp -s "$work/resumed.safetensors" "$work/four.safetensors" || die "2 + 2 resumed epochs differ from 4 straight"
+grep -q '"vocabulary":"U+000A U+0061 U+0062 U+0063"' "$work/four.safetensors" || die "the checkpoint lacks the vocabulary metadata"
+echo "ok: 2 epochs resumed to 4 give the checkpoint of 4 straight, with its vocabulary"
+# interrupted at step 100, 16 batches into epoch 2 (84 a epoch): resumed,
+# it goes on with batch 17 of the streams
+rc=0
+NNRT_FAULT_SIGNAL=100 "$m" train -q --data-dir "$work/data" --epochs 4 --save "$work/cut.safetensors" 2>"$work/cut.err" || rc=$?
+[ "$rc" = 130 ] || { cat "$work/cut.err"; die "the interrupted run exited $rc, expected 130"; }
+"$m" train -q --data-dir "$work/data" --epochs 4 --load "$work/cut.safetensors" --save "$work/cut.safetensors" || die "resuming mid-epoch failed"
+cmp -s "$work/cut.safetensors" "$work/four.safetensors" || die "a run interrupted mid-epoch and resumed differs from a straight one"
+echo "ok: interrupted mid-epoch and resumed, the same checkpoint as a straight run"
+
 # sample: the checkpoint alone (no --data-dir: the corpus is not read)
 "$m" sample --load "$work/m.safetensors" --seed 7 --prompt abc >"$work/s1" || die "sample failed"
 "$m" sample --load "$work/m.safetensors" --seed 7 --prompt abc >"$work/s2" || die "sample failed the second time"
@@ -71,6 +88,8 @@ echo "ok: without --prompt the sample starts from a newline"
 
 one_line 2 "a prompt character outside the vocabulary" "character 3, 'z' (U+007A), is not in the vocabulary" \
 	"$m" sample --load "$work/m.safetensors" --prompt abz
+one_line 2 "predict on a model of character ids" "draw text from it with 'sample'" \
+	"$m" predict --load "$work/m.safetensors" --data-dir "$work/data"
 one_line 2 "sample without --load" "sample needs --load FILE" "$m" sample
 one_line 2 "an empty prompt" "--prompt is empty" "$m" sample --load "$work/m.safetensors" --prompt ''
 one_line 2 "a temperature of 0" "--temperature: '0' is not a positive" "$m" sample --load "$work/m.safetensors" --temperature 0
