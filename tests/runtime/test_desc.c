@@ -184,6 +184,8 @@ static void test_limits(void)
 			limits_of("csv 0=\"t.csv\" label=-1 header=1", "random ", key->word, &key->range, "", "test");
 		if (key->kinds >> NNRT_SOURCE_ADDING & 1)
 			limits_of("csv 0=\"t.csv\" label=-1 header=1", "adding ", key->word, &key->range, "", "test");
+		if (key->kinds >> NNRT_SOURCE_TEXT & 1)
+			limits_of("csv 0=\"t.csv\" label=-1 header=1", "text 0=\"c.txt\" ", key->word, &key->range, "", "test");
 	}
 	for (int k = 0; k < NNRT_OPTK__COUNT; k++)
 		limits_of("lr=0.001 beta1=0.8", "", nnrt_opt_key_word[k], &nnrt_opt_key_range[k], "", NULL);
@@ -235,6 +237,10 @@ static void test_bad(void)
 	expect_error("header=1", "noise=inf", "noise=inf is not in [0, ");
 	expect_error("header=1", "height=0 width=2 channels=3", "height=0 is not an integer in [1, ");
 	expect_error("header=1", "height=2 width=3", "height, width and channels come together");
+	expect_error("csv 0=\"t.csv\" label=-1 header=1", "text 0=\"c\" length=8 part=\"test\"",
+	             "line 17: data source 'test': part=\"test\" is not one of train validation");
+	expect_error("csv 0=\"t.csv\" label=-1 header=1", "text 0=\"c\" length=8 part=1",
+	             "line 17: data source 'test': part must be a quoted string");
 	expect_error("beta1=0.8", "beta1=abc", "line 19: 'abc' is not a number");
 	expect_error("beta1=0.8", "rho=0.8", "line 19: unknown optimizer key 'rho'");
 	expect_error("batch 64", "batch 0", "line 21: batch 0 is out of range");
