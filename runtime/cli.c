@@ -109,7 +109,8 @@ static void print_help(const RtDesc *d)
 	       nnrt_optimizer_word[d->optimizer], nnrt_schedule_word[d->schedule]);
 	printf("  --seed N         random seed: initialization, shuffling, augmentation, random data (default %lld)\n",
 	       (long long)d->seed);
-	printf("  --threads N      OpenBLAS threads (default 1)\n"
+	printf("  --threads N      threads of the step's GEMMs and convolutions (default 1;\n"
+	       "                   the checkpoint's bytes are the same at any N)\n"
 	       "  --save FILE      write a safetensors checkpoint at the end of training\n"
 	       "                   (and on SIGINT/SIGTERM, mid-epoch; exit 130/143)\n"
 	       "  --save-every N   also save every N epochs\n"
@@ -351,7 +352,8 @@ int rt_main(int argc, char **argv, const RtModel *model)
 		print_info(d, o.batch);
 		return 0;
 	}
-	openblas_set_num_threads((int)o.threads);
+	openblas_set_num_threads(1);   /* the threads are the pool's: gemm.c says why */
+	rt_pool_start((int)o.threads);
 	rt_set_random_seed((uint64_t)o.seed);
 	RtTrainer t;
 	rt_trainer_init(&t, model, d, &o);

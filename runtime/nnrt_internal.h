@@ -40,6 +40,13 @@ void rt_set_random_seed(uint64_t seed);  /* random.c: the --seed of compiled ran
 void rt_blas_setup(void);                /* blas.c: the OpenBLAS kernels this CPU runs */
 const char *rt_blas_note(void);          /* blas.c: which kernels, for `info` */
 
+/* ---- pool.c: the threads of --threads (see pool.c for the bytes rule) ---- */
+typedef void RtTask(void *ctx, int64_t task, int worker);   /* worker: 0 .. threads-1 */
+void rt_pool_start(int threads);         /* once, before the first step */
+int rt_pool_threads(void);
+void rt_pool_run(int64_t ntasks, RtTask *fn, void *ctx);   /* each task once; returns when all ran */
+void *rt_pool_buffer(int worker, size_t bytes);            /* that thread's own block, grown once */
+
 /* ---- fault.c: test hooks and signals (see trainer(1), ENVIRONMENT) ------- */
 int rt_fault_alloc(void);                /* 1: fail this allocation (NNRT_FAIL_ALLOC=N) */
 int rt_fault_write(void);                /* 1 and errno set: fail this write (NNRT_FAULT_WRITE=N) */
