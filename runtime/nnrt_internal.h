@@ -283,6 +283,7 @@ typedef struct RtModel {
 typedef struct RtOptions {
 	const char *command;       /* train, eval, predict, gradcheck, info */
 	int64_t epochs, batch, seed, threads, save_every;
+	int64_t shards;            /* --shards, or the ranks under mpirun (shard.c) */
 	double lr, tol;
 	int has_lr, has_tol, has_seed, all, quiet;
 	int check_numerics;        /* 1 unless --no-check-numerics */
@@ -329,6 +330,25 @@ void rt_save_checkpoint(RtTrainer *t, const char *path);
 void rt_evaluate(RtTrainer *t, const RtData *data, double *loss, double *accuracy);
 /* training-mode steps of `batch` samples of data: exits unless the batch statistics exist */
 void rt_check_min_batch(const RtTrainer *t, int64_t batch, const RtData *data);
+
+/* the step's hyper-parameters: the learning rate, and t->step when training */
+void rt_set_hyper(const RtTrainer *t, nnrt_step *s, double lr, int training);
+
+/* shard.c: a batch's gradients as the fold of its shards' (the rule is there) */
+void rt_shards_check(const RtTrainer *t);   /* before the first step: exits on what shards cannot do */
+double rt_shards_grad(RtTrainer *t, const RtData *data, int64_t first, int64_t count, double lr, nnrt_step *s);
+
+/* mpi.c: the ranks of mpirun; one rank of one when not launched by it */
+void rt_mpi_start(int *argc, char ***argv);  /* exits 2 when launched as a rank without MPI built in */
+void rt_mpi_end(void);                       /* after a run that ended well */
+int rt_rank(void);
+int rt_ranks(void);
+const char *rt_mpi_note(void);               /* built in or not, for `info` */
+const char *rt_mpi_who(void);                /* "rank R: " for messages under mpirun, else "" */
+int rt_mpi_agree(int sig);                   /* the largest of every rank's */
+void rt_mpi_allgather(const double *mine, double *all);
+void rt_mpi_to_owners(const char *vec, const int64_t *lo, char *pieces);
+void rt_mpi_from_owners(char *vec, const int64_t *lo);
 
 /* guard.c: non-finite values after a step (exit 5); the memory budget (exit 4) */
 void rt_check_numerics(const RtTrainer *t, double loss, int64_t batch);
