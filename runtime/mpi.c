@@ -92,29 +92,16 @@ void rt_mpi_end(void)
 #endif
 }
 
-/* The largest of every rank's sig: all stop at the same step. */
-int rt_mpi_agree(int sig)
+/* all[r n .. r n + n) = rank r's mine[0 .. n), for every rank. */
+void rt_mpi_allgather(const double *mine, int n, double *all)
 {
 #ifdef NNRT_MPI
 	if (started) {
-		int all = 0;
-		MPI_Allreduce(&sig, &all, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-		return all;
-	}
-#endif
-	return sig;
-}
-
-/* all[r] = rank r's mine, for every rank. */
-void rt_mpi_allgather(const double *mine, double *all)
-{
-#ifdef NNRT_MPI
-	if (started) {
-		MPI_Allgather(mine, 1, MPI_DOUBLE, all, 1, MPI_DOUBLE, MPI_COMM_WORLD);
+		MPI_Allgather(mine, n, MPI_DOUBLE, all, n, MPI_DOUBLE, MPI_COMM_WORLD);
 		return;
 	}
 #endif
-	all[0] = *mine;
+	memcpy(all, mine, sizeof(double) * (size_t)n);
 }
 
 /* Rank j owns bytes [lo[j], lo[j+1]) of a vector.  to_owners: every

@@ -337,6 +337,7 @@ void rt_set_hyper(const RtTrainer *t, nnrt_step *s, double lr, int training);
 /* shard.c: a batch's gradients as the fold of its shards' (the rule is there) */
 void rt_shards_check(const RtTrainer *t);   /* before the first step: exits on what shards cannot do */
 double rt_shards_grad(RtTrainer *t, const RtData *data, int64_t first, int64_t count, double lr, nnrt_step *s);
+int rt_stop_agreed(void);                   /* the signal to stop on: under mpirun the ranks' agreement */
 
 /* mpi.c: the ranks of mpirun; one rank of one when not launched by it */
 void rt_mpi_start(int *argc, char ***argv);  /* exits 2 when launched as a rank without MPI built in */
@@ -345,8 +346,7 @@ int rt_rank(void);
 int rt_ranks(void);
 const char *rt_mpi_note(void);               /* built in or not, for `info` */
 const char *rt_mpi_who(void);                /* "rank R: " for messages under mpirun, else "" */
-int rt_mpi_agree(int sig);                   /* the largest of every rank's */
-void rt_mpi_allgather(const double *mine, double *all);
+void rt_mpi_allgather(const double *mine, int n, double *all);
 void rt_mpi_to_owners(const char *vec, const int64_t *lo, char *pieces);
 void rt_mpi_from_owners(char *vec, const int64_t *lo);
 

@@ -140,23 +140,36 @@ static void grad_on(RtTrainer *t, const RtData *data, int64_t first, int64_t cou
 		t->model->grad(s);
 }
 
+static int agreed_signal;       /* under mpirun: the largest SIGINT/SIGTERM any rank had seen */
+
+/* The signal to stop on after this step: under mpirun, what every rank
+ * saw at the last exchange, so all stop at one step (a signal that comes
+ * later is seen at the next); else this process's. */
+int rt_stop_agreed(void)
+{
+	return rt_ranks() > 1 ? agreed_signal : rt_stop_signal;
+}
+
 /* Every rank's shard gradient folded by the ranks that own its parts
- * (rule 3); losses gathered and folded in rank order. */
+ * (rule 3); losses, and the signals seen, gathered: three collectives a
+ * step, each a wait for the slowest rank. */
 static double exchange(RtTrainer *t, int64_t n, double loss)
 {
 	int p = rt_ranks(), r = rt_rank();
 	int64_t part = (sh.lo[r + 1] - sh.lo[r]) / sh.elem;
-	double all[p];
+	double mine[2] = {loss, (double)rt_stop_signal}, all[2 * p];
 	rt_mpi_to_owners(sh.vec, sh.lo, sh.pieces);
-	rt_mpi_allgather(&loss, all);
+	rt_mpi_allgather(mine, 2, all);
 	memset(sh.acc, 0, sizeof(double) * (size_t)part);
 	double sum = 0;
 	for (int j = 0; j < p; j++) {
+		if (all[2 * j + 1] > agreed_signal)
+			agreed_signal = (int)all[2 * j + 1];
 		int64_t size = shard_size(n, j, p);
 		if (size == 0)
 			continue;
 		fold(sh.acc, sh.pieces + j * part * sh.elem, part, (double)size / (double)n);
-		sum += (double)size / (double)n * all[j];
+		sum += (double)size / (double)n * all[2 * j];
 	}
 	round_into(sh.vec + sh.lo[r], sh.acc, part);
 	rt_mpi_from_owners(sh.vec, sh.lo);

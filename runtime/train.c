@@ -312,7 +312,7 @@ static void print_epoch(const RtTrainer *t, double train_loss, const Reports *r,
  * exit 128 + the signal, as a shell reports a process it interrupted. */
 static void stop_if_signalled(RtTrainer *t)
 {
-	int sig = rt_mpi_agree(rt_stop_signal);   /* under mpirun: every rank stops at this step */
+	int sig = rt_stop_agreed();   /* under mpirun: every rank stops at the same step */
 	if (!sig)
 		return;
 	if (rt_rank() != 0)
