@@ -13,20 +13,27 @@
  * the GEMM) runs its tasks inline on that thread: the partition, hence the
  * arithmetic, is the same, and no thread waits for a pool it is part of.
  *
- * Workers sleep on a condition variable between regions; a step of the
- * MLP at batch 64 runs about ten regions (its GEMMs), so the wake-up
- * (tens of microseconds) is paid per GEMM, not per element. */
+ * Between regions a worker first spins for POOL_SPIN_US microseconds,
+ * then sleeps on a condition variable; the caller waits for the workers
+ * the same way.  Regions come a fraction of a millisecond apart, with
+ * elementwise loops between them; a worker that slept was, measured on
+ * the loaded 2-core VM, woken by the scheduler after the caller had run
+ * every task itself: LeNet's first convolution took 1,245 us at one
+ * thread and still 1,238 at two with sleeping workers, 760 with spinning
+ * ones (docs/scale.md). */
 #include <pthread.h>
 #include <stdlib.h>
 #include <stdatomic.h>
 #include "nnrt_internal.h"
 
+enum { POOL_SPIN_US = 200 };
+
 static struct {
 	int threads;                 /* workers + the caller; 1 until rt_pool_start */
 	pthread_mutex_t lock;
 	pthread_cond_t wake, idle;
-	uint64_t generation;         /* bumped per region, under lock */
-	int busy;                    /* workers still inside the current region */
+	atomic_ullong generation;    /* bumped per region, under lock, after fn, ctx, ntasks */
+	atomic_int busy;             /* workers still inside the current region */
 	RtTask *fn;
 	void *ctx;
 	int64_t ntasks;
@@ -51,23 +58,44 @@ static void claim_tasks(RtTask *fn, void *ctx, int64_t ntasks)
 	in_region = 0;
 }
 
+static inline void pause_briefly(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/* Spin, then sleep, until the generation moves past seen. */
+static unsigned long long next_region(unsigned long long seen)
+{
+	double until = rt_now() + POOL_SPIN_US * 1e-6;
+	for (int i = 0;; i++) {
+		unsigned long long g = atomic_load_explicit(&pool.generation, memory_order_acquire);
+		if (g != seen)
+			return g;
+		if (i % 64 == 63 && rt_now() > until)
+			break;
+		pause_briefly();
+	}
+	pthread_mutex_lock(&pool.lock);
+	while (atomic_load(&pool.generation) == seen)
+		pthread_cond_wait(&pool.wake, &pool.lock);
+	unsigned long long g = atomic_load(&pool.generation);
+	pthread_mutex_unlock(&pool.lock);
+	return g;
+}
+
 static void *worker_main(void *arg)
 {
 	my_worker = (int)(intptr_t)arg;
-	uint64_t seen = 0;
-	pthread_mutex_lock(&pool.lock);
-	for (;;) {
-		while (pool.generation == seen)
-			pthread_cond_wait(&pool.wake, &pool.lock);
-		seen = pool.generation;
-		RtTask *fn = pool.fn;
-		void *ctx = pool.ctx;
-		int64_t ntasks = pool.ntasks;
-		pthread_mutex_unlock(&pool.lock);
-		claim_tasks(fn, ctx, ntasks);
-		pthread_mutex_lock(&pool.lock);
-		if (--pool.busy == 0)
+	for (unsigned long long seen = 0;;) {
+		seen = next_region(seen);
+		claim_tasks(pool.fn, pool.ctx, pool.ntasks);
+		if (atomic_fetch_sub(&pool.busy, 1) == 1) {   /* the last worker out */
+			pthread_mutex_lock(&pool.lock);
 			pthread_cond_signal(&pool.idle);
+			pthread_mutex_unlock(&pool.lock);
+		}
 	}
 	return NULL;
 }
@@ -100,18 +128,21 @@ void rt_pool_run(int64_t ntasks, RtTask *fn, void *ctx)
 			fn(ctx, i, my_worker);
 		return;
 	}
-	pthread_mutex_lock(&pool.lock);
 	pool.fn = fn;
 	pool.ctx = ctx;
 	pool.ntasks = ntasks;
 	atomic_store(&pool.next, 0);
-	pool.busy = pool.threads - 1;
-	pool.generation++;
+	atomic_store(&pool.busy, pool.threads - 1);
+	pthread_mutex_lock(&pool.lock);
+	atomic_fetch_add_explicit(&pool.generation, 1, memory_order_release);
 	pthread_cond_broadcast(&pool.wake);
 	pthread_mutex_unlock(&pool.lock);
 	claim_tasks(fn, ctx, ntasks);
+	double until = rt_now() + POOL_SPIN_US * 1e-6;
+	for (int i = 0; atomic_load(&pool.busy) > 0 && (i % 64 != 63 || rt_now() < until); i++)
+		pause_briefly();
 	pthread_mutex_lock(&pool.lock);
-	while (pool.busy > 0)
+	while (atomic_load(&pool.busy) > 0)
 		pthread_cond_wait(&pool.idle, &pool.lock);
 	pthread_mutex_unlock(&pool.lock);
 }
