@@ -28,8 +28,9 @@
  * 2 and --shards 1 differ in rounding (as a batch of 64 and two of 32
  * do), and dropout draws the same masks in each shard (random.c keys them
  * by step and index).  Batch norm normalizes by the statistics of the
- * whole batch and moves running statistics every step: shards cannot
- * keep either, so a model with batch norm trains in one shard. */
+ * whole batch and moves running statistics every step, and a stateful
+ * scan carries its state row by row from batch to batch: shards cannot
+ * keep these, so such models train in one shard. */
 #include <string.h>
 #include "nnrt_internal.h"
 
@@ -53,6 +54,10 @@ void rt_shards_check(const RtTrainer *t)
 	if (shards == 1)
 		return;
 	const char *how = rt_ranks() > 1 ? rt_printf("mpirun -np %d", rt_ranks()) : rt_printf("--shards %lld", (long long)shards);
+	if (d->carry_batch)
+		rt_fatal(RT_EXIT_USAGE, "%s: the scan%s%s carries its state from one batch to the next, row by row, "
+		         "in one buffer that shards of the batch would each move: train this model in one process "
+		         "without --shards", how, d->carry_batch_at ? " at " : "", d->carry_batch_at ? d->carry_batch_at : "");
 	int batch_stats = d->min_batch > 1;
 	for (int i = 0; i < d->ntensor; i++)
 		batch_stats |= d->tensor[i].role == RT_BUFFER;   /* running statistics */
