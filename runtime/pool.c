@@ -31,32 +31,27 @@ enum { POOL_SPIN_US = 200 };
 static struct {
 	int threads;                 /* workers + the caller; 1 until rt_pool_start */
 	pthread_mutex_t lock;
-	pthread_cond_t wake, idle;
-	atomic_ullong generation;    /* bumped per region, under lock, after fn, ctx, ntasks */
-	atomic_int busy;             /* workers still inside the current region */
-	RtTask *fn;
+	pthread_cond_t wake, done_cond;
+	atomic_uint generation;      /* the current region's number, bumped under lock */
+	/* The current region's claims: its number (high 32 bits) and the next
+	 * unclaimed task (low 32).  A worker claims task i of region g by a
+	 * compare-and-swap from (g, i) to (g, i + 1), so a worker that comes
+	 * late, after its region ended, finds another number and claims
+	 * nothing: the caller waits for the tasks to be done, not for every
+	 * worker to pass by (a worker the scheduler left asleep on a loaded
+	 * machine). */
+	atomic_ullong claim;
+	atomic_llong ntasks, done;
+	RtTask *fn;                  /* read only after a claim: stable until its task is done */
 	void *ctx;
-	int64_t ntasks;
-	atomic_llong next;           /* the next unclaimed task */
+	pthread_mutex_t grow;        /* rt_pool_buffer's allocations: the arena is one thread's */
 	void **buffer;               /* rt_pool_buffer: per thread */
 	size_t *buffer_bytes;
 } pool = {.threads = 1, .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER,
-          .idle = PTHREAD_COND_INITIALIZER};
+          .done_cond = PTHREAD_COND_INITIALIZER, .grow = PTHREAD_MUTEX_INITIALIZER};
 
 static _Thread_local int my_worker = 0;   /* 0: the caller, 1..threads-1: workers */
 static _Thread_local int in_region = 0;
-
-static void claim_tasks(RtTask *fn, void *ctx, int64_t ntasks)
-{
-	in_region = 1;
-	for (;;) {
-		int64_t i = atomic_fetch_add(&pool.next, 1);
-		if (i >= ntasks)
-			break;
-		fn(ctx, i, my_worker);
-	}
-	in_region = 0;
-}
 
 static inline void pause_briefly(void)
 {
@@ -65,37 +60,51 @@ static inline void pause_briefly(void)
 #endif
 }
 
-/* Spin, then sleep, until the generation moves past seen. */
-static unsigned long long next_region(unsigned long long seen)
+/* Run tasks of region g until none is left to claim. */
+static void claim_tasks(unsigned g)
+{
+	in_region = 1;
+	unsigned long long cur = atomic_load(&pool.claim);
+	while (cur >> 32 == g && (int64_t)(cur & 0xffffffffu) < atomic_load(&pool.ntasks)) {
+		if (!atomic_compare_exchange_weak(&pool.claim, &cur, cur + 1))
+			continue;   /* cur now holds the claim word as it was */
+		pool.fn(pool.ctx, (int64_t)(cur & 0xffffffffu), my_worker);
+		if (atomic_fetch_add(&pool.done, 1) + 1 == atomic_load(&pool.ntasks)) {
+			pthread_mutex_lock(&pool.lock);   /* the last task: wake a sleeping caller */
+			pthread_cond_signal(&pool.done_cond);
+			pthread_mutex_unlock(&pool.lock);
+		}
+		cur = atomic_load(&pool.claim);
+	}
+	in_region = 0;
+}
+
+/* Spin for POOL_SPIN_US, then sleep, until cond() holds. */
+static void wait_for(int (*cond)(unsigned), unsigned arg, pthread_cond_t *cv)
 {
 	double until = rt_now() + POOL_SPIN_US * 1e-6;
-	for (int i = 0;; i++) {
-		unsigned long long g = atomic_load_explicit(&pool.generation, memory_order_acquire);
-		if (g != seen)
-			return g;
-		if (i % 64 == 63 && rt_now() > until)
-			break;
+	for (int i = 0; !cond(arg); i++) {
+		if (i % 64 == 63 && rt_now() > until) {
+			pthread_mutex_lock(&pool.lock);
+			while (!cond(arg))
+				pthread_cond_wait(cv, &pool.lock);
+			pthread_mutex_unlock(&pool.lock);
+			return;
+		}
 		pause_briefly();
 	}
-	pthread_mutex_lock(&pool.lock);
-	while (atomic_load(&pool.generation) == seen)
-		pthread_cond_wait(&pool.wake, &pool.lock);
-	unsigned long long g = atomic_load(&pool.generation);
-	pthread_mutex_unlock(&pool.lock);
-	return g;
 }
+
+static int region_after(unsigned seen) { return atomic_load(&pool.generation) != seen; }
+static int all_done(unsigned unused) { (void)unused; return atomic_load(&pool.done) == atomic_load(&pool.ntasks); }
 
 static void *worker_main(void *arg)
 {
 	my_worker = (int)(intptr_t)arg;
-	for (unsigned long long seen = 0;;) {
-		seen = next_region(seen);
-		claim_tasks(pool.fn, pool.ctx, pool.ntasks);
-		if (atomic_fetch_sub(&pool.busy, 1) == 1) {   /* the last worker out */
-			pthread_mutex_lock(&pool.lock);
-			pthread_cond_signal(&pool.idle);
-			pthread_mutex_unlock(&pool.lock);
-		}
+	for (unsigned seen = 0;;) {
+		wait_for(region_after, seen, &pool.wake);
+		seen = atomic_load(&pool.generation);
+		claim_tasks(seen);
 	}
 	return NULL;
 }
@@ -128,23 +137,20 @@ void rt_pool_run(int64_t ntasks, RtTask *fn, void *ctx)
 			fn(ctx, i, my_worker);
 		return;
 	}
+	if (ntasks > 0xffffffffLL)
+		rt_fatal(RT_EXIT_INTERNAL, "a parallel region of %lld tasks", (long long)ntasks);
+	unsigned g = atomic_load(&pool.generation) + 1;
 	pool.fn = fn;
 	pool.ctx = ctx;
-	pool.ntasks = ntasks;
-	atomic_store(&pool.next, 0);
-	atomic_store(&pool.busy, pool.threads - 1);
+	atomic_store(&pool.ntasks, ntasks);
+	atomic_store(&pool.done, 0);
+	atomic_store(&pool.claim, (unsigned long long)g << 32);
 	pthread_mutex_lock(&pool.lock);
-	atomic_fetch_add_explicit(&pool.generation, 1, memory_order_release);
+	atomic_store(&pool.generation, g);
 	pthread_cond_broadcast(&pool.wake);
 	pthread_mutex_unlock(&pool.lock);
-	claim_tasks(fn, ctx, ntasks);
-	double until = rt_now() + POOL_SPIN_US * 1e-6;
-	for (int i = 0; atomic_load(&pool.busy) > 0 && (i % 64 != 63 || rt_now() < until); i++)
-		pause_briefly();
-	pthread_mutex_lock(&pool.lock);
-	while (atomic_load(&pool.busy) > 0)
-		pthread_cond_wait(&pool.idle, &pool.lock);
-	pthread_mutex_unlock(&pool.lock);
+	claim_tasks(g);
+	wait_for(all_done, 0, &pool.done_cond);
 }
 
 /* A thread's own block for a task's temporary values (a convolution's
@@ -155,9 +161,11 @@ void *rt_pool_buffer(int worker, size_t bytes)
 	if (pool.buffer_bytes == NULL)   /* no pool started: the single caller */
 		rt_pool_start(1);
 	if (pool.buffer_bytes[worker] < bytes) {
+		pthread_mutex_lock(&pool.grow);
 		free(pool.buffer[worker]);
 		pool.buffer[worker] = rt_alloc_aligned(bytes);
 		pool.buffer_bytes[worker] = bytes;
+		pthread_mutex_unlock(&pool.grow);
 	}
 	return pool.buffer[worker];
 }
