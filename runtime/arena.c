@@ -87,7 +87,7 @@ _Noreturn void rt_fatal(int status, const char *fmt, ...)
 	va_list ap;
 	fflush(stdout);
 	rt_progress_break();
-	fprintf(stderr, "%s: %s", rt_progname, status == RT_EXIT_INTERNAL ? "internal error: " : "");
+	fprintf(stderr, "%s: %s%s", rt_progname, rt_mpi_who(), status == RT_EXIT_INTERNAL ? "internal error: " : "");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -99,7 +99,7 @@ void rt_warn(const char *fmt, ...)
 {
 	va_list ap;
 	rt_progress_break();
-	fprintf(stderr, "%s: warning: ", rt_progname);
+	fprintf(stderr, "%s: %swarning: ", rt_progname, rt_mpi_who());
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

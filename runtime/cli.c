@@ -110,7 +110,10 @@ static void print_help(const RtDesc *d)
 	       nnrt_optimizer_word[d->optimizer], nnrt_schedule_word[d->schedule]);
 	printf("  --seed N         random seed: initialization, shuffling, augmentation, random data (default %lld)\n",
 	       (long long)d->seed);
-	printf("  --threads N      OpenBLAS threads (default 1)\n"
+	printf("  --threads N      threads of the step's GEMMs and convolutions (default 1;\n"
+	       "                   the checkpoint's bytes are the same at any N)\n"
+	       "  --shards N       the gradient as the sum of N shards of each batch, as mpirun -np N\n"
+	       "                   computes it (default 1; the ranks under mpirun)\n"
 	       "  --save FILE      write a safetensors checkpoint at the end of training\n"
 	       "                   (and on SIGINT/SIGTERM, mid-epoch; exit 130/143)\n"
 	       "  --save-every N   also save every N epochs\n"
@@ -190,6 +193,7 @@ static void parse_option(RtOptions *o, int argc, char **argv, int *i)
 	else if (!strcmp(name, "--lr")) o->lr = num_arg(name, value(argc, argv, i, eq), 1), o->has_lr = 1;
 	else if (!strcmp(name, "--seed")) o->seed = int_arg(name, value(argc, argv, i, eq), 0, INT64_MAX), o->has_seed = 1;
 	else if (!strcmp(name, "--threads")) o->threads = int_arg(name, value(argc, argv, i, eq), 1, 1024);
+	else if (!strcmp(name, "--shards")) o->shards = int_arg(name, value(argc, argv, i, eq), 1, 1 << 20);
 	else if (!strcmp(name, "--save-every")) o->save_every = int_arg(name, value(argc, argv, i, eq), 1, 1000000000);
 	else if (!strcmp(name, "--tol")) o->tol = num_arg(name, value(argc, argv, i, eq), 1), o->has_tol = 1;
 	else if (!strcmp(name, "--save")) o->save = save_arg(name, value(argc, argv, i, eq));
@@ -336,8 +340,19 @@ static void print_info(const RtDesc *d, int64_t batch)
 	printf("%-30s %-16s %12lld\n", "total", "", (long long)total);
 	printf("state %lld bytes (parameters, gradients, optimizer state)\n", (long long)d->state_bytes);
 	printf("blas  %s\n", rt_blas_note());
+	printf("mpi   %s\n", rt_mpi_note());
 	if (d->nlayer)
 		print_layers(d, batch);
+}
+
+/* Under mpirun: every rank trains its shard, rank 0 alone speaks and
+ * writes (checkpoints: rt_save_checkpoint). */
+static void mpi_options(RtOptions *o)
+{
+	if (strcmp(o->command, "train"))
+		rt_fatal(RT_EXIT_USAGE, "'%s' runs in one process: under mpirun only 'train' runs", o->command);
+	if (rt_rank() != 0)
+		o->quiet = 1, o->log = NULL, o->grad_norms = NULL;
 }
 
 static const char *basename_of(const char *p)
@@ -358,11 +373,17 @@ int rt_main(int argc, char **argv, const RtModel *model)
 	defaults(&o, d);
 	parse_args(&o, d, argc, argv);
 	rt_blas_setup();
+	rt_mpi_start(&argc, &argv);
+	if (rt_ranks() > 1)
+		mpi_options(&o);
+	if (o.shards == 0)   /* not given: one, or one per rank */
+		o.shards = rt_ranks();
 	if (!strcmp(o.command, "info")) {
 		print_info(d, o.batch);
 		return 0;
 	}
-	openblas_set_num_threads((int)o.threads);
+	openblas_set_num_threads(1);   /* the threads are the pool's: gemm.c says why */
+	rt_pool_start((int)o.threads);
 	rt_set_random_seed((uint64_t)o.seed);
 	RtTrainer t;
 	rt_trainer_init(&t, model, d, &o);
@@ -386,5 +407,8 @@ int rt_main(int argc, char **argv, const RtModel *model)
 int main(int argc, char **argv)
 {
 	RtModel m = {nnm_eval, nnm_grad, nnm_update, nnm_descriptor};
-	return rt_main(argc, argv, &m);
+	int status = rt_main(argc, argv, &m);
+	if (status == 0)
+		rt_mpi_end();
+	return status;
 }

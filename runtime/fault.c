@@ -5,9 +5,10 @@
  *                             if memory ran out (exit 4);
  *   NNRT_FAULT_WRITE=N[:EIO]  the Nth write of checkpoint data fails with
  *                             ENOSPC (a full disk), or EIO;
- *   NNRT_FAULT_SIGNAL=N[:TERM]  the trainer sends itself SIGINT (or
- *                             SIGTERM) during training step N, so a test
- *                             interrupts at an exact step.
+ *   NNRT_FAULT_SIGNAL=N[:TERM|:KILL]  the trainer sends itself SIGINT
+ *                             (or SIGTERM, or SIGKILL: a rank that dies
+ *                             under mpirun) during training step N, so a
+ *                             test interrupts at an exact step.
  * They exist so the suite can prove that every allocation and every
  * write of a checkpoint ends in a clean error; unset, they cost one
  * counter increment.
@@ -72,12 +73,12 @@ int rt_fault_write(void)
 void rt_fault_signal(int64_t step)
 {
 	static int64_t at = -1;
-	static const char *const sigs[] = {"INT", "TERM", NULL};
+	static const char *const sigs[] = {"INT", "TERM", "KILL", NULL};
 	static int which;
 	if (at < 0)
 		at = env_count("NNRT_FAULT_SIGNAL", sigs, &which);
 	if (at > 0 && step == at)
-		kill(getpid(), which == 1 ? SIGTERM : SIGINT);
+		kill(getpid(), which == 2 ? SIGKILL : which == 1 ? SIGTERM : SIGINT);
 }
 
 volatile sig_atomic_t rt_stop_signal;

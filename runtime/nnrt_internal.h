@@ -40,6 +40,13 @@ void rt_set_random_seed(uint64_t seed);  /* random.c: the --seed of compiled ran
 void rt_blas_setup(void);                /* blas.c: the OpenBLAS kernels this CPU runs */
 const char *rt_blas_note(void);          /* blas.c: which kernels, for `info` */
 
+/* ---- pool.c: the threads of --threads (see pool.c for the bytes rule) ---- */
+typedef void RtTask(void *ctx, int64_t task, int worker);   /* worker: 0 .. threads-1 */
+void rt_pool_start(int threads);         /* once, before the first step */
+int rt_pool_threads(void);
+void rt_pool_run(int64_t ntasks, RtTask *fn, void *ctx);   /* each task once; returns when all ran */
+void *rt_pool_buffer(int worker, size_t bytes);            /* that thread's own block, grown once */
+
 /* ---- fault.c: test hooks and signals (see trainer(1), ENVIRONMENT) ------- */
 int rt_fault_alloc(void);                /* 1: fail this allocation (NNRT_FAIL_ALLOC=N) */
 int rt_fault_write(void);                /* 1 and errno set: fail this write (NNRT_FAULT_WRITE=N) */
@@ -297,6 +304,7 @@ typedef struct RtModel {
 typedef struct RtOptions {
 	const char *command;       /* train, eval, predict, gradcheck, info */
 	int64_t epochs, batch, seed, threads, save_every;
+	int64_t shards;            /* --shards, or the ranks under mpirun (shard.c) */
 	double lr, tol;
 	int has_lr, has_tol, has_seed, all, quiet;
 	int check_numerics;        /* 1 unless --no-check-numerics */
@@ -351,6 +359,25 @@ void rt_check_min_batch(const RtTrainer *t, int64_t batch, const RtData *data);
 
 /* sample.c: `sample`, text drawn from a language model's checkpoint */
 int rt_sample(RtTrainer *t);
+
+/* the step's hyper-parameters: the learning rate, and t->step when training */
+void rt_set_hyper(const RtTrainer *t, nnrt_step *s, double lr, int training);
+
+/* shard.c: a batch's gradients as the fold of its shards' (the rule is there) */
+void rt_shards_check(const RtTrainer *t);   /* before the first step: exits on what shards cannot do */
+double rt_shards_grad(RtTrainer *t, const RtData *data, int64_t first, int64_t count, double lr, nnrt_step *s);
+int rt_stop_agreed(void);                   /* the signal to stop on: under mpirun the ranks' agreement */
+
+/* mpi.c: the ranks of mpirun; one rank of one when not launched by it */
+void rt_mpi_start(int *argc, char ***argv);  /* exits 2 when launched as a rank without MPI built in */
+void rt_mpi_end(void);                       /* after a run that ended well */
+int rt_rank(void);
+int rt_ranks(void);
+const char *rt_mpi_note(void);               /* built in or not, for `info` */
+const char *rt_mpi_who(void);                /* "rank R: " for messages under mpirun, else "" */
+void rt_mpi_allgather(const double *mine, int n, double *all);
+void rt_mpi_to_owners(const char *vec, const int64_t *lo, char *pieces);
+void rt_mpi_from_owners(char *vec, const int64_t *lo);
 
 /* guard.c: non-finite values after a step (exit 5); the memory budget (exit 4) */
 void rt_check_numerics(const RtTrainer *t, double loss, int64_t batch);

@@ -144,7 +144,7 @@ void rt_step_prepare(RtTrainer *t, nnrt_step *s, const RtData *data, const int64
 }
 
 /* Training steps at t->step; eval and predict keep rt_step_prepare's. */
-static void set_hyper(const RtTrainer *t, nnrt_step *s, double lr, int training)
+void rt_set_hyper(const RtTrainer *t, nnrt_step *s, double lr, int training)
 {
 	s->hyper[t->d->hyper_lr >= 0 ? t->d->hyper_lr : NNRT_HYPER_LR] = lr;
 	if (training)
@@ -184,7 +184,7 @@ void rt_evaluate(RtTrainer *t, const RtData *data, double *loss, double *accurac
 		int64_t count = data->n - start < t->opt.batch ? data->n - start : t->opt.batch;
 		nnrt_step s;
 		rt_step_prepare(t, &s, data, NULL, start, count);
-		set_hyper(t, &s, 0, 0);
+		rt_set_hyper(t, &s, 0, 0);
 		t->model->eval(&s);
 		sum += s.loss * (double)count;
 		for (int64_t i = 0; can_acc && i < count; i++)
@@ -199,6 +199,8 @@ void rt_evaluate(RtTrainer *t, const RtData *data, double *loss, double *accurac
 void rt_save_checkpoint(RtTrainer *t, const char *path)
 {
 	const RtDesc *d = t->d;
+	if (rt_rank() != 0)   /* under mpirun every rank holds the same state: rank 0 writes it */
+		return;
 	RtMeta m = {0};
 	rt_meta_set(&m, "format", "pt");
 	rt_meta_set(&m, "model", d->model);
@@ -219,7 +221,7 @@ void rt_save_checkpoint(RtTrainer *t, const char *path)
 	            nnrt_schedule_word[d->schedule], d->warmup, d->step_size, d->gamma, d->min_lr));
 	rt_meta_set(&m, "batch", rt_printf("%lld", (long long)t->opt.batch));
 	rt_meta_set(&m, "epochs", rt_printf("%lld", (long long)t->opt.epochs));
-	rt_meta_set(&m, "threads", rt_printf("%lld", (long long)t->opt.threads));
+	rt_meta_set(&m, "shards", rt_printf("%lld", (long long)t->opt.shards));
 	if (d->train_source)
 		rt_meta_set(&m, "train_source", d->train_source);
 	if (t->vocab)
@@ -359,9 +361,11 @@ static void print_epoch(const RtTrainer *t, double train_loss, const Reports *r,
  * exit 128 + the signal, as a shell reports a process it interrupted. */
 static void stop_if_signalled(RtTrainer *t)
 {
-	int sig = rt_stop_signal;
+	int sig = rt_stop_agreed();   /* under mpirun: every rank stops at the same step */
 	if (!sig)
 		return;
+	if (rt_rank() != 0)
+		exit(128 + sig);
 	const char *path = t->opt.save ? t->opt.save : rt_printf("%s.interrupted.safetensors", rt_progname);
 	rt_save_checkpoint(t, path);
 	fflush(stdout);
@@ -393,21 +397,16 @@ static double train_epoch(RtTrainer *t, const RtData *data, RtProgress *prog)
 	for (int64_t i = t->position; i < nb; i++) {
 		int64_t count = n - i * b < b ? n - i * b : b;
 		nnrt_step s;
-		rt_step_prepare(t, &s, data, data->ordered ? NULL : t->perm, i * b, count);
-		if (t->augment)   /* training batches only: never eval, predict or gradcheck */
-			rt_augment_batch(t->augment, data->x_dt, t->io[t->x->io], data->x_per, count,
-			                 (uint64_t)t->opt.seed, t->epoch, i * b);
 		double progress = (double)t->epoch + (double)i / (double)nb;
 		double lr = rt_schedule_lr(d, t->opt.lr, progress, t->opt.epochs)
 		            * warmup_factor(d, (double)t->epoch + (double)(i + 1) / (double)nb);
 		t->step++;
-		set_hyper(t, &s, lr, 1);
-		t->model->grad(&s);
+		double loss = rt_shards_grad(t, data, i * b, count, lr, &s);   /* shard.c: the ranks meet here */
 		rt_gradlog_step(t->grad_log, t);   /* before the check: a blow-up's last norms are kept */
-		rt_check_numerics(t, s.loss, count);
+		rt_check_numerics(t, loss, count);
 		t->model->update(&s);
 		rt_fault_signal(t->step);
-		t->epoch_loss += s.loss * (double)count;
+		t->epoch_loss += loss * (double)count;
 		t->position = i + 1;
 		rt_progress_update(prog, i * b + count, n, t->epoch_loss / (double)(i * b + count));
 		stop_if_signalled(t);
@@ -459,6 +458,7 @@ int rt_train(RtTrainer *t)
 	rt_signals_install();   /* before loading: a signal then stops after the first step */
 	RtData *data = train_data(t, cache, &ncache);
 	rt_check_min_batch(t, t->opt.batch, data);
+	rt_shards_check(t);
 	t->augment = rt_augment_new(rt_desc_source(d, d->train_source), data);
 	Reports r = {rt_alloc(sizeof(RtData *) * (size_t)(d->nreport + 1)),
 	             rt_alloc(sizeof(double) * (size_t)(3 * d->nreport + 1)), d->nreport};
@@ -483,7 +483,8 @@ int rt_train(RtTrainer *t)
 		rt_progress_end(&prog);
 		samples += epoch_samples(t, data->n);
 		t->epoch++;
-		run_reports(t, &r);
+		if (rt_rank() == 0)   /* under mpirun only rank 0 reports */
+			run_reports(t, &r);
 		print_epoch(t, loss, &r, rt_now() - te);
 		double lr_end = rt_schedule_lr(d, t->opt.lr, (double)t->epoch, t->opt.epochs);
 		rt_metrics_row(t->log, t, lr_end, loss, r.value, rt_now() - t0);
@@ -596,7 +597,7 @@ int rt_predict(RtTrainer *t)
 		int64_t count = data->n - start < t->opt.batch ? data->n - start : t->opt.batch;
 		nnrt_step s;
 		rt_step_prepare(t, &s, data, NULL, start, count);
-		set_hyper(t, &s, 0, 0);
+		rt_set_hyper(t, &s, 0, 0);
 		t->model->eval(&s);
 		for (int64_t i = 0; i < count; i++)
 			print_row(t, i, mode);

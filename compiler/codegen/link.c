@@ -20,6 +20,10 @@
 #ifndef NNC_LIBDIR
 #define NNC_LIBDIR "/usr/local/lib"
 #endif
+/* The libraries of a runtime built with MPI (configure), else empty. */
+#ifndef NNC_MPI_LIBS
+#define NNC_MPI_LIBS ""
+#endif
 /* Flags the runtime itself was built with that its users must link with
  * too: "-fsanitize=address,undefined" in a sanitizer build, else empty. */
 #ifndef NNC_LINK_FLAGS
@@ -71,11 +75,16 @@ int link_trainer(const char *obj_path, const char *out_path)
 		return EXIT_IO;
 	}
 	const char *cc = getenv("NNC_CC");
-	char *argv[16] = {
+	char *argv[48] = {
 		(char *)(cc && *cc ? cc : "cc"), (char *)obj_path, "-o", (char *)out_path,
 		(char *)lib, "-lopenblas", "-lz", "-lm", "-lpthread",
 	};
 	int n = 9;
+	/* a libnnrt built with MPI (configure) needs its libraries, a word each */
+	char mpi_libs[sizeof NNC_MPI_LIBS], *save = NULL;
+	memcpy(mpi_libs, NNC_MPI_LIBS, sizeof mpi_libs);
+	for (char *w = strtok_r(mpi_libs, " ", &save); w && n < 44; w = strtok_r(NULL, " ", &save))
+		argv[n++] = w;
 	if (*NNC_LINK_FLAGS)
 		argv[n++] = NNC_LINK_FLAGS;
 	argv[n] = NULL;

@@ -153,9 +153,10 @@ LLVMValueRef gen_intrinsic(Gen *g, const char *name, LLVMTypeRef ty, LLVMValueRe
 	return LLVMBuildCall2(g->b, fty, fn, args, (unsigned)nargs, "");
 }
 
-/* C = op(A) op(B) through cblas_[sd]gemm, row-major; leading dimensions
- * are the stored column counts (last dims) of each operand, whose leading
- * dims are flattened into rows (ir_matmul). */
+/* C = op(A) op(B) through nnrt_gemm_[sd] (runtime/gemm.c: CBLAS in tiles
+ * fixed by the shape), row-major; leading dimensions are the stored column
+ * counts (last dims) of each operand, whose leading dims are flattened
+ * into rows (ir_matmul). */
 static void gen_matmul(Gen *g, const Node *n)
 {
 	const Node *a = n->in[0], *b = n->in[1];
@@ -176,7 +177,7 @@ static void gen_matmul(Gen *g, const Node *n)
 		gen_addr(g, a), i32v[3], gen_addr(g, b), i32v[4],
 		LLVMConstReal(ft, 0.0), gen_addr(g, n), i32v[5],
 	};
-	gen_call(g, n->dt == DT_F64 ? "cblas_dgemm" : "cblas_sgemm", args, 14);
+	gen_call(g, n->dt == DT_F64 ? "nnrt_gemm_f64" : "nnrt_gemm_f32", args, 14);
 }
 
 /* Node.win as a constant nnrt_window, the geometry argument of

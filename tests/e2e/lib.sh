@@ -32,3 +32,12 @@ one_line() {
 	grep -q -- "$pat" "$work/err" || die "$name: '$(cat "$work/err")' does not match '$pat'"
 	echo "ok: $name -> exit $want: $(cat "$work/err")"
 }
+
+# on_random EXAMPLE N: examples/EXAMPLE.nn with N random samples to train
+# on and N/4 to report on in place of its idx files, compiled into $work/EXAMPLE
+on_random() {
+	sed -e "s/idx(\"train-images[^)]*)/random(count: $2, classes: 10)/" \
+	    -e "s/idx(\"t10k[^)]*)/random(count: $(($2 / 4)), classes: 10)/" "$SRCDIR/examples/$1.nn" >"$work/$1.nn"
+	grep -q "random(count: $2," "$work/$1.nn" || die "examples/$1.nn: its training source is no longer idx(...)"
+	compile "$1" "$work/$1.nn"
+}
