@@ -109,13 +109,15 @@ def train(model, s, a):
 
 
 @torch.no_grad()
-def validate(model, s, T):
-    """Mean cross-entropy (nats) over every target of the streams' epoch."""
+def validate(model, s, T, fresh=False):
+    """Mean cross-entropy (nats) over every target of the streams' epoch;
+    fresh: every batch from a zero state, as nnc's evaluation runs a
+    stateful scan (nn(5), scan)."""
     model.eval()
     total, count, h = 0.0, 0, None
     for k in range(batches_per_epoch(s, T)):
         x, y = batch(s, k, T)
-        logits, h = model(x, h)
+        logits, h = model(x, None if fresh else h)
         total += nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1),
                                              reduction="sum").item()
         count += y.numel()
@@ -135,6 +137,8 @@ def arguments():
     p.add_argument("--embed", type=int, default=64)
     p.add_argument("--hidden", type=int, default=256)
     p.add_argument("--data", default="/usr/share/games/fortunes")
+    p.add_argument("--fresh-validation", action="store_true",
+                   help="start every validation batch from a zero state (as nnc's evaluation does)")
     p.add_argument("--log-every", type=int, default=0, help="print the training loss every N steps")
     p.add_argument("--no-validate", action="store_true", help="skip the validation pass")
     return p.parse_args()
@@ -162,7 +166,7 @@ def main():
     seconds = train(model, train_s, a)
     print(f"train: {a.steps} steps in {seconds:.2f} s, {a.batch * a.seq * a.steps / seconds:.0f} tokens/s")
     if not a.no_validate:
-        nats = validate(model, val_s, a.seq)
+        nats = validate(model, val_s, a.seq, a.fresh_validation)
         print(f"validation after {a.steps} steps: loss {nats:.4f} nats, {nats / math.log(2):.4f} bits/char")
 
 
