@@ -107,7 +107,8 @@ static char **corpus_files(const char *dir, int64_t *n)
 		name[(*n)++] = rt_strdup(e->d_name);
 	}
 	closedir(d);
-	qsort(name, (size_t)*n, sizeof *name, by_name);   /* strcmp: byte order */
+	if (*n > 1)   /* no array at all when the directory has no file to read */
+		qsort(name, (size_t)*n, sizeof *name, by_name);   /* strcmp: byte order */
 	return name;
 }
 
