@@ -40,8 +40,6 @@ static const Decl *step_fn(Ctx *c, const Expr *call, const Expr **positional, in
 			         "wrap it: fn step(h, x) { return %s(...) }", f->str, f->str);
 		error_at(f->loc, "unknown function '%s' as the step of scan", f->str);
 	}
-	if (npos - 2 > SCAN_MAX_SEQ)
-		error_at(positional[SCAN_MAX_SEQ + 2]->loc, "scan takes at most %d sequences", SCAN_MAX_SEQ);
 	return d;
 }
 
@@ -122,10 +120,10 @@ Value lower_scan(Ctx *c, const Expr *call)
 			kw[nkw++] = *a;
 		else if (nkw)
 			error_at(a->loc, "positional argument after a keyword argument in call to 'scan'");
-		else if (npos < SCAN_MAX_SEQ + 3)
-			pos[npos++] = a->value;
-		else
+		else if (npos == SCAN_MAX_SEQ + 2)   /* the step, h0, then the sequences */
 			error_at(a->loc, "scan takes at most %d sequences", SCAN_MAX_SEQ);
+		else
+			pos[npos++] = a->value;
 	}
 	const Decl *d = step_fn(c, call, pos, npos);
 	Node *in[MAXIN];

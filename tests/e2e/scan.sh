@@ -47,7 +47,6 @@ train m {
 }
 EOT
 compile st "$work/st.nn"
-
 "$work/st" train --epochs 3 --save "$work/straight.safetensors" >/dev/null 2>&1 || die "straight run failed"
 "$work/st" train --epochs 1 --save "$work/one.safetensors" >/dev/null 2>&1 || die "first epoch failed"
 "$work/st" train --epochs 3 --load "$work/one.safetensors" --save "$work/resumed.safetensors" >/dev/null 2>&1 ||
