@@ -51,6 +51,7 @@ typedef struct Type {
 	DTypeName dt;         /* T_TENSOR */
 	Expr **dims;          /* T_TENSOR; ndims == 0 is a scalar tensor f32[] */
 	int ndims;
+	int rest;             /* written [..., dims]: any leading dims before these */
 	Loc loc;
 } Type;
 

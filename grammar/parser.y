@@ -67,7 +67,7 @@ static TrainItem item(TrainItemKind kind, const char *name, Expr *value, Loc loc
 }
 
 %code requires {
-typedef struct ExprList { Expr **v; int n; } ExprList;
+typedef struct ExprList { Expr **v; int n; int rest; } ExprList;   /* rest: a type's dims after '...' */
 typedef struct ArgList { Arg *v; int n; } ArgList;
 typedef struct ParamList { Param *v; int n; } ParamList;
 typedef struct StmtList { Stmt **v; int n; } StmtList;
@@ -97,7 +97,7 @@ typedef struct NameList { const char **v; Loc *locs; int n; } NameList;
 %token IMPORT "import" FN "fn" MODEL "model" TRAIN "train" PARAM "param" RETURN "return"
 %token DATA "data" LOSS "loss" OPTIMIZER "optimizer" SCHEDULE "schedule" REPORT "report" ON "on"
 %token F32 "f32" F64 "f64" FLOAT "float" I32 "i32" INT "int" INIT "init"
-%token ARROW "->" POW "**"
+%token ARROW "->" POW "**" ELLIPSIS "..."
 
 %type <str> name metric
 %type <expr> expr primary opt_default
@@ -106,7 +106,7 @@ typedef struct NameList { const char **v; Loc *locs; int n; } NameList;
 %type <param> param
 %type <arg> arg
 %type <item> item
-%type <exprs> exprs opt_exprs
+%type <exprs> exprs opt_exprs dims
 %type <args> args opt_args
 %type <params> params opt_params
 %type <stmts> stmts stmt_seq
@@ -170,10 +170,10 @@ opt_default : %empty { $$ = NULL; } | '=' expr { $$ = $2; } ;
 opt_ret : %empty { $$ = NULL; } | ARROW type { $$ = $2; } ;
 
 type
-	: F32 '[' opt_exprs ']' { $$ = tensor_type(DTN_F32, $3, @$); }
-	| F64 '[' opt_exprs ']' { $$ = tensor_type(DTN_F64, $3, @$); }
-	| FLOAT '[' opt_exprs ']' { $$ = tensor_type(DTN_FLOAT, $3, @$); }
-	| I32 '[' opt_exprs ']' { $$ = tensor_type(DTN_I32, $3, @$); }
+	: F32 '[' dims ']' { $$ = tensor_type(DTN_F32, $3, @$); }
+	| F64 '[' dims ']' { $$ = tensor_type(DTN_F64, $3, @$); }
+	| FLOAT '[' dims ']' { $$ = tensor_type(DTN_FLOAT, $3, @$); }
+	| I32 '[' dims ']' { $$ = tensor_type(DTN_I32, $3, @$); }
 	| INT { $$ = scalar_type(T_INT, @$); }
 	| FLOAT { $$ = scalar_type(T_FLOAT, @$); }
 	| INIT { $$ = scalar_type(T_INIT, @$); }
@@ -264,6 +264,8 @@ primary
 	;
 
 opt_exprs : %empty { $$ = (ExprList){ 0 }; } | exprs ;
+/* A tensor type's dims; '...' first stands for any leading dims. */
+dims : opt_exprs | ELLIPSIS ',' exprs { $$ = $3; $$.rest = 1; } ;
 exprs
 	: expr { $$ = (ExprList){ 0 }; PUSH($$, $1); }
 	| exprs ',' expr { $$ = $1; PUSH($$, $3); }
@@ -325,6 +327,7 @@ static Type *tensor_type(DTypeName dt, ExprList dims, Loc loc)
 		check_depth(dims.v[i]);
 	t->dims = dims.v;
 	t->ndims = dims.n;
+	t->rest = dims.rest;
 	return t;
 }
 

@@ -100,3 +100,33 @@ void nnrt_gemm_##SUFFIX(int32_t order, int32_t ta, int32_t tb, int32_t m, int32_
 
 GEMM_KERNEL(float, f32, cblas_sgemm)
 GEMM_KERNEL(double, f64, cblas_dgemm)
+
+/* bmm: one product per task, computed by one single-threaded CBLAS call
+ * whichever thread takes it, so the bytes do not depend on --threads. */
+#define BMM_KERNEL(T, SUFFIX, CBLAS)                                                           \
+typedef struct Bmm_##SUFFIX {                                                                  \
+	int ta, tb, m, n, k;                                                                   \
+	const T *a, *b;                                                                        \
+	T *c;                                                                                  \
+} Bmm_##SUFFIX;                                                                                \
+                                                                                               \
+static void bmm_one_##SUFFIX(void *ctx, int64_t p, int worker)                                 \
+{                                                                                              \
+	const Bmm_##SUFFIX *g = ctx;                                                           \
+	(void)worker;                                                                          \
+	size_t mk = (size_t)g->m * (size_t)g->k, kn = (size_t)g->k * (size_t)g->n;             \
+	CBLAS(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans, \
+	      g->m, g->n, g->k, 1, g->a + (size_t)p * mk, g->ta ? g->m : g->k,                  \
+	      g->b + (size_t)p * kn, g->tb ? g->k : g->n, 0, g->c + (size_t)p * g->m * g->n, g->n); \
+}                                                                                              \
+                                                                                               \
+void nnrt_bmm_##SUFFIX(int32_t ta, int32_t tb, int64_t count, int32_t m, int32_t n, int32_t k, \
+                       const T *a, const T *b, T *c)                                           \
+{                                                                                              \
+	Bmm_##SUFFIX g = {ta, tb, m, n, k, a, b, c};                                           \
+	if (count > 0 && m > 0 && n > 0)                                                       \
+		rt_pool_run(count, bmm_one_##SUFFIX, &g);                                      \
+}
+
+BMM_KERNEL(float, f32, cblas_sgemm)
+BMM_KERNEL(double, f64, cblas_dgemm)

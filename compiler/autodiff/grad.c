@@ -96,15 +96,17 @@ static void vjp_matmul(Grad *G, Node *y, Node *g)
 	Node *a = y->in[0], *b = y->in[1];
 	/* y = op(a) op(b).  The transposes are flags on the product, never
 	 * materialized: d/da = g op(b)^T, d/db = op(a)^T g, then transposed
-	 * back when the operand itself entered transposed. */
+	 * back when the operand itself entered transposed.  bmm: the same,
+	 * product by product over the leading axes. */
+	Node *(*mm)(Fn *, Node *, Node *, int, int, Loc) = y->op == OP_bmm ? ir_bmm : ir_matmul;
 	if (G->live[a->id]) {
-		Node *da = y->ta ? ir_matmul(G->fn, b, g, y->tb, 1, y->loc)
-		                 : ir_matmul(G->fn, g, b, 0, !y->tb, y->loc);
+		Node *da = y->ta ? mm(G->fn, b, g, y->tb, 1, y->loc)
+		                 : mm(G->fn, g, b, 0, !y->tb, y->loc);
 		acc(G, a, tag(G, da, da_note[y->ta][y->tb]));
 	}
 	if (G->live[b->id]) {
-		Node *db = y->tb ? ir_matmul(G->fn, g, a, 1, y->ta, y->loc)
-		                 : ir_matmul(G->fn, a, g, !y->ta, 0, y->loc);
+		Node *db = y->tb ? mm(G->fn, g, a, 1, y->ta, y->loc)
+		                 : mm(G->fn, a, g, !y->ta, 0, y->loc);
 		acc(G, b, tag(G, db, db_note[y->ta][y->tb]));
 	}
 }
@@ -257,7 +259,7 @@ void reach_param(Grad *G, Node *p, Node *g, int index)
 void vjp(Grad *G, Node *y, Node *g)
 {
 	switch (y->op) {
-	case OP_param: case OP_input: case OP_const: case OP_batch: case OP_store: case OP_arg: case OP_yield:
+	case OP_param: case OP_input: case OP_const: case OP_batch: case OP_iota: case OP_store: case OP_arg: case OP_yield:
 		break;          /* leaves and effects: handled by the caller */
 	case OP_scan: vjp_scan(G, y, g); break;
 	case OP_sign: case OP_step: case OP_stop_gradient: case OP_eq: case OP_onehot: case OP_uniform:
@@ -306,7 +308,7 @@ void vjp(Grad *G, Node *y, Node *g)
 	case OP_pow: vjp_pow(G, y, g); break;
 	case OP_max: case OP_min: vjp_max_min(G, y, g); break;
 	case OP_amax: vjp_amax(G, y, g); break;
-	case OP_matmul: vjp_matmul(G, y, g); break;
+	case OP_matmul: case OP_bmm: vjp_matmul(G, y, g); break;
 	case OP_window:     /* gather patches; its adjoint sums them back (col2im) */
 		acc(G, y->in[0], tag(G, ir_unwindow(G->fn, g, y->in[0]->shape, y->win, y->loc),
 		                     "window' : patches summed back into the image"));

@@ -138,6 +138,10 @@ static Node *batched(Fn *fn, const Node *o, Node **in, int64_t T)
 		if ((in_grew && o->ta) || shape_has_batch(o->in[1]->shape))
 			not_batchable(o, "a product sums over the batch");
 		break;
+	case K_BMM:             /* one product per leading index: T becomes one more of them */
+		if (in_grew != (o->in[1]->shape.rank < in[1]->shape.rank))
+			not_batchable(o, "only one operand of a stack of products varies with time");
+		break;
 	case K_LAYOUT:
 		if (grew != in_grew)
 			not_batchable(o, "a reshape moves the batch");

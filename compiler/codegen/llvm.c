@@ -180,6 +180,25 @@ static void gen_matmul(Gen *g, const Node *n)
 	gen_call(g, n->dt == DT_F64 ? "nnrt_gemm_f64" : "nnrt_gemm_f32", args, 14);
 }
 
+/* A stack of products through nnrt_bmm_[sd] (runtime/gemm.c), one per
+ * element of the leading dims. */
+static void gen_bmm(Gen *g, const Node *n)
+{
+	if (n->dt == DT_I32)
+		fatal(EXIT_INTERNAL, "llvm: bmm of i32 %%%d", n->id);
+	int64_t count;
+	int count_b;
+	GemmDims d = bmm_dims(n, &count, &count_b);
+	LLVMValueRef args[9] = {
+		LLVMConstInt(g->i32, (unsigned)n->ta, 0), LLVMConstInt(g->i32, (unsigned)n->tb, 0),
+		gen_sym(g, (Sym){ count, count_b }),
+		LLVMConstInt(g->i32, (unsigned long long)d.m, 0), LLVMConstInt(g->i32, (unsigned long long)d.n, 0),
+		LLVMConstInt(g->i32, (unsigned long long)d.k, 0),
+		gen_addr(g, n->in[0]), gen_addr(g, n->in[1]), gen_addr(g, n),
+	};
+	gen_call(g, n->dt == DT_F64 ? "nnrt_bmm_f64" : "nnrt_bmm_f32", args, 9);
+}
+
 /* Node.win as a constant nnrt_window, the geometry argument of
  * runtime/window.c and runtime/conv.c.  The fields are read from the
  * struct's own bytes, in their order in memory, so nnrt.h's declaration
@@ -337,7 +356,7 @@ void gen_node(Gen *g, Node *n)
 	int has_memory = n->buf >= 0 || n->home >= 0;
 	switch (op_info[n->op].kind) {
 	case K_LEAF:
-		if (has_memory && gen_is_scalar(g, n))
+		if (has_memory && (gen_is_scalar(g, n) || n->op == OP_iota))
 			gen_kernel(g, n->shape, &n, 1);
 		return;
 	case K_ELEM: case K_BCAST: case K_INDEX:
@@ -356,6 +375,9 @@ void gen_node(Gen *g, Node *n)
 		return;
 	case K_MATMUL:
 		gen_matmul(g, n);
+		return;
+	case K_BMM:
+		gen_bmm(g, n);
 		return;
 	case K_WINDOW:
 		gen_window(g, n);

@@ -100,12 +100,14 @@ static LLVMValueRef gen_member(Gen *g, const Node *n, LLVMValueRef *x, LLVMValue
 		return LLVMBuildSelect(g->b, c, LLVMConstReal(t, 1), LLVMConstReal(t, 0), "onehot");
 	}
 	case K_LEAF: {
+		if (n->op == OP_iota)   /* the index along the last axis, kept its own loop */
+			return LLVMBuildSIToFP(g->b, cls, t, "iota");
 		LLVMValueRef v = gen_scalar(g, n);
 		if (v)
 			return v;
 		break;
 	}
-	case K_REDUCE: case K_MATMUL: case K_WINDOW: case K_CONV: case K_BOXSUM: case K_RANDOM:
+	case K_REDUCE: case K_MATMUL: case K_BMM: case K_WINDOW: case K_CONV: case K_BOXSUM: case K_RANDOM:
 	case K_GATHER: case K_SCAN: case K_YIELD: break;
 	}
 	fatal(EXIT_INTERNAL, "llvm: %%%d (%s) cannot be computed in a loop nest", n->id, op_info[n->op].name);
@@ -169,7 +171,7 @@ static void plan_kernel(Gen *g, KernelPlan *k, Shape shape, Node *const *member,
 		g->inkern[member[i]->id] = 1;
 	for (int i = 0; i < n; i++) {
 		const Node *m = member[i];
-		k->onehot |= m->op == OP_onehot;
+		k->onehot |= m->op == OP_onehot || m->op == OP_iota;
 		for (int j = 0; j < m->nin; j++) {
 			const Node *x = m->in[j];
 			if (g->inkern[x->id])

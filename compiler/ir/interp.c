@@ -109,6 +109,26 @@ static void run_matmul(const Node *n, const Dims *da, const double *a, const Dim
 		}
 }
 
+/* bmm: one product of the last two axes per leading index. */
+static void run_bmm(const Node *n, const Dims *da, const double *a, const Dims *db,
+                    const double *b, const Dims *out, double *y)
+{
+	int r = out->rank;
+	int64_t M = out->d[r - 2], N = out->d[r - 1], K = da->d[r - (n->ta ? 2 : 1)];
+	int64_t ra = da->d[r - 2], ca = da->d[r - 1], rb = db->d[r - 2], cb = db->d[r - 1];
+	for (int64_t p = 0; p < out->n / (M * N); p++) {
+		const double *ap = a + p * ra * ca, *bp = b + p * rb * cb;
+		double *yp = y + p * M * N;
+		for (int64_t i = 0; i < M; i++)
+			for (int64_t j = 0; j < N; j++) {
+				double s = 0;
+				for (int64_t k = 0; k < K; k++)
+					s += (n->ta ? ap[k * ca + i] : ap[i * ca + k]) * (n->tb ? bp[j * cb + k] : bp[k * cb + j]);
+				yp[i * N + j] = s;
+			}
+	}
+}
+
 /* window: patch[b,oh,ow,kh,kw,c] = image[b, oh*s - p + kh*d, ow*s - p + kw*d, c],
  * or the fill value outside the image; unwindow adds each patch entry
  * back at that place (entries outside the image are dropped). */
@@ -277,6 +297,9 @@ static double *run_node(const Module *m, const Node *n, double **val, double **s
 	case K_LEAF:
 		if (n->op == OP_param || n->op == OP_input)
 			memcpy(y, slot[n->slot], sizeof(double) * (size_t)out.n);
+		else if (n->op == OP_iota)
+			for (int64_t i = 0; i < out.n; i++)
+				y[i] = (double)(i % out.d[out.rank - 1]);
 		else
 			y[0] = n->op == OP_const ? n->f : (double)batch;
 		break;
@@ -291,6 +314,7 @@ static double *run_node(const Module *m, const Node *n, double **val, double **s
 	case K_BCAST: run_broadcast(&in[0], x[0], &out, y); break;
 	case K_REDUCE: run_reduce(n, &in[0], x[0], &out, y); break;
 	case K_MATMUL: run_matmul(n, &in[0], x[0], &in[1], x[1], &out, y); break;
+	case K_BMM: run_bmm(n, &in[0], x[0], &in[1], x[1], &out, y); break;
 	case K_LAYOUT:
 		if (n->op == OP_reshape)
 			memcpy(y, x[0], sizeof(double) * (size_t)out.n);

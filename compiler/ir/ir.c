@@ -248,6 +248,11 @@ Node *ir_const(Fn *fn, DType dt, double v, Loc loc)
 	return n;
 }
 
+Node *ir_iota(Fn *fn, DType dt, Shape s, Loc loc)
+{
+	return settle(ir_node(fn, OP_iota, dt, s, 0, NULL, loc));
+}
+
 Node *ir_batch(Fn *fn, DType dt, Loc loc)
 {
 	return ir_node(fn, OP_batch, dt, (Shape){ 0 }, 0, NULL, loc);
@@ -286,13 +291,23 @@ Node *ir_reduce(Fn *fn, Op op, Node *a, uint32_t axes, Loc loc)
 }
 
 /* The rule of an operand of rank > 2 as a matrix is matmul_rule's (shape.c). */
-Node *ir_matmul(Fn *fn, Node *a, Node *b, int ta, int tb, Loc loc)
+static Node *product(Fn *fn, Op op, Node *a, Node *b, int ta, int tb, Loc loc)
 {
 	Node *in[2] = { a, b };
-	Node *r = ir_node(fn, OP_matmul, a->dt, a->shape, 2, in, loc);
+	Node *r = ir_node(fn, op, a->dt, a->shape, 2, in, loc);
 	r->ta = ta;
 	r->tb = tb;
 	return settle(r);
+}
+
+Node *ir_matmul(Fn *fn, Node *a, Node *b, int ta, int tb, Loc loc)
+{
+	return product(fn, OP_matmul, a, b, ta, tb, loc);
+}
+
+Node *ir_bmm(Fn *fn, Node *a, Node *b, int ta, int tb, Loc loc)
+{
+	return product(fn, OP_bmm, a, b, ta, tb, loc);
 }
 
 int64_t dims_product(Shape s, int from, int to, int *batch)
@@ -315,6 +330,16 @@ GemmDims matmul_dims(const Node *mm)
 	g.k = mm->ta ? dims_product(sa, 0, last, &g.kb) : dims_product(sa, last, sa.rank, &g.kb);
 	g.n = mm->tb ? dims_product(sb, 0, 1, &g.nb) : dims_product(sb, sb.rank - 1, sb.rank, &g.nb);
 	return g;
+}
+
+GemmDims bmm_dims(const Node *mm, int64_t *count, int *count_b)
+{
+	Shape sa = mm->in[0]->shape, sb = mm->in[1]->shape;
+	int r = sa.rank;
+	*count_b = 0;
+	*count = dims_product(sa, 0, r - 2, count_b);
+	return (GemmDims){ .m = sa.d[mm->ta ? r - 1 : r - 2], .k = sa.d[mm->ta ? r - 2 : r - 1],
+	                   .n = sb.d[mm->tb ? r - 2 : r - 1] };
 }
 
 int slice_axis(const Node *n)

@@ -47,6 +47,9 @@ typedef enum {
 	K_MATMUL,   /* product with transpose flags Node.ta / Node.tb; an operand of
 	               rank > 2 is a matrix of its leading dims flattened (rows) by
 	               its last dim (columns) */
+	K_BMM,      /* a stack of products: operands [..., M, K] and [..., K, N] of
+	               one rank >= 3 with equal leading dims; Node.ta / Node.tb
+	               transpose the last two axes of an operand */
 	K_LAYOUT,   /* moves elements: reshape, transpose */
 	K_INDEX,    /* onehot: i32[..] -> float[.., k] */
 	K_WINDOW,   /* sliding windows of an image [B,H,W,C] (NHWC): window gathers
@@ -291,6 +294,7 @@ int ir_find_slot(const Module *m, const char *name);         /* -1 when absent *
 Fn *ir_fn(const char *name);
 Node *ir_node(Fn *fn, Op op, DType dt, Shape shape, int nin, Node **in, Loc loc);
 Node *ir_const(Fn *fn, DType dt, double v, Loc loc);
+Node *ir_iota(Fn *fn, DType dt, Shape s, Loc loc);       /* index along the last axis */
 Node *ir_batch(Fn *fn, DType dt, Loc loc);
 Node *ir_unary(Fn *fn, Op op, Node *a, Loc loc);
 Node *ir_binary(Fn *fn, Op op, Node *a, Node *b, Loc loc);   /* a, b same shape */
@@ -298,6 +302,7 @@ Node *ir_elem(Fn *fn, Op op, int nin, Node **in, Loc loc);    /* any K_ELEM op; 
 Node *ir_broadcast(Fn *fn, Node *a, Shape to, Loc loc);      /* returns a if shapes equal */
 Node *ir_reduce(Fn *fn, Op op, Node *a, uint32_t axes, Loc loc);
 Node *ir_matmul(Fn *fn, Node *a, Node *b, int ta, int tb, Loc loc);
+Node *ir_bmm(Fn *fn, Node *a, Node *b, int ta, int tb, Loc loc);
 Node *ir_reshape(Fn *fn, Node *a, Shape to, Loc loc);
 Node *ir_transpose(Fn *fn, Node *a, const int *perm, Loc loc);
 Node *ir_onehot(Fn *fn, Node *labels, int64_t k, DType dt, Loc loc);
@@ -333,6 +338,7 @@ int slice_axis(const Node *n);
  * each is a constant times the batch size B to the power mb, nb or kb. */
 typedef struct GemmDims { int64_t m, n, k; int mb, nb, kb; } GemmDims;
 GemmDims matmul_dims(const Node *mm);
+GemmDims bmm_dims(const Node *mm, int64_t *count, int *count_b);   /* one product; count of them: count * B^count_b */
 int64_t dims_product(Shape s, int from, int to, int *batch);  /* dims from..to-1; each B adds 1 to *batch */
 Node *ir_param(Fn *fn, const Module *m, int slot, Loc loc);  /* a state slot */
 int slot_is_state(SlotRole r);            /* lives in the state block: param, grad, optimizer state, buffer */

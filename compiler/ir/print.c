@@ -35,8 +35,8 @@ static const char *operand(const Module *m, const Node *a, const Node *const *la
 
 static const char *mnemonic(const Node *n)
 {
-	if (n->op == OP_matmul && (n->ta || n->tb))
-		return xprintf("matmul.%c%c", n->ta ? 't' : 'n', n->tb ? 't' : 'n');
+	if ((n->op == OP_matmul || n->op == OP_bmm) && (n->ta || n->tb))
+		return xprintf("%s.%c%c", op_info[n->op].name, n->ta ? 't' : 'n', n->tb ? 't' : 'n');
 	return op_info[n->op].name;
 }
 

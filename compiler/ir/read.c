@@ -146,11 +146,12 @@ static Op mnemonic(Reader *r, Node *n)
 	for (int op = 0; op < OP__COUNT; op++)
 		if (rd_is(t, op_info[op].name))
 			return (Op)op;
-	static const char *const flags[] = { "matmul.nn", "matmul.nt", "matmul.tn", "matmul.tt" };
-	for (int i = 0; i < 4; i++)
+	static const char *const flags[] = { "matmul.nn", "matmul.nt", "matmul.tn", "matmul.tt",
+					     "bmm.nn", "bmm.nt", "bmm.tn", "bmm.tt" };
+	for (int i = 0; i < 8; i++)
 		if (rd_is(t, flags[i])) {
-			n->ta = i >> 1, n->tb = i & 1;
-			return OP_matmul;
+			n->ta = i >> 1 & 1, n->tb = i & 1;
+			return i < 4 ? OP_matmul : OP_bmm;
 		}
 	rd_fail_at(r, t.s, t.n, "unknown op '%s'", rd_shown(t));
 }

@@ -71,6 +71,30 @@ static const char *matmul_rule(const Node *n, Shape *out)
 	                           n->tb ? ".t" : "", shape_str(sa), shape_str(sb));
 }
 
+/* bmm: equal ranks >= 3, equal leading dims, and B (if anywhere) among
+ * them: the last two axes of each operand are its matrix. */
+static const char *bmm_rule(const Node *n, Shape *out)
+{
+	Shape sa = n->in[0]->shape, sb = n->in[1]->shape;
+	int r = sa.rank, ok = r >= 3 && sb.rank == r;
+	for (int i = 0; ok && i < r - 2; i++)
+		ok = sa.d[i] == sb.d[i];
+	for (int i = r - 2; ok && i < r; i++)
+		ok = sa.d[i] != DIM_BATCH && sb.d[i] != DIM_BATCH;
+	if (!ok)
+		return xprintf("bmm of %s and %s: equal ranks >= 3, equal leading dims, B not in a matrix",
+		               shape_str(sa), shape_str(sb));
+	int64_t m = sa.d[n->ta ? r - 1 : r - 2], ka = sa.d[n->ta ? r - 2 : r - 1];
+	int64_t kb = sb.d[n->tb ? r - 1 : r - 2], nn = sb.d[n->tb ? r - 2 : r - 1];
+	if (ka != kb)
+		return xprintf("bmm%s%s of %s and %s: the contracted dims differ", n->ta ? ".t" : "",
+		               n->tb ? ".t" : "", shape_str(sa), shape_str(sb));
+	*out = sa;
+	out->d[r - 2] = m;
+	out->d[r - 1] = nn;
+	return NULL;
+}
+
 static const char *layout_rule(const Node *n, Shape in, Shape *out)
 {
 	*out = n->shape;
@@ -190,6 +214,9 @@ const char *op_shape(const Module *m, const Node *n, Shape *out)
 			return slot_rule(m, n, out);
 		if (n->op == OP_arg)
 			return n->k >= 0 && n->k < MAXIN ? NULL : "arg: index out of range";
+		if (n->op == OP_iota)
+			return n->shape.rank >= 1 && n->shape.d[n->shape.rank - 1] != DIM_BATCH && n->dt != DT_I32
+			       ? NULL : "iota: float values along a last axis that is not B";
 		*out = (Shape){ 0 };
 		return NULL;
 	case K_STORE: return slot_rule(m, n, out);
@@ -205,6 +232,7 @@ const char *op_shape(const Module *m, const Node *n, Shape *out)
 		       ? NULL : xprintf("%s does not broadcast to %s", shape_str(in), shape_str(n->shape));
 	case K_REDUCE: return reduce_rule(n, in, out);
 	case K_MATMUL: return matmul_rule(n, out);
+	case K_BMM: return bmm_rule(n, out);
 	case K_LAYOUT: return layout_rule(n, in, out);
 	case K_INDEX:
 		if (n->in[0]->dt != DT_I32 || n->k < 1 || in.rank >= MAXRANK || n->dt == DT_I32)

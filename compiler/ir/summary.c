@@ -49,6 +49,16 @@ static Flops matmul_flops(const Node *n)
 	return (Flops){ 2 * out.per_sample * kk.fixed, 2 * out.fixed * kk.fixed };
 }
 
+/* bmm: 2 M N K per product, one product per element of the result's
+ * leading dims (those carry B, if any). */
+static Flops bmm_flops(const Node *n)
+{
+	Shape a = n->in[0]->shape;
+	Flops out = elements(n->shape);
+	int64_t k = a.d[a.rank - (n->ta ? 2 : 1)];
+	return (Flops){ 2 * out.per_sample * k, 2 * out.fixed * k };
+}
+
 /* conv*: the matmul of patches [M,K] and weights [K,O] they replace,
  * 2 M K O; conv_dx also sums each of its M K patch values into the image,
  * as unwindow does. */
@@ -82,6 +92,8 @@ static Flops node_flops(const Node *n)
 		return elements(n->in[0]->shape);
 	case K_MATMUL:
 		return matmul_flops(n);
+	case K_BMM:
+		return bmm_flops(n);
 	case K_WINDOW:           /* window gathers (the matmul after it computes); unwindow sums */
 		return n->op == OP_window ? (Flops){ 0, 0 } : elements(n->in[0]->shape);
 	case K_CONV:

@@ -492,6 +492,8 @@ static Shape param_shape(Ctx *c, const Stmt *s)
 	const Type *ty = s->type;
 	if (!ty || ty->kind != T_TENSOR)
 		error_at(s->loc, "parameter '%s' must have a tensor type, such as float[N, out]", s->name);
+	if (ty->rest)
+		error_at(ty->loc, "parameter '%s' needs every dimension; '...' is for function parameters", s->name);
 	Shape sh = { .rank = ty->ndims };
 	if (ty->ndims > MAXRANK)
 		error_at(ty->loc, "tensors have at most %d dimensions", MAXRANK);

@@ -261,6 +261,17 @@ static Value fill(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
 	return tensor_value(ir_broadcast(c->fn, k, s, call->loc), call->loc);
 }
 
+/* arange(n): [0, 1, ..., n-1] as floats, for positions and masks */
+static Value arange(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
+{
+	(void)b;
+	int64_t n = need_int(&arg[0], "the length of 'arange'");
+	if (n < 1 || n > INT32_MAX)
+		error_at(arg[0].loc.line ? arg[0].loc : call->loc, "arange: the length must be in [1, 2^31), not %lld",
+		         (long long)n);
+	return tensor_value(ir_iota(c->fn, c->fdt, shape_of(1, n), call->loc), call->loc);
+}
+
 static Value reshape(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
 {
 	(void)b;
@@ -448,6 +459,7 @@ static const Builtin builtins[] = {
 	{ "transpose", { "x", "perm" }, 1, transpose, 0, 0, NULL },
 	{ "reshape", { "x", "shape" }, 2, reshape, 0, 0, NULL },
 	{ "fill", { "shape", "value" }, 2, fill, 0, 0, NULL },
+	{ "arange", { "n" }, 1, arange, 0, 0, NULL },
 	{ "sum", { "x", "axis", "keepdims" }, 1, reduction, OP_sum, 0, NULL },
 	{ "mean", { "x", "axis", "keepdims" }, 1, reduction, OP_sum, 0, NULL },
 	{ "max", { "x", "axis", "keepdims" }, 1, reduction, OP_amax, 0, NULL },

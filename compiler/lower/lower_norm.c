@@ -23,6 +23,8 @@ Value lower_dropout(Ctx *c, const Expr *call, Value *arg)
 	double p = arg[1].kind == V_NONE ? 0.5 : need_number(&arg[1], "p");
 	if (!(p >= 0 && p < 1))
 		error_at(arg[1].loc, "dropout's p is the probability of dropping a value, in [0, 1); not %g", p);
+	if (p == 0)
+		return arg[0];     /* nothing dropped: no random stream, no mask (layers with dropout: 0) */
 	Node *u = random_uniform(c, x->dt, x->shape, loc);
 	Node *keep = ir_unary(c->fn, OP_step, ir_binary(c->fn, OP_sub, u, scalar_like(c, p, x, loc), loc), loc);
 	Node *scale = scalar_like(c, 1 / (1 - p), x, loc);

@@ -153,16 +153,42 @@ static const char *dim_str(int64_t d)
 	return d == DIM_BATCH ? "B" : xprintf("%lld", (long long)d);
 }
 
+/* a @ b with both of rank >= 3: a stack of products [..., M, K] @
+ * [..., K, N] over equal leading dims (attention's heads). */
+static Value stacked_matmul(Ctx *c, Node *a, Node *b, Loc loc)
+{
+	int r = a->shape.rank;
+	const char *why = NULL;
+	if (b->shape.rank != r)
+		why = "both operands need the same rank";
+	for (int i = 0; !why && i < r - 2; i++)
+		if (a->shape.d[i] != b->shape.d[i])
+			why = xprintf("their leading dims differ at axis %d (%s vs %s)", i, dim_str(a->shape.d[i]),
+			              dim_str(b->shape.d[i]));
+	for (int i = r - 2; !why && i < r; i++)
+		if (a->shape.d[i] == DIM_BATCH || b->shape.d[i] == DIM_BATCH)
+			why = "B must be one of the leading dims, not a row or column of the matrices";
+	if (!why && a->shape.d[r - 1] != b->shape.d[r - 2])
+		why = xprintf("inner dimensions differ (%s vs %s)", dim_str(a->shape.d[r - 1]), dim_str(b->shape.d[r - 2]));
+	if (why)
+		error_at(loc, "matmul of stacks of matrices ([..., M, K] @ [..., K, N]): %s: %s @ %s", why,
+		         type_str(a->dt, a->shape), type_str(b->dt, b->shape));
+	return tensor_value(ir_bmm(c->fn, a, b, 0, 0, loc), loc);
+}
+
 /* a @ b: a [..., K] (its leading dims are rows, as a sequence [B, T, K]
- * of vectors) times a matrix b [K, N]. */
+ * of vectors) times a matrix b [K, N]; or two stacks of matrices. */
 static Value matmul(Ctx *c, Node *a, Node *b, Loc loc)
 {
 	int ra = a->shape.rank;
-	if (ra < 2 || b->shape.rank != 2)
-		error_at(loc, "matmul needs a matrix on the right and a matrix or a stack of rows on the left "
-		         "([..., K] @ [K, N]): %s @ %s", type_str(a->dt, a->shape), type_str(b->dt, b->shape));
 	if (a->dt == DT_I32 || b->dt == DT_I32 || a->dt != b->dt)
 		error_at(loc, "dtype mismatch in '@': %s and %s", type_str(a->dt, a->shape), type_str(b->dt, b->shape));
+	if (ra >= 3 && b->shape.rank >= 3)
+		return stacked_matmul(c, a, b, loc);
+	if (ra < 2 || b->shape.rank != 2)
+		error_at(loc, "matmul needs a matrix on the right and a matrix or a stack of rows on the left "
+		         "([..., K] @ [K, N]), or two stacks of matrices ([..., M, K] @ [..., K, N]): %s @ %s",
+		         type_str(a->dt, a->shape), type_str(b->dt, b->shape));
 	if (a->shape.d[ra - 1] != b->shape.d[0])
 		error_at(loc, "matmul: inner dimensions differ: %s @ %s (%s vs %s)", shape_str(a->shape),
 		         shape_str(b->shape), dim_str(a->shape.d[ra - 1]), dim_str(b->shape.d[0]));
@@ -268,9 +294,9 @@ Node *bind_field(Ctx *c, const Value *v, DType dt, Shape s, Loc loc)
 static const char *type_text(const Type *ty)
 {
 	const char *dt = ty->dt == DTN_F32 ? "f32" : ty->dt == DTN_F64 ? "f64" : ty->dt == DTN_I32 ? "i32" : "float";
-	const char *s = xprintf("%s[", dt);
+	const char *s = xprintf("%s[%s", dt, ty->rest ? "..." : "");
 	for (int i = 0; i < ty->ndims; i++)
-		s = xprintf("%s%s%s", s, i ? ", " : "", expr_text(ty->dims[i]));
+		s = xprintf("%s%s%s", s, i || ty->rest ? ", " : "", expr_text(ty->dims[i]));
 	return xprintf("%s]", s);
 }
 
@@ -287,6 +313,8 @@ static int dim_value(Ctx *c, const Expr *e, int64_t *out)
 
 static Value bind_data(Ctx *c, const Type *ty, const Value *v, DType dt, Loc loc)
 {
+	if (ty->rest)
+		error_at(ty->loc, "a data input's type names every dimension ('...' is for function parameters)");
 	Shape s = { .rank = ty->ndims };
 	int batch = 0;
 	for (int i = 0; i < ty->ndims; i++) {
@@ -316,11 +344,12 @@ static Value bind_tensor(Ctx *c, const Type *ty, Value v, const char *what, Loc 
 	if (t->dt != dt)
 		error_at(loc, "dtype mismatch: %s has type %s, but %s was given", what, type_text(ty),
 		         type_str(t->dt, t->shape));
-	if (t->shape.rank != ty->ndims)
-		error_at(loc, "shape mismatch: %s has type %s (rank %d), but %s was given (rank %d)", what,
-		         type_text(ty), ty->ndims, type_str(t->dt, t->shape), t->shape.rank);
+	if (ty->rest ? t->shape.rank < ty->ndims : t->shape.rank != ty->ndims)
+		error_at(loc, "shape mismatch: %s has type %s (rank %s%d), but %s was given (rank %d)", what,
+		         type_text(ty), ty->rest ? "at least " : "", ty->ndims, type_str(t->dt, t->shape), t->shape.rank);
+	int skip = t->shape.rank - ty->ndims;   /* the dims '...' stands for */
 	for (int i = 0; i < ty->ndims; i++) {
-		int64_t want, got = t->shape.d[i];
+		int64_t want, got = t->shape.d[skip + i];
 		if (!dim_value(c, ty->dims[i], &want)) {
 			env_bind(c->frame, ty->dims[i]->str, (Value){ .kind = V_INT, .i = got, .f = (double)got,
 			         .is_batch = got == DIM_BATCH, .loc = ty->dims[i]->loc });
@@ -328,7 +357,7 @@ static Value bind_tensor(Ctx *c, const Type *ty, Value v, const char *what, Loc 
 		}
 		if (want != got)
 			error_at(loc, "shape mismatch: %s has type %s, but %s was given (dimension %d: %s vs %s)",
-			         what, type_text(ty), type_str(t->dt, t->shape), i + 1, dim_str(want), dim_str(got));
+			         what, type_text(ty), type_str(t->dt, t->shape), skip + i + 1, dim_str(want), dim_str(got));
 	}
 	return v;
 }

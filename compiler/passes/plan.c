@@ -34,7 +34,8 @@ enum { ALIGN = 64 };
 
 static int64_t align_up(int64_t n) { return (n + ALIGN - 1) / ALIGN * ALIGN; }
 
-static int is_leaf(const Node *n) { return op_info[n->op].kind == K_LEAF; }
+/* A leaf has no memory of its own; iota, computed by a loop, does. */
+static int is_leaf(const Node *n) { return op_info[n->op].kind == K_LEAF && n->op != OP_iota; }
 
 static const Node *memory_root(const Node *n)
 {

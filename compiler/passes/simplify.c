@@ -94,23 +94,37 @@ static Node *binary_identity(Fn *fn, Node *n)
 	}
 }
 
-static int is_transpose2d(const Node *n)
+/* A transpose that swaps the last two axes alone: of a matrix (rank 2),
+ * or of each matrix of a stack (rank >= 3, as bmm's operands). */
+static int swaps_last2(const Node *n, int rank)
 {
-	return n->op == OP_transpose && n->shape.rank == 2 && n->perm[0] == 1 && n->perm[1] == 0;
+	int r = n->shape.rank;
+	if (n->op != OP_transpose || r != rank || n->perm[r - 2] != r - 1 || n->perm[r - 1] != r - 2)
+		return 0;
+	for (int i = 0; i < r - 2; i++)
+		if (n->perm[i] != i)
+			return 0;
+	return 1;
 }
 
-/* matmul(transpose(a), b) -> matmul with the transpose flag flipped. */
+static int is_transpose2d(const Node *n)
+{
+	return swaps_last2(n, 2);
+}
+
+/* matmul(transpose(a), b) -> matmul with the transpose flag flipped; the
+ * same for bmm and a transpose of its operands' last two axes. */
 static Node *matmul_flags(Fn *fn, Node *n)
 {
 	Node *a = n->in[0], *b = n->in[1];
-	int ta = n->ta, tb = n->tb;
-	if (!is_transpose2d(a) && !is_transpose2d(b))
+	int ta = n->ta, tb = n->tb, r = n->op == OP_bmm ? n->shape.rank : 2;
+	if (!swaps_last2(a, r) && !swaps_last2(b, r))
 		return n;
-	if (is_transpose2d(a))
+	if (swaps_last2(a, r))
 		a = a->in[0], ta = !ta;
-	if (is_transpose2d(b))
+	if (swaps_last2(b, r))
 		b = b->in[0], tb = !tb;
-	return like(ir_matmul(fn, a, b, ta, tb, n->loc), n);
+	return like((n->op == OP_bmm ? ir_bmm : ir_matmul)(fn, a, b, ta, tb, n->loc), n);
 }
 
 static int identity_perm(const Node *n)
@@ -149,6 +163,8 @@ static Node *layout_identity(Fn *fn, Node *n)
 		/* (a b)^T = b^T a^T: the GEMM writes the transposed result itself */
 		if (is_transpose2d(n) && x->op == OP_matmul && x->nuse == 1)
 			return like(ir_matmul(fn, x->in[1], x->in[0], !x->tb, !x->ta, n->loc), n);
+		if (x->op == OP_bmm && swaps_last2(n, x->shape.rank) && x->nuse == 1)
+			return like(ir_bmm(fn, x->in[1], x->in[0], !x->tb, !x->ta, n->loc), n);
 		return n;
 	case OP_sum:
 	case OP_amax:
@@ -174,7 +190,7 @@ static Node *simplify_node(Fn *fn, Node *n)
 	}
 	switch (op_info[n->op].kind) {
 	case K_ELEM: return n->nin == 2 ? binary_identity(fn, n) : n;
-	case K_MATMUL: return matmul_flags(fn, n);
+	case K_MATMUL: case K_BMM: return matmul_flags(fn, n);
 	case K_LAYOUT:
 	case K_BCAST:
 	case K_REDUCE: return layout_identity(fn, n);

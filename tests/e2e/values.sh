@@ -5,9 +5,10 @@
 . "$(dirname "$0")/lib.sh"
 
 # run NAME N BODY INPUT: predict's output of `model m(x: f32[B, N])` whose
-# body is BODY (parameters of ones) for one CSV row INPUT
+# body is BODY (parameters of ones) for one CSV row INPUT; the file
+# starts with $IMPORTS
 run() {
-	printf 'model m(x: f32[B, %s]) -> f32[B, %s] {\n%s\n}\n' "$2" "$2" "$3" >"$work/$1.nn"
+	printf '%s\nmodel m(x: f32[B, %s]) -> f32[B, %s] {\n%s\n}\n' "${IMPORTS:-}" "$2" "$2" "$3" >"$work/$1.nn"
 	printf 'train m {\n    data train = csv("train.csv", label: -1)\n    loss = mean(m(train.x))\n' >>"$work/$1.nn"
 	printf '    optimizer = sgd(lr: 0.000001)\n    batch 1\n}\n' >>"$work/$1.nn"
 	echo "$4" >"$work/in.csv"
@@ -54,3 +55,16 @@ expect "local_response_norm" "$got" "0.502973378 0.580801129 0.545811176 0.5 0.7
 # AlexNet's width, 5, over 7 channels with signs: both ends see 3 channels
 got=$(run lrn5 7 '    return flatten(local_response_norm(reshape(x, [B, 1, 1, 7]), size: 5, alpha: 0.9, beta: 0.75, k: 1))' "1,-2,3,0.5,4,-1,2")
 expect "local_response_norm, size 5" "$got" "0.389128447 -0.770877481 0.741658628 0.123609774 0.988878191 -0.307168722 0.618670046"
+
+# arange and stacks of products: x holds two 2x2 matrices a = (1 2; 3 4)
+# and b = (5 6; 7 8); a a^T and b b^T, then the positions 0..7 added
+got=$(run bmm 8 '    s = reshape(x, [B, 2, 2, 2])
+    return reshape(s @ transpose(s, [0, 1, 3, 2]), [B, 8]) + arange(8)' "1,2,3,4,5,6,7,8")
+expect "bmm and arange" "$got" "5 12 13 28 65 88 89 120"
+
+# causal attention over two positions with q = k = v = (0.1 0.2), (0.3 0.4):
+# the first position sees itself only; the second both, with weights
+# softmax((0.11, 0.25) / sqrt 2)
+got=$(IMPORTS='import attention' run causal 4 '    q = reshape(x, [B, 1, 2, 2])
+    return reshape(attention(q, q, q, causal_mask(2)), [B, 4])' "0.1,0.2,0.3,0.4")
+expect "causal attention" "$got" "0.1 0.2 0.2049457091 0.3049457091"
