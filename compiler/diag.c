@@ -73,12 +73,25 @@ static void report(Loc loc, const char *kind, const char *fmt, va_list ap)
 	quote(loc);
 }
 
+static void (*context_notes)(Loc where);
+
+void diag_set_context(void (*notes)(Loc where))
+{
+	context_notes = notes;
+}
+
 void error_at(Loc loc, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	report(loc, "error", fmt, ap);
 	va_end(ap);
+	if (context_notes) {
+		void (*notes)(Loc) = context_notes;
+		context_notes = NULL;   /* an error inside the notes ends there */
+		notes(loc);
+		context_notes = notes;
+	}
 	if (recover)
 		longjmp(*recover, 1);
 	exit(EXIT_SOURCE);

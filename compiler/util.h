@@ -40,6 +40,9 @@ _Noreturn void fatal(int status, const char *fmt, ...) __attribute__((format(pri
  * EXIT_INTERNAL aborts, so bugs stay visible); NULL restores exiting.
  * diag_reset forgets the registered sources (before arena_reset). */
 void diag_set_recover(jmp_buf *env);
+/* Called after an error's message, before the exit: the lowering prints
+ * the calls that led from the user's file into a library's line. */
+void diag_set_context(void (*notes)(Loc where));
 void diag_reset(void);
 
 /* Exit statuses, the compiler's names for runtime/nnrt_exit.h's table. */

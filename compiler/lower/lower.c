@@ -592,10 +592,27 @@ static DType program_float(const Decl *model)
 	return DT_F32;
 }
 
+/* An error on a library's line (stdlib/attention.nn) says where the
+ * user's file called into it: one note per call up to the main file. */
+static const Ctx *lowering;
+
+static void call_notes(Loc where)
+{
+	if (!lowering || in_main_file(lowering, where))
+		return;
+	for (const Frame *f = lowering->frame; f && f->up; f = f->up) {
+		note_at(f->call, "in %s", f->what);
+		if (in_main_file(lowering, f->call))
+			break;
+	}
+}
+
 Module *lower(const Program *prog)
 {
 	Ctx *c = xalloc(sizeof *c);
 	c->prog = prog;
+	lowering = c;
+	diag_set_context(call_notes);
 	index_decls(c);
 	c->m = ir_module();
 	c->fn = c->m->fwd = ir_fn("fwd");
@@ -620,5 +637,7 @@ Module *lower(const Program *prog)
 	c->m->precision = c->fdt;
 	lower_train(c);
 	stamp(c);
+	diag_set_context(NULL);
+	lowering = NULL;
 	return c->m;
 }

@@ -66,6 +66,8 @@ int64_t need_int(const Value *v, const char *what)
 {
 	if (v->kind == V_FLOAT && v->f == floor(v->f) && fabs(v->f) < 9e18)
 		return (int64_t)v->f;
+	if (v->kind == V_FLOAT)   /* say the value: a width that heads do not divide gives 21.3333 */
+		error_at(v->loc, "%s must be an integer, not %g (a quotient that leaves a remainder?)", what, v->f);
 	if (v->kind != V_INT || v->is_batch)
 		error_at(v->loc, "%s must be an integer, not %s", what, value_kind_name(v));
 	return v->i;
