@@ -15,7 +15,7 @@
 
 void openblas_set_num_threads(int num_threads);   /* from OpenBLAS's cblas.h */
 
-static const char *const commands[] = {"train", "eval", "predict", "gradcheck", "info", "sample"};
+static const char *const commands[] = {"train", "eval", "predict", "gradcheck", "info", "sample", "show"};
 
 static _Noreturn void usage_error(const char *fmt, const char *a, const char *b)
 {
@@ -103,7 +103,8 @@ static void print_help(const RtDesc *d)
 	       "  predict     print one prediction per sample of --input or the test source\n"
 	       "  gradcheck   compare gradients with finite differences on the first batch\n"
 	       "  info        print the parameter table and the layers with their FLOPs\n"
-	       "  sample      print text drawn from a language model (with --load)\n\nOptions (defaults from the model):\n");
+	       "  sample      print text drawn from a language model (with --load)\n"
+	       "  show        list the model's probes, or print or draw one for one sample\n\nOptions (defaults from the model):\n");
 	printf("  --epochs N       epochs to train to (default %lld)\n", (long long)d->epochs);
 	printf("  --batch N        batch size (default %lld; gradcheck uses at most 32)\n", (long long)d->batch);
 	printf("  --lr X           base learning rate (default %g, %s, schedule %s)\n", d->lr,
@@ -130,6 +131,10 @@ static void print_help(const RtDesc *d)
 	       "  --length N       sample: characters to draw (default 200)\n"
 	       "  --temperature X  sample: divides the logits before the softmax (default 1)\n"
 	       "  --top-k K        sample: draw among the K likeliest characters (default 0: all)\n"
+	       "  --probe P        show: the probe, by number, name or a part of one name\n"
+	       "  --index I        show: the sample of --input or the first report source (default 0)\n"
+	       "  --at A,B         show: indices of the probe's leading axes, to leave a matrix\n"
+	       "  --png FILE       show: draw the matrix as a heat map (gnuplot) instead of printing it\n"
 	       "  --tol X          gradcheck: largest relative error accepted (default %g)\n"
 	       "  --all            gradcheck: check every entry, not 20 per tensor\n"
 	       "  --max-memory SIZE  refuse to start unless state + scratch fit, e.g. 512M\n"
@@ -211,6 +216,10 @@ static void parse_option(RtOptions *o, int argc, char **argv, int *i)
 	else if (!strcmp(name, "--length")) o->sample_length = int_arg(name, value(argc, argv, i, eq), 0, 1000000000);
 	else if (!strcmp(name, "--temperature")) o->temperature = num_arg(name, value(argc, argv, i, eq), 1);
 	else if (!strcmp(name, "--top-k")) o->top_k = int_arg(name, value(argc, argv, i, eq), 0, INT32_MAX);
+	else if (!strcmp(name, "--probe")) o->probe = value(argc, argv, i, eq);
+	else if (!strcmp(name, "--at")) o->at = value(argc, argv, i, eq);
+	else if (!strcmp(name, "--png")) o->png = value(argc, argv, i, eq);
+	else if (!strcmp(name, "--index")) o->index = int_arg(name, value(argc, argv, i, eq), 0, INT64_MAX);
 	else if (!eq && !strcmp(a, "--all")) o->all = 1;
 	else if (!eq && (!strcmp(a, "--quiet") || !strcmp(a, "-q"))) o->quiet = 1;
 	else usage_error("unknown option '%s'%s", a, "");
@@ -240,10 +249,10 @@ static void parse_args(RtOptions *o, const RtDesc *d, int argc, char **argv)
 			if (!strcmp(argv[i], commands[k]))
 				o->command = commands[k];
 		if (!o->command)
-			usage_error("unknown command '%s'; commands: train eval predict gradcheck info sample%s", argv[i], "");
+			usage_error("unknown command '%s'; commands: train eval predict gradcheck info sample show%s", argv[i], "");
 	}
 	if (!o->command)
-		usage_error("no command given; commands: train eval predict gradcheck info sample%s%s", "", "");
+		usage_error("no command given; commands: train eval predict gradcheck info sample show%s%s", "", "");
 	if (!strcmp(o->command, "sample") && !o->load)
 		usage_error("sample needs --load FILE: the checkpoint holds the parameters and the vocabulary%s%s", "", "");
 	if (o->save_every && !o->save)
@@ -401,6 +410,8 @@ int rt_main(int argc, char **argv, const RtModel *model)
 		return rt_predict(&t);
 	if (!strcmp(o.command, "sample"))
 		return rt_sample(&t);
+	if (!strcmp(o.command, "show"))
+		return rt_show(&t);
 	return rt_gradcheck(&t);
 }
 

@@ -11,7 +11,7 @@
 
 /* ---- The interface between compiled code and the runtime ------------- */
 
-enum { NNRT_MAX_IO = 8, NNRT_MAX_HYPER = 4 };
+enum { NNRT_MAX_IO = 16, NNRT_MAX_HYPER = 4 };
 enum { NNRT_HYPER_LR = 0, NNRT_HYPER_STEP = 1 };   /* hyper[] indices */
 
 /* The fields of nnrt_step in order, for the struct below and for the LLVM

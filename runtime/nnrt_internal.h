@@ -315,6 +315,8 @@ typedef struct RtOptions {
 	const char *prompt;        /* sample --prompt, or NULL */
 	int64_t sample_length, top_k;   /* sample --length, --top-k (0: every character) */
 	double temperature;        /* sample --temperature */
+	const char *probe, *at, *png;   /* show --probe, --at, --png */
+	int64_t index;             /* show --index */
 } RtOptions;
 
 typedef struct RtGradLog RtGradLog;   /* gradnorms.c */
@@ -362,6 +364,7 @@ int rt_sample(RtTrainer *t);
 
 /* the step's hyper-parameters: the learning rate, and t->step when training */
 void rt_set_hyper(const RtTrainer *t, nnrt_step *s, double lr, int training);
+int rt_show(RtTrainer *t);            /* show.c */
 
 /* shard.c: a batch's gradients as the fold of its shards' (the rule is there) */
 void rt_shards_check(const RtTrainer *t);   /* before the first step: exits on what shards cannot do */

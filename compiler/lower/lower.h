@@ -89,6 +89,8 @@ typedef struct Ctx {
 	NameMap paths;        /* parameter paths to path_node indices */
 	PathNode **path_node;
 	int npath, cappath;
+	struct Probe { const char *name; Node *value; Loc loc; } *probe;   /* probe(x, name) calls */
+	int nprobe;
 } Ctx;
 
 enum { MAX_DEPTH = 64, MAX_NODES = 200000 };
@@ -158,6 +160,8 @@ Value lower_bernoulli(Ctx *c, const Expr *call, Value *arg);
 Value lower_gaussian(Ctx *c, const Expr *call, Value *arg);
 Value lower_categorical(Ctx *c, const Expr *call, Value *arg);
 Value lower_batch_norm(Ctx *c, const Expr *call, Value *arg);
+Value lower_probe(Ctx *c, const Expr *call, Value *arg);
+void store_probes(Ctx *c);          /* each probe's value, written by eval as an output */
 
 /* lower_builtins.c */
 int is_builtin(const char *name);

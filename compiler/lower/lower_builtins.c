@@ -484,6 +484,7 @@ static const Builtin builtins[] = {
 	{ "gaussian", { "mean", "std" }, 1, external, 0, 0, lower_gaussian },
 	{ "categorical", { "p" }, 1, external, 0, 0, lower_categorical },
 	{ "batch_norm", { "x", "momentum", "eps" }, 1, external, 0, 0, lower_batch_norm },
+	{ "probe", { "x", "name" }, 2, external, 0, 0, lower_probe },
 	INIT("zeros", ZEROS, NULL), INIT("ones", ONES, NULL),
 	{ "constant", { "value" }, 1, initializer, 0, INIT_CONSTANT, NULL },
 	INIT("normal", NORMAL, "mean", "std"), INIT("uniform", UNIFORM, "low", "high"),

@@ -351,6 +351,7 @@ static void lower_loss(Ctx *c)
 	m->slot[os].io = 2;
 	ir_store(c->fn, ls, loss, it->loc)->note = "loss";
 	ir_store(c->fn, os, c->output, it->loc)->note = "model output";
+	store_probes(c);
 }
 
 /* ---- optimizer and schedule ------------------------------------------- */

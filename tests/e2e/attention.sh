@@ -43,6 +43,30 @@ compile gpt "$work/gpt.nn"
 cat "$work/train.out"
 at_most "$(metric "$work/train.out" valid.bpc)" 1.2 "valid.bpc of the copying Transformer (without looking back: >= 1.6)"
 
+# show: the attention weights are probed, one per block; a head's matrix
+# of a sample is causal (nothing above the diagonal) and each row sums to 1
+"$work/gpt" train -q --data-dir "$work/data" --epochs 1 --save "$work/g.safetensors" || die "training to a checkpoint failed"
+"$work/gpt" show --load "$work/g.safetensors" --data-dir "$work/data" >"$work/list" || die "show failed"
+[ "$(grep -c 'attention_1.weights  \[2, 32, 32\]' "$work/list")" = 2 ] || { cat "$work/list"; die "show does not list 2 probes [2, 32, 32]"; }
+echo "ok: show lists the 2 blocks' attention weights"
+"$work/gpt" show --load "$work/g.safetensors" --data-dir "$work/data" --probe encoder_block_2 --at 1 --index 3 >"$work/m" ||
+	die "show --probe failed"
+awk '{ s = 0; for (i = 1; i <= NF; i++) { s += $i; if (i > NR && $i != 0) bad = 1 } if (s < 0.9999 || s > 1.0001) bad = 1 }
+	END { exit !(NR == 32 && !bad) }' "$work/m" || { head -3 "$work/m"; die "the head's weights are not 32 causal rows summing to 1"; }
+echo "ok: head 1 of block 2, sample 3: 32 rows, each summing to 1, zero above the diagonal"
+if command -v gnuplot >/dev/null; then
+	"$work/gpt" show --load "$work/g.safetensors" --data-dir "$work/data" --probe 1 --png "$work/a.png" >/dev/null ||
+		die "show --png failed"
+	[ "$(head -c 4 "$work/a.png" | od -An -c | tr -d ' ')" = '211PNG' ] || die "show --png did not write a PNG"
+	echo "ok: show --png draws a PNG"
+fi
+g="$work/gpt show --load $work/g.safetensors --data-dir $work/data"
+one_line 2 "an unknown probe" "no such probe" $g --probe nowhere
+one_line 2 "a part of two names" "names more than one probe" $g --probe attention
+one_line 2 "--at out of range" "index 2 of axis 1 is outside \[0, 2)" $g --probe 1 --at 2
+one_line 2 "--at with too much" "1 leading axes to fix, no more" $g --probe 1 --at 0,0
+one_line 2 "--index past the source" "--index 99999: valid has" $g --probe 1 --index 99999
+
 # heads that do not divide the width: the library's line, then the calls
 # that led there from the user's file
 cat >"$work/heads.nn" <<'NN'
