@@ -387,9 +387,28 @@ static int64_t epoch_samples(const RtTrainer *t, int64_t n)
 
 /* One epoch of steps, from step t->position on (0 unless resumed
  * mid-epoch); returns the mean training loss. */
+/* A stateful scan carries its state from batch to batch along the streams
+ * of a text; an epoch starts the streams again from their beginning, so
+ * it starts from the zero state too (as PyTorch's word_language_model
+ * does), not from where the streams ended.  The carried states are the
+ * buffers lower_scan.c names CALL.scan_N.state. */
+static void reset_carried_state(RtTrainer *t)
+{
+	const RtDesc *d = t->d;
+	static const char suffix[] = ".state";
+	for (int i = 0; d->carry_batch && i < d->ntensor; i++) {
+		const RtTensor *x = &d->tensor[i];
+		size_t len = strlen(x->name);
+		if (x->role == RT_BUFFER && len > sizeof suffix - 1 && !strcmp(x->name + len - (sizeof suffix - 1), suffix))
+			memset(t->state + x->offset, 0, (size_t)(x->count * rt_dtype_size(x->dt)));
+	}
+}
+
 static double train_epoch(RtTrainer *t, const RtData *data, RtProgress *prog)
 {
 	const RtDesc *d = t->d;
+	if (t->position == 0)
+		reset_carried_state(t);
 	int64_t n = epoch_samples(t, data->n), b = t->opt.batch, nb = (n + b - 1) / b;
 	rt_rng_seed(&t->rng, (uint64_t)t->opt.seed, STREAM_EPOCH + (uint64_t)t->epoch);
 	if (!data->ordered)
