@@ -216,7 +216,7 @@ static void test_bad(void)
 	expect_error("[B,2,3]", "[B,x]", "line 6: bad dimension");
 	expect_error("input f32", "inptu f32", "line 6: unknown io role");
 	expect_error("f32 [B,5] io=2", "f32 [B,5] io=1", "line 8: io index 1 used twice");
-	expect_error("io=2", "io=9", "line 8: io index 9 out of range");
+	expect_error("io=2", "io=16", "line 8: io index 16 out of range");   /* NNRT_MAX_IO is 16 */
 	expect_error("hyper lr io=0", "hyper momentum io=0", "line 9: unknown hyper");
 	expect_error("init=he_normal", "init=fancy", "line 11: unknown init");
 	expect_error("offset=128", "offset=130", "line 12: tensor 'm.W.grad' has a misaligned offset");
