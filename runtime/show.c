@@ -1,6 +1,6 @@
 /* show.c — `show`: a probed value (nn(5), probe) of one sample, as
  * numbers or as a heat map.  The model's evaluation writes every probe
- * into an output of its own ("probe:PATH"); `show` runs it at batch 1 on
+ * into an output of its own ("probe.PATH"); `show` runs it at batch 1 on
  * sample --index of --input or the first report source, keeps one matrix
  * of the probe's per-sample tensor (--at fixes the leading axes, as one
  * head of attention weights [heads, T, S]) and prints it, or draws it
@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include "nnrt_internal.h"
 
-static const char PREFIX[] = "probe:";
+static const char PREFIX[] = "probe.";   /* outputs are "out" and these */
 
 static int is_probe(const RtIo *io)
 {

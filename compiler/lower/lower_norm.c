@@ -138,7 +138,7 @@ void store_probes(Ctx *c)
 {
 	for (int i = 0; i < c->nprobe; i++) {
 		const struct Probe *p = &c->probe[i];
-		int s = ir_slot(c->m, xprintf("probe:%s", p->name), SLOT_OUTPUT, p->value->dt, p->value->shape, p->loc);
+		int s = ir_slot(c->m, xprintf("probe.%s", p->name), SLOT_OUTPUT, p->value->dt, p->value->shape, p->loc);
 		c->m->slot[s].io = 3 + i;
 		ir_store(c->fn, s, p->value, p->loc)->note = "probe";
 	}
