@@ -101,6 +101,8 @@ Value eval(Ctx *c, const Expr *e);
 const Decl *find_decl(const Ctx *c, const char *name);
 const char *expr_text(const Expr *e);
 const char *suggest(const char *name, const char *const *cands, int n);
+const char *nearest(const char *name, const char *const *cands, int n);   /* synonyms, then suggest */
+const char *name_list(const char *const *names, int n);                   /* "a, b, c" */
 void stamp(Ctx *c);
 Value *env_lookup(Frame *f, const char *name);
 void env_bind(Frame *f, const char *name, Value v);
