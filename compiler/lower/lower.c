@@ -346,6 +346,7 @@ static Value eval_call(Ctx *c, const Expr *e)
 		if (scan && in_main_file(c, e->loc))
 			c->note = expr_text(e);
 		Value v = scan ? lower_scan(c, e) : call_builtin(c, e, in_main_file(c, e->loc) ? expr_text(e) : NULL);
+		warn_after_call(c, e->str, &v, e);
 		stamp(c);
 		c->note = saved;
 		return v;
@@ -501,6 +502,7 @@ static Value call_user(Ctx *c, const Decl *d, const Expr *call)
 	c->frame = callee;
 	Value v = exec_body(c, d);
 	c->frame = caller;
+	warn_after_call(c, d->name, &v, call);
 	stamp(c);
 	c->note = saved;
 	if (d == c->model && !caller->decl && !c->output)
@@ -682,6 +684,7 @@ Module *lower(const Program *prog)
 	c->m->precision = c->fdt;
 	lower_train(c);
 	stamp(c);
+	warn_model_graph(c);
 	diag_set_context(NULL);
 	lowering = NULL;
 	return c->m;

@@ -379,6 +379,7 @@ static void lower_optimizer(Ctx *c)
 		call_args(c, it->value, (const char *[]){ "lr", "momentum", "nesterov", "weight_decay", "clip" }, 5, v);
 		cfg->clip = number_in(&v[4], 0, OPT_RANGE(CLIP), "clip");
 		cfg->lr = number_in(&v[0], 0.01, OPT_RANGE(LR), "lr");
+		warn_optimizer(c, name, &v[0], cfg->lr);
 		cfg->momentum = number_in(&v[1], 0, OPT_RANGE(MOMENTUM), "momentum");
 		cfg->nesterov = (int)number_in(&v[2], 0, OPT_RANGE(NESTEROV), "nesterov");
 		cfg->weight_decay = number_in(&v[3], 0, OPT_RANGE(WEIGHT_DECAY), "weight_decay");
@@ -389,6 +390,7 @@ static void lower_optimizer(Ctx *c)
 	call_args(c, it->value, (const char *[]){ "lr", "beta1", "beta2", "eps", "weight_decay", "clip" }, 6, v);
 	cfg->clip = number_in(&v[5], 0, OPT_RANGE(CLIP), "clip");
 	cfg->lr = number_in(&v[0], 0.001, OPT_RANGE(LR), "lr");
+	warn_optimizer(c, name, &v[0], cfg->lr);
 	cfg->beta1 = number_in(&v[1], 0.9, OPT_RANGE(BETA1), "beta1");
 	cfg->beta2 = number_in(&v[2], 0.999, OPT_RANGE(BETA2), "beta2");
 	cfg->eps = number_in(&v[3], 1e-8, OPT_RANGE(EPS), "eps");
