@@ -540,11 +540,12 @@ static const char *found(yysymbol_kind_t k, const ParseState *ps)
 	return token_name(k);
 }
 
-/* 'for', 'while' and 'if' are names to the grammar, so `for i in ...`
- * fails on the token after them: say what nn writes instead. */
+/* 'for', 'while', 'if' and 'else' are names to the grammar, so `for i in
+ * ...` fails on the token after them (`} else {` on 'else' itself, outside
+ * the body): say what nn writes instead. */
 static void control_flow(const ParseState *ps)
 {
-	if (!ps->ctl_word || ps->ntok != ps->ctl_ntok + 1)
+	if (!ps->ctl_word || (ps->ntok != ps->ctl_ntok && ps->ntok != ps->ctl_ntok + 1))
 		return;
 	int loop = !strcmp(ps->ctl_word, "for") || !strcmp(ps->ctl_word, "while");
 	error_hint(ps->ctl_loc, loop
