@@ -60,7 +60,7 @@ static void quote(Loc loc)
 	fputc('\n', stderr);
 }
 
-static void report(Loc loc, const char *kind, const char *fmt, va_list ap)
+static void report(Loc loc, const char *kind, const char *tag, const char *fmt, va_list ap)
 {
 	if (loc.file && loc.line > 0)
 		fprintf(stderr, "%s:%d:%d: %s: ", loc.file, loc.line, loc.col, kind);
@@ -69,6 +69,8 @@ static void report(Loc loc, const char *kind, const char *fmt, va_list ap)
 	else
 		fprintf(stderr, "nnc: %s: ", kind);
 	vfprintf(stderr, fmt, ap);
+	if (tag)
+		fprintf(stderr, " [%s]", tag);
 	fputc('\n', stderr);
 	quote(loc);
 }
@@ -80,12 +82,21 @@ void diag_set_context(void (*notes)(Loc where))
 	context_notes = notes;
 }
 
-void error_at(Loc loc, const char *fmt, ...)
+/* A follow-up line at the same place, not quoted again: "hint: write
+ * 'x ** 2'" after an error, "why: ..." after a warning. */
+static void follow(Loc loc, const char *kind, const char *text)
 {
-	va_list ap;
-	va_start(ap, fmt);
-	report(loc, "error", fmt, ap);
-	va_end(ap);
+	if (!text)
+		return;
+	if (loc.file && loc.line > 0)
+		fprintf(stderr, "%s:%d:%d: %s: %s\n", loc.file, loc.line, loc.col, kind, text);
+	else
+		fprintf(stderr, "nnc: %s: %s\n", kind, text);
+}
+
+/* After an error: the context notes, then out. */
+static _Noreturn void stop(Loc loc)
+{
 	if (context_notes) {
 		void (*notes)(Loc) = context_notes;
 		context_notes = NULL;   /* an error inside the notes ends there */
@@ -97,19 +108,54 @@ void error_at(Loc loc, const char *fmt, ...)
 	exit(EXIT_SOURCE);
 }
 
+void error_at(Loc loc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	report(loc, "error", NULL, fmt, ap);
+	va_end(ap);
+	stop(loc);
+}
+
+void error_hint(Loc loc, const char *hint, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	report(loc, "error", NULL, fmt, ap);
+	va_end(ap);
+	follow(loc, "hint", hint);
+	stop(loc);
+}
+
 void warning_at(Loc loc, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	report(loc, "warning", fmt, ap);
+	report(loc, "warning", NULL, fmt, ap);
 	va_end(ap);
+}
+
+/* -Wmodel: on unless -Wno-model turned it off. */
+static int model_warnings = 1;
+
+void diag_set_model_warnings(int on) { model_warnings = on; }
+
+void warn_model(Loc loc, const char *why, const char *fmt, ...)
+{
+	if (!model_warnings)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	report(loc, "warning", "-Wmodel", fmt, ap);
+	va_end(ap);
+	follow(loc, "why", why);
 }
 
 void note_at(Loc loc, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	report(loc, "note", fmt, ap);
+	report(loc, "note", NULL, fmt, ap);
 	va_end(ap);
 }
 

@@ -54,6 +54,8 @@ static void usage(FILE *out)
 	      "                   print the IR after each run of PASS and stop; the passes:\n"
 	      "                   %s\n", pipeline_pass_names());
 	fputs("  --verify         check IR invariants after every pass\n"
+	      "  -Wmodel          warn about models that will likely train badly (the\n"
+	      "                   default); -Wno-model turns these warnings off\n"
 	      "  -h, --help       show this help and exit\n"
 	      "  --version        show the version and exit\n\n"
 	      "Modules are searched in -I directories, $NNC_STDLIB, then " NNC_STDLIBDIR ".\n"
@@ -133,6 +135,8 @@ static void parse_args(Options *o, int argc, char **argv)
 			o->object_only = 1;
 		else if (!strcmp(a, "--verify"))
 			o->verify = 1;
+		else if (!strcmp(a, "-Wmodel") || !strcmp(a, "-Wno-model"))
+			diag_set_model_warnings(a[2] == 'm');
 		else if (!strncmp(a, "--emit=", 7)) {
 			o->emit = a + 7;
 			int known = 0;

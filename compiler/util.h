@@ -31,8 +31,15 @@ void arena_reset(void);                       /* free every block: all arena poi
  * stops the compilation: later stages assume earlier ones succeeded). */
 void diag_add_source(const char *file, const char *text, size_t len);
 _Noreturn void error_at(Loc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An error and, on a line of its own, what to write instead (hint may be NULL). */
+_Noreturn void error_hint(Loc loc, const char *hint, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void warning_at(Loc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void note_at(Loc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* -Wmodel: a program that compiles but will likely train badly; the
+ * warning ends in "[-Wmodel]" and is followed by a line saying why.
+ * Warnings never change the exit status or any output file. */
+void warn_model(Loc loc, const char *why, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void diag_set_model_warnings(int on);   /* -Wmodel (the default), -Wno-model */
 _Noreturn void fatal(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* For a driver that compiles many inputs in one process (the fuzzer):
  * with a jmp_buf set, error_at() and fatal(EXIT_SOURCE) longjmp there

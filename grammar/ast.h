@@ -116,6 +116,7 @@ typedef struct Program {
 	Decl **decls;         /* the main file's and every imported module's, imports first */
 	int ndecls;
 	const char *main_file;
+	const char *const *stdlib_dirs;   /* where imports were looked up */
 } Program;
 
 /* grammar/: parse `path` and, transitively, every module it imports.
@@ -123,6 +124,11 @@ typedef struct Program {
  * (NULL-terminated) in order; a module is read once however often it is
  * imported.  Syntax errors exit through error_at(). */
 Program *parse_program(const char *path, const char *const *stdlib_dirs);
+
+/* The modules in the import directories that declare a fn or model
+ * `name`, as "'layers'" or "'a', 'b'"; NULL when none does.  For the
+ * error of a call to a name that an import would define. */
+const char *modules_defining(const Program *prog, const char *name);
 
 /* ast.c: --emit=ast */
 void ast_print(FILE *out, const Program *prog);

@@ -2,8 +2,11 @@
  * imports, check the bytes, parse each file once, and gather the
  * declarations (imported modules first, in the order their imports are
  * met, depth first; the main file last). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -165,5 +168,81 @@ Program *parse_program(const char *path, const char *const *stdlib_dirs)
 	prog->decls = ld.decls;
 	prog->ndecls = ld.ndecls;
 	prog->main_file = path;
+	prog->stdlib_dirs = stdlib_dirs;
 	return prog;
+}
+
+/* Does the text declare `fn NAME` or `model NAME` at the start of a line?
+ * A textual look, not a parse: the module is not imported, and an error in
+ * it must not hide the user's own. */
+static int declares(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		p += strspn(p, " \t");
+		size_t kw = !strncmp(p, "fn", 2) ? 2 : !strncmp(p, "model", 5) ? 5 : 0;
+		if (!kw || (p[kw] != ' ' && p[kw] != '\t'))
+			continue;
+		const char *q = p + kw + strspn(p + kw, " \t");
+		if (!strncmp(q, name, n) && (q[n] == '(' || q[n] == ' ' || q[n] == '\t'))
+			return 1;
+	}
+	return 0;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *buf = NULL;
+	size_t len = 0, cap = 0, got;
+	char chunk[4096];
+	while ((got = fread(chunk, 1, sizeof chunk, f)) > 0 && len < (1u << 22)) {
+		if (len + got + 1 > cap) {
+			size_t ncap = 2 * (len + got + 1);
+			buf = xrealloc(buf, cap, ncap);
+			cap = ncap;
+		}
+		memcpy(buf + len, chunk, got);
+		len += got;
+	}
+	fclose(f);
+	if (buf)
+		buf[len] = 0;
+	return buf;
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+const char *modules_defining(const Program *prog, const char *name)
+{
+	const char *found = NULL, *seen = "";
+	for (const char *const *d = prog->stdlib_dirs; d && *d; d++) {
+		DIR *dir = opendir(*d);
+		if (!dir)
+			continue;
+		char **files = NULL;
+		int n = 0;
+		for (struct dirent *e; (e = readdir(dir)) != NULL;) {
+			size_t len = strlen(e->d_name);
+			if (len > 3 && !strcmp(e->d_name + len - 3, ".nn")) {
+				files = vec_grow(files, n, sizeof *files);
+				files[n++] = xstrndup(e->d_name, len - 3);
+			}
+		}
+		closedir(dir);
+		if (n)
+			qsort(files, (size_t)n, sizeof *files, by_name);
+		for (int i = 0; i < n; i++) {
+			const char *tag = xprintf("/%s/", files[i]);
+			if (strstr(seen, tag))
+				continue;   /* an earlier directory's module of that name wins */
+			seen = xprintf("%s%s", seen, tag);
+			const char *text = slurp(xprintf("%s/%s.nn", *d, files[i]));
+			if (text && declares(text, name))
+				found = found ? xprintf("%s, '%s'", found, files[i]) : xprintf("'%s'", files[i]);
+		}
+	}
+	return found;
 }

@@ -43,6 +43,10 @@ typedef struct ParseState {
 	const char *decl_kw_text;
 	const char *tok_text; /* the last token's text (valid until the next token) */
 	int tok_len;
+	int ntok;             /* tokens so far */
+	const char *ctl_word; /* the last 'for', 'while', 'if' or 'else' read as a name, */
+	Loc ctl_loc;          /* for a syntax error right after it: nn has none of them */
+	int ctl_ntok;         /* ntok after it */
 	/* parser output */
 	Decl **decls;
 	int ndecls;

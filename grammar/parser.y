@@ -540,9 +540,26 @@ static const char *found(yysymbol_kind_t k, const ParseState *ps)
 	return token_name(k);
 }
 
+/* 'for', 'while', 'if' and 'else' are names to the grammar, so `for i in
+ * ...` fails on the token after them (`} else {` on 'else' itself, outside
+ * the body): say what nn writes instead. */
+static void control_flow(const ParseState *ps)
+{
+	if (!ps->ctl_word || (ps->ntok != ps->ctl_ntok && ps->ntok != ps->ctl_ntok + 1))
+		return;
+	int loop = !strcmp(ps->ctl_word, "for") || !strcmp(ps->ctl_word, "while");
+	error_hint(ps->ctl_loc, loop
+	           ? "unroll the steps (h = step(h) once per step, or a fn called per step), or use "
+	             "scan(step, h0, xs, ...) for a recurrence (see nn(5))"
+	           : "compute both values and choose per element with where(mask, a, b), a mask of "
+	             "1s and 0s (see nn(5))",
+	           "nn has no '%s' statement: a fn or model is straight-line code", ps->ctl_word);
+}
+
 static int yyreport_syntax_error(const yypcontext_t *ctx, void *scanner, ParseState *ps)
 {
 	(void)scanner;
+	control_flow(ps);
 	Expected e = { 0 };
 	e.n = yypcontext_expected_tokens(ctx, e.k, YYNTOKENS);
 	if (e.n < 0)

@@ -8,6 +8,7 @@
 # Each case FILE.nn starts with comment lines:
 #   # expect: 3:7: error: expected ')'
 #   # args: --emit=ir                (optional; the default is --emit=ast)
+#   # hint: write '3 * x'            (optional; stderr must say "hint: write '3 * x'")
 # The case passes when nnc exits with status 1 (not a signal, not a
 # timeout), stderr contains "FILE:3:7: error: expected ')'", and stderr
 # quotes the line with a caret.  Inputs that need raw bytes (NUL, invalid
@@ -59,6 +60,10 @@ run() {
 		fail "$name" "stderr lacks '$file:$expect'; it says: $(head -c 300 "$tmp/err" | head -n 1)"
 		return
 	fi
+	if [ -n "$hint" ] && ! grep -qF -- "hint: $hint" "$tmp/err"; then
+		fail "$name" "stderr lacks 'hint: $hint'"
+		return
+	fi
 	# a located error quotes its line and puts a caret under the spot
 	case $expect in
 	[0-9]*) if ! grep -q '^ *\^' "$tmp/err"; then fail "$name" "no caret line"; return; fi ;;
@@ -73,6 +78,7 @@ for dir in "$@"; do
 		[ -e "$f" ] || continue
 		expect=$(sed -n '1,5s/^# expect: //p' "$f" | head -n 1)
 		args=$(sed -n '1,5s/^# args: //p' "$f" | head -n 1)
+		hint=$(sed -n '1,5s/^# hint: //p' "$f" | head -n 1)
 		name=$(basename "$dir")/$(basename "$f" .nn)
 		index=$((index + 1))
 		[ $((index % every)) -eq 0 ] || continue
@@ -86,6 +92,7 @@ for dir in "$@"; do
 		run "$name" "$f" "$expect" ${args:---emit=ast}
 	done
 done
+hint=
 
 # ---- generated cases -----------------------------------------------------
 g=$tmp/gen

@@ -122,6 +122,41 @@ const char *suggest(const char *name, const char *const *cands, int n)
 	return best;
 }
 
+/* Names other libraries give to what nn calls otherwise (PyTorch, Keras,
+ * NumPy): too far apart for the edit distance, but the likeliest slips. */
+static const char *const synonyms[][2] = {
+	{ "learning_rate", "lr" }, { "lr_rate", "lr" }, { "alpha", "lr" }, { "eta", "lr" },
+	{ "epsilon", "eps" }, { "beta_1", "beta1" }, { "beta_2", "beta2" },
+	{ "decay", "weight_decay" }, { "wd", "weight_decay" }, { "l2", "weight_decay" },
+	{ "clip_norm", "clip" }, { "max_norm", "clip" }, { "clipnorm", "clip" },
+	{ "keep_dims", "keepdims" }, { "keepdim", "keepdims" }, { "dim", "axis" }, { "axes", "axis" },
+	{ "batch_size", "batch" }, { "minibatch", "batch" }, { "epoch", "epochs" }, { "num_epochs", "epochs" },
+	{ "n_epochs", "epochs" }, { "random_seed", "seed" }, { "rate", "p" }, { "prob", "p" },
+	{ "units", "out" }, { "out_features", "out" }, { "features", "out" },
+	{ "kernel_size", "size" }, { "pool_size", "size" }, { "strides", "stride" }, { "pad", "padding" },
+	{ "initializer", "init" }, { "kernel_initializer", "init" }, { "std_dev", "std" }, { "stddev", "std" },
+};
+
+/* suggest(), after the table of synonyms. */
+const char *nearest(const char *name, const char *const *cands, int n)
+{
+	for (size_t i = 0; i < sizeof synonyms / sizeof *synonyms; i++)
+		if (!strcmp(name, synonyms[i][0]))
+			for (int j = 0; j < n; j++)
+				if (!strcmp(cands[j], synonyms[i][1]))
+					return cands[j];
+	return suggest(name, cands, n);
+}
+
+/* "a, b, c" */
+const char *name_list(const char *const *names, int n)
+{
+	const char *s = n ? names[0] : "";
+	for (int i = 1; i < n; i++)
+		s = xprintf("%s, %s", s, names[i]);
+	return s;
+}
+
 /* ---- notes ------------------------------------------------------------ */
 
 /* Give every node made since the last stamp the current note. */
@@ -204,6 +239,14 @@ void env_bind(Frame *f, const char *name, Value v)
 
 static _Noreturn void unknown_name(const Ctx *c, const char *name, Loc loc)
 {
+	const char *mods = modules_defining(c->prog, name);
+	if (mods)
+		error_hint(loc, xprintf("add 'import %.*s' at the top of the file", (int)strcspn(mods + 1, "'"), mods + 1),
+		           "unknown name '%s': it is defined in module %s, which is not imported", name, mods);
+	if (!strcmp(name, "if") || !strcmp(name, "for") || !strcmp(name, "while"))
+		error_hint(loc, name[0] == 'i' ? "choose per element with where(mask, a, b) (see nn(5))"
+		                               : "unroll the steps or use scan(step, h0, xs, ...) (see nn(5))",
+		           "nn has no '%s': a fn or model is straight-line code", name);
 	int nb, n = 0, nenv = 0;
 	const char *const *builtins = builtin_names(&nb);
 	for (Binding *b = c->frame->env; b; b = b->next)
@@ -303,6 +346,7 @@ static Value eval_call(Ctx *c, const Expr *e)
 		if (scan && in_main_file(c, e->loc))
 			c->note = expr_text(e);
 		Value v = scan ? lower_scan(c, e) : call_builtin(c, e, in_main_file(c, e->loc) ? expr_text(e) : NULL);
+		warn_after_call(c, e->str, &v, e);
 		stamp(c);
 		c->note = saved;
 		return v;
@@ -361,10 +405,12 @@ void bind_args(const char *callee, const Expr *call, const char *const *names, i
 				if (strcmp(names[j], a->name) == 0)
 					i = j;
 			if (i < 0) {
-				const char *s = suggest(a->name, names, n);
+				const char *s = nearest(a->name, names, n);
+				const char *takes = n ? xprintf("'%s' takes %s", callee, name_list(names, n))
+				                      : xprintf("'%s' takes no arguments", callee);
 				if (s)
-					error_at(a->loc, "'%s' has no parameter '%s'; did you mean '%s'?", callee, a->name, s);
-				error_at(a->loc, "'%s' has no parameter '%s'", callee, a->name);
+					error_hint(a->loc, takes, "'%s' has no parameter '%s'; did you mean '%s'?", callee, a->name, s);
+				error_hint(a->loc, takes, "'%s' has no parameter '%s'", callee, a->name);
 			}
 		}
 		if (out[i])
@@ -456,6 +502,7 @@ static Value call_user(Ctx *c, const Decl *d, const Expr *call)
 	c->frame = callee;
 	Value v = exec_body(c, d);
 	c->frame = caller;
+	warn_after_call(c, d->name, &v, call);
 	stamp(c);
 	c->note = saved;
 	if (d == c->model && !caller->decl && !c->output)
@@ -637,6 +684,7 @@ Module *lower(const Program *prog)
 	c->m->precision = c->fdt;
 	lower_train(c);
 	stamp(c);
+	warn_model_graph(c);
 	diag_set_context(NULL);
 	lowering = NULL;
 	return c->m;

@@ -91,6 +91,13 @@ typedef struct Ctx {
 	int npath, cappath;
 	struct Probe { const char *name; Node *value; Loc loc; } *probe;   /* probe(x, name) calls */
 	int nprobe;
+	/* what the -Wmodel warnings and the hints of shape errors look back at */
+	Node **squeezed;      /* reductions without keepdims: the reshape dropping the axes */
+	int nsqueezed;
+	Node **softmaxes;     /* softmax results, for cross_entropy(softmax(z), y) */
+	int nsoftmax;
+	Node **normed;        /* results of calls named *norm*: they restart a sigmoid stack */
+	int nnormed;
 } Ctx;
 
 enum { MAX_DEPTH = 64, MAX_NODES = 200000 };
@@ -101,6 +108,8 @@ Value eval(Ctx *c, const Expr *e);
 const Decl *find_decl(const Ctx *c, const char *name);
 const char *expr_text(const Expr *e);
 const char *suggest(const char *name, const char *const *cands, int n);
+const char *nearest(const char *name, const char *const *cands, int n);   /* synonyms, then suggest */
+const char *name_list(const char *const *names, int n);                   /* "a, b, c" */
 void stamp(Ctx *c);
 Value *env_lookup(Frame *f, const char *name);
 void env_bind(Frame *f, const char *name, Value v);
@@ -162,6 +171,16 @@ Value lower_categorical(Ctx *c, const Expr *call, Value *arg);
 Value lower_batch_norm(Ctx *c, const Expr *call, Value *arg);
 Value lower_probe(Ctx *c, const Expr *call, Value *arg);
 void store_probes(Ctx *c);          /* each probe's value, written by eval as an output */
+
+/* lower_warn.c: -Wmodel warnings and the hints of shape errors */
+void remember(Node ***list, int *n, Node *node);
+int remembered(Node *const *list, int n, const Node *node);
+const char *keepdims_hint(const Ctx *c, const Node *a, const Node *b);
+void warn_widened(Ctx *c, const Node *a, const Node *b, Shape to, int op, Loc loc);
+void warn_after_call(Ctx *c, const char *callee, const Value *v, const Expr *call);
+void warn_builtin_args(Ctx *c, const char *callee, const Value *arg, Loc loc);
+void warn_optimizer(const Ctx *c, const char *name, const Value *lr, double value);
+void warn_model_graph(Ctx *c);
 
 /* lower_builtins.c */
 int is_builtin(const char *name);

@@ -161,6 +161,7 @@ static Value reduction(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
 			if (!(axes & (1u << i)))
 				s.d[s.rank++] = x->shape.d[i];
 		r = ir_reshape(c->fn, r, s, call->loc);
+		remember(&c->squeezed, &c->nsqueezed, r);
 	}
 	return tensor_value(r, call->loc);
 }
@@ -600,6 +601,7 @@ Value call_builtin(Ctx *c, const Expr *call, const char *note)
 	const char *path = keeps_state(b) ? call_path_of(c, b->name, NULL) : NULL;
 	Value v[MAX_BUILTIN_ARGS] = { { 0 } };
 	eval_args(c, call, args, n, v);
+	warn_builtin_args(c, b->name, v, call->loc);
 	stamp(c);
 	if (note)
 		c->note = note;

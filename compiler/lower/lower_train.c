@@ -29,7 +29,7 @@ static const char *callee(const Expr *e, const char *what)
 
 static _Noreturn void unknown_choice(Loc loc, const char *what, const char *name, const char *const *known, int n)
 {
-	const char *s = suggest(name, known, n), *list = known[0];
+	const char *s = nearest(name, known, n), *list = known[0];
 	for (int i = 1; i < n; i++)
 		list = xprintf("%s, %s", list, known[i]);
 	if (s)
@@ -379,6 +379,7 @@ static void lower_optimizer(Ctx *c)
 		call_args(c, it->value, (const char *[]){ "lr", "momentum", "nesterov", "weight_decay", "clip" }, 5, v);
 		cfg->clip = number_in(&v[4], 0, OPT_RANGE(CLIP), "clip");
 		cfg->lr = number_in(&v[0], 0.01, OPT_RANGE(LR), "lr");
+		warn_optimizer(c, name, &v[0], cfg->lr);
 		cfg->momentum = number_in(&v[1], 0, OPT_RANGE(MOMENTUM), "momentum");
 		cfg->nesterov = (int)number_in(&v[2], 0, OPT_RANGE(NESTEROV), "nesterov");
 		cfg->weight_decay = number_in(&v[3], 0, OPT_RANGE(WEIGHT_DECAY), "weight_decay");
@@ -389,6 +390,7 @@ static void lower_optimizer(Ctx *c)
 	call_args(c, it->value, (const char *[]){ "lr", "beta1", "beta2", "eps", "weight_decay", "clip" }, 6, v);
 	cfg->clip = number_in(&v[5], 0, OPT_RANGE(CLIP), "clip");
 	cfg->lr = number_in(&v[0], 0.001, OPT_RANGE(LR), "lr");
+	warn_optimizer(c, name, &v[0], cfg->lr);
 	cfg->beta1 = number_in(&v[1], 0.9, OPT_RANGE(BETA1), "beta1");
 	cfg->beta2 = number_in(&v[2], 0.999, OPT_RANGE(BETA2), "beta2");
 	cfg->eps = number_in(&v[3], 1e-8, OPT_RANGE(EPS), "eps");
@@ -437,6 +439,31 @@ static void lower_schedule(Ctx *c)
 
 /* ---- settings and reports --------------------------------------------- */
 
+/* A train item nn does not have: an optimizer's argument written as a
+ * setting (lr 0.1), or a near miss of a setting (epoch 3). */
+static _Noreturn void unknown_setting(const TrainItem *it)
+{
+	const char *s = nearest(it->name, nnrt_setting_word, NNRT_SET__COUNT), *key = NULL;
+	int k = nnrt_word_index(nnrt_opt_key_word, NNRT_OPTK__COUNT, it->name);
+	if (k >= 0)
+		key = nnrt_opt_key_word[k];
+	else if (!s)
+		key = nearest(it->name, nnrt_opt_key_word, NNRT_OPTK__COUNT);
+	if (key) {
+		int adam = !strcmp(key, "beta1") || !strcmp(key, "beta2") || !strcmp(key, "eps");
+		error_hint(it->loc, xprintf("write it as an argument of the optimizer: optimizer = %s(%s: ...)",
+		                            adam ? "adam" : "sgd", key),
+		           "'%s' is not a setting of the train block; '%s' belongs to the optimizer", it->name, key);
+	}
+	const char *items = "a train block holds data NAME = ..., loss = ..., optimizer = ..., schedule = ..., "
+	                    "report METRICS on SOURCE, and the settings batch N, epochs N, seed N";
+	if (s)
+		error_hint(it->loc, items, "unknown setting '%s'; did you mean '%s'? (known: %s)", it->name, s,
+		           name_list(nnrt_setting_word, NNRT_SET__COUNT));
+	error_hint(it->loc, items, "unknown setting '%s' (known: %s)", it->name,
+	           name_list(nnrt_setting_word, NNRT_SET__COUNT));
+}
+
 static void lower_settings(Ctx *c)
 {
 	Config *cfg = &c->m->cfg;
@@ -447,7 +474,7 @@ static void lower_settings(Ctx *c)
 			continue;
 		int k = nnrt_word_index(nnrt_setting_word, NNRT_SET__COUNT, it->name);
 		if (k < 0)
-			unknown_choice(it->loc, "setting", it->name, nnrt_setting_word, NNRT_SET__COUNT);
+			unknown_setting(it);
 		if (seen[k]++)
 			error_at(it->loc, "'%s' is set twice", it->name);
 		Value v = eval(c, it->value);

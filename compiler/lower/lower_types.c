@@ -35,8 +35,12 @@ Value tensor_value(Node *n, Loc loc)
 
 static _Noreturn void unshaped(const Value *v)
 {
-	error_at(v->loc, "'%s' has no shape yet: pass it to the model first (or to a loss such as "
-	         "cross_entropy), whose parameter type gives it one", v->str);
+	const char *src = xprintf("%.*s", (int)strcspn(v->str, "."), v->str);
+	error_hint(v->loc, xprintf("a data field takes its shape where it is first used: the model's typed input, "
+	                           "a loss (mse(m(%s.x), %s.y)), or arithmetic with a tensor such as the model's "
+	                           "output, as in mean((m(%s.x) - %s.y) ** 2)", src, src, src, src),
+	           "'%s' has no shape yet: pass it to the model first (or to a loss such as "
+	           "cross_entropy), whose parameter type gives it one", v->str);
 }
 
 Node *need_tensor(Ctx *c, const Value *v, const char *what)
@@ -143,8 +147,9 @@ Node *binary_bcast(Ctx *c, Op op, Node *a, Node *b, const char *opname, Loc loc)
 		         type_str(a->dt, a->shape), type_str(b->dt, b->shape));
 	Shape s;
 	if (!shape_broadcast(a->shape, b->shape, &s))
-		error_at(loc, "shape mismatch in '%s': %s and %s do not broadcast", opname,
-		         type_str(a->dt, a->shape), type_str(b->dt, b->shape));
+		error_hint(loc, keepdims_hint(c, a, b), "shape mismatch in '%s': %s and %s do not broadcast", opname,
+		           type_str(a->dt, a->shape), type_str(b->dt, b->shape));
+	warn_widened(c, a, b, s, op, loc);
 	a = ir_broadcast(c->fn, a, s, loc);
 	b = ir_broadcast(c->fn, b, s, loc);
 	return ir_binary(c->fn, op, a, b, loc);
@@ -238,6 +243,12 @@ Value arith(Ctx *c, int op, Value a, Value b, Loc loc)
 		return matmul(c, need_tensor(c, &a, "the left operand of '@'"),
 		              need_tensor(c, &b, "the right operand of '@'"), loc);
 	Node *ta = a.kind == V_TENSOR ? a.t : NULL, *tb = b.kind == V_TENSOR ? b.t : NULL;
+	/* mean((m(train.x) - train.y) ** 2): a data field met with a float
+	 * tensor takes its dtype and shape, as the target of mse does */
+	if (a.kind == V_DATA && tb && tb->dt != DT_I32)
+		a = tensor_value(ta = bind_field(c, &a, tb->dt, tb->shape, a.loc), a.loc);
+	if (b.kind == V_DATA && ta && ta->dt != DT_I32)
+		b = tensor_value(tb = bind_field(c, &b, ta->dt, ta->shape, b.loc), b.loc);
 	if (!ta && !tb) {
 		const Value *bad = is_number(&a) ? &b : &a;
 		if (bad->kind == V_DATA)
