@@ -15,7 +15,7 @@
 
 void openblas_set_num_threads(int num_threads);   /* from OpenBLAS's cblas.h */
 
-static const char *const commands[] = {"train", "eval", "predict", "gradcheck", "info", "sample", "show"};
+static const char *const commands[] = {"train", "eval", "predict", "gradcheck", "info", "sample", "show", "decode"};
 
 static _Noreturn void usage_error(const char *fmt, const char *a, const char *b)
 {
@@ -104,7 +104,8 @@ static void print_help(const RtDesc *d)
 	       "  gradcheck   compare gradients with finite differences on the first batch\n"
 	       "  info        print the parameter table and the layers with their FLOPs\n"
 	       "  sample      print text drawn from a language model (with --load)\n"
-	       "  show        list the model's probes, or print or draw one for one sample\n\nOptions (defaults from the model):\n");
+	       "  show        list the model's probes, or print or draw one for one sample\n"
+	       "  decode      greedy-decode each line of --input or stdin by an encoder-decoder (with --load)\n\nOptions (defaults from the model):\n");
 	printf("  --epochs N       epochs to train to (default %lld)\n", (long long)d->epochs);
 	printf("  --batch N        batch size (default %lld; gradcheck uses at most 32)\n", (long long)d->batch);
 	printf("  --lr X           base learning rate (default %g, %s, schedule %s)\n", d->lr,
@@ -124,7 +125,8 @@ static void print_help(const RtDesc *d)
 	       "  --log FILE       write CSV metrics, one row per epoch\n"
 	       "  --log-grad-norms FILE  write the L2 norm of every parameter's gradient,\n"
 	       "                   one CSV row per parameter per step (see nnc-gradplot(1))\n"
-	       "  --input FILE     predict: an IDX or CSV file of inputs (plain or gzip; - for stdin)\n"
+	       "  --input FILE     predict: an IDX or CSV file of inputs (plain or gzip; - for stdin);\n"
+	       "                   decode: one sequence a line (default: stdin)\n"
 	       "  --output WHAT    predict: class, probs or logits per sample (default: the class\n"
 	       "                   for a model of integer labels, else the output as computed)\n"
 	       "  --prompt TEXT    sample: the text to go on from (default: a newline)\n"
@@ -135,6 +137,7 @@ static void print_help(const RtDesc *d)
 	       "  --index I        show: the sample of --input or the first report source (default 0)\n"
 	       "  --at A,B         show: indices of the probe's leading axes, to leave a matrix\n"
 	       "  --png FILE       show: draw the matrix as a heat map (gnuplot) instead of printing it\n"
+	       "  --eval           decode: the held-out source's sequences instead, printing the exact match\n"
 	       "  --tol X          gradcheck: largest relative error accepted (default %g)\n"
 	       "  --all            gradcheck: check every entry, not 20 per tensor\n"
 	       "  --max-memory SIZE  refuse to start unless state + scratch fit, e.g. 512M\n"
@@ -221,6 +224,7 @@ static void parse_option(RtOptions *o, int argc, char **argv, int *i)
 	else if (!strcmp(name, "--png")) o->png = value(argc, argv, i, eq);
 	else if (!strcmp(name, "--index")) o->index = int_arg(name, value(argc, argv, i, eq), 0, INT64_MAX);
 	else if (!eq && !strcmp(a, "--all")) o->all = 1;
+	else if (!eq && !strcmp(a, "--eval")) o->eval = 1;
 	else if (!eq && (!strcmp(a, "--quiet") || !strcmp(a, "-q"))) o->quiet = 1;
 	else usage_error("unknown option '%s'%s", a, "");
 }
@@ -249,12 +253,16 @@ static void parse_args(RtOptions *o, const RtDesc *d, int argc, char **argv)
 			if (!strcmp(argv[i], commands[k]))
 				o->command = commands[k];
 		if (!o->command)
-			usage_error("unknown command '%s'; commands: train eval predict gradcheck info sample show%s", argv[i], "");
+			usage_error("unknown command '%s'; commands: train eval predict gradcheck info sample show decode%s", argv[i], "");
 	}
 	if (!o->command)
-		usage_error("no command given; commands: train eval predict gradcheck info sample show%s%s", "", "");
+		usage_error("no command given; commands: train eval predict gradcheck info sample show decode%s%s", "", "");
 	if (!strcmp(o->command, "sample") && !o->load)
 		usage_error("sample needs --load FILE: the checkpoint holds the parameters and the vocabulary%s%s", "", "");
+	if (!strcmp(o->command, "decode") && !o->load)
+		usage_error("decode needs --load FILE: the checkpoint holds the parameters and the vocabulary%s%s", "", "");
+	if (o->eval && (strcmp(o->command, "decode") || o->input))
+		usage_error("--eval is decode's, without --input: it decodes the held-out source%s%s", "", "");
 	if (o->save_every && !o->save)
 		usage_error("--save-every needs --save FILE%s%s", "", "");
 	/* Cosine decays from --lr to min_lr: below it, the rate would rise. */
@@ -412,6 +420,8 @@ int rt_main(int argc, char **argv, const RtModel *model)
 		return rt_sample(&t);
 	if (!strcmp(o.command, "show"))
 		return rt_show(&t);
+	if (!strcmp(o.command, "decode"))
+		return rt_decode(&t);
 	return rt_gradcheck(&t);
 }
 

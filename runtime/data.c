@@ -1,4 +1,4 @@
-/* data.c — data sources (idx, csv, random, adding; text in data_text.c) turned into RtData: inputs in
+/* data.c — data sources (idx, csv, random, adding; text in data_text.c, sequences in data_seq.c) turned into RtData: inputs in
  * the program's float type times `scale`, targets in the target io's
  * dtype; plus path resolution and batch gathering.
  *
@@ -397,7 +397,8 @@ RtData *rt_data_load(const RtSource *src, const RtDataSpec *spec)
 	RtData *d = src->kind == NNRT_SOURCE_IDX ? load_idx(src, spec)
 	          : src->kind == NNRT_SOURCE_CSV ? load_csv(src, spec)
 	          : src->kind == NNRT_SOURCE_ADDING ? load_adding(src, spec)
-	          : src->kind == NNRT_SOURCE_TEXT ? rt_text_load(src, spec) : load_random(src, spec);
+	          : src->kind == NNRT_SOURCE_TEXT ? rt_text_load(src, spec)
+	          : src->kind == NNRT_SOURCE_SEQUENCES ? rt_seq_load(src, spec) : load_random(src, spec);
 	if (d->n == 0)   /* every loop divides by the sample count */
 		rt_fatal(RT_EXIT_IO, "data source '%s' (%s) has no samples", src->name, d->origin);
 	return d;

@@ -244,6 +244,14 @@ const char *rt_char_name(int32_t cp);                      /* "'a' (U+0061)", "U
 int rt_utf8_decode(const unsigned char *p, size_t left, int32_t *cp);
 int rt_utf8_encode(int32_t cp, char *out);                 /* 1 to 4 bytes written */
 
+/* data_seq.c: the sequences source (docs/attention.md, seq2seq): digit
+ * strings and a task's answers, ids of one fixed vocabulary whose id 0 is
+ * the decoder's start mark */
+enum { RT_SEQ_START = 0x02 };                              /* U+0002, START OF TEXT */
+extern const RtVocab rt_seq_vocab;
+RtData *rt_seq_load(const RtSource *s, const RtDataSpec *spec);
+int rt_seq_heldout(const int32_t *ids, int64_t n);         /* 1: a held-out input (the part rule) */
+
 /* data.c */
 char *rt_resolve_path(const char *name, const RtDataSpec *spec);  /* exits 3 naming the places tried */
 char *rt_resolve_corpus(const char *name, const RtDataSpec *spec);  /* a file or a directory, likewise */
@@ -307,6 +315,7 @@ typedef struct RtOptions {
 	int64_t shards;            /* --shards, or the ranks under mpirun (shard.c) */
 	double lr, tol;
 	int has_lr, has_tol, has_seed, all, quiet;
+	int eval;                  /* decode --eval: the held-out source, scored */
 	int check_numerics;        /* 1 unless --no-check-numerics */
 	int64_t max_memory;        /* --max-memory in bytes, 0 = no limit */
 	const char *save, *load, *data_dir, *log, *input, *max_memory_arg;
@@ -361,6 +370,9 @@ void rt_check_min_batch(const RtTrainer *t, int64_t batch, const RtData *data);
 
 /* sample.c: `sample`, text drawn from a language model's checkpoint */
 int rt_sample(RtTrainer *t);
+
+/* decode.c: `decode`, greedy decoding by an encoder-decoder's checkpoint */
+int rt_decode(RtTrainer *t);
 
 /* the step's hyper-parameters: the learning rate, and t->step when training */
 void rt_set_hyper(const RtTrainer *t, nnrt_step *s, double lr, int training);

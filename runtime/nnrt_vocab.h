@@ -38,7 +38,8 @@ static inline int nnrt_word_index(const char *const *words, int n, const char *w
 #define NNRT_WORD_(ID, word, ...) #word,
 
 /* ---- data sources: data NAME KIND KEY=VALUE... --------------------------- */
-#define NNRT_SOURCE_KINDS(X) X(IDX, idx) X(CSV, csv) X(RANDOM, random) X(ADDING, adding) X(TEXT, text)
+#define NNRT_SOURCE_KINDS(X) X(IDX, idx) X(CSV, csv) X(RANDOM, random) X(ADDING, adding) X(TEXT, text) \
+	X(SEQUENCES, sequences)
 #define NNRT_SOURCE_ENUM_(ID, word) NNRT_ENUM_(NNRT_SOURCE_, ID)
 typedef enum { NNRT_SOURCE_KINDS(NNRT_SOURCE_ENUM_) NNRT_SOURCE__COUNT } nnrt_source_kind;
 static const char *const nnrt_source_word[] = { NNRT_SOURCE_KINDS(NNRT_WORD_) };
@@ -81,6 +82,11 @@ static const nnrt_data_key nnrt_data_keys[] = {
 	{ "length", "length", 1u << NNRT_SOURCE_TEXT, 0, { 1, 1 << 20, 0, 1 }, "the characters of a sequence" },
 	{ "split", "split", 1u << NNRT_SOURCE_TEXT, 0, { 0, 1, 1, 0 }, "the fraction of the text that trains" },
 	{ "part", "part", 1u << NNRT_SOURCE_TEXT, 3, { 0, 0, 0, 0 }, "train validation" },
+	/* sequences (runtime/data_seq.c, docs/attention.md): the task first, so that it binds by position */
+	{ "task", "task", 1u << NNRT_SOURCE_SEQUENCES, 3, { 0, 0, 0, 0 }, "sort reverse" },
+	{ "length", "length", 1u << NNRT_SOURCE_SEQUENCES, 0, { 4, 256, 0, 1 }, "the digits of an input sequence" },
+	{ "count", "count", 1u << NNRT_SOURCE_SEQUENCES, 0, { 1, 1e7, 0, 1 }, "the number of sequences" },
+	{ "part", "part", 1u << NNRT_SOURCE_SEQUENCES, 3, { 0, 0, 0, 0 }, "train heldout" },
 };
 enum { NNRT_NDATA_KEYS = sizeof nnrt_data_keys / sizeof *nnrt_data_keys };
 #undef NNRT_IMAGE_

@@ -599,8 +599,8 @@ int rt_predict(RtTrainer *t)
 	if (!t->out)
 		rt_fatal(RT_EXIT_USAGE, "this model has no output to predict");
 	if (t->x->dt == RT_I32)
-		rt_fatal(RT_EXIT_USAGE, "predict reads samples of numbers; this model reads character ids: "
-		         "draw text from it with 'sample'");
+		rt_fatal(RT_EXIT_USAGE, "predict reads samples of numbers; this model reads ids: draw text from it "
+		         "with 'sample' (a language model) or its outputs with 'decode' (an encoder-decoder)");
 	PrintMode mode = print_mode(t);
 	RtDataSpec spec = rt_trainer_spec(t);
 	RtData *data;

@@ -255,26 +255,49 @@ static void check_adding(Ctx *c)
 	}
 }
 
+/* x and y of an id source d (text, sequences) read as i32[B, want[f]],
+ * length: the source's length, holds[f]: what each field holds. */
+static void check_id_fields(Ctx *c, const DataSource *d, const int64_t want[2], const char *const holds[2])
+{
+	int64_t len = (int64_t)source_arg(d, "length")->num;
+	for (int f = 0; f < 2; f++) {
+		const Node *n = c->field[f];
+		if (!n || (n->dt == DT_I32 && n->shape.rank == 2 && n->shape.d[1] == want[f]))
+			continue;
+		error_at(n->loc, "'%s.%s' of the %s source '%s' holds %s, i32[B, %lld] (length: %lld), "
+		         "but here it is %s", c->source, f ? "y" : "x", nnrt_source_word[d->kind], d->name, holds[f],
+		         (long long)want[f], (long long)len, type_str(n->dt, n->shape));
+	}
+}
+
 /* A text source's fields are character ids, x and y i32[B, T] with T
- * its length (runtime/data_text.c batches it so).  Checked for every text
- * source, as a report source feeds the same model input. */
-static void check_text(Ctx *c)
+ * its length (runtime/data_text.c batches it so).  A sequences source's
+ * (runtime/data_seq.c): x i32[B, 2L], the L input digits, the start mark
+ * and the target shifted right (what the decoder reads under teacher
+ * forcing); y i32[B, L], the target; and the model's output [B, L, K],
+ * logits at each target position, K at least the vocabulary's 11 ids.
+ * Checked for every such source, as a report source feeds the same model
+ * input. */
+static void check_ids(Ctx *c)
 {
 	const Config *cfg = &c->m->cfg;
 	for (int i = 0; i < cfg->ndata; i++) {
 		const DataSource *d = &cfg->data[i];
-		if (d->kind != NNRT_SOURCE_TEXT)
+		if (d->kind != NNRT_SOURCE_TEXT && d->kind != NNRT_SOURCE_SEQUENCES)
 			continue;
-		const KeyVal *len = source_arg(d, "length");
-		for (int f = 0; f < 2; f++) {
-			const Node *n = c->field[f];
-			if (!n || (n->dt == DT_I32 && n->shape.rank == 2 && n->shape.d[1] == (int64_t)len->num))
-				continue;
-			error_at(n->loc, "'%s.%s' of the text source '%s' holds %s, i32[B, %lld] (length: %lld), "
-			         "but here it is %s", c->source, f ? "y" : "x", d->name,
-			         f ? "the next character's ids" : "character ids", (long long)len->num,
-			         (long long)len->num, type_str(n->dt, n->shape));
+		int64_t L = (int64_t)source_arg(d, "length")->num;
+		if (d->kind == NNRT_SOURCE_TEXT) {
+			check_id_fields(c, d, (int64_t[]){ L, L }, (const char *const[]){ "character ids",
+			                "the next character's ids" });
+			continue;
 		}
+		check_id_fields(c, d, (int64_t[]){ 2 * L, L }, (const char *const[]){ "the input ids, the start mark "
+		                "and the target shifted right", "the target ids" });
+		Shape o = c->output->shape;
+		if (o.rank != 3 || o.d[1] != L || o.d[2] < 11)
+			error_at(d->loc, "a model trained on sequences(length: %lld) returns logits [B, %lld, K] with K >= 11 "
+			         "(the start mark and ten digits), but '%s' returns %s", (long long)L, (long long)L,
+			         c->model->name, type_str(c->output->dt, o));
 	}
 }
 
@@ -283,7 +306,7 @@ int source_gives_ids(const Ctx *c)
 	const Config *cfg = &c->m->cfg;
 	for (int i = 0; c->source && i < cfg->ndata; i++)
 		if (!strcmp(cfg->data[i].name, c->source))
-			return cfg->data[i].kind == NNRT_SOURCE_TEXT;
+			return cfg->data[i].kind == NNRT_SOURCE_TEXT || cfg->data[i].kind == NNRT_SOURCE_SEQUENCES;
 	return 0;
 }
 
@@ -303,6 +326,9 @@ static void lower_data(Ctx *c)
 		if (d.kind == NNRT_SOURCE_TEXT && !source_arg(&d, "length"))
 			error_at(it->value->loc, "'text' needs 'length: T', the characters of a sequence "
 			         "(the model reads i32[B, T])");
+		if (d.kind == NNRT_SOURCE_SEQUENCES && (!source_arg(&d, "task") || !source_arg(&d, "length")))
+			error_at(it->value->loc, "'sequences' needs a task and 'length: L', as in "
+			         "sequences(\"sort\", length: 8): the model reads i32[B, 2L] and predicts i32[B, L]");
 		cfg->data = xrealloc(cfg->data, sizeof *cfg->data * (size_t)cfg->ndata, sizeof *cfg->data * (size_t)(cfg->ndata + 1));
 		cfg->data[cfg->ndata++] = d;
 	}
@@ -570,6 +596,6 @@ void lower_train(Ctx *c)
 	c->m->cfg.train_source = c->source;
 	check_augment(c);
 	check_adding(c);
-	check_text(c);
+	check_ids(c);
 	lower_reports(c);
 }

@@ -295,7 +295,7 @@ Node *bind_field(Ctx *c, const Value *v, DType dt, Shape s, Loc loc)
 		error_at(loc, "'%s' is read a batch at a time, so its type must start with the batch "
 		         "dimension, as in f32[B, 784]; here it is %s", v->str, type_str(dt, s));
 	if (v->field == 0 && dt == DT_I32 && !source_gives_ids(c))
-		error_at(loc, "'%s' holds the inputs, which are floating point, not i32 (only a text source gives ids)", v->str);
+		error_at(loc, "'%s' holds the inputs, which are floating point, not i32 (only a text or sequences source gives ids)", v->str);
 	int slot = ir_slot(c->m, v->field ? "y" : "x", v->field ? SLOT_TARGET : SLOT_INPUT, dt, s, v->loc);
 	c->m->slot[slot].io = v->field;
 	Node *n = ir_input(c->fn, c->m, slot, v->loc);

@@ -186,6 +186,9 @@ static void test_limits(void)
 			limits_of("csv 0=\"t.csv\" label=-1 header=1", "adding ", key->word, &key->range, "", "test");
 		if (key->kinds >> NNRT_SOURCE_TEXT & 1)
 			limits_of("csv 0=\"t.csv\" label=-1 header=1", "text 0=\"c.txt\" ", key->word, &key->range, "", "test");
+		if (key->kinds >> NNRT_SOURCE_SEQUENCES & 1)
+			limits_of("csv 0=\"t.csv\" label=-1 header=1", "sequences task=\"sort\" ", key->word, &key->range, "",
+			          "test");
 	}
 	for (int k = 0; k < NNRT_OPTK__COUNT; k++)
 		limits_of("lr=0.001 beta1=0.8", "", nnrt_opt_key_word[k], &nnrt_opt_key_range[k], "", NULL);
