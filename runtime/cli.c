@@ -145,6 +145,8 @@ static void print_help(const RtDesc *d)
 	       "  --png FILE       show: draw the matrix as a heat map (gnuplot) instead of printing it\n"
 	       "  --chains N       ais: independent runs (default 100)\n"
 	       "  --betas K        ais: intermediate distributions (default 10000)\n"
+	       "  --base WHAT      ais: the base model's visible biases, data (the training data's\n"
+	       "                   marginals, the default) or uniform (0)\n"
 	       "  --tol X          gradcheck: largest relative error accepted (default %g)\n"
 	       "  --all            gradcheck: check every entry, not 20 per tensor\n"
 	       "  --max-memory SIZE  refuse to start unless state + scratch fit, e.g. 512M\n"
@@ -166,7 +168,8 @@ static void print_help(const RtDesc *d)
 static void defaults(RtOptions *o, const RtDesc *d)
 {
 	*o = (RtOptions){.epochs = d->epochs, .batch = d->batch, .seed = d->seed, .threads = 1, .lr = d->lr,
-	                 .check_numerics = 1, .sample_length = 200, .temperature = 1, .chains = 100, .betas = 10000};
+	                 .check_numerics = 1, .sample_length = 200, .temperature = 1, .chains = 100, .betas = 10000,
+	                 .ais_base = "data"};
 }
 
 /* Returns the value of an option that takes one: "--x V" or "--x=V". */
@@ -195,6 +198,13 @@ static const char *output_arg(const char *name, const char *v)
 {
 	if (strcmp(v, "class") && strcmp(v, "probs") && strcmp(v, "logits"))
 		usage_error("%s: '%s' is not one of class, probs, logits", name, v);
+	return v;
+}
+
+static const char *base_arg(const char *name, const char *v)
+{
+	if (strcmp(v, "data") && strcmp(v, "uniform"))
+		usage_error("%s: '%s' is not one of data, uniform", name, v);
 	return v;
 }
 
@@ -231,6 +241,7 @@ static void parse_option(RtOptions *o, int argc, char **argv, int *i)
 	else if (!strcmp(name, "--png")) o->png = value(argc, argv, i, eq);
 	else if (!strcmp(name, "--index")) o->index = int_arg(name, value(argc, argv, i, eq), 0, INT64_MAX);
 	else if (!strcmp(name, "--chains")) o->chains = int_arg(name, value(argc, argv, i, eq), 1, 1000000);
+	else if (!strcmp(name, "--base")) o->ais_base = base_arg(name, value(argc, argv, i, eq));
 	else if (!strcmp(name, "--betas")) o->betas = int_arg(name, value(argc, argv, i, eq), 3, 100000000);
 	else if (!eq && !strcmp(a, "--all")) o->all = 1;
 	else if (!eq && (!strcmp(a, "--quiet") || !strcmp(a, "-q"))) o->quiet = 1;

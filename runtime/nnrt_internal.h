@@ -323,6 +323,7 @@ typedef struct RtOptions {
 	const char *probe, *at, *png;   /* show --probe, --at, --png */
 	int64_t index;             /* show --index */
 	int64_t chains, betas;     /* ais --chains, --betas */
+	const char *ais_base;      /* ais --base: data or uniform */
 	const char *picture;       /* filters, chain: the PNG file to write */
 } RtOptions;
 

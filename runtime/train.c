@@ -444,12 +444,13 @@ void rt_check_min_batch(const RtTrainer *t, int64_t batch, const RtData *data)
 {
 	const RtDesc *d = t->d;
 	if (d->carry_batch && batch != d->carry_batch)
-		rt_fatal(RT_EXIT_USAGE, "--batch %lld: the scan%s%s carries its state from one batch to the next, "
-		         "row by row, so every training batch has its %lld rows; use --batch %lld (or recompile "
-		         "with another batch)", (long long)batch, d->carry_batch_at ? " at " : "",
+		rt_fatal(RT_EXIT_USAGE, "--batch %lld: the stateful scan or persistent chain%s%s carries its state from "
+		         "one batch to the next, row by row, so every training batch has its %lld rows; use --batch %lld "
+		         "(or recompile with another batch)", (long long)batch, d->carry_batch_at ? " at " : "",
 		         d->carry_batch_at ? d->carry_batch_at : "", (long long)d->carry_batch, (long long)d->carry_batch);
 	if (d->carry_batch && data->n < d->carry_batch)
-		rt_fatal(RT_EXIT_IO, "data source '%s' has %lld samples, fewer than one batch of %lld the stateful scan needs",
+		rt_fatal(RT_EXIT_IO, "data source '%s' has %lld samples, fewer than one batch of %lld the state kept across "
+		         "batches needs (a stateful scan or persistent chain)",
 		         data->name, (long long)data->n, (long long)d->carry_batch);
 	if (batch >= d->min_batch && data->n >= d->min_batch)
 		return;

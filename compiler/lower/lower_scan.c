@@ -78,7 +78,7 @@ static void check_body(const Fn *body)
 		OpKind k = op_info[n->op].kind;
 		if (k == K_RANDOM)
 			error_at(n->loc, "random draws (dropout, sampling) inside the step of a scan are not supported yet; "
-			         "apply them to the scan's result");
+			         "apply them to the scan's result, or unroll a chain that draws with repeat(step, x, times: K)");
 		if (k == K_WINDOW || k == K_STORE)
 			error_at(n->loc, "'%s' inside the step of a scan is not supported yet",
 			         k == K_STORE ? "batch_norm" : "convolution or pooling");

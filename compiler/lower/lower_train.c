@@ -9,11 +9,15 @@
 #include <string.h>
 #include "lower.h"
 
+enum { MAX_CALL_PARAMS = 12 };
+
 /* Evaluate a call (or a bare name, as a call without arguments) against
  * a parameter list; out[i].kind == V_NONE where nothing was given. */
 static void call_args(Ctx *c, const Expr *e, const char *const *names, int n, Value *out)
 {
-	const Expr *args[8] = { 0 };
+	const Expr *args[MAX_CALL_PARAMS] = { 0 };
+	if (n > MAX_CALL_PARAMS)
+		fatal(EXIT_INTERNAL, "call_args: %d parameters", n);
 	if (e->kind == E_CALL)
 		bind_args(e->str, e, names, n, args);
 	for (int i = 0; i < n; i++)
@@ -70,7 +74,7 @@ static double number_in(const Value *v, double dflt, nnrt_range r, const char *w
 /* The augmentation arguments (crop, flip, noise) and the image geometry
  * they need (shape) are checked here as far as the .nn file allows; the
  * rest once the loss has named the training source (check_augment). */
-enum { MAX_SOURCE_PARAMS = 8 };
+enum { MAX_SOURCE_PARAMS = MAX_CALL_PARAMS };
 
 /* The parameters of a source kind's call: its keys in the table's order,
  * the file names first, the three geometry keys as the one 'shape'. */
