@@ -44,28 +44,52 @@ static void put_tile(Canvas *c, int64_t row, int64_t col, const double *img, int
 		}
 }
 
-static void plot(const Canvas *c, const char *png, const char *title)
+/* s in gnuplot's single quotes, where '' stands for one quote. */
+static const char *quoted(const char *s)
 {
-	char data[] = "/tmp/nnrt-png-XXXXXX";
-	int fd = mkstemp(data);
+	size_t n = strlen(s), k = 0;
+	char *q = rt_alloc(2 * n + 1);
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\'')
+			q[k++] = '\'';
+		q[k++] = s[i];
+	}
+	q[k] = '\0';
+	return q;
+}
+
+/* A temporary file to write, its name in name (a mkstemp template). */
+static FILE *temporary(char *name)
+{
+	int fd = mkstemp(name);
 	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (!f)
-		rt_fatal(RT_EXIT_IO, "cannot write a temporary file for gnuplot");
+		rt_fatal(RT_EXIT_IO, "cannot write a temporary file for gnuplot in /tmp");
+	return f;
+}
+
+/* gnuplot reads the script from a file rather than a pipe: a gnuplot that
+ * is missing or dies early would otherwise end the trainer by SIGPIPE. */
+static void plot(const Canvas *c, const char *png, const char *title)
+{
+	char data[] = "/tmp/nnrt-png-XXXXXX", script[] = "/tmp/nnrt-gp-XXXXXX";
+	FILE *f = temporary(data);
 	for (int64_t y = 0; y < c->h; y++)   /* gnuplot's matrix has row 0 at the bottom */
 		for (int64_t x = 0; x < c->w; x++)
 			fprintf(f, "%.4f%c", c->px[(c->h - 1 - y) * c->w + x], x + 1 < c->w ? ' ' : '\n');
 	fclose(f);
 	char *part = rt_printf("%s.part", png);
-	FILE *g = popen("gnuplot 2>&1", "w");
-	if (!g)
-		rt_fatal(RT_EXIT_IO, "cannot run gnuplot (Debian package gnuplot-nox)");
 	int scale = c->w < 400 ? 4 : 2;
+	FILE *g = temporary(script);
 	fprintf(g, "set terminal png size %lld,%lld\nset output '%s'\nset title '%s'\n"
 	        "unset key; unset tics; unset border; unset colorbox\nset palette gray\nset cbrange [0:1]\n"
 	        "set size ratio -1\nset margins 0,0,0,2\nplot '%s' matrix with image pixels\n",
-	        (long long)(c->w * scale), (long long)(c->h * scale + 30), part, title, data);
-	int status = pclose(g);
+	        (long long)(c->w * scale), (long long)(c->h * scale + 30), quoted(part), quoted(title), data);
+	fclose(g);
+	fflush(stdout);
+	int status = system(rt_printf("gnuplot %s 1>&2", script));
 	unlink(data);
+	unlink(script);
 	if (status != 0 || access(part, R_OK) != 0) {
 		unlink(part);
 		rt_fatal(RT_EXIT_IO, "gnuplot failed to draw %s (is gnuplot installed? Debian: gnuplot-nox)", png);

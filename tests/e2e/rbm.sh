@@ -85,6 +85,11 @@ if command -v gnuplot >/dev/null; then
 	done
 	echo "ok: filters.png and chain.png drawn"
 fi
+PATH=/nonexistent "$work/rbm" filters "$work/none.png" --load "$work/rbm.st" >/dev/null 2>"$work/err"
+rc=$?
+[ $rc -eq 3 ] && grep -q "gnuplot failed to draw" "$work/err" && [ ! -e "$work/none.png" ] && [ ! -e "$work/none.png.part" ] ||
+	{ cat "$work/err"; die "filters without gnuplot: exit $rc, want 3 and no file"; }
+echo "ok: filters without gnuplot -> exit 3, no file"
 one_line 2 "partition of 2^500 states" "at most 24 units" "$work/rbm" partition --load "$work/rbm.st" --data-dir "$work/data"
 one_line 2 "filters without a file" "filters needs the PNG file" "$work/rbm" filters --load "$work/rbm.st"
 
