@@ -132,7 +132,7 @@ void stamp(Ctx *c)
 			c->fn->node[c->stamped]->note = c->note;
 }
 
-static int in_main_file(const Ctx *c, Loc loc)
+int in_main_file(const Ctx *c, Loc loc)
 {
 	return loc.file && c->prog->main_file && strcmp(loc.file, c->prog->main_file) == 0;
 }

@@ -93,8 +93,13 @@ int carried(Ctx *c, const Expr *call, const char *path, const char *callee, Node
 	int slot = buffer_slot(c, path, callee, "state", h0->dt, h0->shape, INIT_ZEROS, call->loc);
 	Node *pick[2] = { ir_param(c->fn, c->m, slot, call->loc), h0 };
 	in[0] = ir_elem(c->fn, OP_select_mode, 2, pick, call->loc);
+	/* The trainer's messages name the call the user wrote (the loss's
+	 * gibbs(...)), not the line of stdlib/rbm.nn that it expands to. */
+	Loc at = call->loc;
+	for (const Frame *f = c->frame; f && f->decl && !in_main_file(c, at); f = f->up)
+		at = f->call;
 	if (!c->m->carry_batch)
-		c->m->carry_at = call->loc;
+		c->m->carry_at = at;
 	c->m->carry_batch = 1;
 	return slot;
 }

@@ -28,6 +28,35 @@ compile grey "$work/grey.nn"
 [ "$(cat "$work/grey.out")" = "0 1 0 1 0 1 0 1 " ] || die "binarize: 0.2 0.6 0.5 0.9 / 0 1 0.4 0.6 gave $(cat "$work/grey.out")"
 echo "ok: binarize: 0.5 maps 0.2 0.6 0.5 0.9 / 0 1 0.4 0.6 to 0 1 0 1 / 0 1 0 1"
 
+# The samplers: with W = 0 the chain forgets its start, so after 3 steps a
+# binary unit is 1 with probability sigmoid(b) and a Gaussian one is N(b, 1)
+# (4000 values each: a standard error of 0.007 and 0.016 on the means).
+awk 'BEGIN { for (i = 0; i < 500; i++) print "0,0,0,0,0,0,0,0" }' >"$work/zeros.csv"
+for kind in gibbs gaussian_gibbs; do
+	cat >"$work/$kind.nn" <<NN
+import rbm
+model m(x: f32[B, 8]) -> f32[B, 8] {
+    param W: f32[8, 4] = zeros
+    param b: f32[8] = constant(-1)
+    param c: f32[4] = zeros
+    return $kind(x, W, b, c, k: 3)
+}
+train m {
+    data train = random(count: 8)
+    loss = mse(m(train.x), train.y)
+}
+NN
+	compile "$kind" "$work/$kind.nn"
+	"$work/$kind" predict --input "$work/zeros.csv" 2>/dev/null | awk '{ for (i = 1; i <= NF; i++) { s += $i; q += $i * $i; n++ } }
+		END { m = s / n; printf "%.4f %.4f\n", m, sqrt(q / n - m * m) }' >"$work/$kind.stats"
+done
+set -- $(cat "$work/gibbs.stats")
+awk -v m="$1" 'BEGIN { exit !(m > 0.24 && m < 0.30) }' || die "gibbs: mean $1, expected sigmoid(-1) = 0.269"
+set -- $(cat "$work/gaussian_gibbs.stats")
+awk -v m="$1" -v s="$2" 'BEGIN { exit !(m > -1.07 && m < -0.93 && s > 0.95 && s < 1.05) }' ||
+	die "gaussian_gibbs: mean $1 deviation $2, expected -1 and 1"
+echo "ok: gibbs and gaussian_gibbs draw sigmoid(b) and N(b, 1) when W = 0 ($(cat "$work/gibbs.stats" | cut -d' ' -f1); $(cat "$work/gaussian_gibbs.stats"))"
+
 # 8x8 bars and stripes (MacKay 2003): all rows or all columns copy 8 coin flips
 awk 'BEGIN { srand(1); for (n = 0; n < 2000; n++) { o = rand() < 0.5; for (k = 0; k < 8; k++) on[k] = rand() < 0.5
 	s = ""; for (r = 0; r < 8; r++) for (c = 0; c < 8; c++) s = s (r + c ? "," : "") on[o ? r : c]; print s } }' >"$work/bas.csv"
