@@ -440,22 +440,13 @@ int rt_main(int argc, char **argv, const RtModel *model)
 		return rt_train(&t);
 	if (!o.load && strcmp(o.command, "gradcheck"))
 		rt_warn("no --load FILE: using freshly initialized parameters");
-	if (!strcmp(o.command, "eval"))
-		return rt_eval(&t);
-	if (!strcmp(o.command, "predict"))
-		return rt_predict(&t);
-	if (!strcmp(o.command, "sample"))
-		return rt_sample(&t);
-	if (!strcmp(o.command, "show"))
-		return rt_show(&t);
-	if (!strcmp(o.command, "ais"))
-		return rt_ais(&t);
-	if (!strcmp(o.command, "partition"))
-		return rt_partition(&t);
-	if (!strcmp(o.command, "filters"))
-		return rt_filters(&t);
-	if (!strcmp(o.command, "chain"))
-		return rt_chain(&t);
+	static const struct { const char *name; int (*run)(RtTrainer *); } runs[] = {
+		{"eval", rt_eval}, {"predict", rt_predict}, {"sample", rt_sample}, {"show", rt_show},
+		{"ais", rt_ais}, {"partition", rt_partition}, {"filters", rt_filters}, {"chain", rt_chain},
+	};
+	for (size_t k = 0; k < sizeof runs / sizeof *runs; k++)
+		if (!strcmp(o.command, runs[k].name))
+			return runs[k].run(&t);
 	return rt_gradcheck(&t);
 }
 

@@ -52,53 +52,66 @@ static int count_params(const Module *m)
 	return n;
 }
 
-Value lower_repeat(Ctx *c, const Expr *call)
+/* The call's arguments: the step and x positional, times and stateful
+ * taken here, the other keywords passed on to the step. */
+typedef struct RepeatArgs {
+	const Expr *pos[2];
+	int npos, nkw;
+	Arg *kw;
+	int64_t times, stateful;
+} RepeatArgs;
+
+static RepeatArgs repeat_args(Ctx *c, const Expr *call)
 {
-	const Expr *pos[3];
-	int npos = 0, nkw = 0;
-	int64_t times = 0, stateful = 0;
-	Arg *kw = xalloc(sizeof *kw * (size_t)(call->nargs + 1));
+	RepeatArgs r = { .kw = xalloc(sizeof(Arg) * (size_t)(call->nargs + 1)) };
 	for (int k = 0; k < call->nargs; k++) {
 		const Arg *a = &call->args[k];
 		if (a->name && !strcmp(a->name, "times"))
-			times = int_arg(c, a, 1, MAX_TIMES, "times of repeat");
+			r.times = int_arg(c, a, 1, MAX_TIMES, "times of repeat");
 		else if (a->name && !strcmp(a->name, "stateful"))
-			stateful = int_arg(c, a, 0, 1, "stateful of repeat");
+			r.stateful = int_arg(c, a, 0, 1, "stateful of repeat");
 		else if (a->name)
-			kw[nkw++] = *a;
-		else if (nkw)
+			r.kw[r.nkw++] = *a;
+		else if (r.nkw)
 			error_at(a->loc, "positional argument after a keyword argument in call to 'repeat'");
-		else if (npos == 2)
+		else if (r.npos == 2)
 			error_at(a->loc, "repeat takes the step and the initial state, then keyword arguments: "
 			         "repeat(step, x, times: K, key: value...)");
 		else
-			pos[npos++] = a->value;
+			r.pos[r.npos++] = a->value;
 	}
-	const Decl *d = step_fn(c, call, pos, npos, "repeat");
-	if (!times)
+	return r;
+}
+
+Value lower_repeat(Ctx *c, const Expr *call)
+{
+	RepeatArgs ra = repeat_args(c, call);
+	const Decl *d = step_fn(c, call, ra.pos, ra.npos, "repeat");
+	if (!ra.times)
 		error_at(call->loc, "repeat needs the number of steps: repeat(%s, x, times: K)", d->name);
-	Value v0 = eval(c, pos[1]);
+	Value v0 = eval(c, ra.pos[1]);
 	Node *x = need_tensor(c, &v0, "the initial state of repeat");
 	if (x->dt == DT_I32 || x->shape.rank < 1 || x->shape.d[0] != DIM_BATCH)
-		error_at(pos[1]->loc, "the initial state of repeat is %s; it must be a float tensor [B, ...], one state "
-		         "per sample", type_str(x->dt, x->shape));
+		error_at(ra.pos[1]->loc, "the initial state of repeat is %s; it must be a float tensor [B, ...], one "
+		         "state per sample", type_str(x->dt, x->shape));
 	const char *path = call_path_of(c, "repeat", NULL);
-	int kept = stateful ? carried(c, call, path, "repeat", &x) : -1;
+	int kept = ra.stateful ? carried(c, call, path, "repeat", &x) : -1;
 	Shape shape = x->shape;
 	DType dt = x->dt;
 
 	Expr *step = xalloc(sizeof *step);
-	*step = (Expr){ .kind = E_CALL, .loc = call->loc, .str = d->name, .nargs = 1 + nkw };
-	step->args = xalloc(sizeof *step->args * (size_t)(1 + nkw));
-	for (int k = 0; k < nkw; k++) {
-		const char *name = xprintf("%s.%s", path, kw[k].name);
-		step->args[1 + k] = (Arg){ .name = kw[k].name, .loc = kw[k].loc,
-		                           .value = hidden_name(c, name, eval(c, kw[k].value), kw[k].value->loc) };
+	*step = (Expr){ .kind = E_CALL, .loc = call->loc, .str = d->name, .nargs = 1 + ra.nkw };
+	step->args = xalloc(sizeof *step->args * (size_t)(1 + ra.nkw));
+	for (int k = 0; k < ra.nkw; k++) {
+		const Arg *a = &ra.kw[k];
+		step->args[1 + k] = (Arg){ .name = a->name, .loc = a->loc,
+		                           .value = hidden_name(c, xprintf("%s.%s", path, a->name), eval(c, a->value),
+		                                                a->value->loc) };
 	}
 	int params = count_params(c->m);
-	for (int64_t k = 0; k < times; k++) {
+	for (int64_t k = 0; k < ra.times; k++) {
 		Expr *ref = hidden_name(c, xprintf("%s.x[%lld]", path, (long long)k), tensor_value(x, call->loc),
-		                        pos[1]->loc);
+		                        ra.pos[1]->loc);
 		step->args[0] = (Arg){ .value = ref, .loc = ref->loc };
 		Value r = call_fn(c, d, step);
 		x = need_tensor(c, &r, xprintf("the value '%s' returns as the step of repeat", d->name));
@@ -108,7 +121,7 @@ Value lower_repeat(Ctx *c, const Expr *call)
 		if (count_params(c->m) != params)
 			error_at(call->loc, "the step '%s' of repeat declares parameters, which each of its %lld copies "
 			         "would make anew; pass the weights in as arguments (W: model.W), or loop with scan",
-			         d->name, (long long)times);
+			         d->name, (long long)ra.times);
 	}
 	if (kept >= 0)   /* the chain's end, where the next batch goes on */
 		ir_store(c->fn, kept, x, call->loc);
