@@ -134,3 +134,10 @@ cmp -s "$work/straight.st" "$work/resumed.st" || die "PCD: a resumed run differs
 echo "ok: PCD chains in the checkpoint; resumed = straight"
 one_line 2 "PCD with another batch" "persistent chain.*every training batch has its 64 rows" \
 	"$work/pcd" train --batch 32 --data-dir "$work/data"
+# a trainer of 32 chains refuses a checkpoint of 64
+sed 's/batch 64/batch 32/' "$work/pcd.nn" >"$work/pcd32.nn"
+compile pcd32 "$work/pcd32.nn"
+cp "$work/half.st" "$work/half-copy.st"
+one_line 3 "PCD checkpoint of another chain count" "gibbs_1.repeat_1.state has shape \[64,784\], the model wants \[32,784\]" \
+	"$work/pcd32" train --epochs 2 --data-dir "$work/data" --load "$work/half.st" --save "$work/half.st"
+cmp -s "$work/half.st" "$work/half-copy.st" || die "the refused checkpoint was overwritten"
