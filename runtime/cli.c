@@ -15,7 +15,9 @@
 
 void openblas_set_num_threads(int num_threads);   /* from OpenBLAS's cblas.h */
 
-static const char *const commands[] = {"train", "eval", "predict", "gradcheck", "info", "sample", "show", "decode"};
+static const char *const commands[] = {"train", "eval", "predict", "gradcheck", "info", "sample", "show",
+                                       "decode", "ais", "partition", "filters", "chain"};
+#define COMMAND_LIST "train eval predict gradcheck info sample show decode ais partition filters chain"
 
 static _Noreturn void usage_error(const char *fmt, const char *a, const char *b)
 {
@@ -105,7 +107,13 @@ static void print_help(const RtDesc *d)
 	       "  info        print the parameter table and the layers with their FLOPs\n"
 	       "  sample      print text drawn from a language model (with --load)\n"
 	       "  show        list the model's probes, or print or draw one for one sample\n"
-	       "  decode      greedy-decode each line of --input or stdin by an encoder-decoder (with --load)\n\nOptions (defaults from the model):\n");
+	       "  decode      greedy-decode each line of --input or stdin by an encoder-decoder (with --load)\n"
+	       "  ais         an RBM's log partition function by annealed importance sampling, and\n"
+	       "              the log-likelihood of the report sources (with --load)\n"
+	       "  partition   the same, exact, summed over the states of the smaller layer\n"
+	       "  filters FILE.png   an RBM's weights as a tile image (gnuplot)\n"
+	       "  chain FILE.png     samples of an RBM's Gibbs chain from test images (gnuplot)\n"
+	       "\nOptions (defaults from the model):\n");
 	printf("  --epochs N       epochs to train to (default %lld)\n", (long long)d->epochs);
 	printf("  --batch N        batch size (default %lld; gradcheck uses at most 32)\n", (long long)d->batch);
 	printf("  --lr X           base learning rate (default %g, %s, schedule %s)\n", d->lr,
@@ -138,6 +146,10 @@ static void print_help(const RtDesc *d)
 	       "  --at A,B         show: indices of the probe's leading axes, to leave a matrix\n"
 	       "  --png FILE       show: draw the matrix as a heat map (gnuplot) instead of printing it\n"
 	       "  --eval           decode: the held-out source's sequences instead, printing the exact match\n"
+	       "  --chains N       ais: independent runs (default 100)\n"
+	       "  --betas K        ais: intermediate distributions (default 10000)\n"
+	       "  --base WHAT      ais: the base model's visible biases, data (the training data's\n"
+	       "                   marginals, the default) or uniform (0)\n"
 	       "  --tol X          gradcheck: largest relative error accepted (default %g)\n"
 	       "  --all            gradcheck: check every entry, not 20 per tensor\n"
 	       "  --max-memory SIZE  refuse to start unless state + scratch fit, e.g. 512M\n"
@@ -159,7 +171,8 @@ static void print_help(const RtDesc *d)
 static void defaults(RtOptions *o, const RtDesc *d)
 {
 	*o = (RtOptions){.epochs = d->epochs, .batch = d->batch, .seed = d->seed, .threads = 1, .lr = d->lr,
-	                 .check_numerics = 1, .sample_length = 200, .temperature = 1};
+	                 .check_numerics = 1, .sample_length = 200, .temperature = 1, .chains = 100, .betas = 10000,
+	                 .ais_base = "data"};
 }
 
 /* Returns the value of an option that takes one: "--x V" or "--x=V". */
@@ -188,6 +201,13 @@ static const char *output_arg(const char *name, const char *v)
 {
 	if (strcmp(v, "class") && strcmp(v, "probs") && strcmp(v, "logits"))
 		usage_error("%s: '%s' is not one of class, probs, logits", name, v);
+	return v;
+}
+
+static const char *base_arg(const char *name, const char *v)
+{
+	if (strcmp(v, "data") && strcmp(v, "uniform"))
+		usage_error("%s: '%s' is not one of data, uniform", name, v);
 	return v;
 }
 
@@ -223,10 +243,18 @@ static void parse_option(RtOptions *o, int argc, char **argv, int *i)
 	else if (!strcmp(name, "--at")) o->at = value(argc, argv, i, eq);
 	else if (!strcmp(name, "--png")) o->png = value(argc, argv, i, eq);
 	else if (!strcmp(name, "--index")) o->index = int_arg(name, value(argc, argv, i, eq), 0, INT64_MAX);
+	else if (!strcmp(name, "--chains")) o->chains = int_arg(name, value(argc, argv, i, eq), 1, 1000000);
+	else if (!strcmp(name, "--base")) o->ais_base = base_arg(name, value(argc, argv, i, eq));
+	else if (!strcmp(name, "--betas")) o->betas = int_arg(name, value(argc, argv, i, eq), 3, 100000000);
 	else if (!eq && !strcmp(a, "--all")) o->all = 1;
 	else if (!eq && !strcmp(a, "--eval")) o->eval = 1;
 	else if (!eq && (!strcmp(a, "--quiet") || !strcmp(a, "-q"))) o->quiet = 1;
 	else usage_error("unknown option '%s'%s", a, "");
+}
+
+static int pictures(const char *command)
+{
+	return !strcmp(command, "filters") || !strcmp(command, "chain");
 }
 
 static void parse_args(RtOptions *o, const RtDesc *d, int argc, char **argv)
@@ -247,16 +275,24 @@ static void parse_args(RtOptions *o, const RtDesc *d, int argc, char **argv)
 			parse_option(o, argc, argv, &i);
 			continue;
 		}
+		if (o->command && pictures(o->command) && !o->picture) {
+			o->picture = argv[i];
+			continue;
+		}
 		if (o->command)
 			usage_error("unexpected argument '%s' (the command is '%s')", argv[i], o->command);
 		for (size_t k = 0; k < sizeof commands / sizeof *commands; k++)
 			if (!strcmp(argv[i], commands[k]))
 				o->command = commands[k];
 		if (!o->command)
-			usage_error("unknown command '%s'; commands: train eval predict gradcheck info sample show decode%s", argv[i], "");
+			usage_error("unknown command '%s'; commands: " COMMAND_LIST "%s", argv[i], "");
 	}
 	if (!o->command)
-		usage_error("no command given; commands: train eval predict gradcheck info sample show decode%s%s", "", "");
+		usage_error("no command given; commands: " COMMAND_LIST "%s%s", "", "");
+	if (pictures(o->command) && !o->picture)
+		usage_error("%s needs the PNG file to write: %s FILE.png", o->command, o->command);
+	if (o->picture)
+		o->picture = save_arg(o->command, o->picture);
 	if (!strcmp(o->command, "sample") && !o->load)
 		usage_error("sample needs --load FILE: the checkpoint holds the parameters and the vocabulary%s%s", "", "");
 	if (!strcmp(o->command, "decode") && !o->load)
@@ -412,16 +448,14 @@ int rt_main(int argc, char **argv, const RtModel *model)
 		return rt_train(&t);
 	if (!o.load && strcmp(o.command, "gradcheck"))
 		rt_warn("no --load FILE: using freshly initialized parameters");
-	if (!strcmp(o.command, "eval"))
-		return rt_eval(&t);
-	if (!strcmp(o.command, "predict"))
-		return rt_predict(&t);
-	if (!strcmp(o.command, "sample"))
-		return rt_sample(&t);
-	if (!strcmp(o.command, "show"))
-		return rt_show(&t);
-	if (!strcmp(o.command, "decode"))
-		return rt_decode(&t);
+	static const struct { const char *name; int (*run)(RtTrainer *); } runs[] = {
+		{"eval", rt_eval}, {"predict", rt_predict}, {"sample", rt_sample}, {"show", rt_show},
+		{"decode", rt_decode},
+		{"ais", rt_ais}, {"partition", rt_partition}, {"filters", rt_filters}, {"chain", rt_chain},
+	};
+	for (size_t k = 0; k < sizeof runs / sizeof *runs; k++)
+		if (!strcmp(o.command, runs[k].name))
+			return runs[k].run(&t);
 	return rt_gradcheck(&t);
 }
 

@@ -149,24 +149,36 @@ static void put_input(RtData *d, int64_t i, double v, const char *where, int64_t
 		bad_input(d, i, v, where, sample);
 }
 
+RtInputMap rt_input_map(const RtSource *s)
+{
+	const RtKeyVal *b = rt_source_arg(s, "binarize");
+	return (RtInputMap){ arg_num(s, "scale", 1), b ? b->num : 0, b != NULL };
+}
+
+static double mapped(const RtInputMap *m, double v)
+{
+	v *= m->scale;
+	return m->binary ? (double)(v > m->threshold) : v;
+}
+
 /* Inputs from an IDX file: u8 images keep their bytes (img->raw is taken
- * over) and a table of the 256 scaled values, each the same
- * (float)((double)byte * scale) that put_input would store; other element
+ * over) and a table of the 256 mapped values (scaled, binarized if
+ * asked), each the same float that put_input would store; other element
  * types are converted now.  Returns whether img->raw was taken. */
-static int idx_inputs(RtData *d, RtIdx *img, double scale, const char *where)
+static int idx_inputs(RtData *d, RtIdx *img, const RtInputMap *map, const char *where)
 {
 	if (img->type != 0x08) {
 		alloc_x(d);
 		for (int64_t i = 0; i < img->n * img->per; i++)
-			put_input(d, i, rt_idx_get(img, i) * scale, where, i / img->per);
+			put_input(d, i, mapped(map, rt_idx_get(img, i)), where, i / img->per);
 		return 0;
 	}
 	d->x_lut = rt_alloc(256 * (size_t)rt_dtype_size(d->x_dt));
 	for (int b = 0; b < 256; b++)
-		put(d->x_lut, d->x_dt, b, (double)b * scale);
+		put(d->x_lut, d->x_dt, b, mapped(map, (double)b));
 	for (int64_t i = 0; i < img->n * img->per; i++)
 		if (!isfinite(stored(d->x_lut, d->x_dt, img->raw[i])))
-			bad_input(d, i, (double)img->raw[i] * scale, where, i / img->per);
+			bad_input(d, i, mapped(map, (double)img->raw[i]), where, i / img->per);
 	d->x_u8 = img->raw;
 	return 1;
 }
@@ -210,7 +222,7 @@ static void set_geometry(RtData *d, const RtSource *s, const RtIdx *img)
 static RtData *load_idx(const RtSource *s, const RtDataSpec *spec)
 {
 	char err[512];
-	double scale = arg_num(s, "scale", 1);
+	RtInputMap map = rt_input_map(s);
 	char *ipath = rt_resolve_path(arg_str(s, "0"), spec);
 	RtIdx img, lab = {0};
 	if (rt_idx_read(ipath, &img, err, sizeof err) < 0)
@@ -231,7 +243,7 @@ static RtData *load_idx(const RtSource *s, const RtDataSpec *spec)
 		rt_fatal(RT_EXIT_IO, "%s: %lld values per label, but the model target takes %lld",
 		         lpath, (long long)lab.per, (long long)spec->y_per);
 	RtData *d = new_data(s->name, spec, img.n, labels);
-	if (idx_inputs(d, &img, scale, ipath))
+	if (idx_inputs(d, &img, &map, ipath))
 		img.raw = NULL;
 	for (int64_t i = 0; labels && i < lab.n * lab.per; i++)
 		put_label(d, i, rt_idx_get(&lab, i), spec, lpath, i / lab.per);
@@ -272,7 +284,7 @@ static void csv_target_columns(const RtCsv *c, int64_t label, const RtDataSpec *
 }
 
 static RtData *from_csv(const char *name, const char *path, const RtCsv *c, int64_t label,
-                        double scale, const RtDataSpec *spec)
+                        const RtInputMap *map, const RtDataSpec *spec)
 {
 	int64_t first, width;
 	csv_target_columns(c, label, spec, path, &first, &width);
@@ -286,7 +298,7 @@ static RtData *from_csv(const char *name, const char *path, const RtCsv *c, int6
 				if (d->y)
 					put_label(d, r * d->y_per + yi++, v, spec, path, r + 1);
 			} else
-				put_input(d, r * d->x_per + xi++, v * scale, path, r + 1);
+				put_input(d, r * d->x_per + xi++, mapped(map, v), path, r + 1);
 		}
 	}
 	d->origin = rt_printf("csv %s", path);
@@ -303,7 +315,8 @@ static RtData *load_csv(const RtSource *s, const RtDataSpec *spec)
 	double label = arg_num(s, "label", -1);
 	if (fabs(label) > (double)c.cols)   /* before any cast: a huge value does not fit int64 */
 		rt_fatal(RT_EXIT_IO, "%s: label column %g is outside the %lld columns", path, label, (long long)c.cols);
-	RtData *d = from_csv(s->name, path, &c, (int64_t)label, arg_num(s, "scale", 1), spec);
+	RtInputMap map = rt_input_map(s);
+	RtData *d = from_csv(s->name, path, &c, (int64_t)label, &map, spec);
 	set_geometry(d, s, NULL);
 	free(c.v);
 	return d;
@@ -425,7 +438,7 @@ RtData *rt_data_from_file(const char *path, const RtDataSpec *spec)
 		if (img.n == 0)
 			rt_fatal(RT_EXIT_IO, "%s has no samples", name);
 		RtData *d = new_data("input", &nolabels, img.n, 0);
-		if (!idx_inputs(d, &img, spec->input_scale, name))
+		if (!idx_inputs(d, &img, &spec->input_map, name))
 			free(img.raw);
 		return d;
 	}
@@ -435,7 +448,7 @@ RtData *rt_data_from_file(const char *path, const RtDataSpec *spec)
 	free(b.p);
 	/* A CSV with the label columns still in it is accepted: they are dropped. */
 	RtDataSpec *use = c.cols == spec->x_per ? &nolabels : (RtDataSpec *)spec;
-	RtData *d = from_csv("input", name, &c, -1, spec->input_scale, use);
+	RtData *d = from_csv("input", name, &c, -1, &spec->input_map, use);
 	free(c.v);
 	return d;
 }

@@ -191,6 +191,10 @@ typedef struct RtData {
 	const RtVocab *vocab;      /* text: the corpus's vocabulary; else NULL */
 } RtData;
 
+/* What a source does to every input value as it loads: times scale,
+ * then, with binary set, 1 above threshold and 0 elsewhere. */
+typedef struct RtInputMap { double scale, threshold; int binary; } RtInputMap;
+
 typedef struct RtDataSpec {    /* what the model expects of every source */
 	RtDType precision;
 	int64_t x_per;
@@ -201,7 +205,7 @@ typedef struct RtDataSpec {    /* what the model expects of every source */
 	const char *data_dir;      /* --data-dir or NULL */
 	const char *source_dir;    /* directory of the .nn file */
 	uint64_t seed;
-	double input_scale;         /* predict --input: the training source's scale */
+	RtInputMap input_map;      /* predict --input: the training source's scale and binarize */
 	RtDType x_dt;              /* the input's dtype: i32 for a text source's character ids */
 	int64_t batch;             /* B: a text source cuts its text into B streams */
 } RtDataSpec;
@@ -257,6 +261,7 @@ char *rt_resolve_path(const char *name, const RtDataSpec *spec);  /* exits 3 nam
 char *rt_resolve_corpus(const char *name, const RtDataSpec *spec);  /* a file or a directory, likewise */
 RtData *rt_data_load(const RtSource *src, const RtDataSpec *spec);
 RtData *rt_data_from_file(const char *path, const RtDataSpec *spec);  /* predict --input */
+RtInputMap rt_input_map(const RtSource *s);   /* a source's scale and binarize */
 void rt_data_gather(const RtData *d, const int64_t *idx, int64_t start, int64_t count,
                     void *x_out, void *y_out);  /* idx NULL: in order */
 
@@ -326,6 +331,9 @@ typedef struct RtOptions {
 	double temperature;        /* sample --temperature */
 	const char *probe, *at, *png;   /* show --probe, --at, --png */
 	int64_t index;             /* show --index */
+	int64_t chains, betas;     /* ais --chains, --betas */
+	const char *ais_base;      /* ais --base: data or uniform */
+	const char *picture;       /* filters, chain: the PNG file to write */
 } RtOptions;
 
 typedef struct RtGradLog RtGradLog;   /* gradnorms.c */
@@ -363,10 +371,30 @@ int rt_eval(RtTrainer *t);
 int rt_predict(RtTrainer *t);
 void rt_load_checkpoint(RtTrainer *t, const char *path);
 void rt_save_checkpoint(RtTrainer *t, const char *path);
-/* evaluate: mean loss and accuracy (NaN when not meaningful) over a data set */
-void rt_evaluate(RtTrainer *t, const RtData *data, double *loss, double *accuracy);
+/* evaluate: over a data set, the means of the loss, of correct classes, of
+ * a one-value output and (when a report asks) an RBM's reconstruction
+ * error; NaN where not meaningful */
+typedef struct RtScores { double loss, accuracy, output, reconstruction; } RtScores;
+void rt_evaluate(RtTrainer *t, const RtData *data, RtScores *s);
 /* training-mode steps of `batch` samples of data: exits unless the batch statistics exist */
 void rt_check_min_batch(const RtTrainer *t, int64_t batch, const RtData *data);
+
+/* rbm.c: a binary RBM (MODEL.W [V, H], MODEL.b [V], MODEL.c [H]) read from
+ * the state as doubles; ais.c: its log partition function and pictures */
+typedef struct RtRbm { int64_t V, H; double *W, *b, *c; } RtRbm;
+int rt_rbm_present(const RtDesc *d);
+void rt_rbm_read(const RtTrainer *t, const char *what, RtRbm *r);   /* exits 2 when there is none */
+void rt_rbm_free(RtRbm *r);
+void rt_rbm_hidden_input(const RtRbm *r, const double *v, int64_t n, double beta, double *out);
+void rt_rbm_visible_probs(const RtRbm *r, const double *h, int64_t n, double beta, double *out);
+void rt_rbm_sigmoid(double *x, int64_t n);
+double rt_softplus(double x);
+void rt_rbm_batch(const RtData *data, int64_t start, int64_t count, double *out);
+double rt_rbm_reconstruction(const RtTrainer *t, const RtData *data);
+int rt_ais(RtTrainer *t);        /* the commands ais, partition, filters, chain */
+int rt_partition(RtTrainer *t);
+int rt_filters(RtTrainer *t);
+int rt_chain(RtTrainer *t);
 
 /* sample.c: `sample`, text drawn from a language model's checkpoint */
 int rt_sample(RtTrainer *t);

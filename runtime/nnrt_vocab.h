@@ -66,6 +66,8 @@ static const nnrt_data_key nnrt_data_keys[] = {
 	  "the label column, 0-based, negative from the end" },
 	{ "header", "header", 1u << NNRT_SOURCE_CSV, 0, { 0, 1e9, 0, 1 }, "the lines skipped first" },
 	{ "scale", "scale", NNRT_IMAGE_, 0, { 0, DBL_MAX, 1, 0 }, "the factor of every input value" },
+	{ "binarize", "binarize", NNRT_IMAGE_, 0, { -DBL_MAX, DBL_MAX, 0, 0 },
+	  "the threshold above which an input value (after scale) is 1, else 0" },
 	{ "height", "shape", NNRT_IMAGE_, 0, NNRT_IMAGE_SIDE_, "the image height" },
 	{ "width", "shape", NNRT_IMAGE_, 0, NNRT_IMAGE_SIDE_, "the image width" },
 	{ "channels", "shape", NNRT_IMAGE_, 0, NNRT_IMAGE_SIDE_, "the image channels" },
@@ -163,7 +165,8 @@ static const int64_t nnrt_setting_lo[] = { NNRT_SETTINGS(NNRT_SETTING_LO_) };
 static const int64_t nnrt_setting_hi[] = { NNRT_SETTINGS(NNRT_SETTING_HI_) };
 
 /* ---- report METRIC SOURCE -------------------------------------------------- */
-#define NNRT_METRICS(X) X(ACCURACY, accuracy) X(LOSS, loss) X(BPC, bpc)
+#define NNRT_METRICS(X) X(ACCURACY, accuracy) X(LOSS, loss) X(BPC, bpc) X(FREE_ENERGY, free_energy) \
+	X(RECONSTRUCTION, reconstruction)
 #define NNRT_METRIC_ENUM_(ID, word) NNRT_ENUM_(NNRT_METRIC_, ID)
 typedef enum { NNRT_METRICS(NNRT_METRIC_ENUM_) NNRT_METRIC__COUNT } nnrt_metric;
 static const char *const nnrt_metric_word[] = { NNRT_METRICS(NNRT_WORD_) };

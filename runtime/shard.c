@@ -55,7 +55,7 @@ void rt_shards_check(const RtTrainer *t)
 		return;
 	const char *how = rt_ranks() > 1 ? rt_printf("mpirun -np %d", rt_ranks()) : rt_printf("--shards %lld", (long long)shards);
 	if (d->carry_batch)
-		rt_fatal(RT_EXIT_USAGE, "%s: the scan%s%s carries its state from one batch to the next, row by row, "
+		rt_fatal(RT_EXIT_USAGE, "%s: the stateful scan or persistent chain%s%s carries its state from one batch to the next, row by row, "
 		         "in one buffer that shards of the batch would each move: train this model in one process "
 		         "without --shards", how, d->carry_batch_at ? " at " : "", d->carry_batch_at ? d->carry_batch_at : "");
 	int batch_stats = d->min_batch > 1;

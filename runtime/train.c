@@ -82,7 +82,7 @@ void rt_init_params(RtTrainer *t)
 RtDataSpec rt_trainer_spec(const RtTrainer *t)
 {
 	RtDataSpec s = {.precision = t->d->precision, .x_per = t->x->per_sample,
-	                .data_dir = t->opt.data_dir, .seed = (uint64_t)t->opt.seed, .input_scale = 1,
+	                .data_dir = t->opt.data_dir, .seed = (uint64_t)t->opt.seed, .input_map = { 1, 0, 0 },
 	                .x_dt = t->x->dt, .batch = t->opt.batch};
 	if (t->y) {
 		s.has_y = 1;
@@ -98,9 +98,8 @@ RtDataSpec rt_trainer_spec(const RtTrainer *t)
 		s.source_dir = slash ? dir : ".";
 	}
 	const RtSource *tr = t->d->train_source ? rt_desc_source(t->d, t->d->train_source) : NULL;
-	const RtKeyVal *sc = tr ? rt_source_arg(tr, "scale") : NULL;
-	if (sc && !sc->is_str)
-		s.input_scale = sc->num;
+	if (tr)
+		s.input_map = rt_input_map(tr);
 	return s;
 }
 
@@ -175,11 +174,20 @@ static int correct_class(const RtTrainer *t, int64_t row)
 	return argmax_row(t, row, t->out->per_sample) == ((const int32_t *)t->io[t->y->io])[row];
 }
 
-void rt_evaluate(RtTrainer *t, const RtData *data, double *loss, double *accuracy)
+static int reports(const RtDesc *d, nnrt_metric m)
 {
-	double sum = 0;
+	for (int i = 0; i < d->nreport; i++)
+		if (d->report_metric[i] == m)
+			return 1;
+	return 0;
+}
+
+void rt_evaluate(RtTrainer *t, const RtData *data, RtScores *r)
+{
+	double sum = 0, out = 0;
 	int64_t correct = 0;
 	int can_acc = t->out && t->y && t->y->dt == RT_I32 && data->y;
+	int one_out = t->out && t->out->per_sample == 1;
 	for (int64_t start = 0; start < data->n; start += t->opt.batch) {
 		int64_t count = data->n - start < t->opt.batch ? data->n - start : t->opt.batch;
 		nnrt_step s;
@@ -189,9 +197,13 @@ void rt_evaluate(RtTrainer *t, const RtData *data, double *loss, double *accurac
 		sum += s.loss * (double)count;
 		for (int64_t i = 0; can_acc && i < count; i++)
 			correct += correct_class(t, i);
+		for (int64_t i = 0; one_out && i < count; i++)
+			out += out_value(t, i);
 	}
-	*loss = sum / (double)data->n;
-	*accuracy = can_acc ? (double)correct / (double)data->n : NAN;
+	r->loss = sum / (double)data->n;
+	r->accuracy = can_acc ? (double)correct / (double)data->n : NAN;
+	r->output = one_out ? out / (double)data->n : NAN;
+	r->reconstruction = reports(t->d, NNRT_METRIC_RECONSTRUCTION) ? rt_rbm_reconstruction(t, data) : NAN;
 }
 
 /* ---- checkpoints ----------------------------------------------------------- */
@@ -281,7 +293,7 @@ void rt_load_checkpoint(RtTrainer *t, const char *path)
 
 /* ---- the training loop ------------------------------------------------------ */
 
-typedef struct Reports { RtData **data; double *value; int n; } Reports;
+typedef struct Reports { RtData **data; double *value; RtScores *score; int n; } Reports;
 
 /* A text model's ids mean the characters of one vocabulary: the
  * checkpoint's, and every text source's. */
@@ -317,32 +329,33 @@ static RtData *load_source(RtTrainer *t, const char *name, RtData **cache, int *
 	return data;
 }
 
-/* The value of a report from a data set's loss and accuracy. */
-static double metric_value(nnrt_metric m, double loss, double accuracy)
+/* The value of a report from a data set's scores. */
+static double metric_value(nnrt_metric m, const RtScores *s)
 {
 	switch (m) {
-	case NNRT_METRIC_ACCURACY: return accuracy;
-	case NNRT_METRIC_LOSS: return loss;
-	case NNRT_METRIC_BPC: return loss / M_LN2;   /* nats per character to bits */
+	case NNRT_METRIC_ACCURACY: return s->accuracy;
+	case NNRT_METRIC_LOSS: return s->loss;
+	case NNRT_METRIC_BPC: return s->loss / M_LN2;   /* nats per character to bits */
+	case NNRT_METRIC_FREE_ENERGY: return s->output;
+	case NNRT_METRIC_RECONSTRUCTION: return s->reconstruction;
 	case NNRT_METRIC__COUNT: break;
 	}
 	return NAN;
 }
 
-/* value[n + i], value[2n + i] keep loss and accuracy of report i, so a
- * second metric on the same source costs no second pass over it. */
+/* score[i] keeps report i's scores, so a second metric on the same
+ * source costs no second pass over it. */
 static void run_reports(RtTrainer *t, Reports *r)
 {
-	double *loss = r->value + r->n, *acc = r->value + 2 * r->n;
 	for (int i = 0; i < r->n; i++) {
 		int j = 0;
 		while (j < i && r->data[j] != r->data[i])
 			j++;
 		if (j == i)
-			rt_evaluate(t, r->data[i], &loss[i], &acc[i]);
+			rt_evaluate(t, r->data[i], &r->score[i]);
 		else
-			loss[i] = loss[j], acc[i] = acc[j];
-		r->value[i] = metric_value(t->d->report_metric[i], loss[i], acc[i]);
+			r->score[i] = r->score[j];
+		r->value[i] = metric_value(t->d->report_metric[i], &r->score[i]);
 	}
 }
 
@@ -450,12 +463,13 @@ void rt_check_min_batch(const RtTrainer *t, int64_t batch, const RtData *data)
 {
 	const RtDesc *d = t->d;
 	if (d->carry_batch && batch != d->carry_batch)
-		rt_fatal(RT_EXIT_USAGE, "--batch %lld: the scan%s%s carries its state from one batch to the next, "
-		         "row by row, so every training batch has its %lld rows; use --batch %lld (or recompile "
-		         "with another batch)", (long long)batch, d->carry_batch_at ? " at " : "",
+		rt_fatal(RT_EXIT_USAGE, "--batch %lld: the stateful scan or persistent chain%s%s carries its state from "
+		         "one batch to the next, row by row, so every training batch has its %lld rows; use --batch %lld "
+		         "(or recompile with another batch)", (long long)batch, d->carry_batch_at ? " at " : "",
 		         d->carry_batch_at ? d->carry_batch_at : "", (long long)d->carry_batch, (long long)d->carry_batch);
 	if (d->carry_batch && data->n < d->carry_batch)
-		rt_fatal(RT_EXIT_IO, "data source '%s' has %lld samples, fewer than one batch of %lld the stateful scan needs",
+		rt_fatal(RT_EXIT_IO, "data source '%s' has %lld samples, fewer than one batch of %lld the state kept across "
+		         "batches needs (a stateful scan or persistent chain)",
 		         data->name, (long long)data->n, (long long)d->carry_batch);
 	if (batch >= d->min_batch && data->n >= d->min_batch)
 		return;
@@ -480,7 +494,8 @@ int rt_train(RtTrainer *t)
 	rt_shards_check(t);
 	t->augment = rt_augment_new(rt_desc_source(d, d->train_source), data);
 	Reports r = {rt_alloc(sizeof(RtData *) * (size_t)(d->nreport + 1)),
-	             rt_alloc(sizeof(double) * (size_t)(3 * d->nreport + 1)), d->nreport};
+	             rt_alloc(sizeof(double) * (size_t)(d->nreport + 1)),
+	             rt_alloc(sizeof(RtScores) * (size_t)(d->nreport + 1)), d->nreport};
 	for (int i = 0; i < d->nreport && ncache < 63; i++)
 		r.data[i] = load_source(t, d->report_source[i], cache, &ncache);
 	t->perm = rt_alloc(sizeof(int64_t) * (size_t)data->n);
@@ -528,19 +543,18 @@ int rt_eval(RtTrainer *t)
 	const RtDesc *d = t->d;
 	RtData *cache[64];
 	int ncache = 0;
+	RtScores s;
 	if (d->nreport == 0) {   /* nothing asked: the training loss */
-		double loss, acc;
 		RtData *data = train_data(t, cache, &ncache);
-		rt_evaluate(t, data, &loss, &acc);
-		printf("%s.loss %.6g\n", data->name, loss);
+		rt_evaluate(t, data, &s);
+		printf("%s.loss %.6g\n", data->name, s.loss);
 		return 0;
 	}
 	for (int i = 0; i < d->nreport && ncache < 63; i++) {
-		double loss, acc;
 		RtData *data = load_source(t, d->report_source[i], cache, &ncache);
-		rt_evaluate(t, data, &loss, &acc);
+		rt_evaluate(t, data, &s);
 		printf("%s.%s %.6g\n", data->name, nnrt_metric_word[d->report_metric[i]],
-		       metric_value(d->report_metric[i], loss, acc));
+		       metric_value(d->report_metric[i], &s));
 	}
 	return 0;
 }

@@ -167,7 +167,7 @@ void stamp(Ctx *c)
 			c->fn->node[c->stamped]->note = c->note;
 }
 
-static int in_main_file(const Ctx *c, Loc loc)
+int in_main_file(const Ctx *c, Loc loc)
 {
 	return loc.file && c->prog->main_file && strcmp(loc.file, c->prog->main_file) == 0;
 }
@@ -288,6 +288,27 @@ static Value eval_ident(Ctx *c, const Expr *e)
 	unknown_name(c, e->str, e->loc);
 }
 
+/* MODEL.NAME: the parameter NAME a model declares in its own body, the
+ * tensor every call of the model shares ("rbm.W"), so that a loss can
+ * reuse a model's weights outside it (an RBM's Gibbs chain).  The model
+ * makes its parameters when it is first called. */
+static Value model_param(Ctx *c, const Decl *d, const Expr *e)
+{
+	const char *path = xprintf("%s.%s", d->name, e->str);
+	int slot = ir_find_slot(c->m, path);
+	if (slot >= 0 && c->m->slot[slot].role == SLOT_PARAM)
+		return tensor_value(ir_param(c->fn, c->m, slot, e->loc), e->loc);
+	const char *given = NULL;
+	for (int i = 0; i < d->nbody && !given; i++)
+		if (d->body[i]->kind == S_PARAM && !strcmp(d->body[i]->name, e->str))
+			given = d->body[i]->name;
+	if (given)
+		error_at(e->loc, "model '%s' makes its parameter '%s' when it is first called; call it before "
+		         "reading '%s'", d->name, e->str, path);
+	error_at(e->loc, "model '%s' declares no parameter '%s' (MODEL.NAME reads a 'param' of the "
+	         "model's own body)", d->name, e->str);
+}
+
 static Value eval_field(Ctx *c, const Expr *e)
 {
 	if (e->a->kind != E_IDENT)
@@ -296,6 +317,9 @@ static Value eval_field(Ctx *c, const Expr *e)
 	int known = 0;
 	for (int i = 0; i < c->m->cfg.ndata; i++)
 		known |= strcmp(c->m->cfg.data[i].name, src) == 0;
+	const Decl *model = known || env_lookup(c->frame, src) ? NULL : find_decl(c, src);
+	if (model && model->kind == D_MODEL)
+		return model_param(c, model, e);
 	if (!known || c->frame->decl) {
 		if (env_lookup(c->frame, src))
 			error_at(e->loc, "'%s' has no fields; only data sources do ('train.x')", src);
@@ -340,12 +364,13 @@ static Value eval_call(Ctx *c, const Expr *e)
 		         "in a loop of calls that doubles at each level?", MAX_NODES);
 	if (d)
 		return call_user(c, d, e);
-	int scan = strcmp(e->str, "scan") == 0;
-	if (scan || is_builtin(e->str)) {
+	int scan = strcmp(e->str, "scan") == 0, repeat = strcmp(e->str, "repeat") == 0;
+	if (scan || repeat || is_builtin(e->str)) {
 		const char *saved = c->note;
-		if (scan && in_main_file(c, e->loc))
+		if ((scan || repeat) && in_main_file(c, e->loc))
 			c->note = expr_text(e);
-		Value v = scan ? lower_scan(c, e) : call_builtin(c, e, in_main_file(c, e->loc) ? expr_text(e) : NULL);
+		Value v = scan ? lower_scan(c, e) : repeat ? lower_repeat(c, e)
+		               : call_builtin(c, e, in_main_file(c, e->loc) ? expr_text(e) : NULL);
 		warn_after_call(c, e->str, &v, e);
 		stamp(c);
 		c->note = saved;

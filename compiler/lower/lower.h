@@ -120,6 +120,11 @@ Value call_fn(Ctx *c, const Decl *d, const Expr *call);   /* a fn or model of th
 
 /* lower_scan.c: scan(step, h0, xs..., steps:, ...) */
 Value lower_scan(Ctx *c, const Expr *call);
+int in_main_file(const Ctx *c, Loc loc);
+const Decl *step_fn(Ctx *c, const Expr *call, const Expr **positional, int npos, const char *what);
+int carried(Ctx *c, const Expr *call, const char *path, const char *callee, Node **in);
+/* lower_repeat.c: repeat(step, x, times: K, stateful:, ...), unrolled */
+Value lower_repeat(Ctx *c, const Expr *call);
 
 /* lower_names.c: parameter paths */
 const char *call_path_of(Ctx *c, const char *callee, int *ordinal);   /* "mlp.batch_norm_1": numbered per frame */

@@ -22,7 +22,7 @@
 #include "lower.h"
 
 /* The builtin that keeps state under its own call path. */
-static const char batch_norm_owner[] = "batch_norm", scan_owner[] = "scan";
+static const char batch_norm_owner[] = "batch_norm", scan_owner[] = "scan", repeat_owner[] = "repeat";
 
 /* The next number for a call of `callee` written in the current body. */
 const char *call_path_of(Ctx *c, const char *callee, int *ordinal)
@@ -136,7 +136,8 @@ int buffer_slot(Ctx *c, const char *call_path, const char *callee, const char *w
 {
 	const char *path = xprintf("%s.%s", call_path, what);
 	PathNode *parent = frame_node(c, c->frame, path);
-	PathNode call = { .path = call_path, .owner = strcmp(callee, "scan") ? batch_norm_owner : scan_owner,
+	PathNode call = { .path = call_path, .owner = !strcmp(callee, "scan") ? scan_owner
+	                                                 : !strcmp(callee, "repeat") ? repeat_owner : batch_norm_owner,
 	                  .parent = parent, .what = xprintf("a call of '%s'", callee), .loc = loc, .slot = -1 };
 	PathNode want = { .path = path, .leaf = 1, .owner = what, .parent = claim(c, call, path),
 	                  .what = xprintf("%s's '%s'", callee, what), .loc = loc, .slot = -1 };

@@ -25,20 +25,21 @@
 #include <string.h>
 #include "lower.h"
 
-static const Decl *step_fn(Ctx *c, const Expr *call, const Expr **positional, int npos)
+/* The fn named as the step of the loop builtin `what` (scan, repeat). */
+const Decl *step_fn(Ctx *c, const Expr *call, const Expr **positional, int npos, const char *what)
 {
 	if (npos < 2)
-		error_at(call->loc, "scan takes the function of one step and the initial state, then the "
-		         "sequences: scan(step, h0, xs)");
+		error_at(call->loc, "%s takes the function of one step and the initial state%s: %s(step, %s)", what,
+		         strcmp(what, "scan") ? "" : ", then the sequences", what, strcmp(what, "scan") ? "x, times: K" : "h0, xs");
 	const Expr *f = positional[0];
 	if (f->kind != E_IDENT)
-		error_at(f->loc, "scan's first argument names the function of one step, e.g. scan(rnn_step, h0, xs)");
+		error_at(f->loc, "%s's first argument names the function of one step, e.g. %s(step, ...)", what, what);
 	const Decl *d = find_decl(c, f->str);
 	if (!d) {
 		if (is_builtin(f->str))
-			error_at(f->loc, "scan needs a fn of the program as its step, not the builtin '%s'; "
-			         "wrap it: fn step(h, x) { return %s(...) }", f->str, f->str);
-		error_at(f->loc, "unknown function '%s' as the step of scan", f->str);
+			error_at(f->loc, "%s needs a fn of the program as its step, not the builtin '%s'; "
+			         "wrap it: fn step(h, x) { return %s(...) }", what, f->str, f->str);
+		error_at(f->loc, "unknown function '%s' as the step of %s", f->str, what);
 	}
 	return d;
 }
@@ -77,7 +78,7 @@ static void check_body(const Fn *body)
 		OpKind k = op_info[n->op].kind;
 		if (k == K_RANDOM)
 			error_at(n->loc, "random draws (dropout, sampling) inside the step of a scan are not supported yet; "
-			         "apply them to the scan's result");
+			         "apply them to the scan's result, or unroll a chain that draws with repeat(step, x, times: K)");
 		if (k == K_WINDOW || k == K_STORE)
 			error_at(n->loc, "'%s' inside the step of a scan is not supported yet",
 			         k == K_STORE ? "batch_norm" : "convolution or pooling");
@@ -85,15 +86,20 @@ static void check_body(const Fn *body)
 }
 
 /* stateful: the state kept from the batch before replaces h0 (in[0]) in
- * training; returns its slot. */
-static int carried(Ctx *c, const Expr *call, const char *path, Node **in)
+ * training; returns its slot (scan's and repeat's). */
+int carried(Ctx *c, const Expr *call, const char *path, const char *callee, Node **in)
 {
 	Node *h0 = in[0];
-	int slot = buffer_slot(c, path, "scan", "state", h0->dt, h0->shape, INIT_ZEROS, call->loc);
+	int slot = buffer_slot(c, path, callee, "state", h0->dt, h0->shape, INIT_ZEROS, call->loc);
 	Node *pick[2] = { ir_param(c->fn, c->m, slot, call->loc), h0 };
 	in[0] = ir_elem(c->fn, OP_select_mode, 2, pick, call->loc);
+	/* The trainer's messages name the call the user wrote (the loss's
+	 * gibbs(...)), not the line of stdlib/rbm.nn that it expands to. */
+	Loc at = call->loc;
+	for (const Frame *f = c->frame; f && f->decl && !in_main_file(c, at); f = f->up)
+		at = f->call;
 	if (!c->m->carry_batch)
-		c->m->carry_at = call->loc;
+		c->m->carry_at = at;
 	c->m->carry_batch = 1;
 	return slot;
 }
@@ -125,12 +131,12 @@ Value lower_scan(Ctx *c, const Expr *call)
 		else
 			pos[npos++] = a->value;
 	}
-	const Decl *d = step_fn(c, call, pos, npos);
+	const Decl *d = step_fn(c, call, pos, npos, "scan");
 	Node *in[MAXIN];
 	int64_t T = check_operands(c, call, pos, npos, in, steps);
 	int nin = npos - 1;
 	const char *path = call_path_of(c, "scan", NULL);
-	int kept = stateful ? carried(c, call, path, in) : -1;
+	int kept = stateful ? carried(c, call, path, "scan", in) : -1;
 	int norms = buffer_slot(c, path, "scan", "dh_norm", in[0]->dt, shape_of(1, T), INIT_ZEROS, call->loc);
 
 	/* The step's call: its positional arguments are the body's args,

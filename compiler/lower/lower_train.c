@@ -9,11 +9,15 @@
 #include <string.h>
 #include "lower.h"
 
+enum { MAX_CALL_PARAMS = 12 };
+
 /* Evaluate a call (or a bare name, as a call without arguments) against
  * a parameter list; out[i].kind == V_NONE where nothing was given. */
 static void call_args(Ctx *c, const Expr *e, const char *const *names, int n, Value *out)
 {
-	const Expr *args[8] = { 0 };
+	const Expr *args[MAX_CALL_PARAMS] = { 0 };
+	if (n > MAX_CALL_PARAMS)
+		fatal(EXIT_INTERNAL, "call_args: %d parameters", n);
 	if (e->kind == E_CALL)
 		bind_args(e->str, e, names, n, args);
 	for (int i = 0; i < n; i++)
@@ -70,7 +74,7 @@ static double number_in(const Value *v, double dflt, nnrt_range r, const char *w
 /* The augmentation arguments (crop, flip, noise) and the image geometry
  * they need (shape) are checked here as far as the .nn file allows; the
  * rest once the loss has named the training source (check_augment). */
-enum { MAX_SOURCE_PARAMS = 8 };
+enum { MAX_SOURCE_PARAMS = MAX_CALL_PARAMS };
 
 /* The parameters of a source kind's call: its keys in the table's order,
  * the file names first, the three geometry keys as the one 'shape'. */
@@ -523,6 +527,28 @@ static nnrt_source_kind source_kind(const Config *cfg, const char *name)
 	return NNRT_SOURCE__COUNT;
 }
 
+/* 'report reconstruction' is computed by the trainer from the RBM's
+ * parameters (runtime/rbm.c), which it finds by these names. */
+static void check_rbm(Ctx *c, Loc at)
+{
+	const char *model = c->model->name, *names[3] = { "W", "b", "c" };
+	const Slot *p[3];
+	for (int i = 0; i < 3; i++) {
+		int k = ir_find_slot(c->m, xprintf("%s.%s", model, names[i]));
+		p[i] = k >= 0 && c->m->slot[k].role == SLOT_PARAM ? &c->m->slot[k] : NULL;
+		if (!p[i])
+			error_at(at, "'reconstruction' needs a restricted Boltzmann machine: a model whose body declares "
+			         "'param W: float[V, H]', 'param b: float[V]' and 'param c: float[H]' (stdlib/rbm.nn); "
+			         "'%s' declares no '%s'", model, names[i]);
+	}
+	Shape w = p[0]->shape;
+	if (w.rank != 2 || p[1]->shape.rank != 1 || p[2]->shape.rank != 1 || p[1]->shape.d[0] != w.d[0]
+	    || p[2]->shape.d[0] != w.d[1] || w.d[0] != per_sample(c->field[0]->shape))
+		error_at(at, "'reconstruction' needs W [V, H], b [V] and c [H] with V the model input's %lld values; "
+		         "'%s' has W %s, b %s, c %s", (long long)per_sample(c->field[0]->shape), model,
+		         type_str(p[0]->dt, w), type_str(p[1]->dt, p[1]->shape), type_str(p[2]->dt, p[2]->shape));
+}
+
 static void lower_reports(Ctx *c)
 {
 	Config *cfg = &c->m->cfg;
@@ -552,6 +578,12 @@ static void lower_reports(Ctx *c)
 			if (metric == NNRT_METRIC_ACCURACY && (!c->field[1] || c->field[1]->dt != DT_I32 || c->output->shape.rank != 2))
 				error_at(it->metric_locs[k], "'accuracy' needs integer class labels (the loss must read "
 				         "'%s.y' as labels, e.g. through cross_entropy) and a model output [B, K]", c->source);
+			if (metric == NNRT_METRIC_FREE_ENERGY && per_sample(c->output->shape) != 1)
+				error_at(it->metric_locs[k], "'free_energy' is the mean of the model's output, one value per "
+				         "sample (an RBM's free energy F(v)), but '%s' returns %s", c->model->name,
+				         type_str(c->output->dt, c->output->shape));
+			if (metric == NNRT_METRIC_RECONSTRUCTION)
+				check_rbm(c, it->metric_locs[k]);
 			int n = cfg->nreport++;
 			cfg->report_metric = xrealloc(cfg->report_metric, sizeof *cfg->report_metric * (size_t)n,
 			                              sizeof *cfg->report_metric * (size_t)(n + 1));

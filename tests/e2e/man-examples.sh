@@ -50,6 +50,16 @@ for name in $(cat "$work/names"); do
 		run reg gradcheck
 		run reg train
 		at_most "$(metric "$work/reg.out" loss)" 0.1 "reg training loss" ;;
+	bas)
+		# 8x8 bars and stripes, 2000 images: CD-1 takes the exact
+		# log-likelihood from about -44 nats (64 ln 1/2) to about -26; the
+		# data's own entropy, ln 510, bounds it at -6.2.
+		awk 'BEGIN { srand(1); for (n = 0; n < 2000; n++) { o = rand() < 0.5; for (k = 0; k < 8; k++) on[k] = rand() < 0.5
+			s = ""; for (r = 0; r < 8; r++) for (c = 0; c < 8; c++) s = s (r + c ? "," : "") on[o ? r : c]; print s } }' >"$work/bas.csv"
+		run bas train --save "$work/bas.st"
+		run bas partition --load "$work/bas.st"
+		at_least "$(metric "$work/bas.out" train.loglik)" -32 "bas exact log-likelihood per image"
+		at_most "$(metric "$work/bas.out" train.loglik)" -6.2 "bas exact log-likelihood per image" ;;
 	fashion)
 		# One epoch of a 784-128-10 MLP: about 0.84 (chance is 0.10;
 		# logistic regression reaches 0.80 in one epoch).
