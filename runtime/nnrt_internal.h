@@ -292,6 +292,11 @@ const char *rt_save_refusal(const char *target); /* why a save cannot replace ta
  * reason into err and returns -1 (state may be partly written). */
 int rt_checkpoint_load(const char *path, const RtDesc *d, char *state, RtMeta *meta,
                        char *err, size_t errlen);
+/* --init: reads the PARAM and BUFFER tensors of d found by name in path
+ * into state (loaded[i] = 1 for each tensor i read); -1 and a reason in
+ * err on a damaged file or a same-named tensor of another shape. */
+int rt_checkpoint_init(const char *path, const RtDesc *d, char *state, RtMeta *meta, char *loaded,
+                       char *err, size_t errlen);
 
 /* ---- the trainer ----------------------------------------------------------- */
 typedef struct RtModel {
@@ -309,6 +314,7 @@ typedef struct RtOptions {
 	int has_lr, has_tol, has_seed, all, quiet;
 	int check_numerics;        /* 1 unless --no-check-numerics */
 	int64_t max_memory;        /* --max-memory in bytes, 0 = no limit */
+	const char *init;          /* --init FILE: parameters by name from another model's checkpoint */
 	const char *save, *load, *data_dir, *log, *input, *max_memory_arg;
 	const char *grad_norms;    /* --log-grad-norms FILE, or NULL */
 	const char *output;        /* predict --output: class, probs, logits; NULL: the default */
@@ -353,6 +359,7 @@ int rt_train(RtTrainer *t);
 int rt_eval(RtTrainer *t);
 int rt_predict(RtTrainer *t);
 void rt_load_checkpoint(RtTrainer *t, const char *path);
+void rt_warm_start(RtTrainer *t, const char *path);   /* warm_start.c: --init FILE */
 void rt_save_checkpoint(RtTrainer *t, const char *path);
 /* evaluate: mean loss and accuracy (NaN when not meaningful) over a data set */
 void rt_evaluate(RtTrainer *t, const RtData *data, double *loss, double *accuracy);
