@@ -359,6 +359,7 @@ int rt_train(RtTrainer *t);
 int rt_eval(RtTrainer *t);
 int rt_predict(RtTrainer *t);
 void rt_load_checkpoint(RtTrainer *t, const char *path);
+void rt_take_vocab(RtTrainer *t, const RtMeta *m, const char *path, const char *what);
 void rt_warm_start(RtTrainer *t, const char *path);   /* warm_start.c: --init FILE */
 void rt_save_checkpoint(RtTrainer *t, const char *path);
 /* evaluate: mean loss and accuracy (NaN when not meaningful) over a data set */

@@ -255,6 +255,21 @@ static void resume_position(RtTrainer *t, const RtMeta *m, const char *path)
 		         "--batch %lld", path, (long long)t->epoch + 1, (long long)batch, (long long)batch);
 }
 
+/* A text model's checkpoint names its vocabulary: the text sources of
+ * this run must have it (check_vocab). */
+void rt_take_vocab(RtTrainer *t, const RtMeta *m, const char *path, const char *what)
+{
+	const char *vocab = rt_meta_get(m, "vocabulary");
+	if (!vocab)
+		return;
+	RtVocab *v = rt_alloc(sizeof *v);
+	if (rt_vocab_parse(vocab, v) < 0)
+		rt_fatal(RT_EXIT_IO, "%s: metadata 'vocabulary' is not a list of ascending code points "
+		         "(U+000A U+0020 ...)", path);
+	t->vocab = v;
+	t->vocab_from = rt_printf("%s %s", what, path);
+}
+
 void rt_load_checkpoint(RtTrainer *t, const char *path)
 {
 	char err[512];
@@ -264,15 +279,7 @@ void rt_load_checkpoint(RtTrainer *t, const char *path)
 	t->step = t->first_step = meta_int(&m, "step", path);
 	t->epoch = meta_int(&m, "epoch", path);
 	resume_position(t, &m, path);
-	const char *vocab = rt_meta_get(&m, "vocabulary");
-	if (vocab) {
-		RtVocab *v = rt_alloc(sizeof *v);
-		if (rt_vocab_parse(vocab, v) < 0)
-			rt_fatal(RT_EXIT_IO, "%s: metadata 'vocabulary' is not a list of ascending code points "
-			         "(U+000A U+0020 ...)", path);
-		t->vocab = v;
-		t->vocab_from = rt_printf("the checkpoint %s", path);
-	}
+	rt_take_vocab(t, &m, path, "the checkpoint");
 	/* The shuffles of later epochs derive from the seed: keep the saved one
 	 * unless the user asks for another. */
 	if (!t->opt.has_seed && rt_meta_get(&m, "seed"))

@@ -46,21 +46,6 @@ static char *kept_names(const RtDesc *d, const char *loaded)
 	return s;
 }
 
-/* The checkpoint's vocabulary (a text model's) must be that of this
- * run's text sources: train.c checks them against t->vocab. */
-static void take_vocab(RtTrainer *t, const RtMeta *m, const char *path)
-{
-	const char *vocab = rt_meta_get(m, "vocabulary");
-	if (!vocab)
-		return;
-	RtVocab *v = rt_alloc(sizeof *v);
-	if (rt_vocab_parse(vocab, v) < 0)
-		rt_fatal(RT_EXIT_IO, "%s: metadata 'vocabulary' is not a list of ascending code points "
-		         "(U+000A U+0020 ...)", path);
-	t->vocab = v;
-	t->vocab_from = rt_printf("the --init checkpoint %s", path);
-}
-
 void rt_warm_start(RtTrainer *t, const char *path)
 {
 	const RtDesc *d = t->d;
@@ -75,7 +60,7 @@ void rt_warm_start(RtTrainer *t, const char *path)
 		rt_fatal(RT_EXIT_IO, "--init %s: none of the %d parameters of model '%s' is in it by name (a "
 		         "checkpoint of model '%s'): name the shared layers alike in both models, e.g. both "
 		         "calling the same fn (docs/attention.md)", path, c.n, d->model, model ? model : "?");
-	take_vocab(t, &m, path);
+	rt_take_vocab(t, &m, path, "the --init checkpoint");
 	if (!t->opt.quiet)
 		printf("--init %s (model '%s'): %d of %d parameters (%lld of %lld values) loaded by name; kept "
 		       "their initializer: %s\n", path, model ? model : "?", c.loaded, c.n, (long long)c.values_loaded,
