@@ -204,6 +204,7 @@ typedef struct RtDataSpec {    /* what the model expects of every source */
 	double input_scale;         /* predict --input: the training source's scale */
 	RtDType x_dt;              /* the input's dtype: i32 for a text source's character ids */
 	int64_t batch;             /* B: a text source cuts its text into B streams */
+	int quiet;                 /* --quiet: a source that reports what it made says nothing */
 } RtDataSpec;
 
 /* data_read.c: a file read whole and once, so that pipes work; "-" is
@@ -234,7 +235,20 @@ int rt_csv_read(const char *path, int64_t header, RtCsv *out, char *err, size_t 
 int rt_csv_parse(const RtBytes *b, const char *name, int64_t header, RtCsv *out, char *err, size_t errlen);
 
 /* data_text.c: the text source (docs/text.md) and its vocabulary */
+typedef struct RtText {        /* a corpus: code points (ids once the vocabulary is made) */
+	int32_t *cp;
+	int64_t n, cap;
+	int64_t *file_end;         /* file i's characters end at file_end[i] (files in name order) */
+	int64_t nfile;
+} RtText;
 RtData *rt_text_load(const RtSource *s, const RtDataSpec *spec);
+/* data_text_tasks.c: mask: masked-language-model targets, in place over
+ * the x of d (y allocated here); labels: "files": a sample per fortune,
+ * labelled with its file's index (docs/text.md, "BERT's data") */
+void rt_text_mask(RtData *d, const RtSource *s, const RtDataSpec *spec, int64_t vocab, double rate);
+RtData *rt_text_categories(const RtSource *s, const RtDataSpec *spec, const RtText *t, const RtVocab *v,
+                           const char *path);
+uint64_t rt_name_stream(const char *name);   /* data.c: a source's random stream, from its name */
 char *rt_vocab_format(const RtVocab *v);                   /* "U+000A U+0020 ...", checkpoint metadata */
 int rt_vocab_parse(const char *s, RtVocab *out);           /* -1 unless ascending code points */
 const char *rt_char_name(int32_t cp);                      /* "'a' (U+0061)", "U+000A" */

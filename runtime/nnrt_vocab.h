@@ -81,6 +81,9 @@ static const nnrt_data_key nnrt_data_keys[] = {
 	{ "length", "length", 1u << NNRT_SOURCE_TEXT, 0, { 1, 1 << 20, 0, 1 }, "the characters of a sequence" },
 	{ "split", "split", 1u << NNRT_SOURCE_TEXT, 0, { 0, 1, 1, 0 }, "the fraction of the text that trains" },
 	{ "part", "part", 1u << NNRT_SOURCE_TEXT, 3, { 0, 0, 0, 0 }, "train validation" },
+	/* masked-language-model targets and category labels (runtime/data_text_tasks.c) */
+	{ "mask", "mask", 1u << NNRT_SOURCE_TEXT, 0, { 0, 1, 1, 0 }, "the fraction of positions to predict" },
+	{ "labels", "labels", 1u << NNRT_SOURCE_TEXT, 3, { 0, 0, 0, 0 }, "files" },
 };
 enum { NNRT_NDATA_KEYS = sizeof nnrt_data_keys / sizeof *nnrt_data_keys };
 #undef NNRT_IMAGE_

@@ -83,7 +83,7 @@ RtDataSpec rt_trainer_spec(const RtTrainer *t)
 {
 	RtDataSpec s = {.precision = t->d->precision, .x_per = t->x->per_sample,
 	                .data_dir = t->opt.data_dir, .seed = (uint64_t)t->opt.seed, .input_scale = 1,
-	                .x_dt = t->x->dt, .batch = t->opt.batch};
+	                .x_dt = t->x->dt, .batch = t->opt.batch, .quiet = t->opt.quiet};
 	if (t->y) {
 		s.has_y = 1;
 		s.y_dt = t->y->dt;
@@ -167,18 +167,27 @@ static int64_t argmax_row(const RtTrainer *t, int64_t row, int64_t k)
 }
 
 /* Accuracy is defined for integer class labels only (the compiler
- * refuses `report accuracy` otherwise): the argmax of the output row
- * against the label.  With one output the argmax is always class 0, the
- * only class a label can name then. */
-static int correct_class(const RtTrainer *t, int64_t row)
+ * refuses `report accuracy` otherwise): the argmax of each output row
+ * against its label, a row per label ([B, K] outputs: one a sample;
+ * [B, T, K]: one a position).  A label of -1 (a masked-language-model
+ * source's unchosen position) is no question and is not counted.  With
+ * one output the argmax is always class 0, the only class a label can
+ * name then. */
+static void count_correct(const RtTrainer *t, int64_t row, int64_t *correct, int64_t *counted)
 {
-	return argmax_row(t, row, t->out->per_sample) == ((const int32_t *)t->io[t->y->io])[row];
+	int64_t per = t->y->per_sample, k = t->out->per_sample / per;
+	const int32_t *label = (const int32_t *)t->io[t->y->io] + row * per;
+	for (int64_t p = 0; p < per; p++)
+		if (label[p] >= 0) {
+			*counted += 1;
+			*correct += argmax_row(t, row * per + p, k) == label[p];
+		}
 }
 
 void rt_evaluate(RtTrainer *t, const RtData *data, double *loss, double *accuracy)
 {
 	double sum = 0;
-	int64_t correct = 0;
+	int64_t correct = 0, counted = 0;
 	int can_acc = t->out && t->y && t->y->dt == RT_I32 && data->y;
 	for (int64_t start = 0; start < data->n; start += t->opt.batch) {
 		int64_t count = data->n - start < t->opt.batch ? data->n - start : t->opt.batch;
@@ -188,10 +197,10 @@ void rt_evaluate(RtTrainer *t, const RtData *data, double *loss, double *accurac
 		t->model->eval(&s);
 		sum += s.loss * (double)count;
 		for (int64_t i = 0; can_acc && i < count; i++)
-			correct += correct_class(t, i);
+			count_correct(t, i, &correct, &counted);
 	}
 	*loss = sum / (double)data->n;
-	*accuracy = can_acc ? (double)correct / (double)data->n : NAN;
+	*accuracy = can_acc && counted > 0 ? (double)correct / (double)counted : NAN;
 }
 
 /* ---- checkpoints ----------------------------------------------------------- */

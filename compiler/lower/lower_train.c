@@ -256,8 +256,9 @@ static void check_adding(Ctx *c)
 }
 
 /* A text source's fields are character ids, x and y i32[B, T] with T
- * its length (runtime/data_text.c batches it so).  Checked for every text
- * source, as a report source feeds the same model input. */
+ * its length (runtime/data_text.c batches it so); with labels: "files"
+ * y is one class a sample, i32[B].  Checked for every text source, as a
+ * report source feeds the same model input. */
 static void check_text(Ctx *c)
 {
 	const Config *cfg = &c->m->cfg;
@@ -265,17 +266,33 @@ static void check_text(Ctx *c)
 		const DataSource *d = &cfg->data[i];
 		if (d->kind != NNRT_SOURCE_TEXT)
 			continue;
-		const KeyVal *len = source_arg(d, "length");
+		const KeyVal *len = source_arg(d, "length"), *labels = source_arg(d, "labels");
+		if (labels && source_arg(d, "mask"))
+			error_at(source_arg(d, "mask")->loc, "a text source gives masked-language-model targets "
+			         "(mask) or a category a text (labels), not both");
 		for (int f = 0; f < 2; f++) {
 			const Node *n = c->field[f];
-			if (!n || (n->dt == DT_I32 && n->shape.rank == 2 && n->shape.d[1] == (int64_t)len->num))
+			int rank = f && labels ? 1 : 2;
+			if (!n || (n->dt == DT_I32 && n->shape.rank == rank && (rank == 1 || n->shape.d[1] == (int64_t)len->num)))
 				continue;
-			error_at(n->loc, "'%s.%s' of the text source '%s' holds %s, i32[B, %lld] (length: %lld), "
-			         "but here it is %s", c->source, f ? "y" : "x", d->name,
-			         f ? "the next character's ids" : "character ids", (long long)len->num,
-			         (long long)len->num, type_str(n->dt, n->shape));
+			error_at(n->loc, "'%s.%s' of the text source '%s' holds %s, %s, but here it is %s", c->source,
+			         f ? "y" : "x", d->name, !f ? "character ids" : labels ? "the index of the text's file"
+			         : source_arg(d, "mask") ? "the masked characters' ids (-1 elsewhere)"
+			         : "the next character's ids", rank == 1 ? "i32[B]" : xprintf("i32[B, %lld] (length: %lld)",
+			         (long long)len->num, (long long)len->num), type_str(n->dt, n->shape));
 		}
 	}
+}
+
+/* Whether some text source of the train block gives labels of -1 (mask:
+ * positions not to predict), which the losses and accuracy then skip. */
+int source_ignores_labels(const Ctx *c)
+{
+	const Config *cfg = &c->m->cfg;
+	for (int i = 0; i < cfg->ndata; i++)
+		if (cfg->data[i].kind == NNRT_SOURCE_TEXT && source_arg(&cfg->data[i], "mask"))
+			return 1;
+	return 0;
 }
 
 int source_gives_ids(const Ctx *c)
@@ -496,9 +513,12 @@ static void lower_reports(Ctx *c)
 			                                  || !c->m->output_is || strcmp(c->m->output_is, "logits")))
 				error_at(it->metric_locs[k], "'bpc' (bits per character: the loss / ln 2) needs a text source "
 				         "and the loss cross_entropy of the model's output");
-			if (metric == NNRT_METRIC_ACCURACY && (!c->field[1] || c->field[1]->dt != DT_I32 || c->output->shape.rank != 2))
+			if (metric == NNRT_METRIC_ACCURACY && (!c->field[1] || c->field[1]->dt != DT_I32
+			                                           || c->output->shape.rank != c->field[1]->shape.rank + 1
+			                                           || c->output->shape.rank > 3))
 				error_at(it->metric_locs[k], "'accuracy' needs integer class labels (the loss must read "
-				         "'%s.y' as labels, e.g. through cross_entropy) and a model output [B, K]", c->source);
+				         "'%s.y' as labels, e.g. through cross_entropy) and a model output [B, K] (or [B, T, K] "
+				         "for labels [B, T])", c->source);
 			int n = cfg->nreport++;
 			cfg->report_metric = xrealloc(cfg->report_metric, sizeof *cfg->report_metric * (size_t)n,
 			                              sizeof *cfg->report_metric * (size_t)(n + 1));
