@@ -8,9 +8,11 @@
  *           probability `mask`, and a chosen one is replaced in x by the
  *           id V ([MASK]) with probability 0.8, by an id uniform in
  *           [0, V) with 0.1, and kept with 0.1.  Sample j draws from its
- *           own stream (seed, source name + j): the masks are a function
- *           of the seed, drawn once when the source loads, the same in
- *           every epoch and in a resumed run.
+ *           own stream (seed, source name + j) as the source loads: the
+ *           masks that reports, eval and gradcheck see.  Training draws
+ *           them anew for every batch from (seed, epoch, position), as
+ *           augmentation does (rt_text_remask): each epoch other masks,
+ *           a resumed run the same.
  *   labels  one sample per fortune (the text between lines holding only
  *           '%'), x its first `length` ids padded with the id V, y the
  *           index of its file in the corpus's name order; of each file's
@@ -24,6 +26,7 @@
 #include "nnrt_internal.h"
 
 enum { MASK_OF_TEN = 8, RANDOM_OF_TEN = 1 };   /* of the chosen positions: 80% [MASK], 10% random */
+static const uint64_t STREAM_MASK = 0x6d61736b00000000ULL;   /* "mask": training's draws */
 
 /* One sample's T positions: draws u (chosen?) and, when chosen, w (how). */
 static void mask_sample(int32_t *x, int32_t *y, int64_t T, int64_t vocab, double rate, RtRng *r)
@@ -52,11 +55,27 @@ void rt_text_mask(RtData *d, const RtSource *s, const RtDataSpec *spec, int64_t 
 		d->y_dt = RT_I32;
 		d->y = rt_alloc(sizeof(int32_t) * (size_t)(d->n * T));
 	}
+	d->unmasked = rt_alloc(sizeof(int32_t) * (size_t)(d->n * T));
+	memcpy(d->unmasked, d->x, sizeof(int32_t) * (size_t)(d->n * T));
+	d->mask_rate = rate;
 	uint64_t stream = rt_name_stream(s->name);
 	for (int64_t j = 0; j < d->n; j++) {
 		RtRng r;
 		rt_rng_seed(&r, spec->seed, stream + (uint64_t)j);
 		mask_sample((int32_t *)d->x + j * T, d->y ? (int32_t *)d->y + j * T : NULL, T, vocab, rate, &r);
+	}
+}
+
+void rt_text_remask(const RtData *d, int32_t *x, int32_t *y, int64_t count, uint64_t seed, int64_t epoch,
+                    int64_t first)
+{
+	int64_t T = d->x_per;
+	for (int64_t i = 0; i < count; i++) {
+		RtRng r;
+		/* a text source is in order: position first + i is sample first + i */
+		rt_rng_seed(&r, seed, STREAM_MASK ^ (uint64_t)epoch * 0x9E3779B97F4A7C15ULL ^ (uint64_t)(first + i));
+		memcpy(x + i * T, d->unmasked + (first + i) * T, sizeof *x * (size_t)T);
+		mask_sample(x + i * T, y ? y + i * T : NULL, T, d->vocab->n, d->mask_rate, &r);
 	}
 }
 

@@ -189,6 +189,8 @@ typedef struct RtData {
 	int64_t height, width, channels;   /* image geometry of a sample (NHWC), 0 when unknown */
 	int ordered;               /* batches in sample order, never shuffled (text: streams go on) */
 	const RtVocab *vocab;      /* text: the corpus's vocabulary; else NULL */
+	int32_t *unmasked;         /* text with mask: x before masking, which training draws anew */
+	double mask_rate;          /* text with mask: the fraction chosen; else 0 */
 } RtData;
 
 typedef struct RtDataSpec {    /* what the model expects of every source */
@@ -246,6 +248,11 @@ RtData *rt_text_load(const RtSource *s, const RtDataSpec *spec);
  * the x of d (y allocated here); labels: "files": a sample per fortune,
  * labelled with its file's index (docs/text.md, "BERT's data") */
 void rt_text_mask(RtData *d, const RtSource *s, const RtDataSpec *spec, int64_t vocab, double rate);
+/* A training batch's masks drawn anew: count samples from `first` in the
+ * epoch's order, x and y as gathered (y may be NULL), a function of
+ * (seed, epoch, position) as augmentation's draws are. */
+void rt_text_remask(const RtData *d, int32_t *x, int32_t *y, int64_t count, uint64_t seed, int64_t epoch,
+                    int64_t first);
 RtData *rt_text_categories(const RtSource *s, const RtDataSpec *spec, const RtText *t, const RtVocab *v,
                            const char *path);
 uint64_t rt_name_stream(const char *name);   /* data.c: a source's random stream, from its name */

@@ -72,6 +72,14 @@ acc=$(metric "$work/mlm.out" valid.accuracy)
 echo "unigram baseline $unigram, masked-token accuracy $acc"
 at_least "$acc" "$(awk -v u="$unigram" 'BEGIN { print 5 * u }')" "masked-token accuracy (5x the unigram baseline $unigram)"
 
+# training draws the masks anew each epoch from (seed, epoch, position):
+# 1 + 1 epochs resumed write the bytes of 2 straight
+"$work/mlm" train -q --data-dir "$work" --epochs 2 --save "$work/s2.st" || die "2 epochs"
+"$work/mlm" train -q --data-dir "$work" --epochs 1 --save "$work/r.st" || die "1 epoch"
+"$work/mlm" train -q --data-dir "$work" --epochs 2 --load "$work/r.st" --save "$work/r.st" || die "resumed"
+cmp -s "$work/s2.st" "$work/r.st" || die "a resumed masked-language run differs from a straight one"
+echo "ok: 1 + 1 resumed epochs of masked batches = 2 straight, byte for byte"
+
 # ---- stage two: --init reads the encoder, the head starts afresh ----
 "$work/cls" train --data-dir "$work" --init "$work/p.st" --save "$work/c.st" >"$work/cls.out" 2>&1 ||
 	{ cat "$work/cls.out"; die "fine-tuning failed"; }

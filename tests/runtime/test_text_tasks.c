@@ -91,6 +91,29 @@ static void test_mask_determinism(void)
 	CHECK(!same_data(a, name));
 }
 
+/* Training's masks: drawn anew per (seed, epoch, position) from the
+ * unmasked ids, at the same rate, the targets the original ids. */
+static void test_remask(void)
+{
+	RtData *m = load("letters", "train", 50, "mask", 0.15, "train", 1, 16);
+	RtData *plain = load("letters", "train", 50, NULL, 0, "train", 1, 16);
+	int64_t n = 8 * 50, chosen = 0, wrong = 0;
+	int32_t x[2][400], y[2][400], x2[400], y2[400];
+	for (int e = 0; e < 2; e++)
+		rt_text_remask(m, x[e], y[e], 8, 1, e, 4);
+	rt_text_remask(m, x2, y2, 8, 1, 1, 4);
+	CHECK(!memcmp(x[1], x2, sizeof x2) && !memcmp(y[1], y2, sizeof y2));   /* same draws, same bytes */
+	CHECK(memcmp(y[0], y[1], sizeof y2) != 0);                             /* another epoch, other masks */
+	CHECK(memcmp(y[0], (int32_t *)m->y + 4 * 50, sizeof y2) != 0);          /* not the load-time masks */
+	for (int e = 0; e < 2; e++)
+		for (int64_t i = 0; i < n; i++) {
+			int32_t orig = at(plain->x, 4 * 50 + i);
+			chosen += y[e][i] != -1;
+			wrong += y[e][i] == -1 ? x[e][i] != orig : y[e][i] != orig;
+		}
+	CHECK(wrong == 0 && chosen > 80 && chosen < 160);   /* 800 positions: 120 expected, sd 10 */
+}
+
 /* File "a": three fortunes (one empty between two '%' lines, skipped);
  * file "b": two, the last without a final '%'.  split 0.5: the first
  * floor(n / 2) of each file train. */
@@ -116,6 +139,7 @@ int main(void)
 		return 99;
 	test_mask_statistics();
 	test_mask_determinism();
+	test_remask();
 	test_categories();
 	return check_done_in(dir);
 }
