@@ -132,6 +132,15 @@ one_line 3 "a missing --init file" "cannot read checkpoint $work/none.st" "$work
 head -c 100 "$work/p.st" >"$work/short.st"
 one_line 3 "a cut --init file" "$work/short.st: not a safetensors file" "$work/cls" train --data-dir "$work" --init "$work/short.st"
 
+sed 's/f32\[B, 2\]/f32[B, 1]/; s/axis: 1), 2)/axis: 1), 1)/' "$work/cls.nn" >"$work/one.nn"
+compile one "$work/one.nn"
+one_line 3 "more files than classes" "text corpus $work/data has 2 files, but the model's output has 1 classes" \
+	"$work/one" train --data-dir "$work"
+sed 's/float\[20, 32\]/float[18, 32]/; s/f32\[B, 32, 20\]/f32[B, 32, 18]/' "$work/mlm.nn" >"$work/small.nn"
+compile small "$work/small.nn"
+one_line 3 "a table without the [MASK] row" "id 18 (at position [0-9]* of the batch) is outside the table of 18 rows" \
+	"$work/small" train --data-dir "$work"
+
 # ---- the loss of masked labels against its closed form ----
 # logits = row x of E = 2 I: a chosen position scores ln(e^2 + K - 1) - 2
 # when x kept its character (the argmax is then right), ln(e^2 + K - 1)
