@@ -50,7 +50,7 @@ static void mask_sample(int32_t *x, int32_t *y, int64_t T, int64_t vocab, double
 void rt_text_mask(RtData *d, const RtSource *s, const RtDataSpec *spec, int64_t vocab, double rate)
 {
 	int64_t T = d->x_per;
-	if (spec->has_y) {
+	if (spec->has_y && !d->y) {   /* rt_text_load allocates it; a caller of its own may not */
 		d->y_per = T;
 		d->y_dt = RT_I32;
 		d->y = rt_alloc(sizeof(int32_t) * (size_t)(d->n * T));
