@@ -508,38 +508,102 @@ static int check_sum(const char *path, const char *want, const char *data, int64
 	return 0;
 }
 
-int rt_checkpoint_load(const char *path, const RtDesc *d, char *state, RtMeta *meta,
-                       char *err, size_t errlen)
+/* A checkpoint file read whole, its header parsed and its checksum
+ * checked: what --load and --init both start from. */
+typedef struct CkFile { char *file; Entry *ent; int nent; const char *data; int64_t data_len; } CkFile;
+
+static int open_checkpoint(const char *path, RtMeta *meta, CkFile *f, char *err, size_t errlen)
 {
-	char *file = NULL, jerr[256];
+	char jerr[256];
 	int64_t len = 0;
-	if (read_all(path, &file, &len, err, errlen) < 0)
+	*f = (CkFile){0};
+	if (read_all(path, &f->file, &len, err, errlen) < 0)
 		return -1;
 	uint64_t hlen = 0;
 	for (int i = 7; len >= 8 && i >= 0; i--)
-		hlen = hlen << 8 | (unsigned char)file[i];
+		hlen = hlen << 8 | (unsigned char)f->file[i];
 	if (len < 8 || hlen > MAX_HEADER || (int64_t)hlen > len - 8) {
-		free(file);
+		free(f->file);
 		return rt_error(err, errlen, "%s: not a safetensors file (bad header length)", path);
 	}
-	Json j = {file + 8, file + 8 + hlen, jerr, sizeof jerr, file + 8};
-	Entry *ent = rt_alloc(sizeof *ent * MAX_ENTRIES);
-	int nent, r = parse_header(&j, ent, &nent, meta);
-	if (r < 0) {
-		free(file);
+	Json j = {f->file + 8, f->file + 8 + hlen, jerr, sizeof jerr, f->file + 8};
+	f->ent = rt_alloc(sizeof *f->ent * MAX_ENTRIES);
+	if (parse_header(&j, f->ent, &f->nent, meta) < 0) {
+		free(f->file);
+		free(f->ent);
 		return rt_error(err, errlen, "%s: %s", path, jerr);
 	}
-	const char *data = file + 8 + hlen;
-	int64_t data_len = len - 8 - (int64_t)hlen;
-	r = check_tensors(path, d, ent, nent, data, data_len, state, err, errlen);
+	f->data = f->file + 8 + hlen;
+	f->data_len = len - 8 - (int64_t)hlen;
+	return 0;
+}
+
+static void close_checkpoint(CkFile *f)
+{
+	free(f->file);
+	free(f->ent);
+}
+
+int rt_checkpoint_load(const char *path, const RtDesc *d, char *state, RtMeta *meta,
+                       char *err, size_t errlen)
+{
+	CkFile f;
+	if (open_checkpoint(path, meta, &f, err, errlen) < 0)
+		return -1;
+	int r = check_tensors(path, d, f.ent, f.nent, f.data, f.data_len, state, err, errlen);
 	const char *sig = rt_meta_get(meta, "signature"), *model = rt_meta_get(meta, "model");
 	if (r == 0 && (!sig || strcmp(sig, d->signature)))
 		r = rt_error(err, errlen, "%s: checkpoint of model '%s' with signature %s, but this trainer's "
 		              "model '%s' has %s (same tensors, other inputs or outputs)", path,
 		              model ? model : "?", sig ? sig : "(none)", d->model, d->signature);
 	if (r == 0)
-		r = check_sum(path, rt_meta_get(meta, "checksum"), data, data_len, err, errlen);
-	free(file);
-	free(ent);
+		r = check_sum(path, rt_meta_get(meta, "checksum"), f.data, f.data_len, err, errlen);
+	close_checkpoint(&f);
+	return r;
+}
+
+/* Whether the file's tensor `saved` (of model `from`) is this model's
+ * parameter `name`: the same name, or the same path below each model's
+ * own name (bert_pretrain.encoder_1.W is bert_classify.encoder_1.W). */
+static int same_param(const char *saved, const char *from, const char *name, const char *model)
+{
+	if (!strcmp(saved, name))
+		return 1;
+	size_t a = from ? strlen(from) : 0, b = strlen(model);
+	return from && !strncmp(saved, from, a) && saved[a] == '.' && !strncmp(name, model, b) && name[b] == '.'
+	       && !strcmp(saved + a, name + b);
+}
+
+/* --init: the parameters and running statistics found in the file under
+ * their own name are copied; a name found with another dtype or shape is
+ * an error (the names say the same tensor is meant, the data cannot be
+ * it).  Optimizer state is never read: training starts afresh. */
+int rt_checkpoint_init(const char *path, const RtDesc *d, char *state, RtMeta *meta, char *loaded,
+                       char *err, size_t errlen)
+{
+	CkFile f;
+	if (open_checkpoint(path, meta, &f, err, errlen) < 0)
+		return -1;
+	int r = check_sum(path, rt_meta_get(meta, "checksum"), f.data, f.data_len, err, errlen);
+	for (int i = 0; r == 0 && i < d->ntensor; i++) {
+		const RtTensor *t = &d->tensor[i];
+		loaded[i] = 0;
+		if (t->role != RT_PARAM && t->role != RT_BUFFER)
+			continue;
+		int k = 0;
+		while (k < f.nent && !same_param(f.ent[k].name, rt_meta_get(meta, "model"), t->name, d->model))
+			k++;
+		char why[384];
+		if (k == f.nent)
+			continue;
+		if (check_entry(t, &f.ent[k], f.data_len, why, sizeof why) < 0) {
+			r = rt_error(err, errlen, "--init %s: its %s is this model's %s by name, but %s", path,
+			             f.ent[k].name, t->name, why);
+			break;
+		}
+		memcpy(state + t->offset, f.data + f.ent[k].begin, (size_t)(f.ent[k].end - f.ent[k].begin));
+		loaded[i] = 1;
+	}
+	close_checkpoint(&f);
 	return r;
 }

@@ -128,6 +128,7 @@ static void print_help(const RtDesc *d)
 	       "                   (and on SIGINT/SIGTERM, mid-epoch; exit 130/143)\n"
 	       "  --save-every N   also save every N epochs\n"
 	       "  --load FILE      start from a checkpoint (resume training, eval, predict)\n"
+	       "  --init FILE      train afresh from the parameters of FILE with this model's names\n"
 	       "  --data-dir DIR   where relative data paths are looked up (default: the .nn file's\n"
 	       "                   directory, then /usr/share/datasets/fashion-mnist)\n"
 	       "  --log FILE       write CSV metrics, one row per epoch\n"
@@ -230,6 +231,7 @@ static void parse_option(RtOptions *o, int argc, char **argv, int *i)
 	else if (!eq && !strcmp(a, "--check-numerics")) o->check_numerics = 1;
 	else if (!eq && !strcmp(a, "--no-check-numerics")) o->check_numerics = 0;
 	else if (!strcmp(name, "--load")) o->load = value(argc, argv, i, eq);
+	else if (!strcmp(name, "--init")) o->init = value(argc, argv, i, eq);
 	else if (!strcmp(name, "--data-dir")) o->data_dir = dir_arg(name, value(argc, argv, i, eq));
 	else if (!strcmp(name, "--log")) o->log = value(argc, argv, i, eq);
 	else if (!strcmp(name, "--log-grad-norms")) o->grad_norms = value(argc, argv, i, eq);
@@ -299,6 +301,9 @@ static void parse_args(RtOptions *o, const RtDesc *d, int argc, char **argv)
 		usage_error("decode needs --load FILE: the checkpoint holds the parameters and the vocabulary%s%s", "", "");
 	if (o->eval && (strcmp(o->command, "decode") || o->input))
 		usage_error("--eval is decode's, without --input: it decodes the held-out source%s%s", "", "");
+	if (o->init && (o->load || strcmp(o->command, "train")))
+		usage_error("--init FILE starts a fresh training run from another model's parameters: it goes with "
+		            "'train' and without --load%s%s", "", "");
 	if (o->save_every && !o->save)
 		usage_error("--save-every needs --save FILE%s%s", "", "");
 	/* Cosine decays from --lr to min_lr: below it, the rate would rise. */
@@ -444,6 +449,8 @@ int rt_main(int argc, char **argv, const RtModel *model)
 		rt_load_checkpoint(&t, o.load);
 	else
 		rt_init_params(&t);
+	if (o.init)
+		rt_warm_start(&t, o.init);
 	if (!strcmp(o.command, "train"))
 		return rt_train(&t);
 	if (!o.load && strcmp(o.command, "gradcheck"))

@@ -324,7 +324,7 @@ static RtData *load_csv(const RtSource *s, const RtDataSpec *spec)
 
 /* The stream mixes in the source's name so that train and test drawn
  * from the same seed differ. */
-static uint64_t name_stream(const char *name)
+uint64_t rt_name_stream(const char *name)
 {
 	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
@@ -344,7 +344,7 @@ static RtData *load_random(const RtSource *s, const RtDataSpec *spec)
 	RtData *d = new_data(s->name, spec, (int64_t)count, 1);
 	alloc_x(d);
 	RtRng rng;
-	rt_rng_seed(&rng, spec->seed, name_stream(s->name));
+	rt_rng_seed(&rng, spec->seed, rt_name_stream(s->name));
 	for (int64_t i = 0; i < d->n * d->x_per; i++)
 		put(d->x, d->x_dt, i, rt_rng_normal(&rng));
 	for (int64_t i = 0; d->y && i < d->n * d->y_per; i++)
@@ -396,7 +396,7 @@ static RtData *load_adding(const RtSource *s, const RtDataSpec *spec)
 		         rt_dtype_name(spec->y_dt));
 	RtData *d = new_data(s->name, spec, (int64_t)count, 1);
 	alloc_x(d);
-	uint64_t stream = name_stream(s->name);
+	uint64_t stream = rt_name_stream(s->name);
 	for (int64_t i = 0; i < d->n; i++)
 		adding_sample(d, i, (int64_t)length, spec->seed, stream);
 	d->origin = rt_printf("adding length=%g count=%lld", length, (long long)d->n);

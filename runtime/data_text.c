@@ -28,7 +28,7 @@
 
 enum { MAX_CODE_POINT = 0x10FFFF };
 
-typedef struct Text { int32_t *cp; int64_t n, cap; } Text;
+typedef RtText Text;
 
 int rt_utf8_decode(const unsigned char *p, size_t left, int32_t *cp)
 {
@@ -112,6 +112,7 @@ static char **corpus_files(const char *dir, int64_t *n)
 	return name;
 }
 
+/* file_end[i] is where file i's characters end (one file: the corpus). */
 static Text read_corpus(const char *path)
 {
 	Text t = {0};
@@ -120,15 +121,20 @@ static Text read_corpus(const char *path)
 		rt_fatal(RT_EXIT_IO, "cannot read the text corpus %s: %s", path, strerror(errno));
 	if (!S_ISDIR(st.st_mode)) {
 		read_file(path, &t);
+		t.nfile = 1;
+		t.file_end = rt_alloc(sizeof *t.file_end);
+		t.file_end[0] = t.n;
 		return t;
 	}
-	int64_t n;
-	char **name = corpus_files(path, &n);
-	if (n == 0)
+	char **name = corpus_files(path, &t.nfile);
+	if (t.nfile == 0)
 		rt_fatal(RT_EXIT_IO, "text corpus %s: the directory holds no file to read (a regular file whose "
 		         "name has no '.')", path);
-	for (int64_t i = 0; i < n; i++)
+	t.file_end = rt_alloc(sizeof *t.file_end * (size_t)t.nfile);
+	for (int64_t i = 0; i < t.nfile; i++) {
 		read_file(rt_printf("%s/%s", path, name[i]), &t);
+		t.file_end[i] = t.n;
+	}
 	return t;
 }
 
@@ -197,6 +203,9 @@ RtData *rt_text_load(const RtSource *s, const RtDataSpec *spec)
 	if (t.n == 0)
 		rt_fatal(RT_EXIT_IO, "text corpus %s is empty: no characters to learn from", path);
 	RtVocab *v = make_vocab(&t);
+	if (rt_source_arg(s, "labels"))
+		return rt_text_categories(s, spec, &t, v, path);
+	double mask = num_arg(s, "mask", 0);
 	check_model(s, spec, T, v, path);
 	int64_t ntrain = (int64_t)floor(split * (double)t.n);
 	int validation = !strcmp(part, "validation");
@@ -219,8 +228,10 @@ RtData *rt_text_load(const RtSource *s, const RtDataSpec *spec)
 		d->y_dt = RT_I32;
 		d->y = rt_alloc(sizeof(int32_t) * (size_t)(d->n * T));
 	}
-	batchify(d, t.cp + first, L, B, T, spec->has_y);
+	batchify(d, t.cp + first, L, B, T, spec->has_y && mask == 0);
 	free(t.cp);
+	if (mask > 0)
+		rt_text_mask(d, s, spec, v->n, mask);
 	d->ordered = 1;
 	d->vocab = v;
 	d->origin = rt_printf("text %s (%s part: %lld characters, vocabulary %lld; %lld streams, %lld batches)",

@@ -189,6 +189,8 @@ typedef struct RtData {
 	int64_t height, width, channels;   /* image geometry of a sample (NHWC), 0 when unknown */
 	int ordered;               /* batches in sample order, never shuffled (text: streams go on) */
 	const RtVocab *vocab;      /* text: the corpus's vocabulary; else NULL */
+	int32_t *unmasked;         /* text with mask: x before masking, which training draws anew */
+	double mask_rate;          /* text with mask: the fraction chosen; else 0 */
 } RtData;
 
 /* What a source does to every input value as it loads: times scale,
@@ -208,6 +210,7 @@ typedef struct RtDataSpec {    /* what the model expects of every source */
 	RtInputMap input_map;      /* predict --input: the training source's scale and binarize */
 	RtDType x_dt;              /* the input's dtype: i32 for a text source's character ids */
 	int64_t batch;             /* B: a text source cuts its text into B streams */
+	int quiet;                 /* --quiet: a source that reports what it made says nothing */
 } RtDataSpec;
 
 /* data_read.c: a file read whole and once, so that pipes work; "-" is
@@ -238,7 +241,25 @@ int rt_csv_read(const char *path, int64_t header, RtCsv *out, char *err, size_t 
 int rt_csv_parse(const RtBytes *b, const char *name, int64_t header, RtCsv *out, char *err, size_t errlen);
 
 /* data_text.c: the text source (docs/text.md) and its vocabulary */
+typedef struct RtText {        /* a corpus: code points (ids once the vocabulary is made) */
+	int32_t *cp;
+	int64_t n, cap;
+	int64_t *file_end;         /* file i's characters end at file_end[i] (files in name order) */
+	int64_t nfile;
+} RtText;
 RtData *rt_text_load(const RtSource *s, const RtDataSpec *spec);
+/* data_text_tasks.c: mask: masked-language-model targets, in place over
+ * the x of d (y allocated here); labels: "files": a sample per fortune,
+ * labelled with its file's index (docs/text.md, "BERT's data") */
+void rt_text_mask(RtData *d, const RtSource *s, const RtDataSpec *spec, int64_t vocab, double rate);
+/* A training batch's masks drawn anew: count samples from `first` in the
+ * epoch's order, x and y as gathered (y may be NULL), a function of
+ * (seed, epoch, position) as augmentation's draws are. */
+void rt_text_remask(const RtData *d, int32_t *x, int32_t *y, int64_t count, uint64_t seed, int64_t epoch,
+                    int64_t first);
+RtData *rt_text_categories(const RtSource *s, const RtDataSpec *spec, const RtText *t, const RtVocab *v,
+                           const char *path);
+uint64_t rt_name_stream(const char *name);   /* data.c: a source's random stream, from its name */
 char *rt_vocab_format(const RtVocab *v);                   /* "U+000A U+0020 ...", checkpoint metadata */
 int rt_vocab_parse(const char *s, RtVocab *out);           /* -1 unless ascending code points */
 const char *rt_char_name(int32_t cp);                      /* "'a' (U+0061)", "U+000A" */
@@ -305,6 +326,11 @@ const char *rt_save_refusal(const char *target); /* why a save cannot replace ta
  * reason into err and returns -1 (state may be partly written). */
 int rt_checkpoint_load(const char *path, const RtDesc *d, char *state, RtMeta *meta,
                        char *err, size_t errlen);
+/* --init: reads the PARAM and BUFFER tensors of d found by name in path
+ * into state (loaded[i] = 1 for each tensor i read); -1 and a reason in
+ * err on a damaged file or a same-named tensor of another shape. */
+int rt_checkpoint_init(const char *path, const RtDesc *d, char *state, RtMeta *meta, char *loaded,
+                       char *err, size_t errlen);
 
 /* ---- the trainer ----------------------------------------------------------- */
 typedef struct RtModel {
@@ -323,6 +349,7 @@ typedef struct RtOptions {
 	int eval;                  /* decode --eval: the held-out source, scored */
 	int check_numerics;        /* 1 unless --no-check-numerics */
 	int64_t max_memory;        /* --max-memory in bytes, 0 = no limit */
+	const char *init;          /* --init FILE: parameters by name from another model's checkpoint */
 	const char *save, *load, *data_dir, *log, *input, *max_memory_arg;
 	const char *grad_norms;    /* --log-grad-norms FILE, or NULL */
 	const char *output;        /* predict --output: class, probs, logits; NULL: the default */
@@ -370,6 +397,8 @@ int rt_train(RtTrainer *t);
 int rt_eval(RtTrainer *t);
 int rt_predict(RtTrainer *t);
 void rt_load_checkpoint(RtTrainer *t, const char *path);
+void rt_take_vocab(RtTrainer *t, const RtMeta *m, const char *path, const char *what);
+void rt_warm_start(RtTrainer *t, const char *path);   /* warm_start.c: --init FILE */
 void rt_save_checkpoint(RtTrainer *t, const char *path);
 /* evaluate: over a data set, the means of the loss, of correct classes, of
  * a one-value output and (when a report asks) an RBM's reconstruction

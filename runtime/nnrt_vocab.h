@@ -89,6 +89,9 @@ static const nnrt_data_key nnrt_data_keys[] = {
 	{ "length", "length", 1u << NNRT_SOURCE_SEQUENCES, 0, { 4, 256, 0, 1 }, "the digits of an input sequence" },
 	{ "count", "count", 1u << NNRT_SOURCE_SEQUENCES, 0, { 1, 1e7, 0, 1 }, "the number of sequences" },
 	{ "part", "part", 1u << NNRT_SOURCE_SEQUENCES, 3, { 0, 0, 0, 0 }, "train heldout" },
+	/* masked-language-model targets and category labels (runtime/data_text_tasks.c) */
+	{ "mask", "mask", 1u << NNRT_SOURCE_TEXT, 0, { 0, 1, 1, 0 }, "the fraction of positions to predict" },
+	{ "labels", "labels", 1u << NNRT_SOURCE_TEXT, 3, { 0, 0, 0, 0 }, "files" },
 };
 enum { NNRT_NDATA_KEYS = sizeof nnrt_data_keys / sizeof *nnrt_data_keys };
 #undef NNRT_IMAGE_

@@ -83,7 +83,7 @@ RtDataSpec rt_trainer_spec(const RtTrainer *t)
 {
 	RtDataSpec s = {.precision = t->d->precision, .x_per = t->x->per_sample,
 	                .data_dir = t->opt.data_dir, .seed = (uint64_t)t->opt.seed, .input_map = { 1, 0, 0 },
-	                .x_dt = t->x->dt, .batch = t->opt.batch};
+	                .x_dt = t->x->dt, .batch = t->opt.batch, .quiet = t->opt.quiet};
 	if (t->y) {
 		s.has_y = 1;
 		s.y_dt = t->y->dt;
@@ -166,12 +166,21 @@ static int64_t argmax_row(const RtTrainer *t, int64_t row, int64_t k)
 }
 
 /* Accuracy is defined for integer class labels only (the compiler
- * refuses `report accuracy` otherwise): the argmax of the output row
- * against the label.  With one output the argmax is always class 0, the
- * only class a label can name then. */
-static int correct_class(const RtTrainer *t, int64_t row)
+ * refuses `report accuracy` otherwise): the argmax of each output row
+ * against its label, a row per label ([B, K] outputs: one a sample;
+ * [B, T, K]: one a position).  A label of -1 (a masked-language-model
+ * source's unchosen position) is no question and is not counted.  With
+ * one output the argmax is always class 0, the only class a label can
+ * name then. */
+static void count_correct(const RtTrainer *t, int64_t row, int64_t *correct, int64_t *counted)
 {
-	return argmax_row(t, row, t->out->per_sample) == ((const int32_t *)t->io[t->y->io])[row];
+	int64_t per = t->y->per_sample, k = t->out->per_sample / per;
+	const int32_t *label = (const int32_t *)t->io[t->y->io] + row * per;
+	for (int64_t p = 0; p < per; p++)
+		if (label[p] >= 0) {
+			*counted += 1;
+			*correct += argmax_row(t, row * per + p, k) == label[p];
+		}
 }
 
 static int reports(const RtDesc *d, nnrt_metric m)
@@ -185,7 +194,7 @@ static int reports(const RtDesc *d, nnrt_metric m)
 void rt_evaluate(RtTrainer *t, const RtData *data, RtScores *r)
 {
 	double sum = 0, out = 0;
-	int64_t correct = 0;
+	int64_t correct = 0, counted = 0;
 	int can_acc = t->out && t->y && t->y->dt == RT_I32 && data->y;
 	int one_out = t->out && t->out->per_sample == 1;
 	for (int64_t start = 0; start < data->n; start += t->opt.batch) {
@@ -196,12 +205,12 @@ void rt_evaluate(RtTrainer *t, const RtData *data, RtScores *r)
 		t->model->eval(&s);
 		sum += s.loss * (double)count;
 		for (int64_t i = 0; can_acc && i < count; i++)
-			correct += correct_class(t, i);
+			count_correct(t, i, &correct, &counted);
 		for (int64_t i = 0; one_out && i < count; i++)
 			out += out_value(t, i);
 	}
 	r->loss = sum / (double)data->n;
-	r->accuracy = can_acc ? (double)correct / (double)data->n : NAN;
+	r->accuracy = can_acc && counted > 0 ? (double)correct / (double)counted : NAN;
 	r->output = one_out ? out / (double)data->n : NAN;
 	r->reconstruction = reports(t->d, NNRT_METRIC_RECONSTRUCTION) ? rt_rbm_reconstruction(t, data) : NAN;
 }
@@ -267,6 +276,21 @@ static void resume_position(RtTrainer *t, const RtMeta *m, const char *path)
 		         "--batch %lld", path, (long long)t->epoch + 1, (long long)batch, (long long)batch);
 }
 
+/* A text model's checkpoint names its vocabulary: the text sources of
+ * this run must have it (check_vocab). */
+void rt_take_vocab(RtTrainer *t, const RtMeta *m, const char *path, const char *what)
+{
+	const char *vocab = rt_meta_get(m, "vocabulary");
+	if (!vocab)
+		return;
+	RtVocab *v = rt_alloc(sizeof *v);
+	if (rt_vocab_parse(vocab, v) < 0)
+		rt_fatal(RT_EXIT_IO, "%s: metadata 'vocabulary' is not a list of ascending code points "
+		         "(U+000A U+0020 ...)", path);
+	t->vocab = v;
+	t->vocab_from = rt_printf("%s %s", what, path);
+}
+
 void rt_load_checkpoint(RtTrainer *t, const char *path)
 {
 	char err[512];
@@ -276,15 +300,7 @@ void rt_load_checkpoint(RtTrainer *t, const char *path)
 	t->step = t->first_step = meta_int(&m, "step", path);
 	t->epoch = meta_int(&m, "epoch", path);
 	resume_position(t, &m, path);
-	const char *vocab = rt_meta_get(&m, "vocabulary");
-	if (vocab) {
-		RtVocab *v = rt_alloc(sizeof *v);
-		if (rt_vocab_parse(vocab, v) < 0)
-			rt_fatal(RT_EXIT_IO, "%s: metadata 'vocabulary' is not a list of ascending code points "
-			         "(U+000A U+0020 ...)", path);
-		t->vocab = v;
-		t->vocab_from = rt_printf("the checkpoint %s", path);
-	}
+	rt_take_vocab(t, &m, path, "the checkpoint");
 	/* The shuffles of later epochs derive from the seed: keep the saved one
 	 * unless the user asks for another. */
 	if (!t->opt.has_seed && rt_meta_get(&m, "seed"))

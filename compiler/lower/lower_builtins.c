@@ -383,11 +383,23 @@ static Value bce(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
 	return tensor_value(ir_unary(c->fn, OP_neg, m, loc), loc);
 }
 
+/* The positions with a label, as PyTorch's ignore_index counts them: a
+ * label of -1 (a masked-language-model source's unchosen position) has
+ * an all-zero one-hot row.  At least 1, so that a batch without a label
+ * costs 0, not 0/0. */
+static Node *labelled_count(Ctx *c, Node *onehot, Loc loc)
+{
+	Node *n = reduce(c, OP_sum, onehot, all_axes(onehot), 0, loc);
+	return ir_binary(c->fn, OP_max, n, scalar(c, n->dt, 1, loc), loc);
+}
+
 /* -sum(onehot(labels, K) * log_softmax(logits)) / N: logits [N, K] or
  * [N, T, ..., K], the last axis the classes, and labels of the logits'
  * shape without it; N counts every position, so a language model's loss
  * over [B, T, V] is the mean over its B*T characters.  Float labels of
- * the logits' shape are taken as target distributions. */
+ * the logits' shape are taken as target distributions.  With a text
+ * source that masks (source_ignores_labels), N counts the positions
+ * whose label is not -1. */
 static Value cross_entropy(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
 {
 	(void)b;
@@ -410,7 +422,10 @@ static Value cross_entropy(Ctx *c, const Expr *call, Value *arg, const Builtin *
 	uint32_t classes = 1u << (r - 1);
 	Node *ls = log_softmax(c, z, classes, loc);
 	Node *s = reduce(c, OP_sum, ir_binary(c->fn, OP_mul, target, ls, loc), all_axes(z), 0, loc);
-	s = divide_count(c, s, z, all_axes(z) & ~classes, loc);
+	if (target->op == OP_onehot && source_ignores_labels(c))
+		s = ir_binary(c->fn, OP_div, s, labelled_count(c, target, loc), loc);
+	else
+		s = divide_count(c, s, z, all_axes(z) & ~classes, loc);
 	return tensor_value(ir_unary(c->fn, OP_neg, s, loc), loc);
 }
 

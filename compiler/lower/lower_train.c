@@ -261,21 +261,26 @@ static void check_adding(Ctx *c)
 
 /* x and y of an id source d (text, sequences) read as i32[B, want[f]],
  * length: the source's length, holds[f]: what each field holds. */
+/* want[f]: the length of field f's rows, i32[B, want], or 0 for one id a
+ * sample, i32[B]. */
 static void check_id_fields(Ctx *c, const DataSource *d, const int64_t want[2], const char *const holds[2])
 {
 	int64_t len = (int64_t)source_arg(d, "length")->num;
 	for (int f = 0; f < 2; f++) {
 		const Node *n = c->field[f];
-		if (!n || (n->dt == DT_I32 && n->shape.rank == 2 && n->shape.d[1] == want[f]))
+		int rank = want[f] ? 2 : 1;
+		if (!n || (n->dt == DT_I32 && n->shape.rank == rank && (rank == 1 || n->shape.d[1] == want[f])))
 			continue;
-		error_at(n->loc, "'%s.%s' of the %s source '%s' holds %s, i32[B, %lld] (length: %lld), "
-		         "but here it is %s", c->source, f ? "y" : "x", nnrt_source_word[d->kind], d->name, holds[f],
-		         (long long)want[f], (long long)len, type_str(n->dt, n->shape));
+		error_at(n->loc, "'%s.%s' of the %s source '%s' holds %s, %s, but here it is %s", c->source,
+		         f ? "y" : "x", nnrt_source_word[d->kind], d->name, holds[f], rank == 1 ? "i32[B]"
+		         : xprintf("i32[B, %lld] (length: %lld)", (long long)want[f], (long long)len),
+		         type_str(n->dt, n->shape));
 	}
 }
 
 /* A text source's fields are character ids, x and y i32[B, T] with T
- * its length (runtime/data_text.c batches it so).  A sequences source's
+ * its length (runtime/data_text.c batches it so); with labels: "files"
+ * y is one class a sample, i32[B].  A sequences source's
  * (runtime/data_seq.c): x i32[B, 2L], the L input digits, the start mark
  * and the target shifted right (what the decoder reads under teacher
  * forcing); y i32[B, L], the target; and the model's output [B, L, K],
@@ -291,8 +296,13 @@ static void check_ids(Ctx *c)
 			continue;
 		int64_t L = (int64_t)source_arg(d, "length")->num;
 		if (d->kind == NNRT_SOURCE_TEXT) {
-			check_id_fields(c, d, (int64_t[]){ L, L }, (const char *const[]){ "character ids",
-			                "the next character's ids" });
+			const KeyVal *labels = source_arg(d, "labels"), *mask = source_arg(d, "mask");
+			if (labels && mask)
+				error_at(mask->loc, "a text source gives masked-language-model targets (mask) or a "
+				         "category a text (labels), not both");
+			check_id_fields(c, d, (int64_t[]){ L, labels ? 0 : L }, (const char *const[]){ "character ids",
+			                labels ? "the index of the text's file" : mask ? "the masked characters' ids "
+			                "(-1 elsewhere)" : "the next character's ids" });
 			continue;
 		}
 		check_id_fields(c, d, (int64_t[]){ 2 * L, L }, (const char *const[]){ "the input ids, the start mark "
@@ -303,6 +313,17 @@ static void check_ids(Ctx *c)
 			         "(the start mark and ten digits), but '%s' returns %s", (long long)L, (long long)L,
 			         c->model->name, type_str(c->output->dt, o));
 	}
+}
+
+/* Whether some text source of the train block gives labels of -1 (mask:
+ * positions not to predict), which the losses and accuracy then skip. */
+int source_ignores_labels(const Ctx *c)
+{
+	const Config *cfg = &c->m->cfg;
+	for (int i = 0; i < cfg->ndata; i++)
+		if (cfg->data[i].kind == NNRT_SOURCE_TEXT && source_arg(&cfg->data[i], "mask"))
+			return 1;
+	return 0;
 }
 
 int source_gives_ids(const Ctx *c)
@@ -575,7 +596,9 @@ static void lower_reports(Ctx *c)
 			                                  || !c->m->output_is || strcmp(c->m->output_is, "logits")))
 				error_at(it->metric_locs[k], "'bpc' (bits per character: the loss / ln 2) needs a text source "
 				         "and the loss cross_entropy of the model's output");
-			if (metric == NNRT_METRIC_ACCURACY && (!c->field[1] || c->field[1]->dt != DT_I32 || c->output->shape.rank != 2))
+			if (metric == NNRT_METRIC_ACCURACY && (!c->field[1] || c->field[1]->dt != DT_I32
+			                                           || c->output->shape.rank != c->field[1]->shape.rank + 1
+			                                           || c->output->shape.rank > 3))
 				error_at(it->metric_locs[k], "'accuracy' needs integer class labels (the loss must read "
 				         "'%s.y' as labels, e.g. through cross_entropy) and a model output [B, K]", c->source);
 			if (metric == NNRT_METRIC_FREE_ENERGY && per_sample(c->output->shape) != 1)
