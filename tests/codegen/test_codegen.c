@@ -52,7 +52,7 @@ static void test_chain(DType dt)
 			want[i] = 2 * (t > 0 ? t : 0) - 0.5 * exp(xv[i]);
 			sum += want[i];
 		}
-		void *io[8] = { tensor_new(dt, n, xv), tensor_new(dt, n, NULL) };
+		void *io[NNRT_MAX_IO] = { tensor_new(dt, n, xv), tensor_new(dt, n, NULL) };
 		run(&c, 0, B, io, NULL, &got_loss);
 		check_near("chain with broadcast", dt, want, io[1], n);
 		double wl = sum / (double)B;
@@ -258,7 +258,7 @@ static void test_matmul(DType dt)
 							acc += av[ta ? q * B + i : i * 3 + q] * wv[tb ? j * 3 + q : q * 4 + j];
 						want[i * 4 + j] = acc;
 					}
-				void *io[8] = { tensor_new(dt, B * 3, av), tensor_new(dt, B * 4, NULL) };
+				void *io[NNRT_MAX_IO] = { tensor_new(dt, B * 3, av), tensor_new(dt, B * 4, NULL) };
 				run(&c, 0, B, io, NULL, NULL);
 				check_near(xprintf("matmul ta=%d tb=%d", ta, tb), dt, want, io[1], B * 4);
 				free(io[0]);
@@ -281,7 +281,7 @@ static void test_reduce(DType dt, Op op)
 		int64_t B = batches[k], d[3] = { B, 3, 4 };
 		double xv[60], want[60];
 		fill(xv, B * 12, 31 + (unsigned)k, -5, 5);
-		void *io[8] = { tensor_new(dt, B * 12, xv) };
+		void *io[NNRT_MAX_IO] = { tensor_new(dt, B * 12, xv) };
 		for (int i = 1; i < 8; i++)
 			io[i] = tensor_new(dt, B * 12, NULL);
 		run(&c, 0, B, io, NULL, NULL);
@@ -337,7 +337,7 @@ static void test_layout(DType dt)
 					w2[(j * 4 + q) * B + i] = v;
 					w3[(i * 3 + j) * 4 + q] = (dt == DT_F32 ? (float)v : v) + yv[j];
 				}
-		void *io[8] = { tensor_new(dt, n, xv), tensor_new(dt, n, NULL), tensor_new(dt, n, NULL),
+		void *io[NNRT_MAX_IO] = { tensor_new(dt, n, xv), tensor_new(dt, n, NULL), tensor_new(dt, n, NULL),
 				tensor_new(dt, n, NULL) };
 		run(&c, 0, B, io, NULL, NULL);
 		check_near("transpose 2,0,1", dt, w1, io[1], n);
@@ -368,7 +368,7 @@ static void test_onehot(DType dt)
 			w1[i] = lv[i / 6] == (double)(i % 6);
 			w2[i] = w1[i] * (dt == DT_F32 ? (float)xv[i] : xv[i]);
 		}
-		void *io[8] = { tensor_new(DT_I32, B, lv), tensor_new(dt, B * 6, xv), tensor_new(dt, B * 6, NULL),
+		void *io[NNRT_MAX_IO] = { tensor_new(DT_I32, B, lv), tensor_new(dt, B * 6, xv), tensor_new(dt, B * 6, NULL),
 				tensor_new(dt, B * 6, NULL) };
 		run(&c, 0, B, io, NULL, NULL);
 		check_near("onehot", dt, w1, io[2], B * 6);
@@ -405,7 +405,7 @@ static void test_gather(DType dt)
 				w1[i * 3 + d] = dt == DT_F32 ? (float)tv[id * 3 + d] : tv[id * 3 + d];
 				w2[id * 3 + d] += dt == DT_F32 ? (float)rv[i * 3 + d] : rv[i * 3 + d];
 			}
-		void *io[8] = { tensor_new(DT_I32, B * 2, idv), tensor_new(dt, B * 6, rv), tensor_new(dt, B * 6, NULL),
+		void *io[NNRT_MAX_IO] = { tensor_new(DT_I32, B * 2, idv), tensor_new(dt, B * 6, rv), tensor_new(dt, B * 6, NULL),
 				tensor_new(dt, 12, NULL) };
 		run(&c, 0, B, io, NULL, NULL);
 		check_near("gather", dt, w1, io[2], B * 6);
@@ -623,7 +623,7 @@ static void test_conv(DType dt)
 			}
 		for (int64_t i = 0; i < nx; i++)
 			wz[i] = xv[i] * (double)cover[i / CC % (CH * CW)];
-		void *io[8] = { tensor_new(dt, nx, xv), tensor_new(dt, ny, NULL), tensor_new(dt, nx, NULL) };
+		void *io[NNRT_MAX_IO] = { tensor_new(dt, nx, xv), tensor_new(dt, ny, NULL), tensor_new(dt, nx, NULL) };
 		run(&c, 0, B, io, NULL, NULL);
 		check_near("conv2d as window + matmul", dt, want, io[1], ny);
 		check_near("unwindow of window", dt, wz, io[2], nx);
