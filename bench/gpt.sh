@@ -17,13 +17,7 @@ cd "$(dirname "$0")/.."
 files=${1:-computers cookie definitions}
 . bench/lib.sh
 
-corpus=$work/data/fortunes
-mkdir -p "$corpus"
-if [ "$files" = all ]; then
-	corpus=/usr/share/games/fortunes
-else
-	for f in $files; do cp "/usr/share/games/fortunes/$f" "$corpus/"; done
-fi
+fortunes_corpus "$files"
 same_kernel
 print_machine
 echo "corpus: $corpus ($files); batch 32, T 128, 4 blocks of d 128, 4 heads, ff 512, AdamW 0.001, clip 1.0"

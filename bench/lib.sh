@@ -51,3 +51,16 @@ nnc_rate() { sed -n 's/.*(\([0-9]*\) samples\/s.*/\1/p' "$1"; }
 
 # torch_rate FILE: samples/s from a bench/*_torch.py line
 torch_rate() { sed -n 's/.*samples_per_s=\([0-9]*\).*/\1/p' "$1"; }
+
+# fortunes_corpus FILES: sets $corpus to a directory of those files of
+# /usr/share/games/fortunes copied under $work/data (what --data-dir
+# $work/data finds as "fortunes"), or to the whole corpus for "all"
+fortunes_corpus() {
+	corpus=$work/data/fortunes
+	mkdir -p "$corpus"
+	if [ "$1" = all ]; then
+		corpus=/usr/share/games/fortunes
+	else
+		for f in $1; do cp "/usr/share/games/fortunes/$f" "$corpus/"; done
+	fi
+}
