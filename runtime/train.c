@@ -419,8 +419,11 @@ static int64_t epoch_samples(const RtTrainer *t, int64_t n)
 /* A stateful scan carries its state from batch to batch along the streams
  * of a text; an epoch starts the streams again from their beginning, so
  * it starts from the zero state too (as PyTorch's word_language_model
- * does), not from where the streams ended.  The carried states are the
- * buffers lower_scan.c names CALL.scan_N.state. */
+ * does), not from where the streams ended.  Only ordered data has
+ * streams: over shuffled samples a carried state (an RBM's persistent
+ * chains) runs on across epochs.  The carried states are the buffers
+ * lower_scan.c and lower_repeat.c name CALL.scan_N.state and
+ * CALL.repeat_N.state. */
 static void reset_carried_state(RtTrainer *t)
 {
 	const RtDesc *d = t->d;
@@ -436,7 +439,7 @@ static void reset_carried_state(RtTrainer *t)
 static double train_epoch(RtTrainer *t, const RtData *data, RtProgress *prog)
 {
 	const RtDesc *d = t->d;
-	if (t->position == 0)
+	if (t->position == 0 && data->ordered)
 		reset_carried_state(t);
 	int64_t n = epoch_samples(t, data->n), b = t->opt.batch, nb = (n + b - 1) / b;
 	rt_rng_seed(&t->rng, (uint64_t)t->opt.seed, STREAM_EPOCH + (uint64_t)t->epoch);
