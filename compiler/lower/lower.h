@@ -174,8 +174,6 @@ Value lower_bernoulli(Ctx *c, const Expr *call, Value *arg);
 Value lower_gaussian(Ctx *c, const Expr *call, Value *arg);
 Value lower_categorical(Ctx *c, const Expr *call, Value *arg);
 Value lower_batch_norm(Ctx *c, const Expr *call, Value *arg);
-Value lower_probe(Ctx *c, const Expr *call, Value *arg);
-void store_probes(Ctx *c);          /* each probe's value, written by eval as an output */
 
 /* lower_warn.c: -Wmodel warnings and the hints of shape errors */
 void remember(Node ***list, int *n, Node *node);
@@ -186,6 +184,10 @@ void warn_after_call(Ctx *c, const char *callee, const Value *v, const Expr *cal
 void warn_builtin_args(Ctx *c, const char *callee, const Value *arg, Loc loc);
 void warn_optimizer(const Ctx *c, const char *name, const Value *lr, double value);
 void warn_model_graph(Ctx *c);
+
+/* lower_probe.c */
+Value lower_probe(Ctx *c, const Expr *call, Value *arg);
+void store_probes(Ctx *c);          /* each probe's value, written by eval as an output */
 
 /* lower_builtins.c */
 int is_builtin(const char *name);
