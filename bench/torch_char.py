@@ -84,9 +84,11 @@ def detach(h):
     return None if h is None else tuple(t.detach() for t in h) if isinstance(h, tuple) else h.detach()
 
 
-def train(model, s, a):
-    """a.steps steps over streams s; returns the seconds the steps took."""
-    opt = torch.optim.Adam(model.parameters(), lr=a.lr)
+def train(model, s, a, opt=None):
+    """a.steps steps over streams s (Adam at a.lr unless opt is given);
+    returns the seconds the steps took.  model(x, h) returns the logits
+    and the state to carry (None for a model without one)."""
+    opt = opt or torch.optim.Adam(model.parameters(), lr=a.lr)
     loss_fn = nn.CrossEntropyLoss()
     per_epoch, h, seconds = batches_per_epoch(s, a.seq), None, 0.0
     model.train()

@@ -17,11 +17,11 @@ global gradient norm clipped to 1.0.
 Printed: the corpus, the machine, training tokens/s (B x T x steps over
 the seconds the steps took) and the validation loss after --steps steps.
 Run with /usr/bin/python3 (Debian's python3-torch)."""
-import argparse, math, sys, time
+import argparse, math, sys
 import torch
 from torch import nn
 from torch_env import print_environment, set_threads_and_seed
-from torch_char import read_corpus, streams, batch, batches_per_epoch, validate
+from torch_char import read_corpus, streams, batch, batches_per_epoch, train, validate
 
 
 class Block(nn.Module):
@@ -60,28 +60,9 @@ class GPT(nn.Module):
         self.ln = nn.LayerNorm(d)
 
     def forward(self, x, state=None):
-        """The logits, and no state to carry (torch_char.validate's protocol)."""
+        """The logits, and no state to carry (torch_char's train and validate)."""
         h = self.blocks(self.E[x] + self.P[:x.shape[1]])
         return self.ln(h) @ self.E.t(), None
-
-
-def train(model, s, a):
-    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
-    per_epoch, seconds = batches_per_epoch(s, a.seq), 0.0
-    model.train()
-    for step in range(a.steps):
-        x, y = batch(s, step % per_epoch, a.seq)
-        t0 = time.perf_counter()
-        opt.zero_grad(set_to_none=True)
-        logits, _ = model(x)
-        loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), a.clip)
-        opt.step()
-        seconds += time.perf_counter() - t0
-        if a.log_every and (step + 1) % a.log_every == 0:
-            print(f"step {step + 1} loss {loss.item():.4f}", flush=True)
-    return seconds
 
 
 def main():
@@ -112,7 +93,7 @@ def main():
     model = GPT(len(vocab), 128, 4, 512, 4, a.seq)
     print(f"model: GPT 4x(d 128, 4 heads, ff 512), T {a.seq}, "
           f"{sum(p.numel() for p in model.parameters())} parameters; batch {a.batch}, AdamW lr {a.lr}")
-    seconds = train(model, train_s, a)
+    seconds = train(model, train_s, a, torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01))
     print(f"train: {a.steps} steps in {seconds:.2f} s, {a.batch * a.seq * a.steps / seconds:.0f} tokens/s")
     if not a.no_validate:
         nats = validate(model, val_s, a.seq, fresh=True)
