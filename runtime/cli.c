@@ -16,8 +16,10 @@
 void openblas_set_num_threads(int num_threads);   /* from OpenBLAS's cblas.h */
 
 static const char *const commands[] = {"train", "eval", "predict", "gradcheck", "info", "sample", "show",
-                                       "decode", "ais", "partition", "filters", "chain"};
-#define COMMAND_LIST "train eval predict gradcheck info sample show decode ais partition filters chain"
+                                       "decode", "ais", "partition", "filters", "chain",
+                                       "reconstructions", "scatter"};
+#define COMMAND_LIST "train eval predict gradcheck info sample show decode ais partition filters chain " \
+	"reconstructions scatter"
 
 static _Noreturn void usage_error(const char *fmt, const char *a, const char *b)
 {
@@ -113,6 +115,9 @@ static void print_help(const RtDesc *d)
 	       "  partition   the same, exact, summed over the states of the smaller layer\n"
 	       "  filters FILE.png   an RBM's weights as a tile image (gnuplot)\n"
 	       "  chain FILE.png     samples of an RBM's Gibbs chain from test images (gnuplot)\n"
+	       "  reconstructions FILE.png   test images beside the model's reconstructions of them\n"
+	       "                     (an autoencoder, or an RBM's mean field)\n"
+	       "  scatter FILE.png   the 2-D code of each test image (the output, or --probe) by class\n"
 	       "\nOptions (defaults from the model):\n");
 	printf("  --epochs N       epochs to train to (default %lld)\n", (long long)d->epochs);
 	printf("  --batch N        batch size (default %lld; gradcheck uses at most 32)\n", (long long)d->batch);
@@ -142,11 +147,12 @@ static void print_help(const RtDesc *d)
 	       "  --length N       sample: characters to draw (default 200)\n"
 	       "  --temperature X  sample: divides the logits before the softmax (default 1)\n"
 	       "  --top-k K        sample: draw among the K likeliest characters (default 0: all)\n"
-	       "  --probe P        show: the probe, by number, name or a part of one name\n"
+	       "  --probe P        show, scatter: the probe, by number, name or a part of one name\n"
 	       "  --index I        show: the sample of --input or the first report source (default 0)\n"
 	       "  --at A,B         show: indices of the probe's leading axes, to leave a matrix\n"
 	       "  --png FILE       show: draw the matrix as a heat map (gnuplot) instead of printing it\n"
 	       "  --eval           decode: the held-out source's sequences instead, printing the exact match\n"
+	       "  --count N        scatter: points to draw (default 5000)\n"
 	       "  --chains N       ais: independent runs (default 100)\n"
 	       "  --betas K        ais: intermediate distributions (default 10000)\n"
 	       "  --base WHAT      ais: the base model's visible biases, data (the training data's\n"
@@ -245,6 +251,7 @@ static void parse_option(RtOptions *o, int argc, char **argv, int *i)
 	else if (!strcmp(name, "--at")) o->at = value(argc, argv, i, eq);
 	else if (!strcmp(name, "--png")) o->png = value(argc, argv, i, eq);
 	else if (!strcmp(name, "--index")) o->index = int_arg(name, value(argc, argv, i, eq), 0, INT64_MAX);
+	else if (!strcmp(name, "--count")) o->count = int_arg(name, value(argc, argv, i, eq), 1, 100000000);
 	else if (!strcmp(name, "--chains")) o->chains = int_arg(name, value(argc, argv, i, eq), 1, 1000000);
 	else if (!strcmp(name, "--base")) o->ais_base = base_arg(name, value(argc, argv, i, eq));
 	else if (!strcmp(name, "--betas")) o->betas = int_arg(name, value(argc, argv, i, eq), 3, 100000000);
@@ -256,7 +263,8 @@ static void parse_option(RtOptions *o, int argc, char **argv, int *i)
 
 static int pictures(const char *command)
 {
-	return !strcmp(command, "filters") || !strcmp(command, "chain");
+	return !strcmp(command, "filters") || !strcmp(command, "chain") || !strcmp(command, "reconstructions")
+	       || !strcmp(command, "scatter");
 }
 
 static void parse_args(RtOptions *o, const RtDesc *d, int argc, char **argv)
@@ -459,6 +467,7 @@ int rt_main(int argc, char **argv, const RtModel *model)
 		{"eval", rt_eval}, {"predict", rt_predict}, {"sample", rt_sample}, {"show", rt_show},
 		{"decode", rt_decode},
 		{"ais", rt_ais}, {"partition", rt_partition}, {"filters", rt_filters}, {"chain", rt_chain},
+		{"reconstructions", rt_reconstructions}, {"scatter", rt_scatter},
 	};
 	for (size_t k = 0; k < sizeof runs / sizeof *runs; k++)
 		if (!strcmp(o.command, runs[k].name))

@@ -360,7 +360,8 @@ typedef struct RtOptions {
 	int64_t index;             /* show --index */
 	int64_t chains, betas;     /* ais --chains, --betas */
 	const char *ais_base;      /* ais --base: data or uniform */
-	const char *picture;       /* filters, chain: the PNG file to write */
+	const char *picture;       /* filters, chain, reconstructions, scatter: the PNG file to write */
+	int64_t count;             /* scatter --count: points (0: the default) */
 } RtOptions;
 
 typedef struct RtGradLog RtGradLog;   /* gradnorms.c */
@@ -434,6 +435,21 @@ int rt_decode(RtTrainer *t);
 /* the step's hyper-parameters: the learning rate, and t->step when training */
 void rt_set_hyper(const RtTrainer *t, nnrt_step *s, double lr, int training);
 int rt_show(RtTrainer *t);            /* show.c */
+const RtIo *rt_find_probe(const RtDesc *d, const char *want);   /* --probe: number, name or part; exits 2 */
+
+/* tiles.c: grey square images in a grid, drawn by gnuplot; pictures.c */
+typedef struct RtCanvas { int64_t side, rows, cols, w, h; double *px; } RtCanvas;
+int64_t rt_image_side(int64_t values, const char *what, const char *of);   /* exits 2 unless square */
+RtCanvas rt_canvas(int64_t side, int64_t rows, int64_t cols);
+/* tile (row, col) from img[i * stride], mapped to [0, 1] by (x - lo) / (hi - lo) */
+void rt_canvas_tile(RtCanvas *c, int64_t row, int64_t col, const double *img, int64_t stride, double lo, double hi);
+void rt_canvas_png(const RtCanvas *c, const char *png, const char *title);
+const char *rt_gnuplot_quoted(const char *s);   /* for gnuplot's single quotes */
+FILE *rt_temporary(char *name);                 /* mkstemp + fdopen, or exit 3 */
+/* runs gnuplot on script, which writes part; renames part to png or exits 3 */
+void rt_gnuplot(const char *script, const char *part, const char *png);
+int rt_reconstructions(RtTrainer *t);
+int rt_scatter(RtTrainer *t);
 
 /* shard.c: a batch's gradients as the fold of its shards' (the rule is there) */
 void rt_shards_check(const RtTrainer *t);   /* before the first step: exits on what shards cannot do */

@@ -35,7 +35,7 @@ static void list_probes(const RtDesc *d)
 
 /* --probe: a number from the list, the whole name, or a part of one
  * name only. */
-static const RtIo *find_probe(const RtDesc *d, const char *want)
+const RtIo *rt_find_probe(const RtDesc *d, const char *want)
 {
 	char *end;
 	long number = strtol(want, &end, 10);
@@ -173,7 +173,7 @@ int rt_show(RtTrainer *t)
 		list_probes(d);
 		return fflush(stdout) == 0 ? 0 : RT_EXIT_IO;
 	}
-	const RtIo *p = find_probe(d, t->opt.probe);
+	const RtIo *p = rt_find_probe(d, t->opt.probe);
 	const char *png = t->opt.png;
 	if (png && (strchr(png, '\'') || strchr(png, '\n') || strchr(png, '\\')))
 		rt_fatal(RT_EXIT_USAGE, "--png: a file name with a quote, backslash or newline is not supported");

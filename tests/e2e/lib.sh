@@ -41,3 +41,22 @@ on_random() {
 	grep -q "random(count: $2," "$work/$1.nn" || die "examples/$1.nn: its training source is no longer idx(...)"
 	compile "$1" "$work/$1.nn"
 }
+
+# be32 N: N as four big-endian bytes, as IDX headers hold counts
+be32() {
+	printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) \
+		$(($1 >> 8 & 255)) $(($1 & 255)))"
+}
+
+# fashion_subset SET N DIR: the first N images and labels of Fashion-MNIST's
+# SET (train or t10k) as IDX files in DIR, under their usual names
+fashion_subset() {
+	fm=/usr/share/datasets/fashion-mnist
+	mkdir -p "$3"
+	{ printf '\000\000\010\003'; be32 "$2"; be32 28; be32 28
+	  gzip -dc "$fm/$1-images-idx3-ubyte.gz" | tail -c +17 | head -c $(($2 * 784)); } |
+		gzip -1 >"$3/$1-images-idx3-ubyte.gz"
+	{ printf '\000\000\010\001'; be32 "$2"
+	  gzip -dc "$fm/$1-labels-idx1-ubyte.gz" | tail -c +9 | head -c "$2"; } |
+		gzip -1 >"$3/$1-labels-idx1-ubyte.gz"
+}

@@ -88,15 +88,8 @@ for seed in 1 2 3; do
 done
 
 [ -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || { echo "SKIP: dataset-fashion-mnist is not installed"; exit 0; }
-# subset SRC N: the first N images of a Fashion-MNIST file, into the data directory
-mkdir "$work/data"
-subset() {
-	{ printf '\000\000\010\003\000\000'; printf "\\$(printf %03o $(($2 >> 8)))\\$(printf %03o $(($2 & 255)))"
-	  printf '\000\000\000\034\000\000\000\034'
-	  gzip -dc "/usr/share/datasets/fashion-mnist/$1" | tail -c +17 | head -c $(($2 * 784)); } | gzip >"$work/data/$1"
-}
-subset train-images-idx3-ubyte.gz 1000
-subset t10k-images-idx3-ubyte.gz 500
+fashion_subset train 1000 "$work/data"
+fashion_subset t10k 500 "$work/data"
 compile rbm "$SRCDIR/examples/rbm.nn"
 "$work/rbm" eval -q --data-dir "$work/data" >"$work/eval0.out" 2>/dev/null || die "eval of the untrained RBM failed"
 "$work/rbm" train --epochs 2 --data-dir "$work/data" --save "$work/rbm.st" >"$work/train.out" 2>&1 || { cat "$work/train.out"; die "training failed"; }

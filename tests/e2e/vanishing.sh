@@ -18,23 +18,6 @@ data=/usr/share/datasets/fashion-mnist
 samples=12800 steps=938
 gradplot="$SRCDIR/tools/nnc-gradplot"
 
-# be32 N: N as four big-endian bytes, as IDX headers hold counts
-be32() {
-	printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) \
-		$(($1 >> 8 & 255)) $(($1 & 255)))"
-}
-
-# first_samples N DIR: the first N training images and labels as IDX files
-first_samples() {
-	mkdir -p "$2"
-	{ printf '\000\000\010\003'; be32 "$1"; be32 28; be32 28
-	  gzip -dc "$data/train-images-idx3-ubyte.gz" | tail -c +17 | head -c $(($1 * 784)); } |
-		gzip -1 >"$2/train-images-idx3-ubyte.gz"
-	{ printf '\000\000\010\001'; be32 "$1"
-	  gzip -dc "$data/train-labels-idx1-ubyte.gz" | tail -c +9 | head -c "$1"; } |
-		gzip -1 >"$2/train-labels-idx1-ubyte.gz"
-}
-
 # ratio CSV: last layer's weight-gradient norm over the first layer's, at
 # the first logged step
 ratio() {
@@ -42,7 +25,7 @@ ratio() {
 		END { if (n < 2 || first <= 0) exit 1; printf "%.6g\n", last / first }' "$1"
 }
 
-first_samples $samples "$work/data"
+fashion_subset train $samples "$work/data"
 for v in sigmoid_xavier relu_he relu_residual sigmoid_bn; do
 	compile $v "$SRCDIR/examples/vanishing/$v.nn"
 	"$work/$v" train --data-dir "$data" --log-grad-norms "$work/$v.csv" >"$work/$v.out" 2>&1 ||
