@@ -102,7 +102,8 @@ static RtData *new_data(const char *name, const RtDataSpec *spec, int64_t n, int
 	RtData *d = rt_alloc(sizeof *d);
 	d->name = rt_strdup(name);
 	d->n = n;
-	d->x_per = spec->x_per;
+	d->x_per = d->image_per = spec->x_per;
+	d->views = 1;
 	d->x_dt = spec->precision;
 	if (has_y && spec->has_y) {
 		d->y_per = spec->y_per;
@@ -407,6 +408,13 @@ RtData *rt_data_load(const RtSource *src, const RtDataSpec *spec)
 {
 	if (!src)
 		rt_fatal(RT_EXIT_INTERNAL, "a data source named by the descriptor is missing");
+	int64_t views = (int64_t)arg_num(src, "views", 1);
+	RtDataSpec one = *spec;   /* what one stored image holds */
+	if (views > 1 && spec->x_per % views)
+		rt_fatal(RT_EXIT_IO, "data source '%s': views=%lld does not divide the model input's %lld values",
+		         src->name, (long long)views, (long long)spec->x_per);
+	one.x_per = spec->x_per / views;
+	spec = &one;
 	RtData *d = src->kind == NNRT_SOURCE_IDX ? load_idx(src, spec)
 	          : src->kind == NNRT_SOURCE_CSV ? load_csv(src, spec)
 	          : src->kind == NNRT_SOURCE_ADDING ? load_adding(src, spec)
@@ -414,6 +422,9 @@ RtData *rt_data_load(const RtSource *src, const RtDataSpec *spec)
 	          : src->kind == NNRT_SOURCE_SEQUENCES ? rt_seq_load(src, spec) : load_random(src, spec);
 	if (d->n == 0)   /* every loop divides by the sample count */
 		rt_fatal(RT_EXIT_IO, "data source '%s' (%s) has no samples", src->name, d->origin);
+	d->views = views;
+	d->image_per = d->x_per;
+	d->x_per = views * d->image_per;
 	return d;
 }
 
@@ -457,14 +468,14 @@ RtData *rt_data_from_file(const char *path, const RtDataSpec *spec)
  * value each byte loaded as before, so batches are bit-identical. */
 static void gather_bytes(const RtData *d, int64_t j, void *out)
 {
-	const unsigned char *b = d->x_u8 + (size_t)(j * d->x_per);
+	const unsigned char *b = d->x_u8 + (size_t)(j * d->image_per);
 	if (d->x_dt == RT_F32) {
 		const float *lut = d->x_lut;
-		for (int64_t k = 0; k < d->x_per; k++)
+		for (int64_t k = 0; k < d->image_per; k++)
 			((float *)out)[k] = lut[b[k]];
 	} else {
 		const double *lut = d->x_lut;
-		for (int64_t k = 0; k < d->x_per; k++)
+		for (int64_t k = 0; k < d->image_per; k++)
 			((double *)out)[k] = lut[b[k]];
 	}
 }
@@ -472,14 +483,17 @@ static void gather_bytes(const RtData *d, int64_t j, void *out)
 void rt_data_gather(const RtData *d, const int64_t *idx, int64_t start, int64_t count,
                     void *x_out, void *y_out)
 {
-	size_t xs = (size_t)(d->x_per * rt_dtype_size(d->x_dt));
+	size_t xs = (size_t)(d->x_per * rt_dtype_size(d->x_dt)), is = (size_t)(d->image_per * rt_dtype_size(d->x_dt));
 	size_t ys = d->y ? (size_t)(d->y_per * rt_dtype_size(d->y_dt)) : 0;
 	for (int64_t i = 0; i < count; i++) {
 		int64_t j = idx ? idx[start + i] : start + i;
+		char *out = (char *)x_out + (size_t)i * xs;
 		if (d->x_u8)
-			gather_bytes(d, j, (char *)x_out + (size_t)i * xs);
+			gather_bytes(d, j, out);
 		else
-			memcpy((char *)x_out + (size_t)i * xs, (const char *)d->x + (size_t)j * xs, xs);
+			memcpy(out, (const char *)d->x + (size_t)j * is, is);
+		for (int64_t v = 1; v < d->views; v++)   /* the views start as copies; training augments each */
+			memcpy(out + (size_t)v * is, out, is);
 		if (y_out && d->y)
 			memcpy((char *)y_out + (size_t)i * ys, (const char *)d->y + (size_t)j * ys, ys);
 	}

@@ -22,8 +22,9 @@ FILE *rt_metrics_open(const char *path, const RtTrainer *t)
 	        (long long)t->opt.batch, (long long)t->opt.epochs, (long long)t->opt.seed,
 	        (long long)t->opt.threads, (long long)t->epoch);
 	if (t->augment)
-		fprintf(f, "# augment crop=%lld flip=%g noise=%g\n", (long long)t->augment->crop, t->augment->flip,
-		        t->augment->noise);
+		fprintf(f, "# augment views=%lld resize=%g crop=%lld flip=%g erase=%g noise=%g\n",
+		        (long long)t->augment->views, t->augment->resize, (long long)t->augment->crop, t->augment->flip,
+		        t->augment->erase, t->augment->noise);
 	fprintf(f, "epoch,step,lr,train_loss");
 	for (int i = 0; i < d->nreport; i++)
 		fprintf(f, ",%s.%s", d->report_source[i], nnrt_metric_word[d->report_metric[i]]);

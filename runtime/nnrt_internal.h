@@ -187,6 +187,8 @@ typedef struct RtData {
 	unsigned char *x_u8;
 	void *x_lut;
 	int64_t height, width, channels;   /* image geometry of a sample (NHWC), 0 when unknown */
+	int64_t views, image_per;  /* views: 2 gathers each stored image (image_per values) twice,
+	                              x_per = views * image_per; otherwise 1 and x_per */
 	int ordered;               /* batches in sample order, never shuffled (text: streams go on) */
 	const RtVocab *vocab;      /* text: the corpus's vocabulary; else NULL */
 	int32_t *unmasked;         /* text with mask: x before masking, which training draws anew */
@@ -286,33 +288,41 @@ RtInputMap rt_input_map(const RtSource *s);   /* a source's scale and binarize *
 void rt_data_gather(const RtData *d, const int64_t *idx, int64_t start, int64_t count,
                     void *x_out, void *y_out);  /* idx NULL: in order */
 
-/* ---- augment.c: crop, flip and noise on training batches ------------------- */
+/* ---- augment.c: resized crop, crop, flip, erasing and noise on training batches */
 typedef struct RtAugment {
+	double resize;             /* random resized crop: the smallest fraction of the area kept (0: off) */
 	int64_t crop;              /* zeros padded on each side; offsets drawn in [0, 2 crop] */
 	double flip;               /* probability of mirroring the columns */
+	double erase;              /* probability of erasing a random rectangle */
 	double noise;              /* standard deviation of the added Gaussian noise */
-	int64_t height, width, channels;   /* from RtData; crop and flip need them */
-	void *tmp;                 /* one sample: the source of a crop */
+	int64_t height, width, channels;   /* from RtData; all but noise need them */
+	int64_t per, views;        /* values of one image; images (views) a sample */
+	void *tmp;                 /* one image: the source of a crop */
 } RtAugment;
 
+typedef struct RtBox { int64_t y, x, h, w; int on; } RtBox;   /* a rectangle of pixels */
+
 typedef struct RtAugmentDraw {
+	RtBox area;                /* resize: the part scaled back to the whole image */
 	int64_t dy, dx;            /* crop offsets into the padded image (crop, crop: none) */
 	int mirror;
+	RtBox erased;              /* erase: the rectangle set to zero */
 	RtRng rng;                 /* goes on to draw the noise */
 } RtAugmentDraw;
 
 /* The training source's augmentation, or NULL when it has none; exits 3
  * when crop or flip meet samples without an image geometry. */
 RtAugment *rt_augment_new(const RtSource *s, const RtData *d);
-/* The draws of one sample: a function of (seed, epoch, position in the epoch). */
-RtAugmentDraw rt_augment_draw(const RtAugment *a, uint64_t seed, int64_t epoch, int64_t position);
+/* The draws of one image: a function of (seed, epoch, position in the epoch, view). */
+RtAugmentDraw rt_augment_draw(const RtAugment *a, uint64_t seed, int64_t epoch, int64_t position, int64_t view);
 /* Crop at offsets (dy, dx) of the zero-padded image, then mirror: in place. */
 void rt_augment_shift(const RtAugment *a, RtDType dt, void *x, int64_t dy, int64_t dx, int mirror);
-void rt_augment_sample(const RtAugment *a, RtDType dt, void *x, int64_t per, uint64_t seed,
-                       int64_t epoch, int64_t position);
-/* count samples of per values at x, the first at `first` in the epoch's order */
-void rt_augment_batch(const RtAugment *a, RtDType dt, void *x, int64_t per, int64_t count,
-                      uint64_t seed, int64_t epoch, int64_t first);
+/* One image (view `view` of the sample at `position` in the epoch's order), in place. */
+void rt_augment_image(const RtAugment *a, RtDType dt, void *x, uint64_t seed, int64_t epoch, int64_t position,
+                      int64_t view);
+/* count samples (a->views images each) at x, the first at `first` in the epoch's order */
+void rt_augment_batch(const RtAugment *a, RtDType dt, void *x, int64_t count, uint64_t seed, int64_t epoch,
+                      int64_t first);
 
 /* ---- checkpoint.c: safetensors ------------------------------------------- */
 typedef struct RtMeta { char *key[64]; char *val[64]; int n; } RtMeta;

@@ -138,8 +138,8 @@ static void grad_on(RtTrainer *t, const RtData *data, int64_t first, int64_t cou
 {
 	rt_step_prepare(t, s, data, data->ordered ? NULL : t->perm, first, count);   /* text streams stay in order */
 	if (t->augment && count > 0)   /* training batches only: never eval, predict or gradcheck */
-		rt_augment_batch(t->augment, data->x_dt, t->io[t->x->io], data->x_per, count,
-		                 (uint64_t)t->opt.seed, t->epoch, first);
+		rt_augment_batch(t->augment, data->x_dt, t->io[t->x->io], count, (uint64_t)t->opt.seed, t->epoch,
+		                 first);
 	if (data->mask_rate > 0 && count > 0)   /* masks drawn anew each epoch, as augmentation */
 		rt_text_remask(data, t->io[t->x->io], t->y ? t->io[t->y->io] : NULL, count, (uint64_t)t->opt.seed,
 		               t->epoch, first);

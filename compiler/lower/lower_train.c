@@ -95,7 +95,8 @@ static int source_params(nnrt_source_kind kind, const nnrt_data_key **key, const
 
 static int is_augment(const char *key)
 {
-	return !strcmp(key, "crop") || !strcmp(key, "flip") || !strcmp(key, "noise");
+	return !strcmp(key, "resize") || !strcmp(key, "crop") || !strcmp(key, "flip") || !strcmp(key, "erase")
+	       || !strcmp(key, "noise");
 }
 
 /* shape: [H, W, C] or [H, W] (one channel): stored as height, width and
@@ -204,9 +205,19 @@ static void check_augment(Ctx *c)
 	const Config *cfg = &c->m->cfg;
 	Shape in = c->field[0]->shape;
 	int64_t per = per_sample(in);
+	const DataSource *train = NULL;
+	for (int i = 0; i < cfg->ndata; i++)
+		if (!strcmp(cfg->data[i].name, c->source))
+			train = &cfg->data[i];
+	const KeyVal *train_views = train ? source_arg(train, "views") : NULL;
 	for (int i = 0; i < cfg->ndata; i++) {
 		const DataSource *d = &cfg->data[i];
-		const KeyVal *h = source_arg(d, "height");
+		const KeyVal *h = source_arg(d, "height"), *dv = source_arg(d, "views");
+		double v0 = train_views ? train_views->num : 1, v1 = dv ? dv->num : 1;
+		if (v0 != v1 && (d->kind == NNRT_SOURCE_IDX || d->kind == NNRT_SOURCE_CSV))
+			error_at(dv ? dv->loc : d->loc, "'%s' gives %g view%s of each image but the training source '%s' "
+			         "gives %g: every source feeds the same model input, so all give the same views", d->name, v1,
+			         v1 == 1 ? "" : "s", c->source, v0);
 		for (int j = 0; j < d->narg; j++) {
 			const KeyVal *a = &d->arg[j];
 			if (!is_augment(a->key))
@@ -221,10 +232,13 @@ static void check_augment(Ctx *c)
 		if (!h)
 			continue;
 		int64_t height = (int64_t)h->num, width = (int64_t)source_arg(d, "width")->num;
+		const KeyVal *views = source_arg(d, "views");
+		int64_t nv = views ? (int64_t)views->num : 1;
 		int64_t hw = height * width * (int64_t)source_arg(d, "channels")->num;
-		if (hw != per)
-			error_at(h->loc, "the image shape holds %lld values per sample, but the model input %s "
-			         "takes %lld", (long long)hw, type_str(c->field[0]->dt, in), (long long)per);
+		if (hw * nv != per)
+			error_at(h->loc, "the image shape holds %lld values%s, but the model input %s takes %lld",
+			         (long long)(hw * nv), nv > 1 ? xprintf(" in %lld views", (long long)nv) : " per sample",
+			         type_str(c->field[0]->dt, in), (long long)per);
 		const KeyVal *crop = source_arg(d, "crop");
 		if (crop && (crop->num >= (double)height || crop->num >= (double)width))
 			error_at(crop->loc, "'crop' pads more than the %lldx%lld images hold: use at most %lld",

@@ -56,7 +56,7 @@ A=$work/aug P=$work/plain
 # it trains: 20 epochs of 16 steps
 $A train --seed 5 --save "$work/a.st" --log "$work/a.csv" >"$work/a.out" 2>&1 || { cat "$work/a.out"; die "training with augmentation failed"; }
 tail -2 "$work/a.out"
-grep -qx '# augment crop=2 flip=0.5 noise=0.1' "$work/a.csv" || die "the metrics log does not record the augmentation: $(grep '^#' "$work/a.csv")"
+grep -qx '# augment views=1 resize=0 crop=2 flip=0.5 erase=0 noise=0.1' "$work/a.csv" || die "the metrics log does not record the augmentation: $(grep '^#' "$work/a.csv")"
 at_least "$(metric "$work/a.out" test.accuracy)" 0.9 "test.accuracy with crop, flip and noise"
 
 # the same seed, the same bytes; augmentation does change training
@@ -104,3 +104,56 @@ sed 's|crop: 1|shape: [8, 8, 1], crop: 1|' "$work/flat.nn" >"$work/flat8.nn"
 compile flat8 "$work/flat8.nn"
 "$work/flat8" train -q --epochs 1 || die "with shape: the flat IDX file trains"
 echo "ok: with shape: [8, 8, 1] it trains"
+
+# views: each sample holds two copies of its image, augmented apart in
+# training (resize and erase too) and equal everywhere else; a model over
+# [B, 2, 64] sees both.  It trains, keeps the same-seed and resume rules.
+cat >"$work/views.nn" <<'NN'
+import layers
+model bars(x: f32[B, 2, 64]) -> f32[B, 2] {
+    h = relu(dense(x, 32, init: he))
+    return dense(mean(h, axis: 1), 2)
+}
+train bars {
+    data train = csv("train.csv", shape: [8, 8, 1], views: 2, resize: 0.6, flip: 0.5, erase: 0.3)
+    data test = csv("test.csv", shape: [8, 8, 1], views: 2)
+    loss = cross_entropy(bars(train.x), train.y)
+    optimizer = adam(lr: 0.01)
+    batch 32
+    epochs 20
+    report accuracy, loss on test
+}
+NN
+compile views "$work/views.nn"
+V=$work/views
+$V train --seed 5 --save "$work/v.st" --log "$work/v.csv" >"$work/v.out" 2>&1 || { cat "$work/v.out"; die "training with views failed"; }
+grep -qx '# augment views=2 resize=0.6 crop=0 flip=0.5 erase=0.3 noise=0' "$work/v.csv" ||
+	die "the metrics log does not record the views: $(grep '^#' "$work/v.csv")"
+at_least "$(metric "$work/v.out" test.accuracy)" 0.9 "test.accuracy with two views, resize, flip and erase"
+$V train -q --seed 5 --save "$work/v2.st" || die "the second views run failed"
+cmp "$work/v.st" "$work/v2.st" || die "two runs with views and seed 5 differ"
+NNRT_FAULT_SIGNAL=40 $V train -q --seed 5 --save "$work/vint.st" 2>/dev/null
+$V train -q --load "$work/vint.st" --save "$work/vint.st" || die "resuming the views run failed"
+cmp "$work/vint.st" "$work/v.st" || die "views: interrupted mid-epoch and resumed: the checkpoint differs"
+echo "ok: views: same seed, same bytes; resumed mid-epoch, the bytes of a straight run"
+# outside training the two views are the image twice: a model that
+# returns its input predicts each row's 64 values twice over
+cat >"$work/echo.nn" <<'NN'
+model echo(x: f32[B, 2, 64]) -> f32[B, 2, 64] {
+    param a: f32[] = zeros
+    return x + a
+}
+train echo {
+    data train = csv("test.csv", shape: [8, 8, 1], views: 2, label: -1)
+    loss = mean(echo(train.x) * echo(train.x))
+}
+NN
+compile echo "$work/echo.nn"
+"$work/echo" predict -q 2>/dev/null | awk '{ if (NF != 128) bad = 1; for (i = 1; i <= 64; i++) if ($i != $(i + 64)) bad = 1 }
+	END { exit bad || NR != 256 }' || die "predict: the two views of a sample are not the same 64 values"
+echo "ok: predict sees the two views of a test image as the same values"
+# every source feeds the model: the views must agree
+sed 's|csv("test.csv", shape: \[8, 8, 1\], views: 2)|csv("test.csv", shape: [8, 8, 1])|' "$work/views.nn" >"$work/views1.nn"
+"$NNC" "$work/views1.nn" -o "$work/x" 2>"$work/err" && die "views 2 and 1 on two sources compiled"
+grep -q "gives 1 view of each image but the training source 'train' gives 2" "$work/err" || die "views mismatch: $(cat "$work/err")"
+echo "ok: views that differ between sources -> $(head -1 "$work/err")"

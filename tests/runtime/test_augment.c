@@ -30,7 +30,8 @@ static void fill(float *img)
 
 static RtAugment geometry(int64_t crop, double flip, double noise, int64_t per, RtDType dt)
 {
-	RtAugment a = {.crop = crop, .flip = flip, .noise = noise, .height = H, .width = W, .channels = C};
+	RtAugment a = {.crop = crop, .flip = flip, .noise = noise, .height = H, .width = W, .channels = C,
+	               .per = per, .views = 1};
 	a.tmp = rt_alloc((size_t)(per * rt_dtype_size(dt)));
 	return a;
 }
@@ -101,7 +102,7 @@ static void test_draws(void)
 	RtAugment a = geometry(2, 0.5, 0, PER, RT_F32);
 	int seen[5][5] = {{0}}, mirrored = 0, n = 4000;
 	for (int p = 0; p < n; p++) {
-		RtAugmentDraw w = rt_augment_draw(&a, 7, 3, p);
+		RtAugmentDraw w = rt_augment_draw(&a, 7, 3, p, 0);
 		if (w.dy < 0 || w.dy > 4 || w.dx < 0 || w.dx > 4) {
 			CHECK(!"offset outside [0, 2 crop]");
 			return;
@@ -115,11 +116,11 @@ static void test_draws(void)
 	CHECK(every);
 	CHECK(mirrored > n * 0.45 && mirrored < n * 0.55);
 	/* the same (seed, epoch, position), the same draw; another, another */
-	RtAugmentDraw x = rt_augment_draw(&a, 7, 3, 11), y = rt_augment_draw(&a, 7, 3, 11);
+	RtAugmentDraw x = rt_augment_draw(&a, 7, 3, 11, 0), y = rt_augment_draw(&a, 7, 3, 11, 0);
 	CHECK(x.dy == y.dy && x.dx == y.dx && x.mirror == y.mirror && !memcmp(&x.rng, &y.rng, sizeof x.rng));
 	int differ_epoch = 0, differ_seed = 0;
 	for (int p = 0; p < 50; p++) {
-		RtAugmentDraw u = rt_augment_draw(&a, 7, 3, p), v = rt_augment_draw(&a, 7, 4, p), s = rt_augment_draw(&a, 8, 3, p);
+		RtAugmentDraw u = rt_augment_draw(&a, 7, 3, p, 0), v = rt_augment_draw(&a, 7, 4, p, 0), s = rt_augment_draw(&a, 8, 3, p, 0);
 		differ_epoch += u.dy != v.dy || u.dx != v.dx || u.mirror != v.mirror;
 		differ_seed += u.dy != s.dy || u.dx != s.dx || u.mirror != s.mirror;
 	}
@@ -128,7 +129,7 @@ static void test_draws(void)
 	RtAugment never = geometry(0, 0, 0, PER, RT_F32), always = geometry(0, 1, 0, PER, RT_F32);
 	int ok = 1;
 	for (int p = 0; p < 200; p++) {
-		RtAugmentDraw u = rt_augment_draw(&never, 1, 0, p), v = rt_augment_draw(&always, 1, 0, p);
+		RtAugmentDraw u = rt_augment_draw(&never, 1, 0, p, 0), v = rt_augment_draw(&always, 1, 0, p, 0);
 		ok &= !u.mirror && v.mirror && u.dy == 0 && u.dx == 0 && v.dy == 0;
 	}
 	CHECK(ok);
@@ -137,11 +138,11 @@ static void test_draws(void)
 static void test_noise(void)
 {
 	enum { N = 1000, SAMPLES = 100 };
-	RtAugment a = {.noise = 0.1};   /* no geometry: noise needs none */
+	RtAugment a = {.noise = 0.1, .per = N, .views = 1};   /* no geometry: noise needs none */
 	float *x = rt_alloc(sizeof(float) * N * SAMPLES);
 	for (int i = 0; i < N * SAMPLES; i++)
 		x[i] = 0.5f;
-	rt_augment_batch(&a, RT_F32, x, N, SAMPLES, 3, 0, 0);
+	rt_augment_batch(&a, RT_F32, x, SAMPLES, 3, 0, 0);
 	double sum = 0, sq = 0, within1 = 0, within2 = 0;
 	for (int i = 0; i < N * SAMPLES; i++) {
 		double z = x[i] - 0.5;
@@ -157,9 +158,9 @@ static void test_noise(void)
 	CHECK(fabs(within1 / (N * SAMPLES) - 0.6827) < 0.006);
 	CHECK(fabs(within2 / (N * SAMPLES) - 0.9545) < 0.003);
 	/* an odd count uses the last pair's first value only; f64 the same way */
-	RtAugment b = {.noise = 2};
+	RtAugment b = {.noise = 2, .per = 3, .views = 1};
 	double y[3] = {0, 0, 0};
-	rt_augment_sample(&b, RT_F64, y, 3, 1, 0, 0);
+	rt_augment_image(&b, RT_F64, y, 1, 0, 0, 0);
 	CHECK(y[0] != 0 && y[1] != 0 && y[2] != 0 && y[0] != y[2]);
 }
 
@@ -171,19 +172,19 @@ static void test_positions(void)
 	float batch[5 * PER], one[PER];
 	for (int i = 0; i < 5; i++)
 		fill(batch + i * PER);
-	rt_augment_batch(&a, RT_F32, batch, PER, 5, 9, 2, 20);
+	rt_augment_batch(&a, RT_F32, batch, 5, 9, 2, 20);
 	int ok = 1;
 	for (int i = 0; i < 5; i++) {
 		fill(one);
-		rt_augment_sample(&a, RT_F32, one, PER, 9, 2, 20 + i);
+		rt_augment_image(&a, RT_F32, one, 9, 2, 20 + i, 0);
 		ok &= !memcmp(one, batch + i * PER, sizeof one);
 	}
 	CHECK(ok);
 	fill(one);
-	rt_augment_sample(&a, RT_F32, one, PER, 9, 2, 21);
+	rt_augment_image(&a, RT_F32, one, 9, 2, 21, 0);
 	CHECK(memcmp(one, batch, sizeof one) != 0);           /* position 20 differs from 21 */
 	fill(one);
-	rt_augment_sample(&a, RT_F32, one, PER, 10, 2, 20);
+	rt_augment_image(&a, RT_F32, one, 10, 2, 20, 0);
 	CHECK(memcmp(one, batch, sizeof one) != 0);           /* another seed */
 }
 
@@ -230,6 +231,65 @@ static void test_new(void)
 	CHECK(d->height == 0 && a && a->noise == 0.1);
 }
 
+/* resize and erase on 28x28 one-channel images; views augmented apart. */
+static void test_resize_erase_views(void)
+{
+	enum { S = 28, P = S * S };
+	RtAugment a = {.resize = 0.3, .erase = 1, .height = S, .width = S, .channels = 1, .per = P, .views = 1};
+	a.tmp = rt_alloc(sizeof(float) * P);
+	int boxes_ok = 1, erased = 0, ramp_ok = 1, zeros_ok = 1;
+	for (int p = 0; p < 300; p++) {
+		RtAugmentDraw w = rt_augment_draw(&a, 5, 1, p, 0);
+		RtBox b = w.area, e = w.erased;
+		double area = (double)(b.h * b.w) / P, ratio = (double)b.w / (double)b.h;
+		/* rounding a side moves the area and ratio a little off the drawn ones */
+		boxes_ok &= b.on && b.y >= 0 && b.x >= 0 && b.y + b.h <= S && b.x + b.w <= S && area > 0.25
+		            && ratio > 0.65 && ratio < 1.5;
+		if (e.on) {
+			erased++;
+			double ea = (double)(e.h * e.w) / P;
+			boxes_ok &= e.y >= 0 && e.x >= 0 && e.y + e.h <= S && e.x + e.w <= S && ea > 0.015 && ea < 0.36;
+		}
+		/* a ramp across the columns stays a ramp, over the box's columns only;
+		 * the erased rectangle is zero and nothing else is */
+		float img[P];
+		for (int i = 0; i < P; i++)
+			img[i] = 1 + (float)(i % S);
+		rt_augment_image(&a, RT_F32, img, 5, 1, p, 0);
+		for (int y = 0; y < S; y++)
+			for (int x = 0; x < S; x++) {
+				int in = e.on && y >= e.y && y < e.y + e.h && x >= e.x && x < e.x + e.w;
+				float v = img[y * S + x];
+				zeros_ok &= in ? v == 0 : v != 0;
+				if (!in && x > 0 && !(e.on && y >= e.y && y < e.y + e.h && x - 1 >= e.x && x - 1 < e.x + e.w))
+					ramp_ok &= v >= img[y * S + x - 1];
+				if (!in)
+					ramp_ok &= v >= 1 + (float)b.x - 1e-4f && v <= (float)(b.x + b.w) + 1e-4f;
+			}
+	}
+	CHECK(boxes_ok);
+	CHECK(erased == 300);   /* erase: 1 erases every image (the box found within ten tries) */
+	CHECK(ramp_ok);
+	CHECK(zeros_ok);
+	/* two views of a sample: each the image augmented with its own draws */
+	RtAugment v = {.flip = 0.5, .noise = 0.1, .height = S, .width = S, .channels = 1, .per = P, .views = 2};
+	v.tmp = rt_alloc(sizeof(float) * P);
+	float two[3 * 2 * P], one[P];
+	for (int i = 0; i < 3 * 2 * P; i++)
+		two[i] = (float)(i % P) / P;
+	rt_augment_batch(&v, RT_F32, two, 3, 4, 0, 7);
+	int same = 1;
+	for (int i = 0; i < 3; i++)
+		for (int k = 0; k < 2; k++) {
+			for (int j = 0; j < P; j++)
+				one[j] = (float)j / P;
+			rt_augment_image(&v, RT_F32, one, 4, 0, 7 + i, k);
+			same &= !memcmp(one, two + (i * 2 + k) * P, sizeof one);
+		}
+	CHECK(same);
+	CHECK(memcmp(two, two + P, sizeof one) != 0);   /* the views differ */
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -238,6 +298,7 @@ int main(void)
 	test_draws();
 	test_noise();
 	test_positions();
+	test_resize_erase_views();
 	test_new();
 	return check_done_in(dir);
 }
