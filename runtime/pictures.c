@@ -148,7 +148,9 @@ int rt_scatter(RtTrainer *t)
 	char *part = rt_printf("%s.part", png);
 	FILE *g = rt_temporary(script);
 	fprintf(g, "set terminal pngcairo size 800,720 noenhanced\nset output '%s'\nset title '%s'\n"
-	        "set key outside right\nplot for [k=0:%lld] '%s' index k with points pt 7 ps 0.35 title sprintf('%%d', k)\n",
+	        "set key outside right\narray c[10] = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', "
+	        "'#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf']\n"   /* ten that tell apart */
+	        "plot for [k=0:%lld] '%s' index k with points pt 7 ps 0.35 lc rgb c[k %% 10 + 1] title sprintf('%%d', k)\n",
 	        rt_gnuplot_quoted(part),
 	        rt_gnuplot_quoted(rt_printf("%s: %s of %lld %s samples by class", t->d->model,
 	                                    t->opt.probe ? code->name + strlen("probe.") : "the output",
