@@ -62,8 +62,9 @@ void rt_shards_check(const RtTrainer *t)
 	for (int i = 0; i < d->ntensor; i++)
 		batch_stats |= d->tensor[i].role == RT_BUFFER;   /* running statistics */
 	if (batch_stats)
-		rt_fatal(RT_EXIT_USAGE, "%s: the batch norm%s%s normalizes with the statistics of the whole batch, "
-			         "which shards of it do not have: train this model in one process without --shards",
+		rt_fatal(RT_EXIT_USAGE, "%s: the batch norm or nt_xent%s%s reads the whole batch at once (its statistics, "
+			         "or every sample against every other), which shards of it do not have: train this model "
+			         "in one process without --shards",
 			         how, d->min_batch_at ? " at " : "", d->min_batch_at ? d->min_batch_at : "");
 	if (t->opt.batch < shards)
 		rt_fatal(RT_EXIT_USAGE, "%s: --batch %lld leaves shards without samples; use --batch %lld or more",

@@ -492,8 +492,9 @@ void rt_check_min_batch(const RtTrainer *t, int64_t batch, const RtData *data)
 		         data->name, (long long)data->n, (long long)d->carry_batch);
 	if (batch >= d->min_batch && data->n >= d->min_batch)
 		return;
-	const char *why = rt_printf("the batch norm%s%s normalizes each channel over the batch alone, "
-	                            "which needs %lld samples", d->min_batch_at ? " at " : "",
+	const char *why = rt_printf("the batch norm or nt_xent%s%s reads the batch as a whole (each channel's "
+	                            "statistics, or every sample against the others), which needs %lld samples",
+	                            d->min_batch_at ? " at " : "",
 	                            d->min_batch_at ? d->min_batch_at : "", (long long)d->min_batch);
 	if (data->n < d->min_batch)
 		rt_fatal(RT_EXIT_IO, "data source '%s' has %lld sample%s, but %s", data->name, (long long)data->n,

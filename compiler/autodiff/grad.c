@@ -342,6 +342,16 @@ void vjp(Grad *G, Node *y, Node *g)
 	case OP_scatter_add:
 		acc(G, y->in[0], tag(G, ir_gather(G->fn, g, y->in[1], y->loc), "scatter_add' : gather the rows"));
 		break;
+	case OP_nt_xent:    /* symmetric in its codes: b's gradient is a's with the roles swapped */
+		if (G->live[y->in[0]->id])
+			acc(G, y->in[0], tag(G, ir_nt_xent(G->fn, g, y->in[0], y->in[1], y->f, y->loc),
+			                     "nt_xent' : softmax rows less the partners, through both codes"));
+		if (G->live[y->in[1]->id])
+			acc(G, y->in[1], tag(G, ir_nt_xent(G->fn, g, y->in[1], y->in[0], y->f, y->loc),
+			                     "nt_xent' with the views swapped"));
+		break;
+	case OP_nt_xent_grad:
+		error_at(y->loc, "nt_xent has no second derivative in nnc (its gradient is one kernel)");
 	case OP_conv: case OP_conv_dw: case OP_conv_dx:   /* made after differentiation */
 		fatal(EXIT_INTERNAL, "grad: %s appears before differentiation", op_info[y->op].name);
 	case OP__COUNT:

@@ -159,6 +159,8 @@ static Node *batched(Fn *fn, const Node *o, Node **in, int64_t T)
 		if (in_grew)
 			n->axes = o->axes << 1;
 		break;
+	case K_CONTRAST:
+		not_batchable(o, "nt_xent compares the samples of the batch with each other");
 	case K_WINDOW: case K_CONV: case K_RANDOM: case K_STORE: case K_SCAN: case K_YIELD:
 		not_batchable(o, xprintf("'%s' inside a step is not supported yet", op_info[o->op].name));
 	}

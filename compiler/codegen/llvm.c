@@ -294,6 +294,21 @@ static void gen_boxsum(Gen *g, const Node *n)
 	gen_call(g, runtime_name(n), args, 5);
 }
 
+/* nt_xent, nt_xent_grad: runtime/contrast.c, with the batch and the width
+ * of a code. */
+static void gen_contrast(Gen *g, const Node *n)
+{
+	LLVMValueRef args[7];
+	int k = 0;
+	for (int i = 0; i < n->nin; i++)
+		args[k++] = gen_addr(g, n->in[i]);
+	args[k++] = gen_addr(g, n);
+	args[k++] = gen_sym(g, (Sym){ 1, 1 });
+	args[k++] = LLVMConstInt(g->i64, (unsigned long long)n->in[n->nin - 1]->shape.d[1], 0);
+	args[k++] = LLVMConstReal(g->f64, n->f);
+	gen_call(g, runtime_name(n), args, k);
+}
+
 /* slice / unslice: runtime/window.c's strided block copy, with the count
  * of blocks before the axis (outer), the whole's and the part's extent
  * along it, the part's offset, and the bytes of what follows (inner). */
@@ -387,6 +402,9 @@ void gen_node(Gen *g, Node *n)
 		return;
 	case K_BOXSUM:
 		gen_boxsum(g, n);
+		return;
+	case K_CONTRAST:
+		gen_contrast(g, n);
 		return;
 	case K_RANDOM:
 		gen_uniform(g, n);

@@ -8,7 +8,7 @@
 /* The order attributes are printed in (A_SLOT and A_TRANS are printed
  * with the operands and the mnemonic by print.c). */
 static const Attr print_order[] = { A_VALUE, A_ALPHA, A_CLASSES, A_STREAM, A_WIDTH, A_PART,
-                                    A_WIN, A_FILL, A_AXES, A_PERM, A_ARG, A_BODY };
+                                    A_WIN, A_FILL, A_AXES, A_PERM, A_ARG, A_BODY, A_TAU };
 
 static const char *axis_list(uint32_t axes)
 {
@@ -39,6 +39,7 @@ static const char *one_attr(const Node *n, Attr a)
 	case A_SLOT: case A_TRANS: return "";
 	case A_VALUE: return xprintf(" %s", num(n->f));
 	case A_ALPHA: return xprintf(" alpha=%s", num(n->f));
+	case A_TAU: return xprintf(" tau=%s", num(n->f));
 	case A_FILL: return n->f != 0 ? xprintf(" fill=%s", num(n->f)) : "";
 	case A_AXES: return xprintf(" axes=%s", axis_list(n->axes));
 	case A_PERM: {
@@ -81,7 +82,7 @@ static int same_attr(const Node *a, const Node *b, Attr at)
 {
 	switch (at) {
 	case A_SLOT: return a->slot == b->slot && a->mark == b->mark;   /* mark: CSE's stores so far */
-	case A_VALUE: case A_ALPHA: case A_FILL: return f_bits(a->f) == f_bits(b->f);
+	case A_VALUE: case A_ALPHA: case A_FILL: case A_TAU: return f_bits(a->f) == f_bits(b->f);
 	case A_AXES: return a->axes == b->axes;
 	case A_PERM: return !memcmp(a->perm, b->perm, sizeof(int) * (size_t)a->shape.rank);
 	case A_TRANS: return a->ta == b->ta && a->tb == b->tb;
@@ -115,7 +116,7 @@ uint64_t attr_hash(const Node *n, uint64_t h)
 	unsigned attrs = op_info[n->op].attrs;
 	if (attrs & A_SLOT)
 		h = hash_mix(hash_mix(h, (uint64_t)n->slot), (uint64_t)n->mark);
-	if (attrs & (A_VALUE | A_ALPHA | A_FILL))
+	if (attrs & (A_VALUE | A_ALPHA | A_FILL | A_TAU))
 		h = hash_mix(h, f_bits(n->f));
 	if (attrs & (A_AXES | A_PART))
 		h = hash_mix(h, n->axes);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "interp.h"
+#include "nnrt_contrast.h"
 
 typedef struct Dims { int rank; int64_t d[MAXRANK]; int64_t n; } Dims;
 
@@ -369,6 +370,13 @@ static double *run_node(const Module *m, const Node *n, double **val, double **s
 	case K_GATHER:
 		run_gather(n, x, &in[1], n->op == OP_gather ? &in[0] : &out, y);
 		break;
+	case K_CONTRAST: {
+		int64_t d = in[n->nin - 1].d[1];
+		if (n->op == OP_nt_xent ? nnrt_nt_xent(batch, d, x[0], x[1], n->f, y)
+		                        : nnrt_nt_xent_grad(batch, d, x[0], x[1], x[2], n->f, y))
+			fatal(EXIT_NOMEM, "interp: out of memory");
+		break;
+	}
 	}
 	(void)m;
 	return y;

@@ -354,6 +354,17 @@ Node *ir_boxsum(Fn *fn, Node *a, int64_t width, Loc loc)
 	return settle(n);
 }
 
+/* g NULL: nt_xent(a, b) [B]; else nt_xent_grad(g, a, b) [B, D], its
+ * adjoint with respect to a. */
+Node *ir_nt_xent(Fn *fn, Node *g, Node *a, Node *b, double tau, Loc loc)
+{
+	Node *in[3] = { g, a, b };
+	Node *n = g ? ir_node(fn, OP_nt_xent_grad, a->dt, a->shape, 3, in, loc)
+	            : ir_node(fn, OP_nt_xent, a->dt, (Shape){ .rank = 1, .d = { DIM_BATCH } }, 2, in + 1, loc);
+	n->f = tau;
+	return settle(n);
+}
+
 Node *ir_gather(Fn *fn, Node *table, Node *ids, Loc loc)
 {
 	Node *in[2] = { table, ids };

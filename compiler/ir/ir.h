@@ -74,6 +74,10 @@ typedef enum {
 	               ends in a yield; the result stacks what each step yields
 	               as its output: [B,T,...] (scan.c) */
 	K_YIELD,    /* the end of a scan body: the new carry and the step's output */
+	K_CONTRAST, /* the samples of a batch compared with each other: nt_xent of
+	               two views' codes [B, D] -> [B], and its adjoint (runtime/
+	               contrast.c); the one kind whose samples see each other
+	               besides batch statistics */
 } OpKind;
 
 /* Attributes: which Node fields an op carries (ops.def's attrs column).
@@ -93,6 +97,7 @@ typedef enum {
 	A_WIN = 1 << 11,     /* win: window geometry */
 	A_ARG = 1 << 12,     /* k: which argument of a scan body */
 	A_BODY = 1 << 13,    /* body, k (the steps T) and reverse: a scan */
+	A_TAU = 1 << 14,     /* f: nt_xent's temperature */
 } Attr;
 
 enum { F_ELEM = 1, F_NODIFF = 2, F_EFFECT = 4 };
@@ -316,6 +321,7 @@ typedef struct ConvShapes { Shape image, grid, weights; } ConvShapes;
 ConvShapes conv_shapes(const Node *n);
 Node *ir_slice(Fn *fn, Node *a, int axis, int64_t start, int64_t len, Loc loc);   /* a part along axis */
 Node *ir_boxsum(Fn *fn, Node *a, int64_t width, Loc loc);   /* centred sums along the last axis */
+Node *ir_nt_xent(Fn *fn, Node *g, Node *a, Node *b, double tau, Loc loc);   /* g NULL: the loss, else d/da */
 Node *ir_gather(Fn *fn, Node *table, Node *ids, Loc loc);   /* [V,D], i32[..] -> [..,D] */
 Node *ir_scatter_add(Fn *fn, Node *rows, Node *ids, Shape table, Loc loc);   /* [..,D], i32[..] -> table */
 Node *ir_unslice(Fn *fn, Node *part, Shape whole, int axis, int64_t start, Loc loc); /* zeros around it */

@@ -40,6 +40,7 @@ static int axis_list(const Reader *r, Tok v, int *axis, const char *what)
 static void key_value(const Reader *r, Node *n, Tok v) { n->f = rd_number(r, v, "a constant"); }
 static void key_alpha(const Reader *r, Node *n, Tok v) { n->f = rd_number(r, v, "alpha"); }
 static void key_fill(const Reader *r, Node *n, Tok v) { n->f = rd_number(r, v, "fill"); }
+static void key_tau(const Reader *r, Node *n, Tok v) { n->f = rd_number(r, v, "tau"); }
 static void key_classes(const Reader *r, Node *n, Tok v) { n->k = rd_integer(r, v, 1, MAX_DIM, "k"); }
 static void key_stream(const Reader *r, Node *n, Tok v) { n->k = rd_integer(r, v, 0, MAX_DIM, "stream"); }
 static void key_width(const Reader *r, Node *n, Tok v) { n->k = rd_integer(r, v, 1, MAX_DIM, "width"); }
@@ -86,7 +87,7 @@ static const struct Key {
 	{ "dilation", A_WIN, 1, key_dilation }, { "fill", A_FILL, 1, key_fill },
 	{ "axes", A_AXES, 0, key_axes },        { "perm", A_PERM, 0, key_perm },
 	{ "", A_ARG, 0, key_arg },              { "steps", A_BODY, 0, key_steps },
-	{ "reverse", A_BODY, 1, key_reverse },
+	{ "reverse", A_BODY, 1, key_reverse },  { "tau", A_TAU, 0, key_tau },
 };
 enum { NKEY = sizeof keys / sizeof *keys };
 

@@ -189,6 +189,22 @@ static const char *gather_rule(const Node *n, Shape *out)
 	return NULL;
 }
 
+/* nt_xent: two codes [B, D] -> [B]; nt_xent_grad: g [B] and the codes ->
+ * [B, D].  tau > 0. */
+static const char *contrast_rule(const Node *n, Shape *out)
+{
+	int g = n->op == OP_nt_xent_grad;
+	Shape a = n->in[g]->shape, b = n->in[g + 1]->shape;
+	if (n->dt == DT_I32 || a.rank != 2 || a.d[0] != DIM_BATCH || a.d[1] == DIM_BATCH || !shape_equal(a, b)
+	    || !(n->f > 0))
+		return xprintf("%s: two float codes [B, D] of one shape, tau > 0; not %s, %s", op_info[n->op].name,
+		               shape_str(a), shape_str(b));
+	if (g && (n->in[0]->shape.rank != 1 || n->in[0]->shape.d[0] != DIM_BATCH))
+		return xprintf("nt_xent_grad: the gradient %s is not [B]", shape_str(n->in[0]->shape));
+	*out = g ? a : (Shape){ .rank = 1, .d = { DIM_BATCH } };
+	return NULL;
+}
+
 static const char *dtype_rule(const Node *n)
 {
 	if (op_info[n->op].kind == K_GATHER)
@@ -252,6 +268,7 @@ const char *op_shape(const Module *m, const Node *n, Shape *out)
 	case K_GATHER: return gather_rule(n, out);
 	case K_SCAN: return scan_rule(n, out);
 	case K_YIELD: return NULL;   /* its shape is its output's; scan_rule checks it against the args */
+	case K_CONTRAST: return contrast_rule(n, out);
 	}
 	return "unknown op kind";
 }

@@ -108,6 +108,11 @@ static Flops node_flops(const Node *n)
 		return n->op == OP_gather ? (Flops){ 0, 0 } : elements(n->in[0]->shape);
 	case K_YIELD:
 		return (Flops){ 0, 0 };
+	case K_CONTRAST: {       /* 8 B D for the (2B)^2 dot products of each sample's D: B^2 is not
+	                            a count this table holds, so it reads as 8 D per sample */
+		int64_t d = n->shape.rank == 2 ? n->shape.d[1] : n->in[0]->shape.d[1];
+		return (Flops){ 8 * d, 0 };
+	}
 	case K_SCAN: {           /* the body, once per step */
 		Flops f = fn_flops(n->body);
 		return (Flops){ f.per_sample * n->k, f.fixed * n->k };

@@ -367,6 +367,28 @@ static Value mse(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
 	return tensor_value(mean_all(c, ir_binary(c->fn, OP_mul, d, d, call->loc), call->loc), call->loc);
 }
 
+/* nt_xent(a, b, temperature): each sample's NT-Xent over the 2B codes of
+ * two views (ops.def, nnrt_contrast.h).  A batch of one has no other
+ * sample to tell its views from, so training needs two at least. */
+static Value nt_xent(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
+{
+	(void)b;
+	Node *za = float_tensor(c, &arg[0], "the first view's codes of 'nt_xent'");
+	Node *zb = float_tensor(c, &arg[1], "the second view's codes of 'nt_xent'");
+	Shape s = za->shape;
+	if (s.rank != 2 || s.d[0] != DIM_BATCH || s.d[1] == DIM_BATCH)
+		error_at(call->loc, "nt_xent compares codes [B, D], one row a sample, not %s", type_str(za->dt, s));
+	if (zb->dt != za->dt || !shape_equal(zb->shape, s))
+		error_at(call->loc, "nt_xent: the two views' codes must have one type; %s and %s differ",
+		         type_str(za->dt, s), type_str(zb->dt, zb->shape));
+	double tau = arg[2].kind == V_NONE ? 0.5 : need_number(&arg[2], "temperature");
+	if (!(tau > 0) || !isfinite(tau))
+		error_at(arg[2].loc, "nt_xent's temperature must be a positive number, not %g", tau);
+	if (c->m->min_batch < 2)
+		c->m->min_batch = 2, c->m->min_batch_at = call->loc;
+	return tensor_value(ir_nt_xent(c->fn, NULL, za, zb, tau, call->loc), call->loc);
+}
+
 static Value bce(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
 {
 	(void)b;
@@ -487,6 +509,7 @@ static const Builtin builtins[] = {
 	{ "mse", { "pred", "target" }, 2, mse, 0, 0, NULL },
 	{ "cross_entropy", { "logits", "labels" }, 2, cross_entropy, 0, 0, NULL },
 	{ "binary_cross_entropy", { "prob", "target" }, 2, bce, 0, 0, NULL },
+	{ "nt_xent", { "a", "b", "temperature" }, 2, nt_xent, 0, 0, NULL },
 	{ "conv2d", { "x", "W", "stride", "padding", "dilation", "groups" }, 2, external, 0, 0, lower_conv2d },
 	{ "max_pool2d", { "x", "size", "stride", "padding" }, 1, external, 0, 0, lower_max_pool },
 	{ "avg_pool2d", { "x", "size", "stride", "padding" }, 1, external, 0, 0, lower_avg_pool },

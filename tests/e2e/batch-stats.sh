@@ -41,10 +41,10 @@ $B train --data-dir "$work" --batch 11 -q --save "$work/b11.st" --log "$work/b11
 grep -q "^3,9," "$work/b11.csv" || { cat "$work/b11.csv"; die "33 samples at batch 11: 3 steps an epoch, all kept"; }
 echo "ok: with no batch of one, every sample trains"
 
-why="the batch norm at $work/bn1d.nn:3 normalizes each channel over the batch alone, which needs 2 samples"
+why="the batch norm or nt_xent at $work/bn1d.nn:3 reads the batch as a whole (each channel's statistics, or every sample against the others), which needs 2 samples"
 one_line 2 "train --batch 1" "--batch 1: $why; use --batch 2 or more" $B train --data-dir "$work" --batch 1
 one_line 2 "gradcheck --batch 1" "--batch 1: $why" $B gradcheck --data-dir "$work" --batch 1
-one_line 3 "a one-sample data set" "data source 'train' has 1 sample, but the batch norm at $work/bn1d-one.nn:3" \
+one_line 3 "a one-sample data set" "data source 'train' has 1 sample, but the batch norm or nt_xent at $work/bn1d-one.nn:3" \
 	"$work/bn1d_one" train --data-dir "$work"
 $B eval --data-dir "$work" --load "$work/bn.st" --batch 1 >/dev/null || die "eval at batch 1 (running statistics) failed"
 echo "ok: eval at --batch 1 uses the running statistics and runs"

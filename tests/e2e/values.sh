@@ -68,3 +68,33 @@ expect "bmm and arange" "$got" "5 12 13 28 65 88 89 120"
 got=$(IMPORTS='import attention' run causal 4 '    q = reshape(x, [B, 1, 2, 2])
     return reshape(attention(q, q, q, causal_mask(2)), [B, 4])' "0.1,0.2,0.3,0.4")
 expect "causal attention" "$got" "0.1 0.2 0.2049457091 0.3049457091"
+
+# nt_xent over three samples, codes a = columns 1-2 and b = columns 3-4,
+# temperature 0.5, against NT-Xent written out here: the 6 codes' dot
+# products over 0.5, each view's cross-entropy of its partner among the
+# other 5, a sample's loss the mean of its two views'
+printf '1,0,0.8,0.6,0\n0,1,0.1,0.9,0\n0.6,0.8,1,0,0\n' >"$work/train.csv"
+cut -d, -f1-4 "$work/train.csv" >"$work/in.csv"
+cat >"$work/ntx.nn" <<'NN'
+model m(x: f64[B, 4]) -> f64[B] {
+    param s: f64[] = ones
+    return nt_xent(slice(x, 1, 0, end: 2) * s, slice(x, 1, 2, end: 4), temperature: 0.5)
+}
+train m {
+    data train = csv("train.csv", label: -1)
+    loss = mean(m(train.x))
+    optimizer = sgd(lr: 0.000001)
+    batch 3
+}
+NN
+compile ntx "$work/ntx.nn"
+got=$("$work/ntx" predict -q --data-dir "$work" --input "$work/in.csv" 2>/dev/null | tr '\n' ' ')
+want=$(awk -F, '{ u[NR] = $1 " " $2; u[NR + 3] = $3 " " $4 }
+	END { n = 6; B = 3
+		for (j = 1; j <= n; j++) {
+			split(u[j], x, " "); z = 0
+			for (k = 1; k <= n; k++) { split(u[k], y, " "); s[k] = (x[1] * y[1] + x[2] * y[2]) / 0.5; if (k != j) z += exp(s[k]) }
+			p = j <= B ? j + B : j - B; l[j] = log(z) - s[p]
+		}
+		for (i = 1; i <= B; i++) printf "%.10f ", (l[i] + l[i + B]) / 2 }' "$work/in.csv")
+expect "nt_xent" "$got" "$want"
