@@ -390,6 +390,19 @@ static void fill_live(Grad *G, const Node *loss)
 	}
 	for (int id = 0; id < G->nfwd; id++)
 		G->live[id] = dep[id] && reach[id];
+	/* the same walk through stop_gradient: a parameter it reaches only
+	 * that way (a frozen encoder under a new head) is cut on purpose */
+	char *cut = xalloc((size_t)G->nfwd);
+	cut[loss->id] = 1;
+	for (int i = G->fn->backward_from - 1; i >= 0; i--) {
+		Node *n = fn->node[i];
+		if (!cut[n->id] || ((op_info[n->op].flags & F_NODIFF) && n->op != OP_stop_gradient) || n->op == OP_store)
+			continue;
+		for (int j = 0; j < n->nin; j++)
+			cut[n->in[j]->id] = 1;
+		if (n->op == OP_param && !reach[n->id])
+			G->frozen[n->slot] = 1;
+	}
 }
 
 /* The GRAD slot of parameter slot p, created on first use (a second call
@@ -460,6 +473,7 @@ static void setup(Grad *G, Module *m, Fn *fn, int nparam_slots)
 	G->slot_adj = xalloc(sizeof *G->slot_adj * (size_t)nparam_slots);
 	G->first_use = xalloc(sizeof *G->first_use * (size_t)nparam_slots);
 	G->grad_slot = xalloc(sizeof *G->grad_slot * (size_t)nparam_slots);
+	G->frozen = xalloc((size_t)nparam_slots);
 	for (int s = 0; s < nparam_slots; s++) {
 		G->first_use[s] = -1;
 		G->grad_slot[s] = m->slot[s].role == SLOT_PARAM ? grad_slot_of(m, s) : -1;
@@ -483,7 +497,8 @@ static void store_zero_grads(Grad *G, int nslot)
 		Slot *sl = &G->m->slot[s];
 		if (sl->role != SLOT_PARAM || G->slot_adj[s])
 			continue;
-		warning_at(sl->loc, "parameter '%s' does not affect the loss", sl->name);
+		if (!G->frozen[s])
+			warning_at(sl->loc, "parameter '%s' does not affect the loss", sl->name);
 		Node *z = ir_broadcast(G->fn, ir_const(G->fn, sl->dt, 0, sl->loc), sl->shape, sl->loc);
 		tag(G, z, "no path to the loss: zero");
 		ir_store(G->fn, G->grad_slot[s], z, sl->loc);

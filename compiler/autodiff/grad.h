@@ -15,6 +15,7 @@ typedef struct Grad {
 	Node **slot_adj;   /* by slot: gradient of a SLOT_PARAM, summed over its param nodes */
 	int *first_use;    /* by slot: schedule index of its earliest param node, or -1 */
 	int *grad_slot;    /* by slot: its SLOT_GRAD, or -1 */
+	char *frozen;      /* by slot: reaches the loss only through stop_gradient (on purpose) */
 } Grad;
 
 
