@@ -42,18 +42,32 @@ static Node *bin(Grad *G, Op op, Node *a, Node *b)
 	return ir_binary(G->fn, op, a, b, G->cur->loc);
 }
 
+/* What the listing's operands call x: a parameter or input by its slot. */
+static const char *value_name(const Grad *G, const Node *x)
+{
+	if ((x->op == OP_param || x->op == OP_input) && x->slot >= 0 && x->slot < G->m->nslot)
+		return G->m->slot[x->slot].name;
+	return xprintf("%%%d", x->id);
+}
+
 /* Add g to the gradient of forward node x.  A value used twice gets the
- * sum of the gradients of its uses (the multivariate chain rule). */
+ * sum of the gradients of its uses (the multivariate chain rule).  When g
+ * is the gradient of the node being differentiated, it passes on
+ * unchanged and writes no line: flow remembers where it went. */
 void acc(Grad *G, Node *x, Node *g)
 {
 	if (!G->live[x->id])
 		return;
+	if (G->cur && g == G->adj[G->cur->id]) {
+		const char *name = value_name(G, x);
+		G->flow = G->flow ? xprintf("%s and %s", G->flow, name) : name;
+	}
 	if (!G->adj[x->id]) {
 		G->adj[x->id] = g;
 		return;
 	}
 	G->adj[x->id] = tag(G, bin(G, OP_add, G->adj[x->id], g),
-	                    xprintf("%%%d used again: gradients add", x->id));
+	                    xprintf("%s used again: gradients add", value_name(G, x)));
 }
 
 /* ---- the one place where broadcasting is undone ---- */
@@ -253,6 +267,34 @@ void reach_param(Grad *G, Node *p, Node *g, int index)
 	if (index == G->first_use[s] && G->slot_adj[s]) {
 		Node *st = ir_store(G->fn, G->grad_slot[s], G->slot_adj[s], G->m->slot[s].loc);
 		tag(G, st, xprintf("d loss/d %s", G->m->slot[s].name));
+	}
+}
+
+void own_lines(Grad *G, Node *y, Node *g, int start)
+{
+	Fn *fn = G->fn;
+	const char *call = y->note ? xprintf("  in %s", y->note) : "";
+	for (int j = start; j < fn->n; j++) {
+		Node *n = fn->node[j];
+		if (n->of >= 0)
+			continue;   /* a scan's reverse names the lines of its step itself */
+		n->of = y->id;
+		n->loc = y->loc;
+		if (y->note)
+			n->note = n->note ? xprintf("%s%s", n->note, call) : call + 2;
+	}
+	if (G->flow && y->op != OP_select_mode) {   /* resolve_mode replaces it by its operand */
+		const char *c = xprintf("of %%%d  %s: g = %s flows on unchanged to %s%s", y->id,
+		                        op_info[y->op].name, value_name(G, g), G->flow, call);
+		if (!G->pending)
+			G->pending_at = start;
+		G->pending = G->pending ? xprintf("%s\n%s", G->pending, c) : c;
+	}
+	G->flow = NULL;
+	if (G->pending && fn->n > G->pending_at) {
+		Node *n = fn->node[G->pending_at];
+		n->comment = n->comment ? xprintf("%s\n%s", G->pending, n->comment) : G->pending;
+		G->pending = NULL;
 	}
 }
 
@@ -543,13 +585,7 @@ Fn *grad(Module *m, const Fn *fwd)
 			for (int s = 0; s < nslot; s++)
 				if (G.first_use[s] == i)
 					reach_param(&G, &(Node){ .op = OP_param, .slot = s }, NULL, i);
-		/* Everything just written is this node's VJP: say so (a scan's
-		 * reverse names the lines of its step itself). */
-		for (int j = start; j < fn->n; j++)
-			if (fn->node[j]->of < 0) {
-				fn->node[j]->of = y->id;
-				fn->node[j]->loc = y->loc;
-			}
+		own_lines(&G, y, g, start);
 	}
 	store_zero_grads(&G, nslot);
 	stores_last(fn);

@@ -15,6 +15,9 @@ typedef struct Grad {
 	Node **slot_adj;   /* by slot: gradient of a SLOT_PARAM, summed over its param nodes */
 	int *first_use;    /* by slot: schedule index of its earliest param node, or -1 */
 	int *grad_slot;    /* by slot: its SLOT_GRAD, or -1 */
+	const char *flow;  /* the VJP being written: the operands g reached unchanged ("%3 and %4") */
+	const char *pending;   /* comments for the next line written, at index pending_at */
+	int pending_at;
 } Grad;
 
 
@@ -25,6 +28,10 @@ void vjp(Grad *G, Node *y, Node *g);                 /* y's VJP: its operands' g
 /* g reaches param node p at schedule index `index`: summed per slot, and
  * stored once the walk passes the slot's first use (index -2: never) */
 void reach_param(Grad *G, Node *p, Node *g, int index);
+/* The lines written since `start` are y's VJP (y's gradient was g): they
+ * name y, its source and its call, and a comment says where g went on
+ * unchanged */
+void own_lines(Grad *G, Node *y, Node *g, int start);
 
 /* grad_scan.c: a scan's VJP, the reversed scan (BPTT) and one batched
  * step for the parameters and the sequences */

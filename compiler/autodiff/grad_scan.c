@@ -38,6 +38,7 @@ static Walk walk_begin(Grad *G, Fn *fn, int from, int weights)
 {
 	Walk w = { .L = *G, .from = from, .to = fn->n, .weights = weights };
 	w.L.fn = fn;
+	w.L.flow = w.L.pending = NULL;   /* the enclosing walk's, placed by it */
 	w.L.nfwd = fn->next_id;
 	w.L.adj = xalloc(sizeof *w.L.adj * (size_t)(fn->next_id + 1));
 	w.L.live = xalloc((size_t)fn->next_id + 1);
@@ -90,11 +91,7 @@ static void walk_run(Walk *w, Node *out, Node *g)
 			reach_param(L, y, gy, -2);
 		else
 			vjp(L, y, gy);
-		for (int j = start; j < fn->n; j++)
-			if (fn->node[j]->of < 0) {
-				fn->node[j]->of = y->id;
-				fn->node[j]->loc = y->loc;
-			}
+		own_lines(L, y, gy, start);
 	}
 }
 
