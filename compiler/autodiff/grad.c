@@ -42,12 +42,30 @@ static Node *bin(Grad *G, Op op, Node *a, Node *b)
 	return ir_binary(G->fn, op, a, b, G->cur->loc);
 }
 
-/* What the listing's operands call x: a parameter or input by its slot. */
+/* The step's line that forward node x of this walk is a copy of, or -1. */
+static int step_line(const Grad *G, const Node *x)
+{
+	return G->shown && x->id < G->nfwd ? G->shown[x->id] : -1;
+}
+
+/* The forward line the listing says x's VJP is "of": a copy of a scan's
+ * step stands for the step's line, or outside the step for the scan. */
+static int shown_of(const Grad *G, const Node *x)
+{
+	int k = step_line(G, x);
+	return k < 0 ? x->id : G->shown_in >= 0 ? G->shown_in : k;
+}
+
+/* What the listing calls x: a parameter or input by its slot; a copy of
+ * scan %8's step line %3 outside the step "%8's %3". */
 static const char *value_name(const Grad *G, const Node *x)
 {
+	int k = step_line(G, x);
 	if ((x->op == OP_param || x->op == OP_input) && x->slot >= 0 && x->slot < G->m->nslot)
 		return G->m->slot[x->slot].name;
-	return xprintf("%%%d", x->id);
+	if (k >= 0 && G->shown_in >= 0)
+		return xprintf("%%%d's %%%d", G->shown_in, k);
+	return xprintf("%%%d", k >= 0 ? k : x->id);
 }
 
 /* Add g to the gradient of forward node x.  A value used twice gets the
@@ -278,14 +296,15 @@ void own_lines(Grad *G, Node *y, Node *g, int start)
 		Node *n = fn->node[j];
 		if (n->of >= 0)
 			continue;   /* a scan's reverse names the lines of its step itself */
-		n->of = y->id;
+		n->of = shown_of(G, y);
 		n->loc = y->loc;
 		if (y->note)
 			n->note = n->note ? xprintf("%s%s", n->note, call) : call + 2;
 	}
 	if (G->flow && y->op != OP_select_mode) {   /* resolve_mode replaces it by its operand */
-		const char *c = xprintf("of %%%d  %s: g = %s flows on unchanged to %s%s", y->id,
-		                        op_info[y->op].name, value_name(G, g), G->flow, call);
+		const char *at = step_line(G, y) >= 0 && G->shown_in >= 0 ? xprintf(" %s", value_name(G, y)) : "";
+		const char *c = xprintf("of %%%d  %s%s: g = %s flows on unchanged to %s%s", shown_of(G, y),
+		                        op_info[y->op].name, at, value_name(G, g), G->flow, call);
 		if (!G->pending)
 			G->pending_at = start;
 		G->pending = G->pending ? xprintf("%s\n%s", G->pending, c) : c;

@@ -18,6 +18,10 @@ typedef struct Grad {
 	const char *flow;  /* the VJP being written: the operands g reached unchanged ("%3 and %4") */
 	const char *pending;   /* comments for the next line written, at index pending_at */
 	int pending_at;
+	const int *shown;  /* by forward id: a copy of a scan's step (it is differentiated on
+	                      copies): the step's line it stands for, else -1; may be NULL */
+	int shown_in;      /* those copies are written outside the step, in scan %shown_in's
+	                      VJP; -1: they are the reversed step's own */
 } Grad;
 
 

@@ -39,6 +39,7 @@ static Walk walk_begin(Grad *G, Fn *fn, int from, int weights)
 	Walk w = { .L = *G, .from = from, .to = fn->n, .weights = weights };
 	w.L.fn = fn;
 	w.L.flow = w.L.pending = NULL;   /* the enclosing walk's, placed by it */
+	w.L.shown = NULL;
 	w.L.nfwd = fn->next_id;
 	w.L.adj = xalloc(sizeof *w.L.adj * (size_t)(fn->next_id + 1));
 	w.L.live = xalloc((size_t)fn->next_id + 1);
@@ -96,6 +97,21 @@ static void walk_run(Walk *w, Node *out, Node *g)
 }
 
 /* ---- copies of the body ---- */
+
+/* The listing names a copy's lines after the step's lines they stand
+ * for, printed under the forward scan (Grad.shown). */
+static int *shown_as(const Fn *fn, const Fn *body, Node **copy)
+{
+	int *shown = xalloc(sizeof *shown * (size_t)(fn->next_id + 1));
+	for (int i = 0; i <= fn->next_id; i++)
+		shown[i] = -1;
+	for (int i = 0; i < body->n; i++) {
+		const Node *o = body->node[i];
+		if (o->op != OP_arg && o->op != OP_yield && copy[o->id])
+			shown[copy[o->id]->id] = o->id;
+	}
+	return shown;
+}
 
 /* o in fn, reading `in`: a fresh id, the attributes and shape of o */
 static Node *copy_node(Fn *fn, const Node *o, Node **in)
@@ -274,6 +290,8 @@ static Node *bptt(Grad *G, Node *S, Node *g, Node *hprev, Node **batched_copy)
 	Node **copy = copy_body(rb, S->body, arg, 0, -1);
 	Node *carry = copy[scan_yield(S->body)->in[0]->id];
 	Walk w = walk_begin(G, rb, from, 0);
+	w.L.shown = shown_as(rb, S->body, copy);
+	w.L.shown_in = -1;
 	w.L.live[arg[0]->id] = 1;
 	rb->backward_from = rb->n;   /* the step's copy above, its VJP below */
 	walk_run(&w, carry, gt);
@@ -325,6 +343,8 @@ void vjp_scan(Grad *G, Node *S, Node *g)
 	store_norms(G, S, gsteps);
 	Walk w = walk_begin(G, fn, from, 1);
 	w.to = to;
+	w.L.shown = shown_as(fn, S->body, copy);
+	w.L.shown_in = S->id;
 	w.L.live[hprev->id] = G->live[S->in[0]->id];
 	for (int k = 1; k < S->nin; k++)
 		w.L.live[S->in[k]->id] = G->live[S->in[k]->id];
