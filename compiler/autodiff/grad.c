@@ -49,23 +49,23 @@ static int step_line(const Grad *G, const Node *x)
 }
 
 /* The forward line the listing says x's VJP is "of": a copy of a scan's
- * step stands for the step's line, or outside the step for the scan. */
+ * step stands for the step's line inside the reversed step, for the
+ * scan outside it. */
 static int shown_of(const Grad *G, const Node *x)
 {
 	int k = step_line(G, x);
-	return k < 0 ? x->id : G->shown_in >= 0 ? G->shown_in : k;
+	return k < 0 ? x->id : G->shown_inside ? k : G->shown_scan;
 }
 
 /* What the listing calls x: a parameter or input by its slot; a copy of
- * scan %8's step line %3 outside the step "%8's %3". */
+ * scan %8's step line %3 "%8's %3" (the reversed step numbers its own
+ * lines, so a bare %3 would name one of those). */
 static const char *value_name(const Grad *G, const Node *x)
 {
 	int k = step_line(G, x);
 	if ((x->op == OP_param || x->op == OP_input) && x->slot >= 0 && x->slot < G->m->nslot)
 		return G->m->slot[x->slot].name;
-	if (k >= 0 && G->shown_in >= 0)
-		return xprintf("%%%d's %%%d", G->shown_in, k);
-	return xprintf("%%%d", k >= 0 ? k : x->id);
+	return k >= 0 ? xprintf("%%%d's %%%d", G->shown_scan, k) : xprintf("%%%d", x->id);
 }
 
 /* Add g to the gradient of forward node x.  A value used twice gets the
@@ -288,6 +288,28 @@ void reach_param(Grad *G, Node *p, Node *g, int index)
 	}
 }
 
+static void place_comments(Grad *G)
+{
+	if (G->pending && G->fn->n > G->pending_at) {
+		Node *n = G->fn->node[G->pending_at];
+		n->comment = n->comment ? xprintf("%s\n%s", G->pending, n->comment) : G->pending;
+		G->pending = NULL;
+	}
+}
+
+/* Comment c heads the line written at index `at` of G->fn, once there is
+ * one (NULL: none); comments held earlier go first. */
+void hold_comment(Grad *G, const char *c, int at)
+{
+	place_comments(G);
+	if (c) {
+		if (!G->pending)
+			G->pending_at = at;
+		G->pending = G->pending ? xprintf("%s\n%s", G->pending, c) : c;
+	}
+	place_comments(G);
+}
+
 void own_lines(Grad *G, Node *y, Node *g, int start)
 {
 	Fn *fn = G->fn;
@@ -301,20 +323,14 @@ void own_lines(Grad *G, Node *y, Node *g, int start)
 		if (y->note)
 			n->note = n->note ? xprintf("%s%s", n->note, call) : call + 2;
 	}
+	const char *c = NULL;
 	if (G->flow && y->op != OP_select_mode) {   /* resolve_mode replaces it by its operand */
-		const char *at = step_line(G, y) >= 0 && G->shown_in >= 0 ? xprintf(" %s", value_name(G, y)) : "";
-		const char *c = xprintf("of %%%d  %s%s: g = %s flows on unchanged to %s%s", shown_of(G, y),
-		                        op_info[y->op].name, at, value_name(G, g), G->flow, call);
-		if (!G->pending)
-			G->pending_at = start;
-		G->pending = G->pending ? xprintf("%s\n%s", G->pending, c) : c;
+		const char *at = step_line(G, y) >= 0 && !G->shown_inside ? xprintf(" %s", value_name(G, y)) : "";
+		c = xprintf("of %%%d  %s%s: g = %s flows on unchanged to %s%s", shown_of(G, y),
+		            op_info[y->op].name, at, value_name(G, g), G->flow, call);
 	}
 	G->flow = NULL;
-	if (G->pending && fn->n > G->pending_at) {
-		Node *n = fn->node[G->pending_at];
-		n->comment = n->comment ? xprintf("%s\n%s", G->pending, n->comment) : G->pending;
-		G->pending = NULL;
-	}
+	hold_comment(G, c, start);
 }
 
 void vjp(Grad *G, Node *y, Node *g)
@@ -607,6 +623,7 @@ Fn *grad(Module *m, const Fn *fwd)
 		own_lines(&G, y, g, start);
 	}
 	store_zero_grads(&G, nslot);
+	hold_comment(&G, NULL, 0);   /* one still held heads a zero gradient's line, if any */
 	stores_last(fn);
 	m->grad = fn;
 	return fn;

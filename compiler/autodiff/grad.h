@@ -20,8 +20,8 @@ typedef struct Grad {
 	int pending_at;
 	const int *shown;  /* by forward id: a copy of a scan's step (it is differentiated on
 	                      copies): the step's line it stands for, else -1; may be NULL */
-	int shown_in;      /* those copies are written outside the step, in scan %shown_in's
-	                      VJP; -1: they are the reversed step's own */
+	int shown_scan;    /* that scan's id */
+	int shown_inside;  /* the copies are the reversed step's own, not written outside it */
 } Grad;
 
 
@@ -36,6 +36,7 @@ void reach_param(Grad *G, Node *p, Node *g, int index);
  * name y, its source and its call, and a comment says where g went on
  * unchanged */
 void own_lines(Grad *G, Node *y, Node *g, int start);
+void hold_comment(Grad *G, const char *c, int at);   /* c heads the line at index at, once written */
 
 /* grad_scan.c: a scan's VJP, the reversed scan (BPTT) and one batched
  * step for the parameters and the sequences */
