@@ -13,9 +13,10 @@
  *           on a convolution patches=bufN@+OFFSET
  *   WHERE   - | FILE:LINE:COL
  * A ';' starts a comment line; "; backward" marks where grad's backward
- * lines begin, and "; of %ID ..." lines belong to the node after them.  Columns after TYPE are optional.  The slots' roles are not
- * printed, so they follow from the names the compiler gives (ir.h, Slot):
- * see slot_roles.  Tokens are read_lex.c's, attributes read_attr.c's.
+ * lines begin, and "; of %ID ..." lines belong to the node after them.
+ * Columns after TYPE are optional.  The slots' roles are not printed, so
+ * they follow from the names the compiler gives (ir.h, Slot): see
+ * slot_roles.  Tokens are read_lex.c's, attributes read_attr.c's.
  *
  * Everything read is checked before a pass sees it: syntax here, the
  * invariants by ir_verify; either failure is an error at the line's
