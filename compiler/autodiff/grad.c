@@ -42,18 +42,50 @@ static Node *bin(Grad *G, Op op, Node *a, Node *b)
 	return ir_binary(G->fn, op, a, b, G->cur->loc);
 }
 
+/* The step's line that forward node x of this walk is a copy of, or -1. */
+static int step_line(const Grad *G, const Node *x)
+{
+	return G->shown && x->id < G->nfwd ? G->shown[x->id] : -1;
+}
+
+/* The forward line the listing says x's VJP is "of": a copy of a scan's
+ * step stands for the step's line inside the reversed step, for the
+ * scan outside it. */
+static int shown_of(const Grad *G, const Node *x)
+{
+	int k = step_line(G, x);
+	return k < 0 ? x->id : G->shown_inside ? k : G->shown_scan;
+}
+
+/* What the listing calls x: a parameter or input by its slot; a copy of
+ * scan %8's step line %3 "%8's %3" (the reversed step numbers its own
+ * lines, so a bare %3 would name one of those). */
+static const char *value_name(const Grad *G, const Node *x)
+{
+	int k = step_line(G, x);
+	if ((x->op == OP_param || x->op == OP_input) && x->slot >= 0 && x->slot < G->m->nslot)
+		return G->m->slot[x->slot].name;
+	return k >= 0 ? xprintf("%%%d's %%%d", G->shown_scan, k) : xprintf("%%%d", x->id);
+}
+
 /* Add g to the gradient of forward node x.  A value used twice gets the
- * sum of the gradients of its uses (the multivariate chain rule). */
+ * sum of the gradients of its uses (the multivariate chain rule).  When g
+ * is the gradient of the node being differentiated, it passes on
+ * unchanged and writes no line: flow remembers where it went. */
 void acc(Grad *G, Node *x, Node *g)
 {
 	if (!G->live[x->id])
 		return;
+	if (G->cur && g == G->adj[G->cur->id]) {
+		const char *name = value_name(G, x);
+		G->flow = G->flow ? xprintf("%s and %s", G->flow, name) : name;
+	}
 	if (!G->adj[x->id]) {
 		G->adj[x->id] = g;
 		return;
 	}
 	G->adj[x->id] = tag(G, bin(G, OP_add, G->adj[x->id], g),
-	                    xprintf("%%%d used again: gradients add", x->id));
+	                    xprintf("%s used again: gradients add", value_name(G, x)));
 }
 
 /* ---- the one place where broadcasting is undone ---- */
@@ -254,6 +286,51 @@ void reach_param(Grad *G, Node *p, Node *g, int index)
 		Node *st = ir_store(G->fn, G->grad_slot[s], G->slot_adj[s], G->m->slot[s].loc);
 		tag(G, st, xprintf("d loss/d %s", G->m->slot[s].name));
 	}
+}
+
+static void place_comments(Grad *G)
+{
+	if (G->pending && G->fn->n > G->pending_at) {
+		Node *n = G->fn->node[G->pending_at];
+		n->comment = n->comment ? xprintf("%s\n%s", G->pending, n->comment) : G->pending;
+		G->pending = NULL;
+	}
+}
+
+/* Comment c heads the line written at index `at` of G->fn, once there is
+ * one (NULL: none); comments held earlier go first. */
+void hold_comment(Grad *G, const char *c, int at)
+{
+	place_comments(G);
+	if (c) {
+		if (!G->pending)
+			G->pending_at = at;
+		G->pending = G->pending ? xprintf("%s\n%s", G->pending, c) : c;
+	}
+	place_comments(G);
+}
+
+void own_lines(Grad *G, Node *y, Node *g, int start)
+{
+	Fn *fn = G->fn;
+	const char *call = y->note ? xprintf("  in %s", y->note) : "";
+	for (int j = start; j < fn->n; j++) {
+		Node *n = fn->node[j];
+		if (n->of >= 0)
+			continue;   /* a scan's reverse names the lines of its step itself */
+		n->of = shown_of(G, y);
+		n->loc = y->loc;
+		if (y->note)
+			n->note = n->note ? xprintf("%s%s", n->note, call) : call + 2;
+	}
+	const char *c = NULL;
+	if (G->flow && y->op != OP_select_mode) {   /* resolve_mode replaces it by its operand */
+		const char *at = step_line(G, y) >= 0 && !G->shown_inside ? xprintf(" %s", value_name(G, y)) : "";
+		c = xprintf("of %%%d  %s%s: g = %s flows on unchanged to %s%s", shown_of(G, y),
+		            op_info[y->op].name, at, value_name(G, g), G->flow, call);
+	}
+	G->flow = NULL;
+	hold_comment(G, c, start);
 }
 
 void vjp(Grad *G, Node *y, Node *g)
@@ -568,15 +645,10 @@ Fn *grad(Module *m, const Fn *fwd)
 			for (int s = 0; s < nslot; s++)
 				if (G.first_use[s] == i)
 					reach_param(&G, &(Node){ .op = OP_param, .slot = s }, NULL, i);
-		/* Everything just written is this node's VJP: say so (a scan's
-		 * reverse names the lines of its step itself). */
-		for (int j = start; j < fn->n; j++)
-			if (fn->node[j]->of < 0) {
-				fn->node[j]->of = y->id;
-				fn->node[j]->loc = y->loc;
-			}
+		own_lines(&G, y, g, start);
 	}
 	store_zero_grads(&G, nslot);
+	hold_comment(&G, NULL, 0);   /* one still held heads a zero gradient's line, if any */
 	stores_last(fn);
 	m->grad = fn;
 	return fn;

@@ -16,6 +16,13 @@ typedef struct Grad {
 	int *first_use;    /* by slot: schedule index of its earliest param node, or -1 */
 	int *grad_slot;    /* by slot: its SLOT_GRAD, or -1 */
 	char *frozen;      /* by slot: reaches the loss only through stop_gradient (on purpose) */
+	const char *flow;  /* the VJP being written: the operands g reached unchanged ("%3 and %4") */
+	const char *pending;   /* comments for the next line written, at index pending_at */
+	int pending_at;
+	const int *shown;  /* by forward id: a copy of a scan's step (it is differentiated on
+	                      copies): the step's line it stands for, else -1; may be NULL */
+	int shown_scan;    /* that scan's id */
+	int shown_inside;  /* the copies are the reversed step's own, not written outside it */
 } Grad;
 
 
@@ -26,6 +33,11 @@ void vjp(Grad *G, Node *y, Node *g);                 /* y's VJP: its operands' g
 /* g reaches param node p at schedule index `index`: summed per slot, and
  * stored once the walk passes the slot's first use (index -2: never) */
 void reach_param(Grad *G, Node *p, Node *g, int index);
+/* The lines written since `start` are y's VJP (y's gradient was g): they
+ * name y, its source and its call, and a comment says where g went on
+ * unchanged */
+void own_lines(Grad *G, Node *y, Node *g, int start);
+void hold_comment(Grad *G, const char *c, int at);   /* c heads the line at index at, once written */
 
 /* grad_scan.c: a scan's VJP, the reversed scan (BPTT) and one batched
  * step for the parameters and the sequences */

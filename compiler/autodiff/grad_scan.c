@@ -38,6 +38,8 @@ static Walk walk_begin(Grad *G, Fn *fn, int from, int weights)
 {
 	Walk w = { .L = *G, .from = from, .to = fn->n, .weights = weights };
 	w.L.fn = fn;
+	w.L.flow = w.L.pending = NULL;   /* the enclosing walk's, placed by it */
+	w.L.shown = NULL;
 	w.L.nfwd = fn->next_id;
 	w.L.adj = xalloc(sizeof *w.L.adj * (size_t)(fn->next_id + 1));
 	w.L.live = xalloc((size_t)fn->next_id + 1);
@@ -90,15 +92,28 @@ static void walk_run(Walk *w, Node *out, Node *g)
 			reach_param(L, y, gy, -2);
 		else
 			vjp(L, y, gy);
-		for (int j = start; j < fn->n; j++)
-			if (fn->node[j]->of < 0) {
-				fn->node[j]->of = y->id;
-				fn->node[j]->loc = y->loc;
-			}
+		own_lines(L, y, gy, start);
 	}
 }
 
 /* ---- copies of the body ---- */
+
+/* The listing names a copy's lines after the step's lines they stand
+ * for, printed under the forward scan (Grad.shown); the step's arguments
+ * too where they are copies (in the reversed step), not the enclosing
+ * function's own values. */
+static int *shown_as(const Fn *fn, const Fn *body, Node **copy, int args)
+{
+	int *shown = xalloc(sizeof *shown * (size_t)(fn->next_id + 1));
+	for (int i = 0; i <= fn->next_id; i++)
+		shown[i] = -1;
+	for (int i = 0; i < body->n; i++) {
+		const Node *o = body->node[i];
+		if (o->op != OP_yield && (args || o->op != OP_arg) && copy[o->id] && copy[o->id]->id <= fn->next_id)
+			shown[copy[o->id]->id] = o->id;
+	}
+	return shown;
+}
 
 /* o in fn, reading `in`: a fresh id, the attributes and shape of o */
 static Node *copy_node(Fn *fn, const Node *o, Node **in)
@@ -279,6 +294,9 @@ static Node *bptt(Grad *G, Node *S, Node *g, Node *hprev, Node **batched_copy)
 	Node **copy = copy_body(rb, S->body, arg, 0, -1);
 	Node *carry = copy[scan_yield(S->body)->in[0]->id];
 	Walk w = walk_begin(G, rb, from, 0);
+	w.L.shown = shown_as(rb, S->body, copy, 1);
+	w.L.shown_scan = S->id;
+	w.L.shown_inside = 1;
 	w.L.live[arg[0]->id] = 1;
 	rb->backward_from = rb->n;   /* the step's copy above, its VJP below */
 	walk_run(&w, carry, gt);
@@ -286,7 +304,7 @@ static Node *bptt(Grad *G, Node *S, Node *g, Node *hprev, Node **batched_copy)
 	Node *an = w.L.adj[arg[0]->id];
 	if (!an)
 		an = ir_broadcast(rb, ir_const(rb, init->dt, 0, S->loc), init->shape, S->loc);
-	ir_yield(rb, an, gt, S->loc);
+	ir_yield(rb, an, gt, S->loc)->comment = w.L.pending;   /* a comment no line followed */
 	Node *in[MAXIN] = { konst(G, 0, init), g, hprev, S };
 	for (int k = 1; k <= nseq; k++)
 		in[3 + k] = S->in[k];
@@ -330,11 +348,15 @@ void vjp_scan(Grad *G, Node *S, Node *g)
 	store_norms(G, S, gsteps);
 	Walk w = walk_begin(G, fn, from, 1);
 	w.to = to;
+	w.L.shown = shown_as(fn, S->body, copy, 0);
+	w.L.shown_scan = S->id;
+	w.L.shown_inside = 0;
 	w.L.live[hprev->id] = G->live[S->in[0]->id];
 	for (int k = 1; k < S->nin; k++)
 		w.L.live[S->in[k]->id] = G->live[S->in[k]->id];
 	walk_run(&w, out, gsteps);
 	reuse(fn, w.to, out, S);
+	hold_comment(G, w.L.pending, fn->n);
 	G->cur = S;
 	Node *gh = w.L.adj[hprev->id];
 	if (gh) {

@@ -526,14 +526,24 @@ Fn *ir_clone(const Fn *fn, const char *name)
 	return c;
 }
 
+/* A comment heads the lines after it: when its line goes, the next line
+ * that stays takes it. */
 void ir_remove_dead(Fn *fn)
 {
 	int j = 0, back = -1;
+	const char *comment = NULL;
 	for (int i = 0; i < fn->n; i++) {
+		Node *n = fn->node[i];
 		if (i == fn->backward_from)
 			back = j;
-		if (fn->node[i]->mark != -1)
-			fn->node[j++] = fn->node[i];
+		if (n->comment)
+			comment = comment ? xprintf("%s\n%s", comment, n->comment) : n->comment;
+		n->comment = NULL;
+		if (n->mark != -1) {
+			n->comment = comment;
+			comment = NULL;
+			fn->node[j++] = n;
+		}
 	}
 	if (fn->backward_from >= 0)
 		fn->backward_from = back >= 0 ? back : j;

@@ -138,6 +138,8 @@ struct Node {
 	Loc loc;              /* source text that caused this node */
 	const char *note;     /* e.g. "dense(x, 256)" or "sigmoid' = s(1-s)"; may be NULL */
 	int of;               /* backward nodes: id of the forward node whose VJP made it; else -1 */
+	const char *comment;  /* "of %k ..." lines printed above this one (a VJP that wrote no line
+	                         of its own, as add's: where its gradient went); may be NULL */
 
 	/* filled by passes */
 	int nuse;             /* fill_uses */

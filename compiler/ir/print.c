@@ -4,8 +4,10 @@
  * One line per node, in columns:
  *   %12 = matmul %3, mlp.dense_1.W   f32[B,256]   mlp.nn:6:18   dense(x, 256)
  * Operands that are parameters or inputs print by their slot's name.
- * Backward lines add "of %k", the forward node whose VJP made them; once
- * fuse() and plan() ran, each line also shows its group and buffer. */
+ * Backward lines add "of %k", the forward node whose VJP made them, and
+ * "in CALL", that node's call; a VJP that wrote no line of its own (add's)
+ * is a comment "; of %k ..." above the next line.  Once fuse() and plan()
+ * ran, each line also shows its group and buffer. */
 #include <string.h>
 #include "ir.h"
 
@@ -161,6 +163,10 @@ static void print_lines(FILE *out, const Module *m, const Fn *fn, int indent)
 		const Node *nd = fn->node[i];
 		if (i == fn->backward_from)
 			fprintf(out, "%*s; backward: each line is part of the VJP of the forward line it names\n", indent, "");
+		for (const char *c = nd->comment, *e; c; c = *e ? e + 1 : NULL) {
+			e = c + strcspn(c, "\n");
+			fprintf(out, "%*s; %.*s\n", indent, "", (int)(e - c), c);
+		}
 		const char *line = xprintf("%*s%-*s  %-*s", indent, "", wt, text[i], wy, type[i]);
 		if (planned(fn))
 			line = xprintf("%s  %-*s", line, wp, place[i]);

@@ -13,9 +13,10 @@
  *           on a convolution patches=bufN@+OFFSET
  *   WHERE   - | FILE:LINE:COL
  * A ';' starts a comment line; "; backward" marks where grad's backward
- * lines begin.  Columns after TYPE are optional.  The slots' roles are not
- * printed, so they follow from the names the compiler gives (ir.h, Slot):
- * see slot_roles.  Tokens are read_lex.c's, attributes read_attr.c's.
+ * lines begin, and "; of %ID ..." lines belong to the node after them.
+ * Columns after TYPE are optional.  The slots' roles are not printed, so
+ * they follow from the names the compiler gives (ir.h, Slot): see
+ * slot_roles.  Tokens are read_lex.c's, attributes read_attr.c's.
  *
  * Everything read is checked before a pass sees it: syntax here, the
  * invariants by ir_verify; either failure is an error at the line's
@@ -440,6 +441,8 @@ static void node_line(Reader *r)
 	rd_type(r, &dt, &s);
 	Node *n = make(r, &l, dt, s);
 	n->reverse = l.n.reverse;
+	n->comment = r->comment;
+	r->comment = NULL;
 	columns(r, n);
 	if (n->op == OP_scan)
 		open_body(r, n);
@@ -612,11 +615,23 @@ static void verified(const Reader *r, const FnRead *f)
 	error_at(at, "invalid IR: %s", why);
 }
 
+/* "; backward" starts grad's backward lines; "; of %ID ..." says where a
+ * VJP that wrote no line sent its gradient, and heads the next node. */
 static void comment(Reader *r)
 {
 	r->p++;
+	rd_spaces(r);
+	const char *text = r->p;
 	if (rd_accept(r, "backward") && r->cur && r->cur->fn->backward_from < 0)
 		r->cur->fn->backward_from = r->cur->fn->n;
+	Tok of = rd_word(r, ""), id = rd_word(r, "");
+	if (r->cur && rd_is(of, "of") && id.n > 1 && id.s[0] == '%' && rd_digits(id.s + 1, id.n - 1)) {
+		const char *e = r->eol;
+		while (e > text && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		const char *c = xstrndup(text, (size_t)(e - text));
+		r->comment = r->comment ? xprintf("%s\n%s", r->comment, c) : c;
+	}
 }
 
 static void line(Reader *r)
@@ -632,6 +647,7 @@ static void line(Reader *r)
 			rd_fail_at(r, t.s, t.n, "a function begins inside a scan's body (its yield is missing)");
 		if (r->cur)
 			finish_fn(r);
+		r->comment = NULL;   /* a comment heads a node of its own function */
 		return header(r);
 	}
 	r->p = save;

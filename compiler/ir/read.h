@@ -42,6 +42,7 @@ typedef struct Reader {
 	int *hash, nhash;             /* slot_named's table */
 	BodyRead body[MAX_BODY_DEPTH];   /* the scans whose bodies are open, innermost last */
 	int depth;
+	const char *comment;          /* "; of %ID ..." lines, for the next node */
 } Reader;
 
 /* read_lex.c: the cursor moves along the current line; every error is

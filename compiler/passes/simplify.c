@@ -203,6 +203,8 @@ static Node *simplify_node(Fn *fn, Node *n)
 void simplify(Fn *fn)
 {
 	fill_uses(fn);   /* of the input: a stale count costs a GEMM twice, never a wrong value */
+	for (int i = 0; i < fn->n; i++)
+		fn->node[i]->comment = NULL;   /* grad's comments name lines the passes rewrite */
 	Rewrite rw;
 	rw_begin(&rw, fn);
 	for (Node *n; (n = rw_next(&rw));) {
