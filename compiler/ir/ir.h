@@ -133,6 +133,9 @@ struct Node {
 	Loc loc;              /* source text that caused this node */
 	const char *note;     /* e.g. "dense(x, 256)" or "sigmoid' = s(1-s)"; may be NULL */
 	int of;               /* backward nodes: id of the forward node whose VJP made it; else -1 */
+	const char *call;     /* the call path of the fn or model call (or stateful builtin) whose
+	                         body made it, as parameters are named: "mlp.dense_1"; NULL in the
+	                         train block.  --emit=dot draws a cluster per call from it */
 
 	/* filled by passes */
 	int nuse;             /* fill_uses */
