@@ -11,8 +11,8 @@
  * Nodes are grouped by the call that made them (Node.call, the path the
  * parameters are named by: "mlp.dense_1"), one cluster per call, nested
  * as the calls are.  A backward node goes with the call of the forward
- * node it differentiates, in a backward cluster of its own: the picture
- * reads down through the forward calls and on down through their VJPs.
+ * node it differentiates, in a backward cluster of its own, and on that
+ * node's level: the forward pass reads down, its VJPs back up beside it.
  * The update is grouped by the parameter it updates.  DotOptions.depth
  * folds the calls nested deeper than it into one box each, so a large
  * network still fits a page; edges into a folded call end at its box. */
