@@ -6,7 +6,9 @@
 # the backward cluster of that node's call; the operands of sub, div and
 # matmul are labelled a, b in order, an add's are not; --dot-depth folds
 # calls into boxes (fewer nodes the smaller N, no edge to a node that is
-# not drawn) and rejects a bad N as a usage error.
+# not drawn; mlp at depth 2, as docs/autodiff.md draws it, keeps every
+# grad node and folds the update by parameter) and rejects a bad N as a
+# usage error.
 . "$(dirname "$0")/lib.sh"
 command -v dot >/dev/null || die "graphviz's dot is missing (./quickstart installs it)"
 mlp=$SRCDIR/examples/mlp.nn resnet=$SRCDIR/examples/resnet.nn
@@ -50,6 +52,17 @@ done
 emit dot "$mlp"
 cmp -s "$work/dot.out" "$work/dot=grad.out" || die "--emit=dot should draw what --emit=dot=grad draws"
 echo "ok: dot=grad and dot=opt of xor and mlp render; --emit=dot is dot=grad"
+# docs/autodiff.md's picture of mlp: every line of grad, the update a box per parameter
+emit dot=grad "$mlp" --dot-depth 2
+emit grad "$mlp"
+render "$work/dot=grad.out"
+endpoints "$work/dot=grad.out"
+ids g "$work/dot=grad.out" >"$work/a"
+lines grad "$work/grad.out" >"$work/b"
+[ "$(grep -c '^ *uc[0-9]* \[label="mlp.dense_[123].[Wb]\\n[0-9]* lines"' "$work/dot=grad.out")" = 6 ] &&
+	[ "$(grep -c '^ *u[0-9]* \[label=' "$work/dot=grad.out")" = 1 ] && cmp -s "$work/a" "$work/b" ||
+	die "--dot-depth 2 on mlp should draw every grad node and fold the update into 6 boxes"
+echo "ok: mlp --dot-depth 2: every grad node, the update a box per parameter"
 
 # The numbering: dot=grad against --emit=grad, dot=opt against --emit=opt.
 for pair in "dot=grad grad" "dot=opt opt"; do
