@@ -25,6 +25,8 @@
 typedef struct Options {
 	const char *input, *output, *emit, *emit_after;
 	int opt_level, object_only, verify;
+	const char *dot_depth;        /* --dot-depth as given, or NULL */
+	DotOptions dot;
 	const char *stdlib_dirs[20];
 	int nstdlib;
 } Options;
@@ -48,12 +50,17 @@ static void usage(FILE *out)
 	      "                     opt   the step after simplification, CSE, DCE, fusion\n"
 	      "                           and the memory plan\n"
 	      "                     llvm  the LLVM IR of the step\n"
-	      "                     dot   the step as a Graphviz graph\n"
+	      "                     dot=grad  the step as a Graphviz graph, numbered as\n"
+	      "                           --emit=grad, a cluster per layer call (dot alone\n"
+	      "                           is dot=grad)\n"
+	      "                     dot=opt   the same after the passes, numbered as --emit=opt\n"
 	      "                     desc  the model descriptor the trainer reads\n", out);
 	fprintf(out, "  --emit-after=PASS\n"
 	      "                   print the IR after each run of PASS and stop; the passes:\n"
 	      "                   %s\n", pipeline_pass_names());
-	fputs("  --verify         check IR invariants after every pass\n"
+	fputs("  --dot-depth N    with --emit=dot: draw calls nested more than N deep (0-64)\n"
+	      "                   as one box each; 1 keeps the model's own calls\n"
+	      "  --verify         check IR invariants after every pass\n"
 	      "  -Wmodel          warn about models that will likely train badly (the\n"
 	      "                   default); -Wno-model turns these warnings off\n"
 	      "  -h, --help       show this help and exit\n"
@@ -108,9 +115,22 @@ static void add_default_dirs(Options *o)
 	o->stdlib_dirs[o->nstdlib] = NULL;
 }
 
+/* --dot-depth N: a whole number of call levels, and only for a picture. */
+static int dot_depth(const Options *o)
+{
+	char *end;
+	const char *s = o->dot_depth;
+	long d = strtol(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end || d > 64)
+		bad_usage("--dot-depth wants a whole number of call levels from 0 to 64, not '%s'", s);
+	if (!o->emit || strncmp(o->emit, "dot", 3) != 0)
+		bad_usage("--dot-depth %s draws folded calls; it goes with --emit=dot", s);
+	return (int)d;
+}
+
 static void parse_args(Options *o, int argc, char **argv)
 {
-	static const char *const emits[] = { "ast", "ir", "grad", "opt", "llvm", "dot", "desc" };
+	static const char *const emits[] = { "ast", "ir", "grad", "opt", "llvm", "dot", "dot=grad", "dot=opt", "desc" };
 	o->opt_level = 3;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -143,7 +163,12 @@ static void parse_args(Options *o, int argc, char **argv)
 			for (size_t k = 0; k < sizeof emits / sizeof *emits; k++)
 				known |= !strcmp(o->emit, emits[k]);
 			if (!known)
-				bad_usage("unknown --emit stage '%s' (ast, ir, grad, opt, llvm, dot, desc)", o->emit);
+				bad_usage("unknown --emit stage '%s' (ast, ir, grad, opt, llvm, dot, dot=grad, dot=opt, desc)",
+				          o->emit);
+		} else if (!strcmp(a, "--dot-depth") || !strncmp(a, "--dot-depth=", 12)) {
+			if (a[11] != '=' && i + 1 >= argc)
+				bad_usage("option '%s' needs an argument", a);
+			o->dot_depth = a[11] == '=' ? a + 12 : argv[++i];
 		} else if (!strncmp(a, "--emit-after=", 13)) {
 			o->emit_after = a + 13;
 			if (!pipeline_has_pass(o->emit_after))
@@ -160,6 +185,9 @@ static void parse_args(Options *o, int argc, char **argv)
 		bad_usage("%s", "no input file");
 	if (o->emit && o->emit_after)
 		bad_usage("--emit=%s and --emit-after each print a stage; give one", o->emit);
+	o->dot.depth = -1;
+	if (o->dot_depth)
+		o->dot.depth = dot_depth(o);
 }
 
 static const char *default_output(const char *input, const char *ext)
@@ -192,7 +220,8 @@ static int emit_is(const Options *o, const char *what) { return o->emit && !strc
 static const char *last_stage(const Options *o)
 {
 	static const char *const upto[][2] = {
-		{ "ir", "lower" }, { "grad", "optim" }, { "opt", "plan_state" }, { "dot", "plan_state" },
+		{ "ir", "lower" }, { "grad", "optim" }, { "opt", "plan_state" }, { "dot", "optim" },
+		{ "dot=grad", "optim" }, { "dot=opt", "plan_state" },
 		{ "desc", "describe" },
 	};
 	if (o->emit_after)
@@ -218,8 +247,8 @@ static void print_stage(const Options *o, const Module *m, const Pipeline *p)
 {
 	if (emit_is(o, "ir") || emit_is(o, "grad") || emit_is(o, "opt"))
 		ir_print_module(stdout, m, o->emit);
-	else if (emit_is(o, "dot"))
-		ir_dot(stdout, m);
+	else if (o->emit && !strncmp(o->emit, "dot", 3))
+		ir_dot(stdout, m, &o->dot);
 	else if (emit_is(o, "desc"))
 		fputs(p->descriptor, stdout);
 }

@@ -140,6 +140,9 @@ struct Node {
 	int of;               /* backward nodes: id of the forward node whose VJP made it; else -1 */
 	const char *comment;  /* "of %k ..." lines printed above this one (a VJP that wrote no line
 	                         of its own, as add's: where its gradient went); may be NULL */
+	const char *call;     /* the call path of the fn or model call (or stateful builtin) whose
+	                         body made it, as parameters are named: "mlp.dense_1"; NULL in the
+	                         train block.  --emit=dot draws a cluster per call from it */
 
 	/* filled by passes */
 	int nuse;             /* fill_uses */
@@ -392,7 +395,22 @@ const char *op_shape(const Module *m, const Node *n, Shape *out);
  * Backward lines say "of %k"; groups and buffers are shown once filled. */
 void ir_print(FILE *out, const Module *m, const Fn *fn);
 void ir_print_module(FILE *out, const Module *m, const char *what); /* what: ir | grad | opt */
-void ir_dot(FILE *out, const Module *m);
+/* The listing's columns, one node's each, for dot.c's labels. */
+const char *ir_mnemonic(const Node *n);                      /* "matmul.nt" */
+const char *ir_type_text(const Node *n);                     /* "f32[B,256]" */
+const char *ir_loc_text(Loc l);                              /* "mlp.nn:6:18", or "-" */
+int ir_planned(const Fn *fn);                                /* fuse() or plan() ran on it */
+const char *ir_placement(const Module *m, const Fn *fn, const Node *n);   /* "g3 buf2@+1024" */
+
+/* dot.c — the step (grad, then update) as a Graphviz graph whose nodes
+ * are the listing's lines, grouped in a cluster per call (Node.call). */
+typedef struct DotOptions {
+	int depth;            /* calls nested deeper than this fold into one box each; -1: none */
+	/* more text under a node's label (a value, say), or NULL; may itself be NULL */
+	const char *(*extra)(void *ctx, const Fn *fn, const Node *n);
+	void *ctx;
+} DotOptions;
+void ir_dot(FILE *out, const Module *m, const DotOptions *o);  /* o NULL: no folding, nothing extra */
 
 /* verify.c — invariants; returns NULL when fine, else what is wrong. */
 const char *ir_verify(const Module *m, const Fn *fn);

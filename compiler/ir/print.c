@@ -1,5 +1,4 @@
-/* print.c — the listings a student reads (--emit=ir|grad|opt) and the
- * Graphviz drawing (--emit=dot).
+/* print.c — the listings a student reads (--emit=ir|grad|opt).
  *
  * One line per node, in columns:
  *   %12 = matmul %3, mlp.dense_1.W   f32[B,256]   mlp.nn:6:18   dense(x, 256)
@@ -220,52 +219,10 @@ void ir_print_module(FILE *out, const Module *m, const char *what)
 	}
 }
 
-/* ---- Graphviz ---- */
-
-static void dot_fn(FILE *out, const Module *m, const Fn *fn, char prefix, char *stored)
-{
-	int update = fn == m->update;
-	fprintf(out, "  subgraph cluster_%s {\n    label=\"%s\";\n", fn->name, fn->name);
-	for (int i = 0; i < fn->n; i++) {
-		const Node *n = fn->node[i];
-		int back = fn->backward_from >= 0 && i >= fn->backward_from;
-		const char *label = n->op == OP_param || n->op == OP_input
-			? m->slot[n->slot].name : xprintf("%%%d %s", n->id, mnemonic(n));
-		fprintf(out, "    %c%d [label=\"%s\\n%s\"%s];\n", prefix, n->id, label, type_str(n),
-		        update ? ", style=filled, fillcolor=lightblue"
-		               : back ? ", style=filled, fillcolor=mistyrose" : "");
-		for (int k = 0; k < n->nin; k++)
-			fprintf(out, "    %c%d -> %c%d%s;\n", prefix, n->in[k]->id, prefix, n->id,
-			        update ? " [color=blue]" : back ? " [color=red]" : "");
-		if (n->op == OP_store) {
-			fprintf(out, "    %c%d -> s%d [style=dashed];\n", prefix, n->id, n->slot);
-			stored[n->slot] = 1;
-		}
-	}
-	fprintf(out, "  }\n");
-}
-
-/* The training step as one graph: grad (forward black, backward red),
- * then update (blue); slots a function stores are boxes, joined to the
- * nodes that read them, so the gradients visibly flow into the update. */
-void ir_dot(FILE *out, const Module *m)
-{
-	char *stored = xalloc((size_t)m->nslot + 1);
-	fprintf(out, "digraph nnc {\n  rankdir=TB;\n  node [shape=ellipse, fontsize=10];\n");
-	if (m->grad)
-		dot_fn(out, m, m->grad, 'g', stored);
-	if (m->update)
-		dot_fn(out, m, m->update, 'u', stored);
-	for (int s = 0; s < m->nslot; s++)
-		if (stored[s])
-			fprintf(out, "  s%d [shape=box, label=\"%s\"];\n", s, m->slot[s].name);
-	const Fn *fns[2] = { m->grad, m->update };
-	for (int f = 0; f < 2; f++)
-		for (int i = 0; fns[f] && i < fns[f]->n; i++) {
-			const Node *n = fns[f]->node[i];
-			if (n->op == OP_param && stored[n->slot])
-				fprintf(out, "  s%d -> %c%d [style=dashed%s];\n", n->slot, f ? 'u' : 'g', n->id,
-				        f ? "" : ", constraint=false");
-		}
-	fprintf(out, "}\n");
-}
+/* The columns above, for dot.c: a picture that is the listing labels
+ * its nodes with the listing's own text. */
+const char *ir_mnemonic(const Node *n) { return mnemonic(n); }
+const char *ir_type_text(const Node *n) { return type_str(n); }
+const char *ir_loc_text(Loc l) { return loc_str(l); }
+int ir_planned(const Fn *fn) { return planned(fn); }
+const char *ir_placement(const Module *m, const Fn *fn, const Node *n) { return placement(m, fn, n); }

@@ -167,6 +167,15 @@ void stamp(Ctx *c)
 			c->fn->node[c->stamped]->note = c->note;
 }
 
+/* Give every node made since the last call stamp the call path `path`:
+ * called where a call's arguments are made (the caller's path) and where
+ * its body ends (its own), so each node names the innermost call. */
+void stamp_call(Ctx *c, const char *path)
+{
+	for (; c->call_stamped < c->fn->n; c->call_stamped++)
+		c->fn->node[c->call_stamped]->call = path;
+}
+
 int in_main_file(const Ctx *c, Loc loc)
 {
 	return loc.file && c->prog->main_file && strcmp(loc.file, c->prog->main_file) == 0;
@@ -482,6 +491,7 @@ static void bind_params(Ctx *c, const Decl *d, const Expr *call, Frame *callee, 
 	Value *vals = xalloc(sizeof *vals * (size_t)(d->nparams + 1));
 	eval_args(c, call, args, d->nparams, vals);
 	stamp(c);
+	stamp_call(c, c->frame->path);
 	if (note)
 		c->note = note;
 	Frame *caller = c->frame;
@@ -526,6 +536,7 @@ static Value call_user(Ctx *c, const Decl *d, const Expr *call)
 	Frame *caller = c->frame;
 	c->frame = callee;
 	Value v = exec_body(c, d);
+	stamp_call(c, callee->path);
 	c->frame = caller;
 	warn_after_call(c, d->name, &v, call);
 	stamp(c);

@@ -80,6 +80,7 @@ typedef struct Ctx {
 	Frame *frame;
 	const char *note;     /* the innermost call in the main file, for listings */
 	int stamped;          /* nodes before this index carry their note */
+	int call_stamped;     /* nodes before this index carry their call path (stamp_call) */
 	/* data fields of the training source: x and y */
 	const char *source;
 	Node *field[2];
@@ -111,6 +112,7 @@ const char *suggest(const char *name, const char *const *cands, int n);
 const char *nearest(const char *name, const char *const *cands, int n);   /* synonyms, then suggest */
 const char *name_list(const char *const *names, int n);                   /* "a, b, c" */
 void stamp(Ctx *c);
+void stamp_call(Ctx *c, const char *path);
 Value *env_lookup(Frame *f, const char *name);
 void env_bind(Frame *f, const char *name, Value v);
 void bind_args(const char *callee, const Expr *call, const char *const *names, int n,

@@ -644,5 +644,10 @@ Value call_builtin(Ctx *c, const Expr *call, const char *note)
 	if (note)
 		c->note = note;
 	c->builtin_path = path;
-	return b->fn(c, call, v, b);
+	if (!path)
+		return b->fn(c, call, v, b);
+	stamp_call(c, c->frame->path);
+	Value r = b->fn(c, call, v, b);
+	stamp_call(c, path);
+	return r;
 }

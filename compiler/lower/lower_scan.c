@@ -142,9 +142,10 @@ Value lower_scan(Ctx *c, const Expr *call)
 	/* The step's call: its positional arguments are the body's args,
 	 * bound under names no program can write ("h[t-1]", "xs[t]"). */
 	Fn *outer = c->fn, *body = ir_fn("body");
-	int stamped = c->stamped;
+	stamp_call(c, c->frame->path);
+	int stamped = c->stamped, call_stamped = c->call_stamped;
 	c->fn = body;
-	c->stamped = 0;
+	c->stamped = c->call_stamped = 0;
 	Expr *step = xalloc(sizeof *step);
 	*step = (Expr){ .kind = E_CALL, .loc = call->loc, .str = d->name, .nargs = nin + nkw };
 	step->args = xalloc(sizeof *step->args * (size_t)(nin + nkw));
@@ -167,8 +168,10 @@ Value lower_scan(Ctx *c, const Expr *call)
 	stamp(c);
 	ir_yield(body, h, h, call->loc);
 	check_body(body);
+	stamp_call(c, c->frame->path);
 	c->fn = outer;
 	c->stamped = stamped;
+	c->call_stamped = call_stamped;
 	Node *S = ir_scan(c->fn, body, in, nin, T, 0, call->loc);
 	S->slot = norms;
 	if (kept >= 0) {   /* the last step's state, for the next batch */

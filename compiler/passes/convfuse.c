@@ -75,6 +75,7 @@ void convfuse(Fn *fn)
 		}
 		c->note = n->note;
 		c->of = n->of;
+		c->call = n->call;
 		rw_replace(&rw, n, c);
 	}
 }

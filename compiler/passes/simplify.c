@@ -34,6 +34,7 @@ static Node *like(Node *made, const Node *n)
 	made->loc = n->loc;
 	made->note = n->note;
 	made->of = n->of;
+	made->call = n->call;
 	return made;
 }
 

@@ -519,8 +519,17 @@ static void test_optimizers(void)
 	check_optimizer("adamw", c);
 }
 
+/* A value beside the sigmoid's node, as a tracer would put it; the
+ * context it is handed is the one the options carry. */
+static const char *sigmoid_value(void *ctx, const Fn *fn, const Node *n)
+{
+	(void)fn;
+	++*(int *)ctx;
+	return n->op == OP_sigmoid ? "data \"0.5\"\nmin 0.25" : NULL;
+}
+
 /* The update follows the listing under its title, and the drawing colours
- * the backward edges.  (The backward lines themselves, each naming its
+ * the backward edges and adds what DotOptions.extra gives beside a node.  (The backward lines themselves, each naming its
  * forward line and rule, are an IR text test: tests/ir/grad-listing.ir.
  * The optimizer needs a training configuration, which a listing lacks.) */
 static void test_listing(void)
@@ -538,10 +547,17 @@ static void test_listing(void)
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 	ir_print_module(f, c.m, "grad");
-	ir_dot(f, c.m);
+	int asked = 0;
+	ir_dot(f, c.m, &(DotOptions){ .depth = -1, .extra = sigmoid_value, .ctx = &asked });
 	fclose(f);
+	if (asked < c.m->grad->n + c.m->update->n) {
+		fprintf(stderr, "FAIL listing: DotOptions.extra asked of %d nodes, not all %d\n", asked,
+		        c.m->grad->n + c.m->update->n);
+		failures++;
+	}
 	static const char *const want[] = {
 		"; update: sgd(lr, momentum 0.9)", "-> W.momentum", "store %", "digraph nnc", "color=red",
+		" sigmoid\\nf64[B,3]\\n", "\\ndata \\\"0.5\\\"\\nmin 0.25\"",
 	};
 	for (size_t i = 0; i < sizeof want / sizeof *want; i++)
 		if (!strstr(text, want[i])) {
