@@ -276,5 +276,8 @@ int rt_trace(RtTrainer *t)
 	ir_print_module(stdout, m, "grad");
 	ir_print_hook(NULL, NULL);
 	compare(t, &tr, &s);
+	interp_free_values(m->grad, tr.val[0]);
+	interp_free_values(m->update, tr.val[1]);
+	interp_free_slots(m, slot);
 	return fflush(stdout) == 0 ? 0 : RT_EXIT_IO;
 }
