@@ -190,7 +190,7 @@ static int64_t chosen_step(const RtTrainer *t, const RtData *data, int64_t nb)
 		         "(indices 0 to %lld)", (long long)o->trace_batch, data->name, (long long)nb, nb == 1 ? "" : "es",
 		         (long long)o->batch, (long long)nb - 1);
 	if (o->trace_batch >= 0)
-		return t->epoch * nb + o->trace_batch + 1;
+		return t->step / nb * nb + o->trace_batch + 1;
 	return o->trace_step > 0 ? o->trace_step : t->step + 1;
 }
 

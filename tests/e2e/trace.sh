@@ -68,6 +68,9 @@ done
 grep -q '^; trace of f, training step 4: epoch 2, batch index 0 of 3 ' "$work/t4" || { head -1 "$work/t4"; die "step 4 is not the second epoch's first"; }
 # the interrupted run's epoch_loss holds the loss of epoch 2's one step
 near "step 4's traced loss (shuffled epoch 2)" "$(value "$work/t4" '^  store %[0-9]+ -> loss ')" "$(meta "$work/ck4.st" epoch_loss)" 1e-6
+# ck3 ends epoch 1: --batch-index 0 is epoch 2's first batch, step 4
+"$work/sq" trace --load "$work/ck3.st" --batch-index 0 2>/dev/null | cmp -s - "$work/t4" ||
+	die "--batch-index 0 after the last step of an epoch is not the next epoch's first batch"
 
 # ---- an MLP on Fashion-MNIST, augmented, against the compiled steps ----
 [ -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || { echo "SKIP: dataset-fashion-mnist is not installed"; exit 77; }
