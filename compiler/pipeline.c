@@ -8,6 +8,8 @@
  * always used.  With Pipeline.verify, ir_verify checks every function a
  * stage touched; with Pipeline.print_after, the functions are printed
  * after each run of that pass (QBE's -d). */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "ir.h"
 
@@ -54,7 +56,31 @@ static Module *run_grad(Pipeline *p, Module *m)
 	return m;
 }
 
-static Module *run_optim(Pipeline *p, Module *m) { (void)p; m->update = optim(m); return m; }
+/* The listing --emit=grad prints, kept for a trainer that will be
+ * emitted: its trace runs and prints these very lines (runtime/trace.c),
+ * so its numbering is the listing's, before the passes renumber. */
+static const char *grad_listing(const Module *m)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		fatal(EXIT_NOMEM, "out of memory keeping the listing");
+	ir_print_module(f, m, "grad");
+	if (fclose(f) != 0 || !text)
+		fatal(EXIT_NOMEM, "out of memory keeping the listing");
+	const char *kept = xstrndup(text, len);
+	free(text);
+	return kept;
+}
+
+static Module *run_optim(Pipeline *p, Module *m)
+{
+	m->update = optim(m);
+	if (p->object || p->llvm_text)
+		m->listing = grad_listing(m);
+	return m;
+}
 static Module *run_plan_state(Pipeline *p, Module *m) { (void)p; plan_state(m); return m; }
 static Module *run_describe(Pipeline *p, Module *m) { p->descriptor = describe(m); return m; }
 

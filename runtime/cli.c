@@ -17,9 +17,9 @@ void openblas_set_num_threads(int num_threads);   /* from OpenBLAS's cblas.h */
 
 static const char *const commands[] = {"train", "eval", "predict", "gradcheck", "info", "sample", "show",
                                        "decode", "ais", "partition", "filters", "chain",
-                                       "reconstructions", "scatter"};
+                                       "reconstructions", "scatter", "trace"};
 #define COMMAND_LIST "train eval predict gradcheck info sample show decode ais partition filters chain " \
-	"reconstructions scatter"
+	"reconstructions scatter trace"
 
 static _Noreturn void usage_error(const char *fmt, const char *a, const char *b)
 {
@@ -118,6 +118,8 @@ static void print_help(const RtDesc *d)
 	       "  reconstructions FILE.png   test images beside the model's reconstructions of them\n"
 	       "                     (an autoencoder, or an RBM's mean field)\n"
 	       "  scatter FILE.png   the 2-D code of each test image (the output, or --probe) by class\n"
+	       "  trace       run one training step on the reference interpreter and print the\n"
+	       "              --emit=grad listing with each line's values, forward and backward\n"
 	       "\nOptions (defaults from the model):\n");
 	printf("  --epochs N       epochs to train to (default %lld)\n", (long long)d->epochs);
 	printf("  --batch N        batch size (default %lld; gradcheck uses at most 32)\n", (long long)d->batch);
@@ -153,6 +155,10 @@ static void print_help(const RtDesc *d)
 	       "  --png FILE       show: draw the matrix as a heat map (gnuplot) instead of printing it\n"
 	       "  --eval           decode: the held-out source's sequences instead, printing the exact match\n"
 	       "  --count N        scatter: points to draw (default 5000)\n"
+	       "  --step N         trace: the training step, from 1 (default: the one after --load's)\n"
+	       "  --batch-index I  trace: batch I (from 0) of the epoch the next step is in\n"
+	       "  --values N       trace: values printed of each tensor (default 4)\n"
+	       "  --digits D       trace: significant digits of each number (default 6)\n"
 	       "  --chains N       ais: independent runs (default 100)\n"
 	       "  --betas K        ais: intermediate distributions (default 10000)\n"
 	       "  --base WHAT      ais: the base model's visible biases, data (the training data's\n"
@@ -179,7 +185,7 @@ static void defaults(RtOptions *o, const RtDesc *d)
 {
 	*o = (RtOptions){.epochs = d->epochs, .batch = d->batch, .seed = d->seed, .threads = 1, .lr = d->lr,
 	                 .check_numerics = 1, .sample_length = 200, .temperature = 1, .chains = 100, .betas = 10000,
-	                 .ais_base = "data"};
+	                 .ais_base = "data", .trace_batch = -1, .trace_values = 4, .trace_digits = 6};
 }
 
 /* Returns the value of an option that takes one: "--x V" or "--x=V". */
@@ -255,6 +261,10 @@ static void parse_option(RtOptions *o, int argc, char **argv, int *i)
 	else if (!strcmp(name, "--chains")) o->chains = int_arg(name, value(argc, argv, i, eq), 1, 1000000);
 	else if (!strcmp(name, "--base")) o->ais_base = base_arg(name, value(argc, argv, i, eq));
 	else if (!strcmp(name, "--betas")) o->betas = int_arg(name, value(argc, argv, i, eq), 3, 100000000);
+	else if (!strcmp(name, "--step")) o->trace_step = int_arg(name, value(argc, argv, i, eq), 1, INT64_MAX / 2);
+	else if (!strcmp(name, "--batch-index")) o->trace_batch = int_arg(name, value(argc, argv, i, eq), 0, INT64_MAX / 2);
+	else if (!strcmp(name, "--values")) o->trace_values = int_arg(name, value(argc, argv, i, eq), 0, INT64_MAX);
+	else if (!strcmp(name, "--digits")) o->trace_digits = (int)int_arg(name, value(argc, argv, i, eq), 1, 17);
 	else if (!eq && !strcmp(a, "--all")) o->all = 1;
 	else if (!eq && !strcmp(a, "--eval")) o->eval = 1;
 	else if (!eq && (!strcmp(a, "--quiet") || !strcmp(a, "-q"))) o->quiet = 1;
@@ -312,6 +322,8 @@ static void parse_args(RtOptions *o, const RtDesc *d, int argc, char **argv)
 	if (o->init && (o->load || strcmp(o->command, "train")))
 		usage_error("--init FILE starts a fresh training run from another model's parameters: it goes with "
 		            "'train' and without --load%s%s", "", "");
+	if (o->trace_step && o->trace_batch >= 0)
+		usage_error("--step and --batch-index each choose the step to trace; give one%s%s", "", "");
 	if (o->save_every && !o->save)
 		usage_error("--save-every needs --save FILE%s%s", "", "");
 	/* Cosine decays from --lr to min_lr: below it, the rate would rise. */
@@ -461,13 +473,14 @@ int rt_main(int argc, char **argv, const RtModel *model)
 		rt_warm_start(&t, o.init);
 	if (!strcmp(o.command, "train"))
 		return rt_train(&t);
-	if (!o.load && strcmp(o.command, "gradcheck"))
+	if (!o.load && strcmp(o.command, "gradcheck") && strcmp(o.command, "trace"))
 		rt_warn("no --load FILE: using freshly initialized parameters");
 	static const struct { const char *name; int (*run)(RtTrainer *); } runs[] = {
 		{"eval", rt_eval}, {"predict", rt_predict}, {"sample", rt_sample}, {"show", rt_show},
 		{"decode", rt_decode},
 		{"ais", rt_ais}, {"partition", rt_partition}, {"filters", rt_filters}, {"chain", rt_chain},
 		{"reconstructions", rt_reconstructions}, {"scatter", rt_scatter},
+		{"trace", rt_trace},
 	};
 	for (size_t k = 0; k < sizeof runs / sizeof *runs; k++)
 		if (!strcmp(o.command, runs[k].name))
@@ -477,7 +490,7 @@ int rt_main(int argc, char **argv, const RtModel *model)
 
 int main(int argc, char **argv)
 {
-	RtModel m = {nnm_eval, nnm_grad, nnm_update, nnm_descriptor};
+	RtModel m = {nnm_eval, nnm_grad, nnm_update, nnm_descriptor, nnm_listing};
 	int status = rt_main(argc, argv, &m);
 	if (status == 0)
 		rt_mpi_end();

@@ -32,6 +32,10 @@ typedef struct nnrt_step { NNRT_STEP_FIELDS(NNRT_STEP_VAL, NNRT_STEP_ARRAY) } nn
 #undef NNRT_STEP_ARRAY
 
 extern const char nnm_descriptor[];   /* exported by the object file nnc writes */
+/* The step as `nnc --emit=grad` prints it, which `trace` reads back and
+ * runs (runtime/trace.c); weak, so a model object without it links and
+ * its trainer says it has none. */
+extern const char nnm_listing[] __attribute__((weak));
 
 /* The geometry of a sliding window, the compiler's Node.win as compiled
  * code passes it: kernel, stride, padding (the same before and after) and

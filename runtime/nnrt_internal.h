@@ -348,6 +348,7 @@ typedef struct RtModel {
 	void (*grad)(nnrt_step *);
 	void (*update)(nnrt_step *);
 	const char *descriptor;
+	const char *listing;       /* nnm_listing, or NULL (trace.c) */
 } RtModel;
 
 typedef struct RtOptions {
@@ -372,6 +373,10 @@ typedef struct RtOptions {
 	const char *ais_base;      /* ais --base: data or uniform */
 	const char *picture;       /* filters, chain, reconstructions, scatter: the PNG file to write */
 	int64_t count;             /* scatter --count: points (0: the default) */
+	int64_t trace_step;        /* trace --step, 0 when not given */
+	int64_t trace_batch;       /* trace --batch-index, -1 when not given */
+	int64_t trace_values;      /* trace --values */
+	int trace_digits;          /* trace --digits */
 } RtOptions;
 
 typedef struct RtGradLog RtGradLog;   /* gradnorms.c */
@@ -416,6 +421,17 @@ void rt_save_checkpoint(RtTrainer *t, const char *path);
  * error; NaN where not meaningful */
 typedef struct RtScores { double loss, accuracy, output, reconstruction; } RtScores;
 void rt_evaluate(RtTrainer *t, const RtData *data, RtScores *s);
+/* The training loop's choices, which trace (trace.c) makes as it does: the
+ * batches of an epoch; the start of epoch t->epoch (the carried state reset
+ * at its first batch over ordered data, t->perm its order); batch i's
+ * samples and learning rate; and a batch as training feeds it to nnm_grad
+ * (shard.c: gathered, augmented, masks drawn, hyper-parameters set). */
+RtData *rt_train_source(RtTrainer *t);   /* loaded as train loads it; exits 2 when there is none */
+int64_t rt_epoch_batches(const RtTrainer *t, const RtData *data);
+void rt_epoch_start(RtTrainer *t, const RtData *data);
+int64_t rt_batch_count(const RtTrainer *t, const RtData *data, int64_t i);
+double rt_step_lr(const RtTrainer *t, int64_t i, int64_t nb);
+void rt_batch_prepare(RtTrainer *t, const RtData *data, int64_t first, int64_t count, double lr, nnrt_step *s);
 /* training-mode steps of `batch` samples of data: exits unless the batch statistics exist */
 void rt_check_min_batch(const RtTrainer *t, int64_t batch, const RtData *data);
 
@@ -460,6 +476,7 @@ FILE *rt_temporary(char *name);                 /* mkstemp + fdopen, or exit 3 *
 void rt_gnuplot(const char *script, const char *part, const char *png);
 int rt_reconstructions(RtTrainer *t);
 int rt_scatter(RtTrainer *t);
+int rt_trace(RtTrainer *t);           /* trace.c */
 
 /* shard.c: a batch's gradients as the fold of its shards' (the rule is there) */
 void rt_shards_check(const RtTrainer *t);   /* before the first step: exits on what shards cannot do */

@@ -134,8 +134,7 @@ static int64_t shard_size(int64_t n, int64_t j, int64_t shards)
 	return shard_lo(n, j + 1, shards) - shard_lo(n, j, shards);
 }
 
-/* nnm_grad on count samples of the epoch's order from first */
-static void grad_on(RtTrainer *t, const RtData *data, int64_t first, int64_t count, double lr, nnrt_step *s)
+void rt_batch_prepare(RtTrainer *t, const RtData *data, int64_t first, int64_t count, double lr, nnrt_step *s)
 {
 	rt_step_prepare(t, s, data, data->ordered ? NULL : t->perm, first, count);   /* text streams stay in order */
 	if (t->augment && count > 0)   /* training batches only: never eval, predict or gradcheck */
@@ -145,6 +144,12 @@ static void grad_on(RtTrainer *t, const RtData *data, int64_t first, int64_t cou
 		rt_text_remask(data, t->io[t->x->io], t->y ? t->io[t->y->io] : NULL, count, (uint64_t)t->opt.seed,
 		               t->epoch, first);
 	rt_set_hyper(t, s, lr, 1);
+}
+
+/* nnm_grad on count samples of the epoch's order from first */
+static void grad_on(RtTrainer *t, const RtData *data, int64_t first, int64_t count, double lr, nnrt_step *s)
+{
+	rt_batch_prepare(t, data, first, count, lr, s);
 	if (count > 0)
 		t->model->grad(s);
 }

@@ -436,21 +436,42 @@ static void reset_carried_state(RtTrainer *t)
 	}
 }
 
-static double train_epoch(RtTrainer *t, const RtData *data, RtProgress *prog)
+int64_t rt_epoch_batches(const RtTrainer *t, const RtData *data)
 {
-	const RtDesc *d = t->d;
+	return (epoch_samples(t, data->n) + t->opt.batch - 1) / t->opt.batch;
+}
+
+void rt_epoch_start(RtTrainer *t, const RtData *data)
+{
 	if (t->position == 0 && data->ordered)
 		reset_carried_state(t);
-	int64_t n = epoch_samples(t, data->n), b = t->opt.batch, nb = (n + b - 1) / b;
 	rt_rng_seed(&t->rng, (uint64_t)t->opt.seed, STREAM_EPOCH + (uint64_t)t->epoch);
 	if (!data->ordered)
 		rt_rng_permutation(&t->rng, t->perm, data->n);
+}
+
+/* Batch i of nb in epoch t->epoch: the schedule, times the warm-up's factor. */
+double rt_step_lr(const RtTrainer *t, int64_t i, int64_t nb)
+{
+	double progress = (double)t->epoch + (double)i / (double)nb;
+	return rt_schedule_lr(t->d, t->opt.lr, progress, t->opt.epochs)
+	       * warmup_factor(t->d, (double)t->epoch + (double)(i + 1) / (double)nb);
+}
+
+int64_t rt_batch_count(const RtTrainer *t, const RtData *data, int64_t i)
+{
+	int64_t n = epoch_samples(t, data->n), b = t->opt.batch;
+	return n - i * b < b ? n - i * b : b;
+}
+
+static double train_epoch(RtTrainer *t, const RtData *data, RtProgress *prog)
+{
+	rt_epoch_start(t, data);
+	int64_t n = epoch_samples(t, data->n), b = t->opt.batch, nb = rt_epoch_batches(t, data);
 	for (int64_t i = t->position; i < nb; i++) {
-		int64_t count = n - i * b < b ? n - i * b : b;
+		int64_t count = rt_batch_count(t, data, i);
 		nnrt_step s;
-		double progress = (double)t->epoch + (double)i / (double)nb;
-		double lr = rt_schedule_lr(d, t->opt.lr, progress, t->opt.epochs)
-		            * warmup_factor(d, (double)t->epoch + (double)(i + 1) / (double)nb);
+		double lr = rt_step_lr(t, i, nb);
 		t->step++;
 		double loss = rt_shards_grad(t, data, i * b, count, lr, &s);   /* shard.c: the ranks meet here */
 		rt_gradlog_step(t->grad_log, t);   /* before the check: a blow-up's last norms are kept */
@@ -473,6 +494,13 @@ static RtData *train_data(RtTrainer *t, RtData **cache, int *ncache)
 	if (!t->d->train_source)
 		rt_fatal(RT_EXIT_USAGE, "this model has no training source (no loss in its train block)");
 	return load_source(t, t->d->train_source, cache, ncache);
+}
+
+RtData *rt_train_source(RtTrainer *t)
+{
+	RtData *cache[1];
+	int ncache = 0;
+	return train_data(t, cache, &ncache);
 }
 
 /* A training-mode step on fewer samples than batch statistics need

@@ -1,8 +1,9 @@
 /* llvm.c — the scheduled IR to an object file through the LLVM C API.
  *
  * The object exports nnm_eval, nnm_grad and nnm_update (one per Fn of the
- * Module, each taking an nnrt_step *) and nnm_descriptor, the text that
- * tells the runtime what to allocate.  Every tensor's address follows
+ * Module, each taking an nnrt_step *), nnm_descriptor, the text that
+ * tells the runtime what to allocate, and nnm_listing, the step as
+ * --emit=grad prints it (the trainer's trace runs it).  Every tensor's address follows
  * from the memory plan: parameters at state + Slot.offset, io tensors at
  * step->io[Slot.io], planned buffers in the scratch block, a value with a
  * home in its slot, a reshape at its operand's address.  Fusion groups
@@ -530,11 +531,12 @@ static void gen_fn(Gen *g, const Fn *fn, const char *name, const char *cpu, cons
 	LLVMBuildRetVoid(g->b);
 }
 
-static void gen_descriptor(Gen *g, const char *text)
+/* A text the runtime reads, NUL-terminated: nnm_descriptor, nnm_listing. */
+static void gen_text(Gen *g, const char *name, const char *text)
 {
 	size_t len = strlen(text);
 	LLVMValueRef init = LLVMConstStringInContext(g->ctx, text, (unsigned)len, 0);
-	LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), "nnm_descriptor");
+	LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), name);
 	LLVMSetInitializer(gv, init);
 	LLVMSetGlobalConstant(gv, 1);
 	LLVMSetAlignment(gv, 1);
@@ -654,7 +656,8 @@ int emit_object(const Module *m, const char *obj_path, int opt_level, FILE *llvm
 	gen_fn(&g, m->eval, "nnm_eval", cpu, features);
 	gen_fn(&g, m->grad, "nnm_grad", cpu, features);
 	gen_fn(&g, m->update, "nnm_update", cpu, features);
-	gen_descriptor(&g, describe(m));
+	gen_text(&g, "nnm_descriptor", describe(m));
+	gen_text(&g, "nnm_listing", m->listing ? m->listing : "");
 	outline_finish(&g);
 
 	if (LLVMVerifyModule(g.mod, LLVMReturnStatusAction, &err))

@@ -234,6 +234,10 @@ static void run_onehot(const Node *n, const double *x, const Dims *out, double *
 
 static double *run_node(const Module *m, const Node *n, double **val, double **slot, int64_t batch);
 
+static InterpUniform *uniform;
+
+void interp_set_uniform(InterpUniform *draw) { uniform = draw; }
+
 /* Copy step t of a [B,T,inner] tensor to or from a [B,inner] one. */
 static void step_copy(double *seq, double *step, int64_t b, int64_t T, int64_t t, int64_t inner, int into_seq)
 {
@@ -344,6 +348,10 @@ static double *run_node(const Module *m, const Node *n, double **val, double **s
 		break;
 	}
 	case K_RANDOM:   /* uniform: any fixed U[0,1) sequence per (stream, step) */
+		if (uniform) {
+			uniform(y, out.n, n->dt, n->k, x[0][0]);
+			break;
+		}
 		for (int64_t i = 0; i < out.n; i++) {
 			uint64_t h = ((uint64_t)n->k * 0x9e3779b97f4a7c15u) ^ ((uint64_t)(int64_t)x[0][0] << 32) ^ (uint64_t)i;
 			h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9u;

@@ -20,4 +20,11 @@ void interp_free_slots(const Module *m, double **slot);
 double **interp_run(const Module *m, const Fn *fn, double **slot, int64_t batch, int keep);
 void interp_free_values(const Fn *fn, double **val);
 
+/* How uniform's values are drawn: by default any fixed U[0,1) sequence
+ * per (stream, step); the trainer's trace gives the runtime's own
+ * (runtime/random.c), so its dropout masks are the compiled step's.
+ * NULL restores the default. */
+typedef void InterpUniform(double *y, int64_t n, DType dt, int64_t stream, double step);
+void interp_set_uniform(InterpUniform *draw);
+
 #endif

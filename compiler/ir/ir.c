@@ -434,6 +434,22 @@ ConvShapes conv_shapes(const Node *n)
 	return (ConvShapes){ n->shape, n->in[0]->shape, n->in[1]->shape };   /* conv_dx */
 }
 
+/* Here, not in plan.c which places the block, so that the listing reader
+ * (which sizes a planned listing's block as plan.c does) links without
+ * the passes: the trainer's trace carries the reader. */
+int64_t patch_block_bytes(const Fn *fn)
+{
+	int64_t size = 0;
+	for (int i = 0; i < fn->n; i++) {
+		const Node *n = fn->node[i];
+		if (op_info[n->op].kind != K_CONV)
+			continue;
+		int64_t bytes = nnrt_conv_block_bytes(conv_shapes(n).weights.d[0], dtype_size(n->dt));
+		size = bytes > size ? bytes : size;
+	}
+	return size;
+}
+
 Node *ir_reshape(Fn *fn, Node *a, Shape to, Loc loc)
 {
 	return settle(ir_node(fn, OP_reshape, a->dt, to, 1, &a, loc));

@@ -293,6 +293,8 @@ typedef struct Module {
 	int carry_batch;              /* a scan carries its state across training batches (stateful:), so
 	                                 they all have cfg.batch samples; its buffers hold cfg.batch rows */
 	Loc carry_at;                 /* the first such scan */
+	const char *listing;          /* grad and update as --emit=grad prints them, for the
+	                                 trainer's trace (pipeline.c), or NULL */
 } Module;
 
 /* ir.c — builders.  Every builder checks its operands (shapes agree,
@@ -411,6 +413,10 @@ typedef struct DotOptions {
 	void *ctx;
 } DotOptions;
 void ir_dot(FILE *out, const Module *m, const DotOptions *o);  /* o NULL: no folding, nothing extra */
+/* What follows each node's line while set (NULL: nothing): the trainer's
+ * trace prints the node's values there (runtime/trace.c). */
+typedef void PrintHook(FILE *out, const Fn *fn, const Node *n, int indent, void *ctx);
+void ir_print_hook(PrintHook *hook, void *ctx);
 
 /* verify.c — invariants; returns NULL when fine, else what is wrong. */
 const char *ir_verify(const Module *m, const Fn *fn);
@@ -478,7 +484,7 @@ const char *pipeline_pass_names(void);                       /* "lower, eval, ..
  * group and buffer columns where given.  A malformed listing, or one that
  * breaks an invariant of verify.c, is an error at its file:line:col. */
 Module *ir_read(const char *path);
-int64_t patch_block_bytes(const Fn *fn);   /* plan.c: the patch block fn's convolutions need */
+int64_t patch_block_bytes(const Fn *fn);   /* ir.c: the patch block fn's convolutions need (plan.c places it) */
 Module *ir_read_text(const char *name, const char *text, size_t len);
 
 #endif

@@ -110,6 +110,16 @@ static void header(FILE *out, const Module *m, const Fn *fn)
 	fprintf(out, ")\n");
 }
 
+/* Lines a caller prints after each node's, NULL when none (ir_print_hook). */
+static PrintHook *hook;
+static void *hook_ctx;
+
+void ir_print_hook(PrintHook *h, void *ctx)
+{
+	hook = h;
+	hook_ctx = ctx;
+}
+
 static int width(const char **col, int n, int cap)
 {
 	int w = 0;
@@ -178,6 +188,8 @@ static void print_lines(FILE *out, const Module *m, const Fn *fn, int indent)
 		while (len > 0 && line[len - 1] == ' ')
 			len--;
 		fprintf(out, "%.*s\n", len, line);
+		if (hook)
+			hook(out, fn, nd, indent, hook_ctx);
 		if (nd->body)
 			print_lines(out, m, nd->body, indent + 4);
 	}

@@ -168,19 +168,6 @@ static void place_buffers(Fn *fn, Live *live, int nlive)
 	fn->scratch_per_sample = top[1];
 }
 
-int64_t patch_block_bytes(const Fn *fn)
-{
-	int64_t size = 0;
-	for (int i = 0; i < fn->n; i++) {
-		const Node *n = fn->node[i];
-		if (op_info[n->op].kind != K_CONV)
-			continue;
-		int64_t bytes = nnrt_conv_block_bytes(conv_shapes(n).weights.d[0], dtype_size(n->dt));
-		size = bytes > size ? bytes : size;
-	}
-	return size;
-}
-
 static void plan_patches(Fn *fn)
 {
 	int64_t size = patch_block_bytes(fn);

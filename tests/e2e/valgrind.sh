@@ -1,8 +1,8 @@
 #!/bin/sh
 # End-to-end runs under valgrind: nnc compiling xor.nn, and its trainer
-# training, saving, loading, predicting, checking gradients and refusing bad
-# files.  Each run must end with its expected status, no memory error and no
-# definite leak.  The code is generated for plain x86-64 (-march=x86-64):
+# training, saving, loading, predicting, checking gradients, tracing a
+# step and refusing bad files.  Each run must end with its expected status,
+# no memory error and no definite leak.  The code is generated for plain x86-64 (-march=x86-64):
 # valgrind does not decode AVX-512, which -march=native may use.
 . "$(dirname "$0")/lib.sh"
 [ "${SANITIZED:-no}" = yes ] && { echo "SKIP: a sanitizer build (AddressSanitizer covers these runs)"; exit 77; }
@@ -27,6 +27,7 @@ check 0 "eval a loaded checkpoint" $t eval --data-dir "$work" --load "$work/ck.s
 check 0 "predict" $t predict --data-dir "$work" --load "$work/ck.safetensors"
 check 0 "resume training" $t train --epochs 60 --data-dir "$work" --load "$work/ck.safetensors"
 check 0 "gradcheck" $t gradcheck --data-dir "$work"
+check 0 "trace a loaded checkpoint's next step" $t trace --data-dir "$work" --load "$work/ck.safetensors"
 check 3 "a missing checkpoint" $t eval --data-dir "$work" --load "$work/none.safetensors"
 head -c 100 "$work/ck.safetensors" >"$work/short.safetensors"
 check 3 "a truncated checkpoint" $t eval --data-dir "$work" --load "$work/short.safetensors"
