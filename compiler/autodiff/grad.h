@@ -22,6 +22,9 @@ Node *tag(Grad *G, Node *n, const char *note);
 Node *konst(Grad *G, double v, const Node *like);   /* v spread over like's shape */
 void acc(Grad *G, Node *x, Node *g);                 /* add g to x's gradient */
 void vjp(Grad *G, Node *y, Node *g);                 /* y's VJP: its operands' gradients from y's g */
+/* reach[id] = 1 for the nodes among fn's lo..hi that y depends on through
+ * differentiable ops (y itself included) */
+void fill_reach(const Fn *fn, int lo, int hi, const Node *y, char *reach);
 /* g reaches param node p at schedule index `index`: summed per slot, and
  * stored once the walk passes the slot's first use (index -2: never) */
 void reach_param(Grad *G, Node *p, Node *g, int index);
