@@ -8,7 +8,9 @@
  *
  * Each case builds a forward function y = f(params, inputs); the test
  * adds loss = sum(y * r) with r a random input of y's shape, so every
- * element of the Jacobian is weighed by a different number. */
+ * element of the Jacobian is weighed by a different number.  Each case's
+ * loss is differentiated twice as well (hessian.c): the ops a backward
+ * pass is written in have VJPs of their own. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 #include "ir.h"
 #include "interp.h"
+#include "hessian.h"
 
 enum { BATCH = 3, BD = -1 };   /* BD: the batch dimension in sh() */
 
@@ -187,8 +190,10 @@ static void check(Case *c, const char *zero)
 				     m->slot[s].name, i, dg[i], fd);
 		}
 	}
-	printf("%-22s worst relative error %.2e\n", c->name, worst);
-	interp_free_slots(m, val);
+	Module allocated = *m;   /* the second-order check adds slots */
+	double second = zero ? 0 : check_hvp(c->name, m, val, BATCH, &failures);
+	printf("%-22s worst relative error %.2e, of H v %.2e\n", c->name, worst, second);
+	interp_free_slots(&allocated, val);
 }
 
 /* ---- one case per op ---- */
