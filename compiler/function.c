@@ -26,8 +26,8 @@ static _Noreturn void bad(const Reader *r, const char *fmt, ...)
 	fprintf(stderr, "nnc: --eval '%s': ", r->text);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, " at column %d\n%s\nTry 'nnc --help' for more information.\n", (int)(r->p - r->text) + 1,
-	        "(the form: --eval 'f(1.5, [1, 2, 3], [[1, 0], [0, 1]])', a number or nested lists per argument)");
+	fprintf(stderr, " at column %d (the form: f(1.5, [1, 2], [[1, 0], [0, 1]]), a number or nested lists "
+	        "per argument)\nTry 'nnc --help' for more information.\n", (int)(r->p - r->text) + 1);
 	exit(EXIT_USAGE);
 }
 
@@ -124,7 +124,8 @@ static const char *read_call(Reader *r, Literal **args, int *nargs)
 static void print_tensor(FILE *out, const double *v, Shape s, int axis, int64_t *at)
 {
 	if (axis == s.rank) {
-		fprintf(out, "%.12g", v[(*at)++]);
+		double x = v[(*at)++];
+		fprintf(out, "%.12g", x == 0 ? 0.0 : x);   /* no "-0" */
 		return;
 	}
 	fputc('[', out);
