@@ -8,8 +8,9 @@
  * being built and handed back as nodes.  The VJPs are grad.c's, written
  * in the same ops as the forward, so a gradient is an ordinary value: it
  * can be differentiated again (grad(grad(f)), Hessian-vector products),
- * stored, or probed.  Every backward node names the forward node whose
- * VJP made it (Node.of), as in grad(). */
+ * stored, or probed.  Every new node takes the source line of the forward
+ * node whose VJP made it and, in a function with a backward section
+ * (--of), its id too (Node.of), as in grad(). */
 #include <string.h>
 #include "grad.h"
 
@@ -78,6 +79,9 @@ void grad_wrt(Module *m, Fn *fn, Node *y, Node *const *x, int nx, Node **dx)
 		if (at < lo)
 			lo = at;
 	}
+	/* a gradient inside the forward (grad(f) of the language) is forward
+	 * code to the listing, which names VJPs only after backward_from */
+	int backward = fn->backward_from >= 0;
 	fill_live_wrt(&G, lo, hi, y, x, nx);
 	refuse_undifferentiable(&G, lo, hi);
 	G.cur = y;
@@ -89,11 +93,11 @@ void grad_wrt(Module *m, Fn *fn, Node *y, Node *const *x, int nx, Node **dx)
 		G.cur = n;
 		if (G.adj[n->id] && !chosen(n, x, nx))
 			vjp(&G, n, G.adj[n->id]);
-		for (int j = start; j < fn->n; j++)
-			if (fn->node[j]->of < 0) {
+		for (int j = start; j < fn->n; j++) {
+			fn->node[j]->loc = n->loc;
+			if (backward)
 				fn->node[j]->of = n->id;
-				fn->node[j]->loc = n->loc;
-			}
+		}
 	}
 	for (int k = 0; k < nx; k++) {
 		G.cur = x[k];

@@ -109,7 +109,6 @@ static Value apply(Ctx *c, const Decl *d, int order, const Expr *call, const Val
 	/* a node of its own: an argument that is also passed elsewhere, or
 	 * read again after the call, keeps its other uses out of the gradient */
 	Node *x = ir_node(c->fn, OP_reshape, x0->dt, x0->shape, 1, &x0, call->loc);
-	x->note = xprintf("the point %s is taken at", what);
 	Value *at = xalloc(sizeof *at * (size_t)(call->nargs + 1));
 	memcpy(at, arg, sizeof *at * (size_t)call->nargs);
 	at[k] = tensor_value(x, arg[k].loc);
