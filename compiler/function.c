@@ -65,7 +65,8 @@ static void value(Reader *r, Literal *l, int depth)
 		if (end == r->p)
 			bad(r, "expected a number or '['");
 		if (l->leaf_depth >= 0 && l->leaf_depth != depth)
-			bad(r, "a number where the lists before held lists (or the other way round)");
+			bad(r, "a number inside %d list%s where the first was inside %d (every element of a tensor is "
+			    "nested as deep)", depth, depth == 1 ? "" : "s", l->leaf_depth);
 		l->leaf_depth = depth;
 		r->p = end;
 		push(l, v);
@@ -81,10 +82,11 @@ static void value(Reader *r, Literal *l, int depth)
 		skip(r);
 	} while (*r->p == ',' && r->p++);
 	expect(r, ']', "',' or ']'");
-	if (l->shape.rank <= depth) {
+	if (l->shape.rank <= depth)
 		l->shape.rank = depth + 1;
+	if (l->shape.d[depth] == 0)     /* a list is never empty: 0 is not yet seen */
 		l->shape.d[depth] = count;
-	} else if (l->shape.d[depth] != count)
+	else if (l->shape.d[depth] != count)
 		bad(r, "a list of %lld where the first list at this depth has %lld", (long long)count,
 		    (long long)l->shape.d[depth]);
 }

@@ -12,6 +12,7 @@ fn d2f(w) { return grad(grad(f))(w) }
 fn g(x: f64[3]) { return sum(tanh(x) * exp(x / 2)) + sum(x * x * x) / 6 }
 fn hv(x: f64[3], v: f64[3]) { return sum(grad(g)(x) * v) }
 fn twice(x: f64[2]) { return x * 2 }
+fn square(x: f64[2, 3]) { return sum(x * x) }
 NN
 
 # value VAR TEXT: the value printed on the line that starts "VAR = "
@@ -28,6 +29,12 @@ eval_ok 'df(2)'
 eval_ok 'd2f(-1.5)'
 [ "$(value 'd2f(-1.5)')" = 2 ] && [ "$(value 'd d2f/d w')" = 0 ] || { cat "$work/out"; die "grad(grad(f))"; }
 echo "ok: f(2) = 10, f'(2) = 7, f'' = 2, f''' = 0"
+
+# a matrix is a list of rows; d sum(x^2)/dx = 2x
+eval_ok 'square([[1, 2, 3], [4, 5, 6]])'
+[ "$(value 'square([[1, 2, 3], [4, 5, 6]])')" = 91 ] && [ "$(value 'd square/d x')" = "2 4 6 8 10 12" ] &&
+	grep -q '^d square/d x = \[\[2, 4, 6\], \[8, 10, 12\]\]$' "$work/out" || { cat "$work/out"; die "a 2 x 3 argument"; }
+echo "ok: a 2 x 3 argument as nested lists, its gradient printed so"
 
 # H v of g at x, by grad of x -> sum(grad(g)(x) * v), against
 # (grad g(x + h v) - grad g(x - h v)) / 2h
@@ -70,6 +77,7 @@ usage() {
 }
 pattern="--eval 'f(1': expected ',' or ')' at column 4" usage --eval 'f(1' "$work/calc.nn"
 pattern="a list of 1 where the first list at this depth has 2" usage --eval 'g([[1, 2], [3]])' "$work/calc.nn"
+pattern="a number inside 2 lists where the first was inside 1" usage --eval 'g([1, [2], 3])' "$work/calc.nn"
 pattern="drop -o" usage --eval 'f(1)' -o "$work/x" "$work/calc.nn"
 pattern="not --emit=opt" usage --of f --emit=opt "$work/calc.nn"
 "$NNC" "$work/calc.nn" >"$work/out" 2>"$work/err" && die "a file without a train block compiled"
