@@ -291,7 +291,10 @@ void vjp(Grad *G, Node *y, Node *g)
 		acc(G, y->in[1], g);
 		break;
 	case OP_select_mode:   /* the backward pass trains: only the training branch */
-		acc(G, y->in[0], g);
+		if (G->both_modes)
+			vjp_select_both(G, y, g);
+		else
+			acc(G, y->in[0], g);
 		break;
 	case OP_sub:
 		acc(G, y->in[0], g);

@@ -15,6 +15,7 @@ typedef struct Grad {
 	Node **slot_adj;   /* by slot: gradient of a SLOT_PARAM, summed over its param nodes */
 	int *first_use;    /* by slot: schedule index of its earliest param node, or -1 */
 	int *grad_slot;    /* by slot: its SLOT_GRAD, or -1 */
+	int both_modes;    /* a gradient inside the forward: evaluation resolves it too */
 } Grad;
 
 
@@ -28,6 +29,11 @@ void fill_reach(const Fn *fn, int lo, int hi, const Node *y, char *reach);
 /* g reaches param node p at schedule index `index`: summed per slot, and
  * stored once the walk passes the slot's first use (index -2: never) */
 void reach_param(Grad *G, Node *p, Node *g, int index);
+
+/* grad_wrt.c: select_mode's VJP for a gradient that evaluation computes
+ * as well: each branch's gradient under select_mode, so resolve_mode keeps
+ * the one of the mode it resolves */
+void vjp_select_both(Grad *G, Node *y, Node *g);
 
 /* grad_scan.c: a scan's VJP, the reversed scan (BPTT) and one batched
  * step for the parameters and the sequences */

@@ -58,6 +58,20 @@ static void refuse_undifferentiable(const Grad *G, int lo, int hi)
 	}
 }
 
+/* select_mode(a, b)'s VJP: select_mode(g, 0) to a, select_mode(0, g) to
+ * b.  grad() follows the training branch alone, since training is all it
+ * runs; a gradient in the forward also runs in eval (a probed saliency
+ * map), where it must be the gradient of what eval computes. */
+void vjp_select_both(Grad *G, Node *y, Node *g)
+{
+	Node *zero = konst(G, 0, g);
+	for (int k = 0; k < 2; k++) {
+		Node *in[2] = { k ? zero : g, k ? g : zero };
+		Node *part = ir_elem(G->fn, OP_select_mode, 2, in, y->loc);
+		acc(G, y->in[k], tag(G, part, k ? "select_mode' : g in evaluation" : "select_mode' : g in training"));
+	}
+}
+
 static int chosen(const Node *n, Node *const *x, int nx)
 {
 	for (int k = 0; k < nx; k++)
@@ -68,7 +82,7 @@ static int chosen(const Node *n, Node *const *x, int nx)
 
 void grad_wrt(Module *m, Fn *fn, Node *y, Node *const *x, int nx, Node **dx)
 {
-	Grad G = { .m = m, .fn = fn, .nfwd = fn->next_id };
+	Grad G = { .m = m, .fn = fn, .nfwd = fn->next_id, .both_modes = 1 };
 	G.adj = xalloc(sizeof *G.adj * (size_t)(G.nfwd + 1));
 	G.live = xalloc((size_t)G.nfwd + 1);
 	int hi = index_of(fn, y), lo = hi;

@@ -1,15 +1,17 @@
 #!/bin/sh
 # Input gradients (nn(5) grad) and examples/saliency.nn: the saliency map
 # of a linear model x @ W is the column of W of the class it picks, read
-# through `show` and compared with the checkpoint's W; the example trains
-# a little on generated data and draws its map with gnuplot.
+# through `show` and compared with the checkpoint's W (with dropout, which
+# is the identity in evaluation, so the map must be the gradient of what
+# evaluation computes, not of a training mask); the example trains a
+# little on generated data and draws its map with gnuplot.
 . "$(dirname "$0")/lib.sh"
 command -v /usr/bin/python3 >/dev/null || { echo "SKIP: python3 reads the checkpoints"; exit 77; }
 
 cat >"$work/lin.nn" <<'NN'
 model lin(x: f32[B, 6]) -> f32[B, 3] {
     param W: f32[6, 3] = normal(std: 1)
-    return x @ W
+    return dropout(x, p: 0.5) @ W
 }
 fn top_score(x: f32[B, 6]) { return sum(max(lin(x), axis: 1)) }
 model sal(x: f32[B, 6]) -> f32[B, 3] {
