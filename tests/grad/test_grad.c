@@ -446,6 +446,33 @@ static void test_params(void)
 	check(&c, NULL);
 }
 
+/* The ops a backward pass is written in beyond the elementwise ones, each
+ * squared so that its second derivative (hessian.c) is not zero. */
+static void test_adjoints(void)
+{
+	Case c;
+	begin(&c, "window, unwindow");
+	Node *p = param(&c, "p", sh(4, BD, 4, 3, 2), -1, 1, 0);
+	Node *w = ir_window(c.fn, p, (nnrt_window){ 3, 2, 1, 1, 1, 0, 1, 1 }, 0, c.loc);
+	Node *y = ir_unwindow(c.fn, ir_binary(c.fn, OP_mul, w, w, c.loc), p->shape, w->win, c.loc);
+	finish(&c, ir_unary(c.fn, OP_tanh, y, c.loc));
+	check(&c, NULL);
+	begin(&c, "slice, unslice, boxsum");
+	p = param(&c, "p", sh(2, 4, 5), -1, 1, 0);
+	Node *part = ir_slice(c.fn, p, 0, 1, 2, c.loc);
+	y = ir_unslice(c.fn, ir_binary(c.fn, OP_mul, part, part, c.loc), p->shape, 0, 1, c.loc);
+	y = ir_boxsum(c.fn, ir_binary(c.fn, OP_mul, y, p, c.loc), 3, c.loc);
+	finish(&c, ir_unary(c.fn, OP_tanh, y, c.loc));
+	check(&c, NULL);
+	begin(&c, "gather, scatter_add");
+	Node *table = param(&c, "T", sh(2, 5, 3), -1, 1, 0);
+	Node *ids = input(&c, "ids", SLOT_INPUT, DT_I32, sh(2, BD, 2), 0, 5);
+	Node *rows = ir_gather(c.fn, table, ids, c.loc);
+	y = ir_scatter_add(c.fn, ir_binary(c.fn, OP_mul, rows, rows, c.loc), ids, table->shape, c.loc);
+	finish(&c, ir_unary(c.fn, OP_tanh, ir_binary(c.fn, OP_mul, y, table, c.loc), c.loc));
+	check(&c, NULL);
+}
+
 /* ---- optimizers: two steps of update, against the formulas by hand ---- */
 
 typedef struct Hand { double w, v, m2; } Hand;   /* one element: W, momentum or m, Adam's v */
@@ -656,6 +683,7 @@ int main(void)
 	test_nodiff();
 	test_mlp();
 	test_params();
+	test_adjoints();
 	test_optimizers();
 	test_listing();
 	test_verify();
