@@ -201,7 +201,7 @@ int function_eval(const Program *prog, const char *text)
 	const char *name = read_call(&r, &lit, &nargs);
 	FnArg *arg = xalloc(sizeof *arg * (size_t)(nargs + 1));
 	for (int i = 0; i < nargs; i++)
-		arg[i] = (FnArg){ .given = 1, .shape = lit[i].shape, .number = lit[i].v[0] };
+		arg[i] = (FnArg){ .shape = lit[i].shape, .number = lit[i].v[0] };
 	Module *m = lower_function(prog, name, arg, nargs);
 	check(m);
 	refuse_parameters(m, name);

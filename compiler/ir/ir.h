@@ -405,7 +405,7 @@ Module *lower(const struct Program *prog);                  /* lower.c: names, t
  * stored in "out" and, when it is a scalar, its gradient with respect to
  * each input in "NAME.grad", after Fn.backward_from.  `value` holds one
  * shape per parameter (nnc --eval) or is NULL (the declared types). */
-typedef struct FnArg { int given; Shape shape; double number; } FnArg;
+typedef struct FnArg { Shape shape; double number; } FnArg;   /* number: a scalar's value */
 Module *lower_function(const struct Program *prog, const char *name, const FnArg *value, int nvalue);
 Fn *grad(Module *m, const Fn *fwd);                          /* grad.c: reverse mode -> grad */
 /* grad_wrt.c: d y/d x[k] for a scalar y of fn and earlier nodes x, appended

@@ -7,6 +7,7 @@
  * grad_wrt (autodiff/grad_wrt.c) and stored in "NAME.grad".  The one
  * function is Module.grad, its backward after Fn.backward_from, so it
  * prints as the training step's listing does. */
+#include <math.h>
 #include <string.h>
 #include "lower.h"
 
@@ -81,6 +82,8 @@ static Value argument(Ctx *c, const Decl *d, int i, const FnArg *given, Node **i
 		if (given->shape.rank)
 			error_at(p->loc, "'%s' is a number, but --eval gives it %s values", p->name,
 			         shape_str(given->shape));
+		if (t->kind == T_INT && (!(fabs(given->number) <= 9.2e18) || given->number != floor(given->number)))
+			error_at(p->loc, "'%s' is an int, and --eval gives it %g", p->name, given->number);
 		return (Value){ .kind = t->kind == T_INT ? V_INT : V_FLOAT, .i = (int64_t)given->number,
 		                .f = given->number, .loc = p->loc };
 	}
