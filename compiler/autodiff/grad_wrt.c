@@ -10,7 +10,14 @@
  * can be differentiated again (grad(grad(f)), Hessian-vector products),
  * stored, or probed.  Every new node takes the source line of the forward
  * node whose VJP made it and, in a function with a backward section
- * (--of), its id too (Node.of), as in grad(). */
+ * (--of), its id too (Node.of), as in grad().
+ *
+ * The ops that only backward passes make are adjoints of forward ops, and
+ * grad.c already gives them VJPs (each other's): unwindow and window,
+ * unslice and slice, scatter_add and gather, boxsum its own; the masks of
+ * relu', abs' and max' (step, sign, eq) are piecewise constant.  conv,
+ * conv_dw and conv_dx are made after differentiation (convfuse.c), so a
+ * second derivative never meets them; a scan is the one op refused. */
 #include <string.h>
 #include "grad.h"
 
