@@ -24,6 +24,7 @@
 
 typedef struct Options {
 	const char *input, *output, *emit, *emit_after;
+	const char *of, *eval;           /* --of NAME, --eval 'NAME(ARGS)': a plain fn (function.c) */
 	int opt_level, object_only, verify;
 	const char *dot_depth;        /* --dot-depth as given, or NULL */
 	DotOptions dot;
@@ -54,7 +55,12 @@ static void usage(FILE *out)
 	      "                           --emit=grad, a cluster per layer call (dot alone\n"
 	      "                           is dot=grad)\n"
 	      "                     dot=opt   the same after the passes, numbered as --emit=opt\n"
-	      "                     desc  the model descriptor the trainer reads\n", out);
+	      "                     desc  the model descriptor the trainer reads\n"
+	      "  --of NAME        with --emit=grad: the listing of fn NAME and its reverse,\n"
+	      "                   d NAME/d inputs (NAME returns a scalar; no train block needed)\n"
+	      "  --eval 'NAME(ARGS)'\n"
+	      "                   evaluate fn NAME and its gradient at ARGS, in double precision:\n"
+	      "                   a number or nested lists per argument, as f(2, [1, 0.5])\n", out);
 	fprintf(out, "  --emit-after=PASS\n"
 	      "                   print the IR after each run of PASS and stop; the passes:\n"
 	      "                   %s\n", pipeline_pass_names());
@@ -128,6 +134,24 @@ static int dot_depth(const Options *o)
 	return (int)d;
 }
 
+/* --of lists a fn with --emit=grad; --eval evaluates one and compiles
+ * nothing, so neither goes with what a trainer's compilation takes. */
+static void function_options(Options *o)
+{
+	if (o->of && o->eval)
+		bad_usage("%s", "--of lists a fn and --eval evaluates one; give one of them");
+	const char *which = o->of ? "--of" : "--eval";
+	if (!o->of && !o->eval)
+		return;
+	if (o->emit_after || o->output || o->object_only)
+		bad_usage("%s works on a plain fn and compiles no trainer: drop -o, -c and --emit-after", which);
+	if (o->eval && o->emit)
+		bad_usage("--eval prints values, not a stage: drop --emit=%s", o->emit);
+	if (o->of && o->emit && strcmp(o->emit, "grad"))
+		bad_usage("--of prints the fn's listing with its reverse, --emit=grad; not --emit=%s", o->emit);
+	o->emit = o->of ? "grad" : NULL;
+}
+
 static void parse_args(Options *o, int argc, char **argv)
 {
 	static const char *const emits[] = { "ast", "ir", "grad", "opt", "llvm", "dot", "dot=grad", "dot=opt", "desc" };
@@ -138,10 +162,12 @@ static void parse_args(Options *o, int argc, char **argv)
 			usage(stdout), exit(0);
 		else if (!strcmp(a, "--version"))
 			puts("nnc " PACKAGE_VERSION), exit(0);
-		else if (!strcmp(a, "-o") || !strcmp(a, "-I")) {
+		else if (!strcmp(a, "-o") || !strcmp(a, "-I") || !strcmp(a, "--of") || !strcmp(a, "--eval")) {
 			if (i + 1 >= argc)
 				bad_usage("option '%s' needs an argument", a);
-			if (a[1] == 'o')
+			if (a[1] == '-')
+				*(a[2] == 'o' ? &o->of : &o->eval) = argv[++i];
+			else if (a[1] == 'o')
 				o->output = argv[++i];
 			else if (o->nstdlib < 16)
 				o->stdlib_dirs[o->nstdlib++] = argv[++i];
@@ -188,6 +214,7 @@ static void parse_args(Options *o, int argc, char **argv)
 	o->dot.depth = -1;
 	if (o->dot_depth)
 		o->dot.depth = dot_depth(o);
+	function_options(o);
 }
 
 static const char *default_output(const char *input, const char *ext)
@@ -258,9 +285,13 @@ int main(int argc, char **argv)
 	Options o = { 0 };
 	parse_args(&o, argc, argv);
 	add_default_dirs(&o);
-	const char *out = o.emit || o.emit_after ? NULL : output_path(&o);
+	const char *out = o.emit || o.emit_after || o.eval ? NULL : output_path(&o);
 
 	Program *prog = parse_program(o.input, o.stdlib_dirs);
+	if (o.of)
+		return function_listing(prog, o.of);
+	if (o.eval)
+		return function_eval(prog, o.eval);
 	if (emit_is(&o, "ast"))
 		return ast_print(stdout, prog), 0;
 	Pipeline p = { .to = last_stage(&o), .verify = o.verify, .print_after = o.emit_after, .out = stdout,

@@ -108,6 +108,14 @@ static void print_expr(FILE *out, const Expr *e)
 		print_args(out, e->args, e->nargs);
 		fputc(')', out);
 		return;
+	case E_APPLY:
+		fputs("(apply", out);
+		print_at(out, e->loc);
+		fputc(' ', out);
+		print_expr(out, e->a);
+		print_args(out, e->args, e->nargs);
+		fputc(')', out);
+		return;
 	case E_LIST:
 		fputs("(list", out);
 		print_at(out, e->loc);

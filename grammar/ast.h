@@ -20,6 +20,7 @@ typedef enum {
 	E_UNARY,    /* op a           op: '-' */
 	E_BINARY,   /* a op b         op: '+' '-' '*' '/' '@' 'P' (**) */
 	E_CALL,     /* str(args)      callee is a plain name */
+	E_APPLY,    /* a(args)        a is a call that gives a function: grad(f)(x) */
 	E_LIST,     /* [args]         e.g. reshape(x, [B, 28, 28]); args unnamed */
 } ExprKind;
 

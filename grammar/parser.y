@@ -100,7 +100,7 @@ typedef struct NameList { const char **v; Loc *locs; int n; } NameList;
 %token ARROW "->" POW "**" ELLIPSIS "..."
 
 %type <str> name metric
-%type <expr> expr primary opt_default
+%type <expr> expr primary call opt_default
 %type <type> type opt_type opt_ret
 %type <stmt> stmt
 %type <param> param
@@ -247,11 +247,7 @@ primary
 	: NUMBER
 	| STRING
 	| name { $$ = new_expr(E_IDENT, @$); $$->str = $1; }
-	| name '(' opt_args ')' {
-		$$ = new_expr(E_CALL, @1);
-		$$->str = $1;
-		$$->args = $3.v, $$->nargs = $3.n;
-	}
+	| call
 	| primary '.' name { $$ = new_expr(E_FIELD, @3); $$->a = $1; $$->str = $3; }
 	| '(' expr ')' { $$ = $2; }
 	| '[' opt_exprs ']' {
@@ -260,6 +256,20 @@ primary
 		for (int i = 0; i < $2.n; i++)
 			$$->args[i] = (Arg){ NULL, $2.v[i], $2.v[i]->loc };
 		$$->nargs = $2.n;
+	}
+	;
+
+/* A call, or a call of the function a call gives: grad(f)(x). */
+call
+	: name '(' opt_args ')' {
+		$$ = new_expr(E_CALL, @1);
+		$$->str = $1;
+		$$->args = $3.v, $$->nargs = $3.n;
+	}
+	| call '(' opt_args ')' {
+		$$ = new_expr(E_APPLY, @2);
+		$$->a = $1;
+		$$->args = $3.v, $$->nargs = $3.n;
 	}
 	;
 

@@ -368,7 +368,10 @@ void vjp(Grad *G, Node *y, Node *g)
 		acc(G, y->in[1], g);
 		break;
 	case OP_select_mode:   /* the backward pass trains: only the training branch */
-		acc(G, y->in[0], g);
+		if (G->both_modes)
+			vjp_select_both(G, y, g);
+		else
+			acc(G, y->in[0], g);
 		break;
 	case OP_sub:
 		acc(G, y->in[0], g);
@@ -438,6 +441,18 @@ void vjp(Grad *G, Node *y, Node *g)
 
 /* ---- analysis: which forward nodes need a gradient ---- */
 
+void fill_reach(const Fn *fn, int lo, int hi, const Node *y, char *reach)
+{
+	reach[y->id] = 1;
+	for (int i = hi; i >= lo; i--) {
+		const Node *n = fn->node[i];
+		if (!reach[n->id] || (op_info[n->op].flags & F_NODIFF) || n->op == OP_store)
+			continue;
+		for (int j = 0; j < n->nin; j++)
+			reach[n->in[j]->id] = 1;
+	}
+}
+
 /* live = depends on a parameter (forward pass) and the loss depends on it
  * through differentiable ops (backward pass).  Only live nodes get
  * backward code, so no gradient is computed for data or constants. */
@@ -457,14 +472,7 @@ static void fill_live(Grad *G, const Node *loss)
 		if (n->dt == DT_I32)
 			dep[n->id] = 0;
 	}
-	reach[loss->id] = 1;
-	for (int i = G->fn->backward_from - 1; i >= 0; i--) {
-		Node *n = fn->node[i];
-		if (!reach[n->id] || (op_info[n->op].flags & F_NODIFF) || n->op == OP_store)
-			continue;
-		for (int j = 0; j < n->nin; j++)
-			reach[n->in[j]->id] = 1;
-	}
+	fill_reach(fn, 0, G->fn->backward_from - 1, loss, reach);
 	for (int id = 0; id < G->nfwd; id++)
 		G->live[id] = dep[id] && reach[id];
 	/* the same walk through stop_gradient: a parameter it reaches only

@@ -23,6 +23,7 @@ typedef struct Grad {
 	                      copies): the step's line it stands for, else -1; may be NULL */
 	int shown_scan;    /* that scan's id */
 	int shown_inside;  /* the copies are the reversed step's own, not written outside it */
+	int both_modes;    /* a gradient inside the forward: evaluation resolves it too */
 } Grad;
 
 
@@ -30,6 +31,9 @@ Node *tag(Grad *G, Node *n, const char *note);
 Node *konst(Grad *G, double v, const Node *like);   /* v spread over like's shape */
 void acc(Grad *G, Node *x, Node *g);                 /* add g to x's gradient */
 void vjp(Grad *G, Node *y, Node *g);                 /* y's VJP: its operands' gradients from y's g */
+/* reach[id] = 1 for the nodes among fn's lo..hi that y depends on through
+ * differentiable ops (y itself included) */
+void fill_reach(const Fn *fn, int lo, int hi, const Node *y, char *reach);
 /* g reaches param node p at schedule index `index`: summed per slot, and
  * stored once the walk passes the slot's first use (index -2: never) */
 void reach_param(Grad *G, Node *p, Node *g, int index);
@@ -38,6 +42,11 @@ void reach_param(Grad *G, Node *p, Node *g, int index);
  * unchanged */
 void own_lines(Grad *G, Node *y, Node *g, int start);
 void hold_comment(Grad *G, const char *c, int at);   /* c heads the line at index at, once written */
+
+/* grad_wrt.c: select_mode's VJP for a gradient that evaluation computes
+ * as well: each branch's gradient under select_mode, so resolve_mode keeps
+ * the one of the mode it resolves */
+void vjp_select_both(Grad *G, Node *y, Node *g);
 
 /* grad_scan.c: a scan's VJP, the reversed scan (BPTT) and one batched
  * step for the parameters and the sequences */

@@ -432,7 +432,18 @@ struct Program;
 
 /* The stages, in the order main.c calls them. */
 Module *lower(const struct Program *prog);                  /* lower.c: names, types, shapes -> fwd */
+/* lower_function.c: a plain fn of the program as a Module of its own: its
+ * inputs (SLOT_INPUT, one per parameter without a default), its value
+ * stored in "out" and, when it is a scalar, its gradient with respect to
+ * each input in "NAME.grad", after Fn.backward_from.  `value` holds one
+ * shape per parameter (nnc --eval) or is NULL (the declared types). */
+typedef struct FnArg { Shape shape; double number; } FnArg;   /* number: a scalar's value */
+Module *lower_function(const struct Program *prog, const char *name, const FnArg *value, int nvalue);
 Fn *grad(Module *m, const Fn *fwd);                          /* grad.c: reverse mode -> grad */
+/* grad_wrt.c: d y/d x[k] for a scalar y of fn and earlier nodes x, appended
+ * to fn as dx[k] (the language's grad(f), nnc --of); a scan in the way is
+ * an error at its line */
+void grad_wrt(Module *m, Fn *fn, Node *y, Node *const *x, int nx, Node **dx);
 Fn *optim(Module *m);                                        /* optim.c: optimizer update -> update */
 void fill_uses(Fn *fn);                                      /* dce.c */
 /* pipeline.c runs each per-function pass on the bodies of a Fn's scans
@@ -452,6 +463,12 @@ int emit_object(const Module *m, const char *obj_path, int opt_level, FILE *llvm
  * level; returns NULL, or the accepted names when name is not one (llvm.c). */
 const char *set_target_cpu(const char *name);
 int link_trainer(const char *obj_path, const char *out_path); /* link.c: cc + libnnrt + OpenBLAS */
+
+/* function.c — nnc --emit=grad --of NAME and nnc --eval 'NAME(ARGS)': a
+ * plain fn of the program, its gradient listed or evaluated; they return
+ * the exit status */
+int function_listing(const struct Program *prog, const char *name);
+int function_eval(const struct Program *prog, const char *text);
 
 /* pipeline.c — the stages above as one named sequence (docs/passes.md):
  *   lower, eval, grad, optim, then on each of eval, grad and update

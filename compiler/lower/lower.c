@@ -60,6 +60,7 @@ static void put_expr(char *buf, size_t cap, const Expr *e)
 		put(buf, cap, ")");
 		break;
 	case E_CALL: put(buf, cap, e->str); put(buf, cap, "("); put_args(buf, cap, e->args, e->nargs); put(buf, cap, ")"); break;
+	case E_APPLY: put_expr(buf, cap, e->a); put(buf, cap, "("); put_args(buf, cap, e->args, e->nargs); put(buf, cap, ")"); break;
 	case E_LIST: put(buf, cap, "["); put_args(buf, cap, e->args, e->nargs); put(buf, cap, "]"); break;
 	}
 }
@@ -72,89 +73,6 @@ const char *expr_text(const Expr *e)
 	if (strlen(buf) > 48)
 		strcpy(buf + 45, "...");
 	return xstrdup(buf);
-}
-
-/* ---- "did you mean" --------------------------------------------------- */
-
-/* Edit distance with adjacent transpositions counting as one edit
- * ("inti" is one slip from "init"). */
-static int distance(const char *a, const char *b)
-{
-	int la = (int)strlen(a), lb = (int)strlen(b);
-	if (la > 64 || lb > 64)
-		return 99;
-	int d[65][65];
-	for (int i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (int j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (int i = 1; i <= la; i++)
-		for (int j = 1; j <= lb; j++) {
-			int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-			if (d[i - 1][j] + 1 < best)
-				best = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < best)
-				best = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
-				best = d[i - 2][j - 2] + 1;
-			d[i][j] = best;
-		}
-	return d[la][lb];
-}
-
-/* The closest candidate, at most a third of the name's length away (one
- * edit for short names); the first one wins a tie, so callers list the
- * likeliest candidates (locals) first. */
-const char *suggest(const char *name, const char *const *cands, int n)
-{
-	const char *best = NULL;
-	int limit = (int)strlen(name) / 3, bestd;
-	if (limit < 1)
-		limit = 1;
-	bestd = limit + 1;
-	for (int i = 0; i < n; i++) {
-		int d = distance(name, cands[i]);
-		if (d > 0 && d < bestd) {
-			best = cands[i];
-			bestd = d;
-		}
-	}
-	return best;
-}
-
-/* Names other libraries give to what nn calls otherwise (PyTorch, Keras,
- * NumPy): too far apart for the edit distance, but the likeliest slips. */
-static const char *const synonyms[][2] = {
-	{ "learning_rate", "lr" }, { "lr_rate", "lr" }, { "alpha", "lr" }, { "eta", "lr" },
-	{ "epsilon", "eps" }, { "beta_1", "beta1" }, { "beta_2", "beta2" },
-	{ "decay", "weight_decay" }, { "wd", "weight_decay" }, { "l2", "weight_decay" },
-	{ "clip_norm", "clip" }, { "max_norm", "clip" }, { "clipnorm", "clip" },
-	{ "keep_dims", "keepdims" }, { "keepdim", "keepdims" }, { "dim", "axis" }, { "axes", "axis" },
-	{ "batch_size", "batch" }, { "minibatch", "batch" }, { "epoch", "epochs" }, { "num_epochs", "epochs" },
-	{ "n_epochs", "epochs" }, { "random_seed", "seed" }, { "rate", "p" }, { "prob", "p" },
-	{ "units", "out" }, { "out_features", "out" }, { "features", "out" },
-	{ "kernel_size", "size" }, { "pool_size", "size" }, { "strides", "stride" }, { "pad", "padding" },
-	{ "initializer", "init" }, { "kernel_initializer", "init" }, { "std_dev", "std" }, { "stddev", "std" },
-};
-
-/* suggest(), after the table of synonyms. */
-const char *nearest(const char *name, const char *const *cands, int n)
-{
-	for (size_t i = 0; i < sizeof synonyms / sizeof *synonyms; i++)
-		if (!strcmp(name, synonyms[i][0]))
-			for (int j = 0; j < n; j++)
-				if (!strcmp(cands[j], synonyms[i][1]))
-					return cands[j];
-	return suggest(name, cands, n);
-}
-
-/* "a, b, c" */
-const char *name_list(const char *const *names, int n)
-{
-	const char *s = n ? names[0] : "";
-	for (int i = 1; i < n; i++)
-		s = xprintf("%s, %s", s, names[i]);
-	return s;
 }
 
 /* ---- notes ------------------------------------------------------------ */
@@ -363,7 +281,7 @@ static Value eval_list(Ctx *c, const Expr *e)
 	return v;
 }
 
-static Value call_user(Ctx *c, const Decl *d, const Expr *call);
+static Value call_user(Ctx *c, const Decl *d, const Expr *call, const Value *pre);
 
 static Value eval_call(Ctx *c, const Expr *e)
 {
@@ -372,7 +290,12 @@ static Value eval_call(Ctx *c, const Expr *e)
 		error_at(e->loc, "the program expands to more than %d operations; is a function called "
 		         "in a loop of calls that doubles at each level?", MAX_NODES);
 	if (d)
-		return call_user(c, d, e);
+		return call_user(c, d, e, NULL);
+	Value *bound = env_lookup(c->frame, e->str);
+	if (bound && bound->kind == V_FUNC)
+		return apply_function(c, *bound, e);
+	if (!strcmp(e->str, "grad"))
+		return lower_grad(c, e);
 	int scan = strcmp(e->str, "scan") == 0, repeat = strcmp(e->str, "repeat") == 0;
 	if (scan || repeat || is_builtin(e->str)) {
 		const char *saved = c->note;
@@ -410,6 +333,7 @@ Value eval(Ctx *c, const Expr *e)
 		return arith(c, e->op, a, b, e->loc);
 	}
 	case E_CALL: return eval_call(c, e);
+	case E_APPLY: return apply_function(c, eval(c, e->a), e);
 	case E_LIST: return eval_list(c, e);
 	}
 	error_at(e->loc, "unsupported expression");
@@ -479,9 +403,10 @@ static _Noreturn void recursion(Ctx *c, const Decl *d, const Expr *call)
 
 static Value exec_body(Ctx *c, const Decl *d);
 
-/* Arguments are evaluated in the caller's frame under the caller's note;
- * defaults, type checks and the body run under `note` (NULL: keep). */
-static void bind_params(Ctx *c, const Decl *d, const Expr *call, Frame *callee, const char *note)
+/* Arguments are evaluated in the caller's frame under the caller's note
+ * (or given evaluated, pre[k] for call->args[k]); defaults, type checks
+ * and the body run under `note` (NULL: keep). */
+static void bind_params(Ctx *c, const Decl *d, const Expr *call, Frame *callee, const char *note, const Value *pre)
 {
 	const char **names = xalloc(sizeof *names * (size_t)(d->nparams + 1));
 	const Expr **args = xalloc(sizeof *args * (size_t)(d->nparams + 1));
@@ -489,7 +414,13 @@ static void bind_params(Ctx *c, const Decl *d, const Expr *call, Frame *callee, 
 		names[i] = d->params[i].name;
 	bind_args(d->name, call, names, d->nparams, args);
 	Value *vals = xalloc(sizeof *vals * (size_t)(d->nparams + 1));
-	eval_args(c, call, args, d->nparams, vals);
+	if (pre) {
+		for (int k = 0; k < call->nargs; k++)
+			for (int i = 0; i < d->nparams; i++)
+				if (args[i] == call->args[k].value)
+					vals[i] = pre[k];
+	} else
+		eval_args(c, call, args, d->nparams, vals);
 	stamp(c);
 	stamp_call(c, c->frame->path);
 	if (note)
@@ -514,6 +445,13 @@ static void bind_params(Ctx *c, const Decl *d, const Expr *call, Frame *callee, 
 static Node *model_output(Ctx *c, const Decl *d, const Value *v, Loc call)
 {
 	Node *out = need_tensor(c, v, xprintf("the output of model '%s'", d->name));
+	if (out->shape.rank == 0)
+		error_hint(call, xprintf("a scalar function of its inputs is a 'fn': declare 'fn %s(...)' and print its "
+		                         "derivative with 'nnc --emit=grad --of %s FILE' or evaluate it with "
+		                         "'nnc --eval \"%s(...)\" FILE'; a model to train returns %s[B, ...]",
+		                         d->name, d->name, d->name, dtype_name(out->dt)),
+		           "the output of model '%s' is %s, a scalar; a model's output holds one prediction per "
+		           "sample, so it starts with the batch dimension B", d->name, type_str(out->dt, out->shape));
 	if (out->shape.rank == 0 || out->shape.d[0] != DIM_BATCH)
 		error_at(call, "the output of model '%s' is %s; it must start with the batch dimension B, "
 		         "one prediction per sample, as in %s[B, ...]%s", d->name, type_str(out->dt, out->shape),
@@ -521,7 +459,7 @@ static Node *model_output(Ctx *c, const Decl *d, const Value *v, Loc call)
 	return out;
 }
 
-static Value call_user(Ctx *c, const Decl *d, const Expr *call)
+static Value call_user(Ctx *c, const Decl *d, const Expr *call, const Value *pre)
 {
 	for (Frame *f = c->frame; f; f = f->up)
 		if (f->decl == d)
@@ -532,7 +470,7 @@ static Value call_user(Ctx *c, const Decl *d, const Expr *call)
 	*callee = (Frame){ .decl = d, .call = call->loc, .up = c->frame, .depth = c->frame->depth + 1 };
 	name_frame(c, callee, d, call->loc);
 	const char *saved = c->note;
-	bind_params(c, d, call, callee, in_main_file(c, call->loc) ? expr_text(call) : NULL);
+	bind_params(c, d, call, callee, in_main_file(c, call->loc) ? expr_text(call) : NULL, pre);
 	Frame *caller = c->frame;
 	c->frame = callee;
 	Value v = exec_body(c, d);
@@ -548,7 +486,12 @@ static Value call_user(Ctx *c, const Decl *d, const Expr *call)
 
 Value call_fn(Ctx *c, const Decl *d, const Expr *call)
 {
-	return call_user(c, d, call);
+	return call_user(c, d, call, NULL);
+}
+
+Value call_with_values(Ctx *c, const Decl *d, const Expr *call, const Value *arg)
+{
+	return call_user(c, d, call, arg);
 }
 
 /* ---- statements ------------------------------------------------------- */
@@ -656,6 +599,15 @@ static const Decl *find_train(const Program *p)
 		}
 		t = d;
 	}
+	const Decl *fn = NULL;
+	for (int i = 0; i < p->ndecls && !t && !fn; i++)
+		if (p->decls[i]->kind == D_FN && !p->decls[i]->module[0])
+			fn = p->decls[i];
+	if (!t && fn)
+		error_hint((Loc){ p->main_file, 1, 1, 1 },
+		           xprintf("for its functions, print one's derivative with 'nnc --emit=grad --of %s FILE' or "
+		                   "evaluate it with 'nnc --eval \"%s(...)\" FILE' (nnc(1))", fn->name, fn->name),
+		           "no 'train' block, so there is no trainer to build; to train, add one: 'train MODEL { loss = ... }'");
 	if (!t)
 		error_at((Loc){ p->main_file, 1, 1, 1 }, "no 'train' block: say which model to train, "
 		         "e.g. 'train mlp { loss = ... }'");
@@ -690,7 +642,8 @@ static void call_notes(Loc where)
 	}
 }
 
-Module *lower(const Program *prog)
+/* The elaborator's state for one program, the forward function begun. */
+Ctx *lower_start(const Program *prog)
 {
 	Ctx *c = xalloc(sizeof *c);
 	c->prog = prog;
@@ -699,6 +652,20 @@ Module *lower(const Program *prog)
 	index_decls(c);
 	c->m = ir_module();
 	c->fn = c->m->fwd = ir_fn("fwd");
+	c->frame = xalloc(sizeof *c->frame);
+	return c;
+}
+
+void lower_finish(Ctx *c)
+{
+	(void)c;
+	diag_set_context(NULL);
+	lowering = NULL;
+}
+
+Module *lower(const Program *prog)
+{
+	Ctx *c = lower_start(prog);
 	c->train = find_train(prog);
 	c->model = find_decl(c, c->train->name);
 	if (!c->model) {
@@ -721,7 +688,6 @@ Module *lower(const Program *prog)
 	lower_train(c);
 	stamp(c);
 	warn_model_graph(c);
-	diag_set_context(NULL);
-	lowering = NULL;
+	lower_finish(c);
 	return c->m;
 }

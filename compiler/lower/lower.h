@@ -21,6 +21,7 @@ typedef enum {
 	V_INIT,
 	V_LIST,
 	V_DATA,     /* a data field not yet bound to a typed parameter */
+	V_FUNC,     /* a function: decl, differentiated i times (grad(f): 1) */
 } ValueKind;
 
 typedef struct Value Value;
@@ -35,6 +36,7 @@ struct Value {
 	Value *item;
 	int nitem;
 	int field;            /* V_DATA: 0 for x, 1 for y */
+	const Decl *decl;     /* V_FUNC */
 	Loc loc;              /* the expression it came from */
 };
 
@@ -108,9 +110,6 @@ enum { MAX_DEPTH = 64, MAX_NODES = 200000 };
 Value eval(Ctx *c, const Expr *e);
 const Decl *find_decl(const Ctx *c, const char *name);
 const char *expr_text(const Expr *e);
-const char *suggest(const char *name, const char *const *cands, int n);
-const char *nearest(const char *name, const char *const *cands, int n);   /* synonyms, then suggest */
-const char *name_list(const char *const *names, int n);                   /* "a, b, c" */
 void stamp(Ctx *c);
 void stamp_call(Ctx *c, const char *path);
 Value *env_lookup(Frame *f, const char *name);
@@ -186,6 +185,21 @@ void warn_after_call(Ctx *c, const char *callee, const Value *v, const Expr *cal
 void warn_builtin_args(Ctx *c, const char *callee, const Value *arg, Loc loc);
 void warn_optimizer(const Ctx *c, const char *name, const Value *lr, double value);
 void warn_model_graph(Ctx *c);
+
+/* lower_suggest.c */
+const char *suggest(const char *name, const char *const *cands, int n);
+const char *nearest(const char *name, const char *const *cands, int n);   /* synonyms, then suggest */
+const char *name_list(const char *const *names, int n);                   /* "a, b, c" */
+
+/* lower.c: the elaborator's state for a program, begun and ended */
+Ctx *lower_start(const Program *prog);
+void lower_finish(Ctx *c);
+
+/* lower_grad.c: grad(f), a function value, and calls of function values */
+Value lower_grad(Ctx *c, const Expr *call);
+Value apply_function(Ctx *c, Value f, const Expr *call);
+/* call_user with the arguments already evaluated, one per call->args */
+Value call_with_values(Ctx *c, const Decl *d, const Expr *call, const Value *arg);
 
 /* lower_probe.c */
 Value lower_probe(Ctx *c, const Expr *call, Value *arg);

@@ -19,6 +19,7 @@ const char *value_kind_name(const Value *v)
 	case V_INIT: return "an initializer";
 	case V_LIST: return "a list";
 	case V_DATA: return xprintf("the data field '%s'", v->str);
+	case V_FUNC: return "a function";
 	}
 	return "a value";
 }

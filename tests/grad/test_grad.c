@@ -8,7 +8,9 @@
  *
  * Each case builds a forward function y = f(params, inputs); the test
  * adds loss = sum(y * r) with r a random input of y's shape, so every
- * element of the Jacobian is weighed by a different number. */
+ * element of the Jacobian is weighed by a different number.  Each case's
+ * loss is differentiated twice as well (hessian.c): the ops a backward
+ * pass is written in have VJPs of their own. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 #include "ir.h"
 #include "interp.h"
+#include "hessian.h"
 
 enum { BATCH = 3, BD = -1 };   /* BD: the batch dimension in sh() */
 
@@ -187,8 +190,10 @@ static void check(Case *c, const char *zero)
 				     m->slot[s].name, i, dg[i], fd);
 		}
 	}
-	printf("%-22s worst relative error %.2e\n", c->name, worst);
-	interp_free_slots(m, val);
+	Module allocated = *m;   /* the second-order check adds slots */
+	double second = zero ? 0 : check_hvp(c->name, m, val, BATCH, &failures);
+	printf("%-22s worst relative error %.2e, of H v %.2e\n", c->name, worst, second);
+	interp_free_slots(&allocated, val);
 }
 
 /* ---- one case per op ---- */
@@ -441,6 +446,33 @@ static void test_params(void)
 	check(&c, NULL);
 }
 
+/* The ops a backward pass is written in beyond the elementwise ones, each
+ * squared so that its second derivative (hessian.c) is not zero. */
+static void test_adjoints(void)
+{
+	Case c;
+	begin(&c, "window, unwindow");
+	Node *p = param(&c, "p", sh(4, BD, 4, 3, 2), -1, 1, 0);
+	Node *w = ir_window(c.fn, p, (nnrt_window){ 3, 2, 1, 1, 1, 0, 1, 1 }, 0, c.loc);
+	Node *y = ir_unwindow(c.fn, ir_binary(c.fn, OP_mul, w, w, c.loc), p->shape, w->win, c.loc);
+	finish(&c, ir_unary(c.fn, OP_tanh, y, c.loc));
+	check(&c, NULL);
+	begin(&c, "slice, unslice, boxsum");
+	p = param(&c, "p", sh(2, 4, 5), -1, 1, 0);
+	Node *part = ir_slice(c.fn, p, 0, 1, 2, c.loc);
+	y = ir_unslice(c.fn, ir_binary(c.fn, OP_mul, part, part, c.loc), p->shape, 0, 1, c.loc);
+	y = ir_boxsum(c.fn, ir_binary(c.fn, OP_mul, y, p, c.loc), 3, c.loc);
+	finish(&c, ir_unary(c.fn, OP_tanh, y, c.loc));
+	check(&c, NULL);
+	begin(&c, "gather, scatter_add");
+	Node *table = param(&c, "T", sh(2, 5, 3), -1, 1, 0);
+	Node *ids = input(&c, "ids", SLOT_INPUT, DT_I32, sh(2, BD, 2), 0, 5);
+	Node *rows = ir_gather(c.fn, table, ids, c.loc);
+	y = ir_scatter_add(c.fn, ir_binary(c.fn, OP_mul, rows, rows, c.loc), ids, table->shape, c.loc);
+	finish(&c, ir_unary(c.fn, OP_tanh, ir_binary(c.fn, OP_mul, y, table, c.loc), c.loc));
+	check(&c, NULL);
+}
+
 /* ---- optimizers: two steps of update, against the formulas by hand ---- */
 
 typedef struct Hand { double w, v, m2; } Hand;   /* one element: W, momentum or m, Adam's v */
@@ -667,6 +699,7 @@ int main(void)
 	test_nodiff();
 	test_mlp();
 	test_params();
+	test_adjoints();
 	test_optimizers();
 	test_listing();
 	test_verify();
