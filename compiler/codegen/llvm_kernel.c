@@ -24,7 +24,7 @@ static LLVMValueRef intr2(Gen *g, const char *name, LLVMValueRef x, LLVMValueRef
 	return gen_intrinsic(g, name, LLVMTypeOf(x), a, 2);
 }
 
-/* libm for what LLVM has no intrinsic for: log1pf/log1p, expm1f/expm1, erff/erf */
+/* libm for what LLVM has no intrinsic for: log1pf/log1p, expm1f/expm1 */
 static LLVMValueRef libm(Gen *g, const char *base, LLVMValueRef x)
 {
 	const char *name = LLVMTypeOf(x) == g->f32 ? xprintf("%sf", base) : base;
