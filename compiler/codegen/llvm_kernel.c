@@ -107,7 +107,7 @@ static LLVMValueRef gen_member(Gen *g, const Node *n, LLVMValueRef *x, LLVMValue
 			return v;
 		break;
 	}
-	case K_REDUCE: case K_MATMUL: case K_BMM: case K_WINDOW: case K_CONV: case K_BOXSUM: case K_RANDOM:
+	case K_REDUCE: case K_MATMUL: case K_BMM: case K_WINDOW: case K_CONV: case K_BOXSUM: case K_SOFTMAX: case K_RANDOM:
 	case K_GATHER: case K_SCAN: case K_YIELD: break;
 	}
 	fatal(EXIT_INTERNAL, "llvm: %%%d (%s) cannot be computed in a loop nest", n->id, op_info[n->op].name);

