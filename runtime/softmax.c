@@ -20,30 +20,34 @@
 
 enum { ROWS_PER_TASK = 16 };
 
-/* Floats 4 at a time in GCC's vector extension (an SSE register on the
- * x86-64 baseline libnnrt is built for).  A row's last few values are
- * padded with -inf to a whole vector, so every value takes the same
- * arithmetic and the sum's order (lane i % 4, then the lanes in order)
- * depends on the row's length alone. */
-typedef float V4f __attribute__((vector_size(16)));
-typedef int32_t V4i __attribute__((vector_size(16)));
-enum { W = 4 };
+/* Floats 8 at a time in GCC's vector extension: one AVX2 register where
+ * the CPU has AVX2 (the row's function is built twice, target_clones),
+ * two SSE registers on the x86-64 baseline, the same arithmetic lane by
+ * lane either way.  A row's last few values are padded with -inf to a
+ * whole vector, so every value takes the same arithmetic and the sum's
+ * order (lane i % 8, then the lanes in order) depends on the row's
+ * length alone.  The helpers are always inlined, so no 32-byte vector
+ * crosses a call (the ABI warning is moot). */
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef float V8f __attribute__((vector_size(32)));
+typedef int32_t V8i __attribute__((vector_size(32)));
+enum { W = 8 };
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
-ALWAYS_INLINE V4f load4(const float *x, int64_t n)
+ALWAYS_INLINE V8f load8(const float *x, int64_t n)
 {
-	V4f v;
+	V8f v;
 	if (n >= W) {
 		memcpy(&v, x, sizeof v);
 		return v;
 	}
-	v = (V4f){ 0 } - INFINITY;
+	v = (V8f){ 0 } - INFINITY;
 	for (int64_t k = 0; k < n; k++)
 		v[k] = x[k];
 	return v;
 }
 
-ALWAYS_INLINE void store4(float *y, V4f v, int64_t n)
+ALWAYS_INLINE void store8(float *y, V8f v, int64_t n)
 {
 	if (n >= W)
 		memcpy(y, &v, sizeof v);
@@ -52,43 +56,43 @@ ALWAYS_INLINE void store4(float *y, V4f v, int64_t n)
 			y[k] = v[k];
 }
 
-ALWAYS_INLINE V4f pick4(V4i mask, V4f yes, V4f no)
+ALWAYS_INLINE V8f pick8(V8i mask, V8f yes, V8f no)
 {
-	return (V4f)(((V4i)yes & mask) | ((V4i)no & ~mask));
+	return (V8f)(((V8i)yes & mask) | ((V8i)no & ~mask));
 }
 
 /* e^x for x <= 0: the range reduction and Cephes polynomial of compiled
  * code's exp (compiler/codegen/llvm_math.c), about 2 ulp; below -87.3
  * the answer is 0. */
-ALWAYS_INLINE V4f exp4_le0(V4f x)
+ALWAYS_INLINE V8f exp8_le0(V8f x)
 {
-	const V4f lo = (V4f){ 0 } - 87.3365478515625f;
-	V4i small = x < lo;
-	V4f cx = pick4(small, lo, x);
-	V4f fn = cx * 1.44269504088896341f + 0.5f;
-	V4i n = __builtin_convertvector(fn, V4i);            /* toward zero ... */
-	n += __builtin_convertvector(n, V4f) > fn;           /* ... less one: floor */
-	V4f nf = __builtin_convertvector(n, V4f);
-	V4f r = cx + nf * -0.693359375f;
+	const V8f lo = (V8f){ 0 } - 87.3365478515625f;
+	V8i small = x < lo;
+	V8f cx = pick8(small, lo, x);
+	V8f fn = cx * 1.44269504088896341f + 0.5f;
+	V8i n = __builtin_convertvector(fn, V8i);            /* toward zero ... */
+	n += __builtin_convertvector(n, V8f) > fn;           /* ... less one: floor */
+	V8f nf = __builtin_convertvector(n, V8f);
+	V8f r = cx + nf * -0.693359375f;
 	r = r + nf * 2.12194440e-4f;
-	V4f p = (V4f){ 0 } + 1.9875691500e-4f;
+	V8f p = (V8f){ 0 } + 1.9875691500e-4f;
 	p = p * r + 1.3981999507e-3f;
 	p = p * r + 8.3334519073e-3f;
 	p = p * r + 4.1665795894e-2f;
 	p = p * r + 1.6666665459e-1f;
 	p = p * r + 5.0000001201e-1f;
-	V4f y = (p * r * r + r + 1) * (V4f)((n + 127) << 23);
-	return pick4(small, (V4f){ 0 }, y);
+	V8f y = (p * r * r + r + 1) * (V8f)((n + 127) << 23);
+	return pick8(small, (V8f){ 0 }, y);
 }
 
 /* The row's max, or NaN when it holds one. */
-static float row_max_f32(const float *x, int64_t len)
+ALWAYS_INLINE float row_max_f32(const float *x, int64_t len)
 {
-	V4f m = (V4f){ 0 } - INFINITY;
-	V4i nan = { 0 };
+	V8f m = (V8f){ 0 } - INFINITY;
+	V8i nan = { 0 };
 	for (int64_t i = 0; i < len; i += W) {
-		V4f v = load4(x + i, len - i);
-		m = pick4(v > m, v, m);
+		V8f v = load8(x + i, len - i);
+		m = pick8(v > m, v, m);
 		nan |= v != v;
 	}
 	float r = m[0];
@@ -100,12 +104,12 @@ static float row_max_f32(const float *x, int64_t len)
 	return r;
 }
 
-static float exp_sum_f32(const float *x, float *y, int64_t len, float m)
+ALWAYS_INLINE float exp_sum_f32(const float *x, float *y, int64_t len, float m)
 {
-	V4f s = { 0 };
+	V8f s = { 0 };
 	for (int64_t i = 0; i < len; i += W) {
-		V4f e = exp4_le0(load4(x + i, len - i) - m);
-		store4(y + i, e, len - i);
+		V8f e = exp8_le0(load8(x + i, len - i) - m);
+		store8(y + i, e, len - i);
 		s += e;
 	}
 	float r = 0;
@@ -114,10 +118,10 @@ static float exp_sum_f32(const float *x, float *y, int64_t len, float m)
 	return r;
 }
 
-static void scale_f32(float *y, int64_t len, float s)
+ALWAYS_INLINE void scale_f32(float *y, int64_t len, float s)
 {
 	for (int64_t i = 0; i < len; i += W)
-		store4(y + i, load4(y + i, len - i) / s, len - i);
+		store8(y + i, load8(y + i, len - i) / s, len - i);
 }
 
 /* f64 is for gradient checks, where accuracy counts more than speed:
@@ -147,10 +151,10 @@ static void scale_f64(double *y, int64_t len, double s)
 		y[i] /= s;
 }
 
-#define SOFTMAX_KERNEL(T, SUFFIX)                                                              \
+#define SOFTMAX_KERNEL(T, SUFFIX, ROW_ATTR)                                                            \
 typedef struct Softmax_##SUFFIX { const T *x; T *y; int64_t rows, len; } Softmax_##SUFFIX;     \
                                                                                                \
-static void softmax_row_##SUFFIX(const T *x, T *y, int64_t len)                                \
+ROW_ATTR static void softmax_row_##SUFFIX(const T *x, T *y, int64_t len)                       \
 {                                                                                              \
 	T m = row_max_##SUFFIX(x, len);                                                        \
 	if (isnan(m) || isinf(m)) {    /* masked out (-inf), or not a number */                \
@@ -177,5 +181,5 @@ void nnrt_softmax_##SUFFIX(const T *x, T *y, int64_t rows, int64_t len)         
 		rt_pool_run((rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK, softmax_rows_##SUFFIX, &c); \
 }
 
-SOFTMAX_KERNEL(float, f32)
-SOFTMAX_KERNEL(double, f64)
+SOFTMAX_KERNEL(float, f32, __attribute__((target_clones("avx2", "default"))))
+SOFTMAX_KERNEL(double, f64, )
