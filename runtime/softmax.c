@@ -26,49 +26,49 @@ enum { ROWS_PER_TASK = 16 };
  * lane either way.  A row's last few values are padded with -inf to a
  * whole vector, so every value takes the same arithmetic and the sum's
  * order (lane i % 8, then the lanes in order) depends on the row's
- * length alone.  The helpers are always inlined, so no 32-byte vector
- * crosses a call (the ABI warning is moot). */
-#pragma GCC diagnostic ignored "-Wpsabi"
+ * length alone. */
+#if defined(__x86_64__)
+#define ROW_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define ROW_CLONES
+#endif
 typedef float V8f __attribute__((vector_size(32)));
 typedef int32_t V8i __attribute__((vector_size(32)));
 enum { W = 8 };
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
-ALWAYS_INLINE V8f load8(const float *x, int64_t n)
+/* Vectors pass by pointer: a 32-byte vector as an argument would have
+ * the AVX calling convention in one clone and not the other. */
+ALWAYS_INLINE void load8(V8f *v, const float *x, int64_t n)
 {
-	V8f v;
 	if (n >= W) {
-		memcpy(&v, x, sizeof v);
-		return v;
+		memcpy(v, x, sizeof *v);
+		return;
 	}
-	v = (V8f){ 0 } - INFINITY;
+	*v = (V8f){ 0 } - INFINITY;
 	for (int64_t k = 0; k < n; k++)
-		v[k] = x[k];
-	return v;
+		(*v)[k] = x[k];
 }
 
-ALWAYS_INLINE void store8(float *y, V8f v, int64_t n)
+ALWAYS_INLINE void store8(float *y, const V8f *v, int64_t n)
 {
 	if (n >= W)
-		memcpy(y, &v, sizeof v);
+		memcpy(y, v, sizeof *v);
 	else
 		for (int64_t k = 0; k < n; k++)
-			y[k] = v[k];
+			y[k] = (*v)[k];
 }
 
-ALWAYS_INLINE V8f pick8(V8i mask, V8f yes, V8f no)
-{
-	return (V8f)(((V8i)yes & mask) | ((V8i)no & ~mask));
-}
+#define PICK8(mask, yes, no) ((V8f)(((V8i)(yes) & (mask)) | ((V8i)(no) & ~(mask))))
 
-/* e^x for x <= 0: the range reduction and Cephes polynomial of compiled
- * code's exp (compiler/codegen/llvm_math.c), about 2 ulp; below -87.3
- * the answer is 0. */
-ALWAYS_INLINE V8f exp8_le0(V8f x)
+/* e^x for x <= 0, in place: the range reduction and Cephes polynomial of
+ * compiled code's exp (compiler/codegen/llvm_math.c), about 2 ulp; below
+ * -87.3 the answer is 0. */
+ALWAYS_INLINE void exp8_le0(V8f *v)
 {
 	const V8f lo = (V8f){ 0 } - 87.3365478515625f;
-	V8i small = x < lo;
-	V8f cx = pick8(small, lo, x);
+	V8i small = *v < lo;
+	V8f cx = PICK8(small, lo, *v);
 	V8f fn = cx * 1.44269504088896341f + 0.5f;
 	V8i n = __builtin_convertvector(fn, V8i);            /* toward zero ... */
 	n += __builtin_convertvector(n, V8f) > fn;           /* ... less one: floor */
@@ -82,7 +82,7 @@ ALWAYS_INLINE V8f exp8_le0(V8f x)
 	p = p * r + 1.6666665459e-1f;
 	p = p * r + 5.0000001201e-1f;
 	V8f y = (p * r * r + r + 1) * (V8f)((n + 127) << 23);
-	return pick8(small, (V8f){ 0 }, y);
+	*v = PICK8(small, (V8f){ 0 }, y);
 }
 
 /* The row's max, or NaN when it holds one. */
@@ -91,8 +91,9 @@ ALWAYS_INLINE float row_max_f32(const float *x, int64_t len)
 	V8f m = (V8f){ 0 } - INFINITY;
 	V8i nan = { 0 };
 	for (int64_t i = 0; i < len; i += W) {
-		V8f v = load8(x + i, len - i);
-		m = pick8(v > m, v, m);
+		V8f v;
+		load8(&v, x + i, len - i);
+		m = PICK8(v > m, v, m);
 		nan |= v != v;
 	}
 	float r = m[0];
@@ -108,8 +109,11 @@ ALWAYS_INLINE float exp_sum_f32(const float *x, float *y, int64_t len, float m)
 {
 	V8f s = { 0 };
 	for (int64_t i = 0; i < len; i += W) {
-		V8f e = exp8_le0(load8(x + i, len - i) - m);
-		store8(y + i, e, len - i);
+		V8f e;
+		load8(&e, x + i, len - i);
+		e -= m;
+		exp8_le0(&e);
+		store8(y + i, &e, len - i);
 		s += e;
 	}
 	float r = 0;
@@ -120,8 +124,12 @@ ALWAYS_INLINE float exp_sum_f32(const float *x, float *y, int64_t len, float m)
 
 ALWAYS_INLINE void scale_f32(float *y, int64_t len, float s)
 {
-	for (int64_t i = 0; i < len; i += W)
-		store8(y + i, load8(y + i, len - i) / s, len - i);
+	for (int64_t i = 0; i < len; i += W) {
+		V8f v;
+		load8(&v, y + i, len - i);
+		v /= s;
+		store8(y + i, &v, len - i);
+	}
 }
 
 /* f64 is for gradient checks, where accuracy counts more than speed:
@@ -181,5 +189,5 @@ void nnrt_softmax_##SUFFIX(const T *x, T *y, int64_t rows, int64_t len)         
 		rt_pool_run((rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK, softmax_rows_##SUFFIX, &c); \
 }
 
-SOFTMAX_KERNEL(float, f32, __attribute__((target_clones("avx2", "default"))))
+SOFTMAX_KERNEL(float, f32, ROW_CLONES)
 SOFTMAX_KERNEL(double, f64, )
