@@ -157,6 +157,17 @@ static void vjp_amax(Grad *G, Node *y, Node *g)
 	acc(G, x, tag(G, gx, "max' = 1 at the argmax"));
 }
 
+/* softmax along the last axis: dx = y (g - sum(g y)), the sum over the
+ * row.  Where y is 0 (a row masked out entirely, or an underflow), so is
+ * dx. */
+static void vjp_softmax(Grad *G, Node *y, Node *g)
+{
+	Node *gy = tag(G, bin(G, OP_mul, g, y), "g y");
+	Node *s = ir_reduce(G->fn, OP_sum, gy, 1u << (y->shape.rank - 1), y->loc);
+	Node *d = bin(G, OP_sub, g, ir_broadcast(G->fn, s, y->shape, y->loc));
+	acc(G, y->in[0], tag(G, bin(G, OP_mul, y, d), "softmax' : y (g - sum(g y))"));
+}
+
 /* elementwise max: d/da = [a > b] + [a == b]/2, d/db the complement; min
  * the other way round.  Ties split the gradient evenly, as torch.maximum
  * and torch.minimum do. */
@@ -388,6 +399,7 @@ void vjp(Grad *G, Node *y, Node *g)
 	case OP_pow: vjp_pow(G, y, g); break;
 	case OP_max: case OP_min: vjp_max_min(G, y, g); break;
 	case OP_amax: vjp_amax(G, y, g); break;
+	case OP_softmax: vjp_softmax(G, y, g); break;
 	case OP_matmul: case OP_bmm: vjp_matmul(G, y, g); break;
 	case OP_window:     /* gather patches; its adjoint sums them back (col2im) */
 		acc(G, y->in[0], tag(G, ir_unwindow(G->fn, g, y->in[0]->shape, y->win, y->loc),

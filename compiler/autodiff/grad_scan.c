@@ -141,7 +141,7 @@ static Node *batched(Fn *fn, const Node *o, Node **in, int64_t T)
 	if (grew)
 		n->shape = shape_insert(o->shape, 1, T);
 	switch (op_info[o->op].kind) {
-	case K_LEAF: case K_ELEM: case K_BCAST: case K_INDEX: case K_BOXSUM: case K_GATHER:
+	case K_LEAF: case K_ELEM: case K_BCAST: case K_INDEX: case K_BOXSUM: case K_SOFTMAX: case K_GATHER:
 		break;
 	case K_REDUCE:
 		if (in_grew && (o->axes & 1))

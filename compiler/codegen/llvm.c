@@ -282,14 +282,20 @@ static void gen_conv(Gen *g, const Node *n)
 	gen_call(g, runtime_name(n), args, 12);
 }
 
+/* The rows of the last axis of s (which is never B: shape.c), as a
+ * value: the other dims' elements. */
+static LLVMValueRef gen_rows(Gen *g, Shape s)
+{
+	Sym rows = sym_dim_count(s);
+	rows.c /= s.d[s.rank - 1];
+	return gen_sym(g, rows);
+}
+
 /* boxsum: runtime/window.c's sums along the last axis, row by row. */
 static void gen_boxsum(Gen *g, const Node *n)
 {
-	Shape s = n->shape;
-	int64_t len = s.d[s.rank - 1];
-	Sym rows = sym_dim_count(s);
-	rows.c /= len;                  /* the last dim is never B (verify.c) */
-	LLVMValueRef args[5] = { gen_addr(g, n->in[0]), gen_addr(g, n), gen_sym(g, rows),
+	int64_t len = n->shape.d[n->shape.rank - 1];
+	LLVMValueRef args[5] = { gen_addr(g, n->in[0]), gen_addr(g, n), gen_rows(g, n->shape),
 				 LLVMConstInt(g->i64, (unsigned long long)len, 0),
 				 LLVMConstInt(g->i64, (unsigned long long)n->k, 0) };
 	gen_call(g, runtime_name(n), args, 5);
@@ -308,6 +314,15 @@ static void gen_contrast(Gen *g, const Node *n)
 	args[k++] = LLVMConstInt(g->i64, (unsigned long long)n->in[n->nin - 1]->shape.d[1], 0);
 	args[k++] = LLVMConstReal(g->f64, n->f);
 	gen_call(g, runtime_name(n), args, k);
+}
+
+/* softmax: runtime/softmax.c over the rows of the last axis. */
+static void gen_softmax(Gen *g, const Node *n)
+{
+	int64_t len = n->shape.d[n->shape.rank - 1];
+	LLVMValueRef args[4] = { gen_addr(g, n->in[0]), gen_addr(g, n), gen_rows(g, n->shape),
+				 LLVMConstInt(g->i64, (unsigned long long)len, 0) };
+	gen_call(g, runtime_name(n), args, 4);
 }
 
 /* slice / unslice: runtime/window.c's strided block copy, with the count
@@ -406,6 +421,9 @@ void gen_node(Gen *g, Node *n)
 		return;
 	case K_CONTRAST:
 		gen_contrast(g, n);
+		return;
+	case K_SOFTMAX:
+		gen_softmax(g, n);
 		return;
 	case K_RANDOM:
 		gen_uniform(g, n);

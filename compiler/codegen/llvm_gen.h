@@ -106,11 +106,12 @@ void nest_store(Gen *g, Nest *nest, int acc, LLVMValueRef v);
 void nest_close(Gen *g, Nest *nest);
 void gen_tag(Gen *g, LLVMValueRef inst, const Access *a);
 
-/* llvm_math.c: vectorizable exp, log, pow and tanh for f32, libm-accurate for f64 */
+/* llvm_math.c: vectorizable exp, log, pow, tanh and erf for f32, libm-accurate for f64 */
 LLVMValueRef gen_exp(Gen *g, LLVMValueRef x);
 LLVMValueRef gen_log(Gen *g, LLVMValueRef x);
 LLVMValueRef gen_pow(Gen *g, LLVMValueRef x, LLVMValueRef y);
 LLVMValueRef gen_tanh(Gen *g, LLVMValueRef x);
+LLVMValueRef gen_erf(Gen *g, LLVMValueRef x);
 
 /* llvm_runtime.c: the functions of runtime/nnrt_kernels.def by name; a
  * call whose arguments do not fit the declaration is an internal error */

@@ -24,7 +24,7 @@ static LLVMValueRef intr2(Gen *g, const char *name, LLVMValueRef x, LLVMValueRef
 	return gen_intrinsic(g, name, LLVMTypeOf(x), a, 2);
 }
 
-/* libm for what LLVM has no intrinsic for: log1pf/log1p, expm1f/expm1, erff/erf */
+/* libm for what LLVM has no intrinsic for: log1pf/log1p, expm1f/expm1 */
 static LLVMValueRef libm(Gen *g, const char *base, LLVMValueRef x)
 {
 	const char *name = LLVMTypeOf(x) == g->f32 ? xprintf("%sf", base) : base;
@@ -107,7 +107,7 @@ static LLVMValueRef gen_member(Gen *g, const Node *n, LLVMValueRef *x, LLVMValue
 			return v;
 		break;
 	}
-	case K_REDUCE: case K_MATMUL: case K_BMM: case K_WINDOW: case K_CONV: case K_BOXSUM: case K_RANDOM:
+	case K_REDUCE: case K_MATMUL: case K_BMM: case K_WINDOW: case K_CONV: case K_BOXSUM: case K_SOFTMAX: case K_RANDOM:
 	case K_GATHER: case K_SCAN: case K_YIELD: case K_CONTRAST: break;
 	}
 	fatal(EXIT_INTERNAL, "llvm: %%%d (%s) cannot be computed in a loop nest", n->id, op_info[n->op].name);

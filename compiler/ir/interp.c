@@ -196,6 +196,25 @@ static void run_boxsum(const Node *n, const Dims *d, const double *x, double *y)
 	}
 }
 
+/* softmax along the last axis: exp(x - max) / sum per row; a row of
+ * -inf only is zeros, a row holding NaN or +inf is NaN. */
+static void run_softmax(const Dims *d, const double *x, double *y)
+{
+	int64_t len = d->d[d->rank - 1];
+	for (int64_t r = 0; r < d->n; r += len) {
+		double m = -INFINITY, s = 0;
+		int nan = 0;
+		for (int64_t c = 0; c < len; c++) {
+			m = x[r + c] > m ? x[r + c] : m;
+			nan |= isnan(x[r + c]);
+		}
+		for (int64_t c = 0; c < len; c++)
+			s += y[r + c] = exp(x[r + c] - m);
+		for (int64_t c = 0; c < len; c++)
+			y[r + c] = nan || m == INFINITY ? NAN : m == -INFINITY ? 0 : y[r + c] / s;
+	}
+}
+
 /* gather: y[i,:] = table[ids[i],:]; scatter_add: y = 0, then y[ids[i],:]
  * += rows[i,:] in the order of i. */
 static void run_gather(const Node *n, const double *const *x, const Dims *ids, const Dims *table, double *y)
@@ -370,6 +389,9 @@ static double *run_node(const Module *m, const Node *n, double **val, double **s
 		break;
 	case K_BOXSUM:
 		run_boxsum(n, &out, x[0], y);
+		break;
+	case K_SOFTMAX:
+		run_softmax(&out, x[0], y);
 		break;
 	case K_STORE: case K_YIELD: break;
 	case K_SCAN:

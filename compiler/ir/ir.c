@@ -365,6 +365,11 @@ Node *ir_nt_xent(Fn *fn, Node *g, Node *a, Node *b, double tau, Loc loc)
 	return settle(n);
 }
 
+Node *ir_softmax(Fn *fn, Node *a, Loc loc)
+{
+	return settle(ir_node(fn, OP_softmax, a->dt, a->shape, 1, &a, loc));
+}
+
 Node *ir_gather(Fn *fn, Node *table, Node *ids, Loc loc)
 {
 	Node *in[2] = { table, ids };

@@ -60,6 +60,9 @@ typedef enum {
 	               conv_dx, with zero padding; weights are [KH*KW*C, O] */
 	K_BOXSUM,   /* sums over a centred run of Node.k (odd) values along the last
 	               axis, zeros beyond its ends; its own adjoint */
+	K_SOFTMAX,  /* softmax along the last axis (not B): exp(x - max) / sum, one
+	               row at a time (runtime/softmax.c); a row that is -inf
+	               everywhere (all masked) is 0 everywhere */
 	K_SLICE,    /* along one axis (bit of Node.axes) from index Node.k: slice takes
 	               that part, unslice puts a part back in zeros (its adjoint) */
 	K_RANDOM,   /* random values of Node.shape (runtime/random.c), a function of
@@ -329,6 +332,7 @@ ConvShapes conv_shapes(const Node *n);
 Node *ir_slice(Fn *fn, Node *a, int axis, int64_t start, int64_t len, Loc loc);   /* a part along axis */
 Node *ir_boxsum(Fn *fn, Node *a, int64_t width, Loc loc);   /* centred sums along the last axis */
 Node *ir_nt_xent(Fn *fn, Node *g, Node *a, Node *b, double tau, Loc loc);   /* g NULL: the loss, else d/da */
+Node *ir_softmax(Fn *fn, Node *a, Loc loc);                  /* softmax along the last axis */
 Node *ir_gather(Fn *fn, Node *table, Node *ids, Loc loc);   /* [V,D], i32[..] -> [..,D] */
 Node *ir_scatter_add(Fn *fn, Node *rows, Node *ids, Shape table, Loc loc);   /* [..,D], i32[..] -> table */
 Node *ir_unslice(Fn *fn, Node *part, Shape whole, int axis, int64_t start, Loc loc); /* zeros around it */

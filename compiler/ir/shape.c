@@ -262,6 +262,10 @@ const char *op_shape(const Module *m, const Node *n, Shape *out)
 		*out = in;
 		return n->dt != DT_I32 && in.rank >= 1 && in.d[in.rank - 1] != DIM_BATCH && n->k >= 1 && n->k % 2 == 1
 		       ? NULL : "boxsum: a float operand of rank >= 1 whose last dim is not B, an odd width";
+	case K_SOFTMAX:
+		*out = in;
+		return n->dt != DT_I32 && in.rank >= 1 && in.d[in.rank - 1] != DIM_BATCH
+		       ? NULL : "softmax: a float operand of rank >= 1 whose last dim is not B";
 	case K_SLICE: return slice_rule(n, in, out);
 	case K_RANDOM:
 		return n->dt != DT_I32 && in.rank == 0 ? NULL : "uniform: float values, a scalar step operand";

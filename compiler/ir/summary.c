@@ -102,6 +102,10 @@ static Flops node_flops(const Node *n)
 		Flops e = elements(n->shape);
 		return (Flops){ e.per_sample * n->k, e.fixed * n->k };
 	}
+	case K_SOFTMAX: {        /* a compare, a subtraction and exp, an add, a division */
+		Flops e = elements(n->shape);
+		return (Flops){ e.per_sample * 5, e.fixed * 5 };
+	}
 	case K_RANDOM:           /* one draw per element (dropout's mask) */
 		return elements(n->shape);
 	case K_GATHER:           /* gather copies; scatter_add adds each row */

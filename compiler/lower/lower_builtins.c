@@ -1,10 +1,13 @@
 /* lower_builtins.c — the builtin functions and initializers of the language.
  *
  * Each builtin lowers to ops of ops.def only.  Composite ones (mean,
- * softmax, the losses) are spelled out in primitive ops here, so autodiff
- * needs no rule of its own for them; the max subtracted for a stable
- * softmax goes through stop_gradient, which leaves the gradient exact
- * (softmax is invariant to the shift). */
+ * log_softmax, the losses) are spelled out in primitive ops here, so
+ * autodiff needs no rule of its own for them; the max subtracted for a
+ * stable log_softmax goes through stop_gradient, which leaves the
+ * gradient exact (it is invariant to the shift).  softmax is its own op
+ * (three passes over a row where its primitives made six over the
+ * tensor, in attention's largest one); along another axis than the last
+ * it is transposed there and back, and along B it stays primitives. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,9 +190,18 @@ static Value softmax(Ctx *c, const Expr *call, Value *arg, const Builtin *b)
 	uint32_t axes = axis_arg(c, &ax, x, b->name, call->loc);
 	if (!strcmp(b->name, "log_softmax"))
 		return tensor_value(log_softmax(c, x, axes, call->loc), call->loc);
-	Node *e = ir_unary(c->fn, OP_exp, shifted(c, x, axes, call->loc), call->loc);
-	Node *s = ir_reduce(c->fn, OP_sum, e, axes, call->loc);
-	return tensor_value(binary_bcast(c, OP_div, e, s, "/", call->loc), call->loc);
+	int r = x->shape.rank, axis = __builtin_ctz(axes), perm[MAXRANK];
+	if (x->shape.d[axis] == DIM_BATCH) {   /* B is never a row of the op (shape.c): primitives */
+		Node *e = ir_unary(c->fn, OP_exp, shifted(c, x, axes, call->loc), call->loc);
+		Node *s = ir_reduce(c->fn, OP_sum, e, axes, call->loc);
+		return tensor_value(binary_bcast(c, OP_div, e, s, "/", call->loc), call->loc);
+	}
+	if (axis == r - 1)
+		return tensor_value(ir_softmax(c->fn, x, call->loc), call->loc);
+	for (int i = 0; i < r; i++)   /* swap the axis and the last: its own inverse */
+		perm[i] = i == axis ? r - 1 : i == r - 1 ? axis : i;
+	Node *y = ir_softmax(c->fn, ir_transpose(c->fn, x, perm, call->loc), call->loc);
+	return tensor_value(ir_transpose(c->fn, y, perm, call->loc), call->loc);
 }
 
 static Value transpose(Ctx *c, const Expr *call, Value *arg, const Builtin *b)

@@ -195,7 +195,7 @@ static Node *simplify_node(Fn *fn, Node *n)
 	case K_LAYOUT:
 	case K_BCAST:
 	case K_REDUCE: return layout_identity(fn, n);
-	case K_LEAF: case K_INDEX: case K_WINDOW: case K_CONV: case K_BOXSUM: case K_SLICE: case K_RANDOM:
+	case K_LEAF: case K_INDEX: case K_WINDOW: case K_CONV: case K_BOXSUM: case K_SOFTMAX: case K_SLICE: case K_RANDOM:
 	case K_STORE: case K_GATHER: case K_SCAN: case K_YIELD: case K_CONTRAST: break;   /* no rules */
 	}
 	return n;

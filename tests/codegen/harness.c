@@ -114,13 +114,15 @@ Compiled compile(Module *m)
 		fprintf(stderr, "FAIL: emit_object\n");
 		exit(1);
 	}
-	/* the kernels compiled code calls (runtime/window.c, gather.c, gemm.c
-	 * and pool.c under it; and arena.c, fault.c, progress.c and mpi.c,
-	 * without MPI, for gather's error path), built in with the object */
+	/* the kernels compiled code calls (runtime/window.c, gather.c,
+	 * softmax.c, gemm.c and pool.c under them; and arena.c, fault.c,
+	 * progress.c and mpi.c, without MPI, for gather's error path), built
+	 * in with the object */
 	const char *src = getenv("SRCDIR") ? getenv("SRCDIR") : ".";
 	sh(xprintf("cc -shared -fPIC -O2 -I%s/runtime -o %s %s %s/runtime/window.c %s/runtime/gather.c "
-	           "%s/runtime/gemm.c %s/runtime/pool.c %s/runtime/arena.c %s/runtime/fault.c %s/runtime/progress.c "
-	           "%s/runtime/mpi.c -lopenblas -lpthread -lm", src, so, obj, src, src, src, src, src, src, src, src));
+	           "%s/runtime/softmax.c %s/runtime/gemm.c %s/runtime/pool.c %s/runtime/arena.c %s/runtime/fault.c "
+	           "%s/runtime/progress.c %s/runtime/mpi.c -lopenblas -lpthread -lm", src, so, obj, src, src, src, src,
+	           src, src, src, src, src));
 	Compiled c = { .m = m };
 	c.so = dlopen(so, RTLD_NOW | RTLD_LOCAL);
 	if (!c.so) {

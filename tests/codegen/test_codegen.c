@@ -308,6 +308,54 @@ static void test_reduce(DType dt, Op op)
 	release(&c);
 }
 
+/* softmax along the last axis of x [B,3,19] (runtime/softmax.c) against
+ * the sum in double, within a few ulp: ordinary rows, a row masked by
+ * -1e9 past its third place, a row of -inf only (all zeros), a row with
+ * -inf in part (zeros there), a row holding NaN (all NaN). */
+static void test_softmax(DType dt)
+{
+	enum { LEN = 19 };
+	Module *m = mod_new(dt);
+	Fn *f = m->eval;
+	Node *x = io_in(m, f, "x", SLOT_INPUT, dt, shape_of(3, DIM_BATCH, 3, LEN), 0);
+	io_out(m, f, "y", ir_softmax(f, x, L), 1);
+	Compiled c = compile(m);
+	for (int k = 0; k < 2; k++) {
+		int64_t B = batches[k], n = B * 3 * LEN;
+		double xv[5 * 3 * LEN], want[5 * 3 * LEN];
+		fill(xv, n, 41 + (unsigned)k, -5, 5);
+		for (int i = 3; i < LEN; i++)
+			xv[LEN + i] = -1e9;
+		for (int i = 0; i < LEN; i++)
+			xv[2 * LEN + i] = -INFINITY;
+		xv[3 * LEN + 4] = xv[3 * LEN + 7] = -INFINITY;
+		xv[4 * LEN + 5] = NAN;
+		for (int64_t r = 0; r < n; r += LEN) {
+			double mx = -INFINITY, s = 0;
+			for (int i = 0; i < LEN; i++)
+				mx = fmax(mx, dt == DT_F32 ? (float)xv[r + i] : xv[r + i]);
+			for (int i = 0; i < LEN; i++)
+				s += want[r + i] = exp((dt == DT_F32 ? (float)xv[r + i] : xv[r + i]) - mx);
+			for (int i = 0; i < LEN; i++)
+				want[r + i] = r == 4 * LEN ? NAN : mx == -INFINITY ? 0 : want[r + i] / s;
+		}
+		void *io[NNRT_MAX_IO] = { tensor_new(dt, n, xv), tensor_new(dt, n, NULL) };
+		run(&c, 0, B, io, NULL, NULL);
+		for (int64_t i = 0; i < n; i++) {
+			double g = tensor_at(dt, io[1], i), w = want[i];
+			if (isnan(w) ? !isnan(g) : !(fabs(g - w) <= (dt == DT_F32 ? 1e-6 : 1e-14) * w + 1e-300)) {
+				fprintf(stderr, "FAIL: softmax [%s plan, %s, batch %lld]: element %lld is %.9g, expected %.9g\n",
+					plan_mode == PLAN_HAND ? "hand" : "passes", dtype_name(dt), (long long)B, (long long)i, g, w);
+				failures++;
+				break;
+			}
+		}
+		free(io[0]);
+		free(io[1]);
+	}
+	release(&c);
+}
+
 /* transposes of x[B,3,4], a 2-D one through a reshape, and a broadcast
  * along a middle dimension. */
 static void test_layout(DType dt)
@@ -455,35 +503,40 @@ static void test_update(DType dt)
 	release(&c);
 }
 
-/* exp, tanh and sigmoid in f32 are polynomial expansions (llvm_math.c):
- * a dense sweep against libm at a few ulp, plus the special values. */
+/* exp, tanh, sigmoid and erf in f32 are polynomial expansions
+ * (llvm_math.c): a dense sweep against libm at a few ulp (erf: 1e-6,
+ * what GELU is promised), plus the special values. */
 static void test_math_f32(void)
 {
-	enum { N = 2001, NS = 6 };
-	static const Op ops[3] = { OP_exp, OP_tanh, OP_sigmoid };
+	enum { N = 4001, NW = 2001, NS = 6, NOP = 4 };
+	static const Op ops[NOP] = { OP_exp, OP_tanh, OP_sigmoid, OP_erf };
 	Module *m = mod_new(DT_F32);
 	Fn *f = m->eval;
-	int xs, out[3];
+	int xs, out[NOP];
 	Node *x = state_in(m, f, "x", SLOT_PARAM, DT_F32, shape_of(1, N + NS), &xs);
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < NOP; i++) {
 		out[i] = ir_slot(m, xprintf("m.%s", op_info[ops[i]].name), SLOT_PARAM, DT_F32, shape_of(1, N + NS), L);
 		ir_store(f, out[i], ir_unary(f, ops[i], x, L), L);
 	}
 	Compiled c = compile(m);
 	static double xv[N + NS], got[N + NS];
 	for (int i = 0; i < N; i++)
-		xv[i] = (float)(-87.0 + 175.0 * i / (N - 1));
+		xv[i] = i < NW ? (float)(-87.0 + 175.0 * i / (NW - 1))   /* the whole range, then erf's */
+			       : (float)(-5.0 + 10.0 * (i - NW) / (N - NW - 1));
 	double special[NS] = { -INFINITY, INFINITY, NAN, -100, 1e-6, -3e-3 };
 	for (int i = 0; i < NS; i++)
 		xv[N + i] = special[i];
 	state_set(&c, xs, xv);
 	run(&c, 0, 1, NULL, NULL, NULL);
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < NOP; k++) {
 		state_get(&c, out[k], got);
 		for (int i = 0; i < N + NS; i++) {
-			double w = ops[k] == OP_exp ? exp(xv[i]) : ops[k] == OP_tanh ? tanh(xv[i]) : 1 / (1 + exp(-xv[i]));
+			if (i >= NW && i < N && ops[k] != OP_erf)
+				continue;            /* the dense sweep is erf's */
+			double w = ops[k] == OP_exp ? exp(xv[i]) : ops[k] == OP_tanh ? tanh(xv[i])
+				 : ops[k] == OP_erf ? erf(xv[i]) : 1 / (1 + exp(-xv[i]));
 			int ok = isnan(w) ? isnan(got[i]) : isinf(w) ? got[i] == w
-				: fabs(got[i] - w) <= 4e-7 * fabs(w) + 1e-37;
+				: fabs(got[i] - w) <= (ops[k] == OP_erf ? 1e-6 : 4e-7) * fabs(w) + 1e-37;
 			if (!ok) {
 				fprintf(stderr, "FAIL: f32 %s(%.9g) is %.9g, expected %.9g\n", op_info[ops[k]].name,
 					xv[i], got[i], w);
@@ -679,6 +732,7 @@ int main(int argc, char **argv)
 			test_matmul(dt);
 			test_reduce(dt, OP_sum);
 			test_reduce(dt, OP_amax);
+			test_softmax(dt);
 			test_layout(dt);
 			test_onehot(dt);
 			test_conv(dt);

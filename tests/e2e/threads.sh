@@ -42,6 +42,19 @@ compile bn "$work/bn.nn"
 one_line 2 "batch norm under --shards" "batch norm.*whole batch" "$work/bn" train --shards 2
 one_line 2 "--shards above --batch" "leaves shards without samples" "$work/mlp" train --shards 65 --batch 64
 
+# same_bytes NAME LABEL T...: the trainer NAME writes the same checkpoint
+# after 2 epochs at each --threads T as at the first.
+same_bytes() {
+	name=$1 label=$2
+	shift 2
+	for t in "$@"; do
+		"$work/$name" train -q --epochs 2 --threads $t --save "$work/$name.$t.st" >"$work/out" 2>&1 ||
+			{ cat "$work/out"; die "$name --threads $t failed"; }
+		cmp "$work/$name.$1.st" "$work/$name.$t.st" || die "$label: --threads $1 and $t wrote different checkpoints"
+	done
+	echo "ok: $label: --threads $* write the same bytes"
+}
+
 # A stateful scan carries its state row by row across batches: refused
 # too; at any --threads its bytes are the same.
 cat >"$work/st.nn" <<'NN'
@@ -58,9 +71,25 @@ train m {
 }
 NN
 compile st "$work/st.nn"
-for t in 1 2; do
-	"$work/st" train -q --epochs 2 --threads $t --save "$work/st.$t.st" >"$work/out" 2>&1 || { cat "$work/out"; die "st --threads $t failed"; }
-done
-cmp "$work/st.1.st" "$work/st.2.st" || die "a stateful lstm: --threads 1 and 2 wrote different checkpoints"
-echo "ok: a stateful lstm: --threads 1 and 2 write the same bytes"
+same_bytes st "a stateful lstm" 1 2
 one_line 2 "a stateful scan under --shards" "carries its state" "$work/st" train --shards 2
+
+# Attention's softmax shares its rows among the threads (runtime/softmax.c)
+# and its batched products their heads (runtime/gemm.c): the same bytes at
+# --threads 1, 2 and 3.
+cat >"$work/at.nn" <<'NN'
+import layers
+import attention
+model at(x: f32[B, 64]) -> f32[B, 2] {
+    h = encoder_block(reshape(x, [B, 16, 4]), 2, 8, causal_mask(16))
+    return dense(reshape(h, [B, 64]), 2)
+}
+train at {
+    data train = random(count: 256, classes: 2)
+    loss = cross_entropy(at(train.x), train.y)
+    optimizer = adam(lr: 0.01)
+    batch 32
+}
+NN
+compile at "$work/at.nn"
+same_bytes at "attention" 1 2 3

@@ -331,6 +331,40 @@ static void test_amax_ties(void)
 	interp_free_slots(m, val);
 }
 
+/* softmax along the last axis, its VJP y (g - sum(g y)) against finite
+ * differences; then a row masked out entirely (-inf everywhere): weights
+ * 0, not NaN, and a gradient of 0 into it, beside an ordinary row. */
+static void test_softmax(void)
+{
+	Case c;
+	begin(&c, "softmax [2,B,5]");
+	Node *p = param(&c, "p", sh(3, 2, BD, 5), -3, 3, 0);
+	finish(&c, ir_softmax(c.fn, p, c.loc));
+	check(&c, NULL);
+
+	begin(&c, "softmax of a masked row");
+	p = param(&c, "p", sh(2, 2, 3), 0, 0, 0);
+	finish(&c, ir_softmax(c.fn, p, c.loc));
+	Module *m = c.m;
+	grad(m, m->fwd);
+	double **val = interp_slots(m, BATCH);
+	double in[6] = { -INFINITY, -INFINITY, -INFINITY, 0, log(2), -INFINITY }, r[6] = { 1, 2, 3, 1, -1, 5 };
+	double want_y[6] = { 0, 0, 0, 1.0 / 3, 2.0 / 3, 0 };
+	double want_g[6] = { 0, 0, 0, 4.0 / 9, -4.0 / 9, 0 };   /* y (r - sum(r y)), sum(r y) = -1/3 */
+	memcpy(val[slot_named(m, "p")], in, sizeof in);
+	memcpy(val[slot_named(m, "r")], r, sizeof r);
+	interp_run(m, m->fwd, val, BATCH, 0);
+	interp_run(m, m->grad, val, BATCH, 0);
+	const double *y = val[slot_named(m, "out")], *dg = val[slot_named(m, "p.grad")];
+	for (int i = 0; i < 6; i++) {
+		if (fabs(y[i] - want_y[i]) > 1e-15)
+			fail(c.name, "%s[%lld] weight %g, expected %g", "p", i, y[i], want_y[i]);
+		if (fabs(dg[i] - want_g[i]) > 1e-15)
+			fail(c.name, "%s[%lld] gradient %g, expected %g", "p", i, dg[i], want_g[i]);
+	}
+	interp_free_slots(m, val);
+}
+
 static void test_matmul(void)
 {
 	for (int ta = 0; ta < 2; ta++)
@@ -694,6 +728,7 @@ int main(void)
 	test_broadcast();
 	test_reduce();
 	test_amax_ties();
+	test_softmax();
 	test_matmul();
 	test_layout();
 	test_nodiff();
