@@ -224,6 +224,36 @@ static void print_stage(const Options *o, const Module *m, const Pipeline *p)
 		fputs(p->descriptor, stdout);
 }
 
+/* A train block with stages (nn(5)) is compiled stage by stage, an object
+ * each, linked into one trainer that runs them in order; --emit prints
+ * each stage's under a "; stage NAME" line. */
+static int compile_stages(const Options *o, const Program *prog, int nstage, const char *out)
+{
+	if (o->object_only)
+		bad_usage("%s", "-c: a program with training stages is one object per stage; link it (no -c)");
+	const char **objs = xalloc(sizeof *objs * (size_t)nstage);
+	const char *base = object_path(o, out);
+	int status = 0;
+	for (int k = 0; k < nstage && status == 0; k++) {
+		Program *one = stage_program(prog, k);
+		Pipeline p = { .to = last_stage(o), .verify = o->verify, .print_after = o->emit_after, .out = stdout,
+		               .program = one, .source = realpath(o->input, NULL),
+		               .object = base ? xprintf("%s.s%d.o", base, k) : NULL, .opt_level = o->opt_level,
+		               .llvm_text = emit_is(o, "llvm") ? stdout : NULL };
+		if (o->emit || o->emit_after)
+			printf("; stage %s\n", stage_name(prog, k));
+		Module *m = pipeline_run(&p, NULL);
+		print_stage(o, m, &p);
+		objs[k] = p.object;
+		status = p.status;
+	}
+	int rc = status || !out ? status : link_objects(objs, nstage, out);
+	for (int k = 0; k < nstage; k++)
+		if (objs[k])
+			unlink(objs[k]);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	Options o = { 0 };
@@ -234,6 +264,9 @@ int main(int argc, char **argv)
 	Program *prog = parse_program(o.input, o.stdlib_dirs);
 	if (emit_is(&o, "ast"))
 		return ast_print(stdout, prog), 0;
+	int nstage = program_stages(prog);
+	if (nstage > 0)
+		return compile_stages(&o, prog, nstage, out);
 	Pipeline p = { .to = last_stage(&o), .verify = o.verify, .print_after = o.emit_after, .out = stdout,
 	               .program = prog, .source = realpath(o.input, NULL),   /* trainers find data beside it */
 	               .object = object_path(&o, out), .opt_level = o.opt_level,

@@ -283,6 +283,9 @@ typedef struct Module {
 	int carry_batch;              /* a scan carries its state across training batches (stateful:), so
 	                                 they all have cfg.batch samples; its buffers hold cfg.batch rows */
 	Loc carry_at;                 /* the first such scan */
+	const char *stage;            /* the training stage this module is, or NULL (lower_stage.c) */
+	int stage_index, nstage;      /* its place among the train block's stages, and their number */
+	const char **stage_names;     /* every stage's name, in order */
 } Module;
 
 /* ir.c — builders.  Every builder checks its operands (shapes agree,
@@ -400,6 +403,9 @@ struct Program;
 
 /* The stages, in the order main.c calls them. */
 Module *lower(const struct Program *prog);                  /* lower.c: names, types, shapes -> fwd */
+int program_stages(const struct Program *prog);             /* lower_stage.c: the train block's stages, or 0 */
+struct Program *stage_program(const struct Program *prog, int k);   /* the program of stage k alone */
+const char *stage_name(const struct Program *prog, int k);
 Fn *grad(Module *m, const Fn *fwd);                          /* grad.c: reverse mode -> grad */
 Fn *optim(Module *m);                                        /* optim.c: optimizer update -> update */
 void fill_uses(Fn *fn);                                      /* dce.c */
@@ -420,6 +426,7 @@ int emit_object(const Module *m, const char *obj_path, int opt_level, FILE *llvm
  * level; returns NULL, or the accepted names when name is not one (llvm.c). */
 const char *set_target_cpu(const char *name);
 int link_trainer(const char *obj_path, const char *out_path); /* link.c: cc + libnnrt + OpenBLAS */
+int link_objects(const char *const *objs, int nobj, const char *out_path);   /* the same, a staged program's */
 
 /* pipeline.c — the stages above as one named sequence (docs/passes.md):
  *   lower, eval, grad, optim, then on each of eval, grad and update
