@@ -162,14 +162,16 @@ static const char **slice_names(const Module *m, int *n)
 	return names;
 }
 
-static void own(Ctx *c, char *owned, const char *path, Loc loc)
+/* The parameters under path are the stage's; `update` must name some
+ * (a model without parameters trains nothing, and says nothing). */
+static void own(Ctx *c, char *owned, const char *path, Loc loc, int named)
 {
 	const Module *m = c->m;
 	int found = 0;
 	for (int i = 0; i < m->nslot; i++)
 		if (m->slot[i].role == SLOT_PARAM && under(m->slot[i].name, path))
 			owned[i] = 1, found = 1;
-	if (found)
+	if (found || !named)
 		return;
 	int n;
 	const char **names = slice_names(m, &n);
@@ -201,7 +203,7 @@ static void freeze(Ctx *c)
 		if (!path)
 			error_at(item->loc, "'update' lists names: a model, a layer's call path or a parameter, "
 			         "as in update [rbm2, dbn.dense_1]");
-		own(c, owned, path, item ? item->loc : c->train->loc);
+		own(c, owned, path, item ? item->loc : c->train->loc, item != NULL);
 	}
 	for (int i = 0; i < m->nslot; i++)
 		if (m->slot[i].role == SLOT_PARAM && !owned[i])
