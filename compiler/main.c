@@ -23,7 +23,7 @@
 #endif
 
 typedef struct Options {
-	const char *input, *output, *emit, *emit_after;
+	const char *input, *output, *emit, *emit_after, *stage;
 	int opt_level, object_only, verify;
 	const char *stdlib_dirs[20];
 	int nstdlib;
@@ -53,7 +53,8 @@ static void usage(FILE *out)
 	fprintf(out, "  --emit-after=PASS\n"
 	      "                   print the IR after each run of PASS and stop; the passes:\n"
 	      "                   %s\n", pipeline_pass_names());
-	fputs("  --verify         check IR invariants after every pass\n"
+	fputs("  --stage NAME     the training stage --emit prints (default: the last)\n"
+	      "  --verify         check IR invariants after every pass\n"
 	      "  -Wmodel          warn about models that will likely train badly (the\n"
 	      "                   default); -Wno-model turns these warnings off\n"
 	      "  -h, --help       show this help and exit\n"
@@ -118,11 +119,13 @@ static void parse_args(Options *o, int argc, char **argv)
 			usage(stdout), exit(0);
 		else if (!strcmp(a, "--version"))
 			puts("nnc " PACKAGE_VERSION), exit(0);
-		else if (!strcmp(a, "-o") || !strcmp(a, "-I")) {
+		else if (!strcmp(a, "-o") || !strcmp(a, "-I") || !strcmp(a, "--stage")) {
 			if (i + 1 >= argc)
 				bad_usage("option '%s' needs an argument", a);
 			if (a[1] == 'o')
 				o->output = argv[++i];
+			else if (a[1] == '-')
+				o->stage = argv[++i];
 			else if (o->nstdlib < 16)
 				o->stdlib_dirs[o->nstdlib++] = argv[++i];
 		} else if (!strncmp(a, "-O", 2) && strlen(a) == 3 && a[2] >= '0' && a[2] <= '3')
@@ -225,8 +228,7 @@ static void print_stage(const Options *o, const Module *m, const Pipeline *p)
 }
 
 /* A train block with stages (nn(5)) is compiled stage by stage, an object
- * each, linked into one trainer that runs them in order; --emit prints
- * each stage's under a "; stage NAME" line. */
+ * each, linked into one trainer that runs them in order. */
 static int compile_stages(const Options *o, const Program *prog, int nstage, const char *out)
 {
 	if (o->object_only)
@@ -239,11 +241,8 @@ static int compile_stages(const Options *o, const Program *prog, int nstage, con
 		Pipeline p = { .to = last_stage(o), .verify = o->verify, .print_after = o->emit_after, .out = stdout,
 		               .program = one, .source = realpath(o->input, NULL),
 		               .object = base ? xprintf("%s.s%d.o", base, k) : NULL, .opt_level = o->opt_level,
-		               .llvm_text = emit_is(o, "llvm") ? stdout : NULL };
-		if (o->emit || o->emit_after)
-			printf("; stage %s\n", stage_name(prog, k));
-		Module *m = pipeline_run(&p, NULL);
-		print_stage(o, m, &p);
+		               .llvm_text = NULL };
+		pipeline_run(&p, NULL);
 		objs[k] = p.object;
 		status = p.status;
 	}
@@ -252,6 +251,25 @@ static int compile_stages(const Options *o, const Program *prog, int nstage, con
 		if (objs[k])
 			unlink(objs[k]);
 	return rc;
+}
+
+/* --emit prints one stage of a program with stages: --stage NAME, or the
+ * last (the whole network). */
+static int chosen_stage(const Options *o, const Program *prog, int nstage)
+{
+	if (!nstage)
+		bad_usage("--stage %s: this program has no training stages", o->stage);
+	if (!o->emit && !o->emit_after)
+		bad_usage("--stage %s picks the stage --emit prints; a trainer holds every stage", o->stage);
+	const char *names = "";
+	for (int k = 0; k < nstage; k++) {
+		if (o->stage && !strcmp(stage_name(prog, k), o->stage))
+			return k;
+		names = xprintf("%s%s%s", names, k ? ", " : "", stage_name(prog, k));
+	}
+	if (o->stage)
+		bad_usage(xprintf("no stage '%%s' (the stages: %s)", names), o->stage);
+	return nstage - 1;
 }
 
 int main(int argc, char **argv)
@@ -265,8 +283,10 @@ int main(int argc, char **argv)
 	if (emit_is(&o, "ast"))
 		return ast_print(stdout, prog), 0;
 	int nstage = program_stages(prog);
-	if (nstage > 0)
+	if (nstage > 0 && !o.emit && !o.emit_after)
 		return compile_stages(&o, prog, nstage, out);
+	if (nstage > 0 || o.stage)
+		prog = stage_program(prog, chosen_stage(&o, prog, nstage));
 	Pipeline p = { .to = last_stage(&o), .verify = o.verify, .print_after = o.emit_after, .out = stdout,
 	               .program = prog, .source = realpath(o.input, NULL),   /* trainers find data beside it */
 	               .object = object_path(&o, out), .opt_level = o.opt_level,

@@ -460,6 +460,9 @@ int rt_main(int argc, char **argv, const RtModel *model)
 		o.shards = rt_ranks();
 	if (!strcmp(o.command, "info")) {
 		print_info(d, o.batch);
+		for (int k = 0; nnm_stages && &nnm_nstages != NULL && k < nnm_nstages; k++)
+			printf("%s%s%s", k ? " " : "stages ", nnm_stages[k].name, k + 1 < nnm_nstages ? "" :
+			       "  (trained in this order; the tables above are the last one's)\n");
 		return 0;
 	}
 	openblas_set_num_threads(1);   /* the threads are the pool's: gemm.c says why */

@@ -707,6 +707,9 @@ static void call_notes(Loc where)
 
 Module *lower(const Program *prog)
 {
+	int nstage = program_stages(prog);
+	if (nstage > 0 && !find_train(prog)->stage)   /* unsplit: the last stage, the whole network */
+		return lower(stage_program(prog, nstage - 1));
 	Ctx *c = xalloc(sizeof *c);
 	c->prog = prog;
 	lowering = c;
