@@ -188,6 +188,11 @@ static int load_base(RtStages *s, const char *path, RtMeta *m, RtDesc **layout, 
 	int k = stage_index(s, rt_meta_get(m, "stage"));
 	if (k < 0)
 		rt_fatal(RT_EXIT_IO, "%s: metadata 'stage' names no stage of '%s'", path, s->layout);
+	const char *sig = rt_meta_get(m, "signature");
+	if (!sig || strcmp(sig, s->signature))
+		rt_fatal(RT_EXIT_IO, "%s: a checkpoint of the stages '%s' as another program declares them (signature "
+		         "%s, this trainer's %s): a stage's model, its inputs or outputs, or what it updates differ",
+		         path, stages, sig ? sig : "(none)", s->signature);
 	*m = (RtMeta){0};
 	*layout = stage_layout(s, k, block);
 	if (rt_checkpoint_load(path, *layout, *block, m, err, sizeof err) < 0)

@@ -115,6 +115,12 @@ one_line 3 "another layout" "a checkpoint of the stages 'first second tune', but
 	"$work/o" train --load "$work/keep.st" --save "$work/keep.st"
 cmp "$work/keep.st" "$work/straight.st" || die "the refused checkpoint was changed"
 one_line 3 "another layout, eval" "another layout" "$work/o" eval --load "$work/keep.st"
+sed 's/update \[r1.W, r1.c, r2.W, r2.c, net\]/update [net]/' "$work/s.nn" >"$work/u.nn"
+grep -q 'update \[net\]' "$work/u.nn" || die "u.nn was not derived"
+compile u "$work/u.nn"
+one_line 3 "a stage that updates other parameters" "as another program declares them" \
+	"$work/u" train --load "$work/keep.st" --save "$work/keep.st"
+cmp "$work/keep.st" "$work/straight.st" || die "the refused checkpoint was changed"
 cat >"$work/plain.nn" <<'NN'
 import layers
 model net(x: f32[B, 16]) -> f32[B, 3] {
