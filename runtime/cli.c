@@ -468,11 +468,12 @@ int rt_main(int argc, char **argv, const RtModel *model)
 	openblas_set_num_threads(1);   /* the threads are the pool's: gemm.c says why */
 	rt_pool_start((int)o.threads);
 	rt_set_random_seed((uint64_t)o.seed);
+	RtStages *stages = staged(&o);
+	if (stages && !strcmp(o.command, "train"))
+		return rt_train_stages(stages, &o);
 	RtTrainer t;
 	rt_trainer_init(&t, model, d, &o);
-	t.stages = staged(&o);
-	if (t.stages && !strcmp(o.command, "train"))
-		return rt_train_stages(t.stages, &o);
+	t.stages = stages;
 	if (o.load)
 		rt_load_checkpoint(&t, o.load);
 	else

@@ -22,9 +22,11 @@ struct RtStages {
 	const nnrt_stage *table;
 	RtModel *model;            /* per stage */
 	RtDesc **desc;
+	RtDesc **layout;           /* per stage, made when first needed: what its checkpoints hold */
+	char **block;              /* and their values */
 	RtDesc base;               /* the tensors they share: parameters and buffers, once a name */
 	char *state;               /* the base's values */
-	char *layout;              /* the stages' names, space-separated */
+	char *names;               /* the stages' names, space-separated */
 	char signature[17];        /* of the layout and every stage's signature */
 };
 
@@ -70,7 +72,8 @@ RtStages *rt_stages_new(const nnrt_stage *table, int n, const RtOptions *opt)
 {
 	RtStages *s = rt_alloc(sizeof *s);
 	*s = (RtStages){.n = n, .table = table, .model = rt_alloc(sizeof(RtModel) * (size_t)n),
-	                .desc = rt_alloc(sizeof(RtDesc *) * (size_t)n), .layout = rt_strdup("")};
+	                .desc = rt_alloc(sizeof(RtDesc *) * (size_t)n), .layout = rt_alloc(sizeof(RtDesc *) * (size_t)n),
+	                .block = rt_alloc(sizeof(char *) * (size_t)n), .names = rt_strdup("")};
 	uint64_t h = 1469598103934665603ULL;
 	for (int k = 0; k < n; k++) {
 		char err[256];
@@ -80,7 +83,7 @@ RtStages *rt_stages_new(const nnrt_stage *table, int n, const RtOptions *opt)
 			rt_fatal(RT_EXIT_INTERNAL, "the descriptor of stage %s is malformed: %s (nnc and libnnrt disagree)",
 			         table[k].name, err);
 		add_to_base(s, s->desc[k]);
-		s->layout = rt_printf("%s%s%s", s->layout, k ? " " : "", table[k].name);
+		s->names = rt_printf("%s%s%s", s->names, k ? " " : "", table[k].name);
 		h = fnv(fnv(h, table[k].name), s->desc[k]->signature);
 	}
 	snprintf(s->signature, sizeof s->signature, "%016llx", (unsigned long long)h);
@@ -92,7 +95,7 @@ RtStages *rt_stages_new(const nnrt_stage *table, int n, const RtOptions *opt)
 	return s;
 }
 
-const char *rt_stages_layout(const RtStages *s) { return s->layout; }
+const char *rt_stages_layout(const RtStages *s) { return s->names; }
 
 /* Copies the tensors a trainer shares with the base: in (base to trainer)
  * or out (trainer to base; a frozen parameter comes back unchanged). */
@@ -113,10 +116,16 @@ static void share(RtStages *s, RtTrainer *t, int out)
 }
 
 /* The checkpoint's tensors while stage k runs: the base, then stage k's
- * optimizer state (in `state`, after the base's values). */
+ * optimizer state (in *state, after a copy of the base's values); made
+ * once a stage, so that saving every epoch allocates nothing. */
 static RtDesc *stage_layout(RtStages *s, int k, char **state)
 {
-	RtDesc *d = rt_alloc(sizeof *d);
+	if (s->layout[k]) {
+		*state = s->block[k];
+		memcpy(*state, s->state, (size_t)s->base.state_bytes);
+		return s->layout[k];
+	}
+	RtDesc *d = s->layout[k] = rt_alloc(sizeof *d);
 	*d = s->base;
 	const RtDesc *sd = s->desc[k];
 	d->tensor = rt_alloc(sizeof *d->tensor * (size_t)(s->base.ntensor + sd->ntensor));
@@ -128,7 +137,7 @@ static RtDesc *stage_layout(RtStages *s, int k, char **state)
 			u->offset = d->state_bytes;
 			d->state_bytes += (u->count * rt_dtype_size(u->dt) + 63) / 64 * 64;
 		}
-	*state = rt_alloc_aligned((size_t)d->state_bytes + 64);
+	*state = s->block[k] = rt_alloc_aligned((size_t)d->state_bytes + 64);
 	memcpy(*state, s->state, (size_t)s->base.state_bytes);
 	return d;
 }
@@ -158,7 +167,7 @@ void rt_stages_save(RtTrainer *t, const char *path, RtMeta *meta)
 	share_optimizer(d, block, t, 1);
 	rt_meta_set(meta, "model", s->base.model);
 	rt_meta_set(meta, "signature", s->signature);
-	rt_meta_set(meta, "stages", s->layout);
+	rt_meta_set(meta, "stages", s->names);
 	rt_meta_set(meta, "stage", s->table[t->stage].name);
 	rt_checkpoint_save(path, d, block, meta);
 }
@@ -181,13 +190,13 @@ static int load_base(RtStages *s, const char *path, RtMeta *m, RtDesc **layout, 
 	const char *stages = rt_meta_get(m, "stages"), *model = rt_meta_get(m, "model");
 	if (!stages)
 		rt_fatal(RT_EXIT_IO, "%s: a checkpoint of model '%s' without stages, but this trainer trains in the "
-		         "stages '%s'", path, model ? model : "?", s->layout);
-	if (strcmp(stages, s->layout))
+		         "stages '%s'", path, model ? model : "?", s->names);
+	if (strcmp(stages, s->names))
 		rt_fatal(RT_EXIT_IO, "%s: a checkpoint of the stages '%s', but this trainer's are '%s' (another layout "
-		         "of stages)", path, stages, s->layout);
+		         "of stages)", path, stages, s->names);
 	int k = stage_index(s, rt_meta_get(m, "stage"));
 	if (k < 0)
-		rt_fatal(RT_EXIT_IO, "%s: metadata 'stage' names no stage of '%s'", path, s->layout);
+		rt_fatal(RT_EXIT_IO, "%s: metadata 'stage' names no stage of '%s'", path, s->names);
 	const char *sig = rt_meta_get(m, "signature");
 	if (!sig || strcmp(sig, s->signature))
 		rt_fatal(RT_EXIT_IO, "%s: a checkpoint of the stages '%s' as another program declares them (signature "
@@ -211,10 +220,23 @@ void rt_stages_load(RtTrainer *t, const char *path)
 	rt_take_vocab(t, &m, path, "the checkpoint");
 }
 
+/* run.csv -> run.rbm1.csv: each stage's log a file of its own */
+static const char *stage_file(const char *path, const char *stage)
+{
+	if (!path)
+		return NULL;
+	const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+	if (!dot || (slash && dot < slash) || dot == (slash ? slash + 1 : path))
+		return rt_printf("%s.%s", path, stage);
+	return rt_printf("%.*s.%s%s", (int)(dot - path), path, stage, dot);
+}
+
 /* A stage's options: the command line's where given, else its own. */
-static RtOptions stage_options(const RtDesc *d, const RtOptions *o)
+static RtOptions stage_options(const RtDesc *d, const RtOptions *o, const char *stage)
 {
 	RtOptions k = *o;
+	k.log = stage_file(o->log, stage);
+	k.grad_norms = stage_file(o->grad_norms, stage);
 	if (!o->has_epochs)
 		k.epochs = d->epochs;
 	if (!o->has_batch)
@@ -227,7 +249,7 @@ static RtOptions stage_options(const RtDesc *d, const RtOptions *o)
 static int run_stage(RtStages *s, int k, const RtOptions *o, const RtMeta *resume, const char *path,
                      const RtDesc *layout, char *block)
 {
-	RtOptions ok = stage_options(s->desc[k], o);
+	RtOptions ok = stage_options(s->desc[k], o, s->table[k].name);
 	RtTrainer t;
 	rt_trainer_init(&t, &s->model[k], s->desc[k], &ok);
 	memset(t.state, 0, (size_t)s->desc[k]->state_bytes);
@@ -256,13 +278,15 @@ int rt_train_stages(RtStages *s, const RtOptions *opt)
 	if (o.load) {
 		loaded = first = load_base(s, o.load, &m, &layout, &block);
 		const char *seed = rt_meta_get(&m, "seed");
-		if (!o.has_seed && seed)
+		if (!o.has_seed && seed) {   /* the seed the checkpoint's run drew with, for every stage */
 			o.seed = strtoll(seed, NULL, 10);
+			rt_set_random_seed((uint64_t)o.seed);
+		}
 	}
 	if (o.stage) {
 		first = last = stage_index(s, o.stage);
 		if (first < 0)
-			rt_fatal(RT_EXIT_USAGE, "--stage %s: no such stage (the stages: %s)", o.stage, s->layout);
+			rt_fatal(RT_EXIT_USAGE, "--stage %s: no such stage (the stages: %s)", o.stage, s->names);
 	}
 	for (int k = first; k <= last; k++) {
 		int rc = run_stage(s, k, &o, k == loaded ? &m : NULL, o.load, layout, block);

@@ -61,6 +61,10 @@ static void check_shared(const Decl *t)
 				error_at(it->loc, "two stages are named '%s'", it->name);
 			}
 		for (int j = 0; is_stage(it) && j < it->nitems; j++)
+			if (it->items[j].kind == TI_SETTING && !strcmp(it->items[j].name, "seed"))
+				error_at(it->items[j].loc, "'seed' belongs to the train block: its stages draw from one seed "
+				         "(the parameters they share are initialized from it)");
+		for (int j = 0; is_stage(it) && j < it->nitems; j++)
 			if (is_stage(&it->items[j]))
 				error_at(it->items[j].loc, "a stage cannot hold another stage ('%s' is inside '%s'); "
 				         "list the stages one after the other in the train block", it->items[j].name, it->name);

@@ -80,6 +80,12 @@ printf '%s\n' "stage first (1 of 3): model r1, 2 epochs" "stage second (2 of 3):
 	"stage tune (3 of 3): model net, 3 epochs" | cmp -s - "$work/order" || { cat "$work/order"; die "stage order"; }
 [ "$(grep -c '^epoch' "$work/train.out")" -eq 7 ] || die "2 + 2 + 3 epochs expected"
 echo "ok: the stages run in order, each for its own epochs"
+"$s" train -q --epochs 1 --log "$work/run.csv" || die "--log"
+for st in first second tune; do
+	[ "$(grep -vc '^#' "$work/run.$st.csv")" -eq 2 ] || die "run.$st.csv: a header and one epoch's row expected"
+done
+[ ! -e "$work/run.csv" ] || die "--log wrote run.csv besides the stages' files"
+echo "ok: --epochs 1 --log run.csv: one row in each of run.first.csv, run.second.csv, run.tune.csv"
 
 # one stage at a time, each from the last one's checkpoint
 "$s" train -q --stage first --save "$work/1.st" || die "--stage first"
