@@ -515,70 +515,14 @@ static void gen_fn(Gen *g, const Fn *fn, const char *name, const char *cpu, cons
 	LLVMBuildRetVoid(g->b);
 }
 
-/* The exported names: nnm_eval, ...; stage k of a staged program but the
- * last, nnm_s<k>_eval, ... (the last stage is the whole network: its
- * functions are the ones eval and predict call, under the usual names). */
-static const char *symbol(const Module *m, int stage, const char *what)
-{
-	if (m->nstage == 0 || stage == m->nstage - 1)
-		return xprintf("nnm_%s", what);
-	return xprintf("nnm_s%d_%s", stage, what);
-}
-
 static void gen_descriptor(Gen *g, const char *text)
 {
 	size_t len = strlen(text);
 	LLVMValueRef init = LLVMConstStringInContext(g->ctx, text, (unsigned)len, 0);
-	LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), symbol(g->m, g->m->stage_index, "descriptor"));
+	LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), gen_symbol(g->m, g->m->stage_index, "descriptor"));
 	LLVMSetInitializer(gv, init);
 	LLVMSetGlobalConstant(gv, 1);
 	LLVMSetAlignment(gv, 1);
-}
-
-static LLVMValueRef private_string(Gen *g, const char *s)
-{
-	LLVMValueRef init = LLVMConstStringInContext(g->ctx, s, (unsigned)strlen(s), 0);
-	LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), "nnm.stage.name");
-	LLVMSetInitializer(gv, init);
-	LLVMSetGlobalConstant(gv, 1);
-	LLVMSetLinkage(gv, LLVMPrivateLinkage);
-	return gv;
-}
-
-/* The last stage's object holds the table of every stage, nnrt.h's
- * nnrt_stage (a name, eval, grad, update, descriptor) nnm_nstages times;
- * the other stages' functions are in their own objects. */
-static void gen_stage_table(Gen *g, const char *cpu, const char *features)
-{
-	const Module *m = g->m;
-	if (m->nstage == 0 || m->stage_index != m->nstage - 1)
-		return;
-	LLVMTypeRef fty = gen_runtime_type(g, "nnm_eval");
-	LLVMTypeRef field[5] = { g->ptr, g->ptr, g->ptr, g->ptr, g->ptr };
-	LLVMTypeRef st = LLVMStructTypeInContext(g->ctx, field, 5, 0);
-	LLVMValueRef *row = xalloc(sizeof *row * (size_t)m->nstage);
-	for (int k = 0; k < m->nstage; k++) {
-		LLVMValueRef v[5] = { private_string(g, m->stage_names[k]) };
-		static const char *const fns[3] = { "eval", "grad", "update" };
-		for (int f = 0; f < 3; f++) {
-			const char *name = symbol(m, k, fns[f]);
-			v[1 + f] = LLVMGetNamedFunction(g->mod, name);
-			if (!v[1 + f])
-				v[1 + f] = add_function(g, name, fty, cpu, features);
-		}
-		const char *desc = symbol(m, k, "descriptor");
-		v[4] = LLVMGetNamedGlobal(g->mod, desc);
-		if (!v[4])
-			v[4] = LLVMAddGlobal(g->mod, LLVMInt8TypeInContext(g->ctx), desc);
-		row[k] = LLVMConstNamedStruct(st, v, 5);
-	}
-	LLVMValueRef init = LLVMConstArray2(st, row, (uint64_t)m->nstage);
-	LLVMValueRef table = LLVMAddGlobal(g->mod, LLVMTypeOf(init), "nnm_stages");
-	LLVMSetInitializer(table, init);
-	LLVMSetGlobalConstant(table, 1);
-	LLVMValueRef count = LLVMAddGlobal(g->mod, g->i32, "nnm_nstages");
-	LLVMSetInitializer(count, LLVMConstInt(g->i32, (unsigned long long)m->nstage, 0));
-	LLVMSetGlobalConstant(count, 1);
 }
 
 static void init_types(Gen *g)
@@ -692,11 +636,11 @@ int emit_object(const Module *m, const char *obj_path, int opt_level, FILE *llvm
 	init_types(&g);
 	outline_start(&g);
 
-	gen_fn(&g, m->eval, symbol(m, m->stage_index, "eval"), cpu, features);
-	gen_fn(&g, m->grad, symbol(m, m->stage_index, "grad"), cpu, features);
-	gen_fn(&g, m->update, symbol(m, m->stage_index, "update"), cpu, features);
+	gen_fn(&g, m->eval, gen_symbol(m, m->stage_index, "eval"), cpu, features);
+	gen_fn(&g, m->grad, gen_symbol(m, m->stage_index, "grad"), cpu, features);
+	gen_fn(&g, m->update, gen_symbol(m, m->stage_index, "update"), cpu, features);
 	gen_descriptor(&g, describe(m));
-	gen_stage_table(&g, cpu, features);
+	gen_stage_table(&g);
 	outline_finish(&g);
 
 	if (LLVMVerifyModule(g.mod, LLVMReturnStatusAction, &err))

@@ -63,6 +63,13 @@ NN
 compile s "$work/s.nn"
 s=$work/s
 
+# each stage a model of its own: what it does not update is a buffer of it
+"$NNC" --emit=desc --stage second "$work/s.nn" >"$work/second.desc" 2>/dev/null || die "--emit=desc --stage second"
+grep -q '^model r2$' "$work/second.desc" && grep -q '^tensor r2.W param ' "$work/second.desc" &&
+	grep -q '^tensor r1.W buffer ' "$work/second.desc" || { cat "$work/second.desc"; die "stage second: r2 trained, r1 frozen"; }
+"$NNC" --emit=desc "$work/s.nn" 2>/dev/null | grep -q '^model net$' || die "--emit=desc prints the last stage"
+echo "ok: --emit=desc --stage second: model r2, r2.W a parameter, r1.W a frozen buffer; the last stage by default"
+
 # tensor FILE NAME: the checksum of a tensor's bytes in a safetensors file
 tensor() {
 	n=$(od -An -tu8 -N8 "$1" | tr -d ' ')
