@@ -23,7 +23,7 @@
 #endif
 
 typedef struct Options {
-	const char *input, *output, *emit, *emit_after;
+	const char *input, *output, *emit, *emit_after, *stage;
 	const char *of, *eval;           /* --of NAME, --eval 'NAME(ARGS)': a plain fn (function.c) */
 	int opt_level, object_only, verify;
 	const char *dot_depth;        /* --dot-depth as given, or NULL */
@@ -64,7 +64,8 @@ static void usage(FILE *out)
 	fprintf(out, "  --emit-after=PASS\n"
 	      "                   print the IR after each run of PASS and stop; the passes:\n"
 	      "                   %s\n", pipeline_pass_names());
-	fputs("  --dot-depth N    with --emit=dot: draw calls nested more than N deep (0-64)\n"
+	fputs("  --stage NAME     the training stage --emit prints (default: the last)\n"
+	      "  --dot-depth N    with --emit=dot: draw calls nested more than N deep (0-64)\n"
 	      "                   as one box each; 1 keeps the model's own calls\n"
 	      "  --verify         check IR invariants after every pass\n"
 	      "  -Wmodel          warn about models that will likely train badly (the\n"
@@ -162,10 +163,13 @@ static void parse_args(Options *o, int argc, char **argv)
 			usage(stdout), exit(0);
 		else if (!strcmp(a, "--version"))
 			puts("nnc " PACKAGE_VERSION), exit(0);
-		else if (!strcmp(a, "-o") || !strcmp(a, "-I") || !strcmp(a, "--of") || !strcmp(a, "--eval")) {
+		else if (!strcmp(a, "-o") || !strcmp(a, "-I") || !strcmp(a, "--of") || !strcmp(a, "--eval")
+		         || !strcmp(a, "--stage")) {
 			if (i + 1 >= argc)
 				bad_usage("option '%s' needs an argument", a);
-			if (a[1] == '-')
+			if (!strcmp(a, "--stage"))
+				o->stage = argv[++i];
+			else if (a[1] == '-')
 				*(a[2] == 'o' ? &o->of : &o->eval) = argv[++i];
 			else if (a[1] == 'o')
 				o->output = argv[++i];
@@ -280,6 +284,51 @@ static void print_stage(const Options *o, const Module *m, const Pipeline *p)
 		fputs(p->descriptor, stdout);
 }
 
+/* A train block with stages (nn(5)) is compiled stage by stage, an object
+ * each, linked into one trainer that runs them in order. */
+static int compile_stages(const Options *o, const Program *prog, int nstage, const char *out)
+{
+	if (o->object_only)
+		bad_usage("%s", "-c: a program with training stages is one object per stage; link it (no -c)");
+	const char **objs = xalloc(sizeof *objs * (size_t)nstage);
+	const char *base = object_path(o, out);
+	int status = 0;
+	for (int k = 0; k < nstage && status == 0; k++) {
+		Program *one = stage_program(prog, k);
+		Pipeline p = { .to = last_stage(o), .verify = o->verify, .print_after = o->emit_after, .out = stdout,
+		               .program = one, .source = realpath(o->input, NULL),
+		               .object = base ? xprintf("%s.s%d.o", base, k) : NULL, .opt_level = o->opt_level,
+		               .llvm_text = NULL };
+		pipeline_run(&p, NULL);
+		objs[k] = p.object;
+		status = p.status;
+	}
+	int rc = status || !out ? status : link_objects(objs, nstage, out);
+	for (int k = 0; k < nstage; k++)
+		if (objs[k])
+			unlink(objs[k]);
+	return rc;
+}
+
+/* --emit prints one stage of a program with stages: --stage NAME, or the
+ * last (the whole network). */
+static int chosen_stage(const Options *o, const Program *prog, int nstage)
+{
+	if (!nstage)
+		bad_usage("--stage %s: this program has no training stages", o->stage);
+	if (!o->emit && !o->emit_after)
+		bad_usage("--stage %s picks the stage --emit prints; a trainer holds every stage", o->stage);
+	const char *names = "";
+	for (int k = 0; k < nstage; k++) {
+		if (o->stage && !strcmp(stage_name(prog, k), o->stage))
+			return k;
+		names = xprintf("%s%s%s", names, k ? ", " : "", stage_name(prog, k));
+	}
+	if (o->stage)
+		bad_usage(xprintf("no stage '%%s' (the stages: %s)", names), o->stage);
+	return nstage - 1;
+}
+
 int main(int argc, char **argv)
 {
 	Options o = { 0 };
@@ -294,6 +343,11 @@ int main(int argc, char **argv)
 		return function_eval(prog, o.eval);
 	if (emit_is(&o, "ast"))
 		return ast_print(stdout, prog), 0;
+	int nstage = program_stages(prog);
+	if (nstage > 0 && !o.emit && !o.emit_after)
+		return compile_stages(&o, prog, nstage, out);
+	if (nstage > 0 || o.stage)
+		prog = stage_program(prog, chosen_stage(&o, prog, nstage));
 	Pipeline p = { .to = last_stage(&o), .verify = o.verify, .print_after = o.emit_after, .out = stdout,
 	               .program = prog, .source = realpath(o.input, NULL),   /* trainers find data beside it */
 	               .object = object_path(&o, out), .opt_level = o.opt_level,

@@ -162,7 +162,7 @@ static void print_stmt(FILE *out, const Stmt *s)
 
 static void print_item(FILE *out, const TrainItem *it)
 {
-	static const char *const kinds[] = { "data", "loss", "optimizer", "schedule", "setting", "report" };
+	static const char *const kinds[] = { "data", "loss", "optimizer", "schedule", "setting", "report", "stage" };
 	fprintf(out, "\n  (%s", kinds[it->kind]);
 	if (it->name && it->kind != TI_REPORT)
 		fprintf(out, " %s", it->name);
@@ -174,6 +174,12 @@ static void print_item(FILE *out, const TrainItem *it)
 			print_at(out, it->metric_locs[i]);
 		}
 		fprintf(out, ") on %s)", it->name);
+		return;
+	}
+	if (it->kind == TI_STAGE) {
+		for (int i = 0; i < it->nitems; i++)
+			print_item(out, &it->items[i]);
+		fputc(')', out);
 		return;
 	}
 	fputc(' ', out);

@@ -85,6 +85,7 @@ typedef enum {
 	TI_SCHEDULE,          /* schedule = value           value: a call or identifier */
 	TI_SETTING,           /* name value                 batch 64; epochs 10; seed 1 */
 	TI_REPORT,            /* report names on source     report accuracy, loss on test */
+	TI_STAGE,             /* stage name { items }       a training stage (docs/design.md) */
 } TrainItemKind;
 
 typedef struct TrainItem {
@@ -95,6 +96,8 @@ typedef struct TrainItem {
 	const char **metrics; /* TI_REPORT */
 	Loc *metric_locs;
 	int nmetrics;
+	struct TrainItem *items;   /* TI_STAGE: the stage's own items */
+	int nitems;
 } TrainItem;
 
 typedef enum { D_FN, D_MODEL, D_TRAIN } DeclKind;
@@ -111,6 +114,8 @@ typedef struct Decl {
 	int nbody;
 	TrainItem *items;     /* D_TRAIN */
 	int nitems;
+	const char *stage;    /* D_TRAIN made for one stage of a staged train block (stages.c), else NULL */
+	const struct Decl *staged;   /* that train block */
 } Decl;
 
 typedef struct Program {

@@ -96,6 +96,7 @@ typedef struct NameList { const char **v; Loc *locs; int n; } NameList;
 %token TERM "newline"
 %token IMPORT "import" FN "fn" MODEL "model" TRAIN "train" PARAM "param" RETURN "return"
 %token DATA "data" LOSS "loss" OPTIMIZER "optimizer" SCHEDULE "schedule" REPORT "report" ON "on"
+%token STAGE "stage"
 %token F32 "f32" F64 "f64" FLOAT "float" I32 "i32" INT "int" INIT "init"
 %token ARROW "->" POW "**" ELLIPSIS "..."
 
@@ -155,6 +156,7 @@ name
 	| LOSS { $$ = "loss"; }        | OPTIMIZER { $$ = "optimizer"; }
 	| SCHEDULE { $$ = "schedule"; } | REPORT { $$ = "report"; }
 	| ON { $$ = "on"; }            | INIT { $$ = "init"; }
+	| STAGE { $$ = "stage"; }
 	;
 
 opt_params : %empty { $$ = (ParamList){ 0 }; } | params ;
@@ -211,6 +213,15 @@ item
 	| OPTIMIZER '=' expr { $$ = item(TI_OPTIMIZER, NULL, $3, @1); }
 	| SCHEDULE '=' expr { $$ = item(TI_SCHEDULE, NULL, $3, @1); }
 	| IDENT expr { $$ = item(TI_SETTING, $1, $2, @1); }
+	| MODEL name {
+		Expr *e = new_expr(E_IDENT, @2);
+		e->str = $2;
+		$$ = item(TI_SETTING, "model", e, @1);
+	}
+	| STAGE name '{' items '}' {
+		$$ = item(TI_STAGE, $2, NULL, @2);
+		$$.items = $4.v, $$.nitems = $4.n;
+	}
 	| REPORT metrics ON name {
 		$$ = item(TI_REPORT, $4, NULL, @1);
 		$$.metrics = $2.v, $$.metric_locs = $2.locs, $$.nmetrics = $2.n;
@@ -449,7 +460,7 @@ static int is_name_kw(yysymbol_kind_t k)
 {
 	return k == YYSYMBOL_TRAIN || k == YYSYMBOL_DATA || k == YYSYMBOL_LOSS
 	    || k == YYSYMBOL_OPTIMIZER || k == YYSYMBOL_SCHEDULE || k == YYSYMBOL_REPORT
-	    || k == YYSYMBOL_ON || k == YYSYMBOL_INIT;
+	    || k == YYSYMBOL_ON || k == YYSYMBOL_INIT || k == YYSYMBOL_STAGE;
 }
 
 static int is_expr_start(yysymbol_kind_t k)
@@ -486,6 +497,7 @@ static void add_phrase(const char **list, int *n, const Expected *e, yysymbol_ki
 {
 	int grouped = (e->stmt && (k == YYSYMBOL_IDENT || is_name_kw(k) || k == YYSYMBOL_PARAM || k == YYSYMBOL_RETURN))
 	    || ((e->item || e->name) && (k == YYSYMBOL_IDENT || is_name_kw(k)))
+	    || (e->item && k == YYSYMBOL_MODEL)   /* a stage's `model NAME` */
 	    || (e->expr && is_expr_start(k));
 	if (grouped || k == YYSYMBOL_YYEOF || k == closer)
 		return;

@@ -562,6 +562,15 @@ int rt_checkpoint_load(const char *path, const RtDesc *d, char *state, RtMeta *m
 	return r;
 }
 
+int rt_checkpoint_meta(const char *path, RtMeta *meta, char *err, size_t errlen)
+{
+	CkFile f;
+	if (open_checkpoint(path, meta, &f, err, errlen) < 0)
+		return -1;
+	close_checkpoint(&f);
+	return 0;
+}
+
 /* Whether the file's tensor `saved` (of model `from`) is this model's
  * parameter `name`: the same name, or the same path below each model's
  * own name (bert_pretrain.encoder_1.W is bert_classify.encoder_1.W). */

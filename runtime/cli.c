@@ -136,6 +136,7 @@ static void print_help(const RtDesc *d)
 	       "  --save-every N   also save every N epochs\n"
 	       "  --load FILE      start from a checkpoint (resume training, eval, predict)\n"
 	       "  --init FILE      train afresh from the parameters of FILE with this model's names\n"
+	       "  --stage NAME     train: run that training stage alone (a program with stages)\n"
 	       "  --data-dir DIR   where relative data paths are looked up (default: the .nn file's\n"
 	       "                   directory, then /usr/share/datasets/fashion-mnist)\n"
 	       "  --log FILE       write CSV metrics, one row per epoch\n"
@@ -229,8 +230,10 @@ static void parse_option(RtOptions *o, int argc, char **argv, int *i)
 	char name[64];
 	const char *a = argv[*i], *eq = strchr(a, '=');
 	snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - a) : 63, a);
-	if (!strcmp(name, "--epochs")) o->epochs = int_arg(name, value(argc, argv, i, eq), 0, 1000000000);
-	else if (!strcmp(name, "--batch")) o->batch = int_arg(name, value(argc, argv, i, eq), 1, 1 << 24);
+	if (!strcmp(name, "--epochs"))
+		o->epochs = int_arg(name, value(argc, argv, i, eq), 0, 1000000000), o->has_epochs = 1;
+	else if (!strcmp(name, "--batch")) o->batch = int_arg(name, value(argc, argv, i, eq), 1, 1 << 24), o->has_batch = 1;
+	else if (!strcmp(name, "--stage")) o->stage = value(argc, argv, i, eq);
 	else if (!strcmp(name, "--lr")) o->lr = num_arg(name, value(argc, argv, i, eq), 1), o->has_lr = 1;
 	else if (!strcmp(name, "--seed")) o->seed = int_arg(name, value(argc, argv, i, eq), 0, INT64_MAX), o->has_seed = 1;
 	else if (!strcmp(name, "--threads")) o->threads = int_arg(name, value(argc, argv, i, eq), 1, 1024);
@@ -439,6 +442,25 @@ static const char *basename_of(const char *p)
 	return s ? s + 1 : p;
 }
 
+/* Exported by a program with training stages (nnrt.h), absent otherwise. */
+extern const nnrt_stage nnm_stages[] __attribute__((weak));
+extern const int32_t nnm_nstages __attribute__((weak));
+
+static RtStages *staged(const RtOptions *o)
+{
+	if (!nnm_stages || &nnm_nstages == NULL) {
+		if (o->stage)
+			usage_error("--stage %s: this model has no training stages%s", o->stage, "");
+		return NULL;
+	}
+	if (o->stage && strcmp(o->command, "train"))
+		usage_error("--stage %s: only 'train' runs a stage (the others use the whole model)%s", o->stage, "");
+	if (o->init)
+		usage_error("--init: a model with training stages starts from one of its own checkpoints: --load "
+		            "FILE --stage NAME runs a stage from it%s%s", "", "");
+	return rt_stages_new(nnm_stages, nnm_nstages, o);
+}
+
 int rt_main(int argc, char **argv, const RtModel *model)
 {
 	if (argc > 0 && argv[0] && argv[0][0])
@@ -458,13 +480,20 @@ int rt_main(int argc, char **argv, const RtModel *model)
 		o.shards = rt_ranks();
 	if (!strcmp(o.command, "info")) {
 		print_info(d, o.batch);
+		for (int k = 0; nnm_stages && &nnm_nstages != NULL && k < nnm_nstages; k++)
+			printf("%s%s%s", k ? " " : "stages ", nnm_stages[k].name, k + 1 < nnm_nstages ? "" :
+			       "  (trained in this order; the tables above are the last one's)\n");
 		return 0;
 	}
 	openblas_set_num_threads(1);   /* the threads are the pool's: gemm.c says why */
 	rt_pool_start((int)o.threads);
 	rt_set_random_seed((uint64_t)o.seed);
+	RtStages *stages = staged(&o);
+	if (stages && !strcmp(o.command, "train"))
+		return rt_train_stages(stages, &o);
 	RtTrainer t;
 	rt_trainer_init(&t, model, d, &o);
+	t.stages = stages;
 	if (o.load)
 		rt_load_checkpoint(&t, o.load);
 	else

@@ -37,6 +37,17 @@ extern const char nnm_descriptor[];   /* exported by the object file nnc writes 
  * its trainer says it has none. */
 extern const char nnm_listing[] __attribute__((weak));
 
+/* A program with training stages exports a table of them besides (the
+ * last stage's functions are nnm_eval, ...): one row a stage, in order,
+ * each a pointer, as compiler/codegen/llvm.c's gen_stage_table lays it out. */
+typedef struct nnrt_stage {
+	const char *name;
+	void (*eval)(nnrt_step *);
+	void (*grad)(nnrt_step *);
+	void (*update)(nnrt_step *);
+	const char *descriptor;
+} nnrt_stage;
+
 /* The geometry of a sliding window, the compiler's Node.win as compiled
  * code passes it: kernel, stride, padding (the same before and after) and
  * dilation, each for rows then columns. */

@@ -336,6 +336,7 @@ const char *rt_save_refusal(const char *target); /* why a save cannot replace ta
  * reason into err and returns -1 (state may be partly written). */
 int rt_checkpoint_load(const char *path, const RtDesc *d, char *state, RtMeta *meta,
                        char *err, size_t errlen);
+int rt_checkpoint_meta(const char *path, RtMeta *meta, char *err, size_t errlen);   /* the metadata alone */
 /* --init: reads the PARAM and BUFFER tensors of d found by name in path
  * into state (loaded[i] = 1 for each tensor i read); -1 and a reason in
  * err on a damaged file or a same-named tensor of another shape. */
@@ -377,7 +378,11 @@ typedef struct RtOptions {
 	int64_t trace_batch;       /* trace --batch-index, -1 when not given */
 	int64_t trace_values;      /* trace --values */
 	int trace_digits;          /* trace --digits */
+	const char *stage;         /* train --stage NAME: that stage alone (stages.c) */
+	int has_epochs, has_batch; /* given on the command line, not the descriptor's */
 } RtOptions;
+
+typedef struct RtStages RtStages;   /* stages.c */
 
 typedef struct RtGradLog RtGradLog;   /* gradnorms.c */
 
@@ -400,11 +405,22 @@ typedef struct RtTrainer {
 	RtAugment *augment;         /* the training source's, or NULL */
 	const RtVocab *vocab;       /* a text model's: from the checkpoint or the first text source */
 	const char *vocab_from;     /* where it came from, for messages */
+	RtStages *stages;           /* a trainer of stages: its checkpoints hold all of them; else NULL */
+	int stage;                  /* the stage this trainer runs, an index into them */
 } RtTrainer;
+
+/* stages.c: a program's training stages (nnc's lower_stage.c, docs/design.md) */
+RtStages *rt_stages_new(const nnrt_stage *table, int n, const RtOptions *opt);
+int rt_train_stages(RtStages *s, const RtOptions *opt);
+void rt_stages_save(RtTrainer *t, const char *path, RtMeta *meta);   /* every stage's parameters */
+void rt_stages_load(RtTrainer *t, const char *path);                /* eval, predict, ...: their own */
+const char *rt_stages_layout(const RtStages *s);                    /* "rbm1 rbm2 finetune" */
 
 /* train.c */
 void rt_trainer_init(RtTrainer *t, const RtModel *m, const RtDesc *d, const RtOptions *opt);
 void rt_init_params(RtTrainer *t);
+void rt_init_tensor(const RtTensor *p, char *state, int64_t seed);   /* one param or buffer */
+void rt_resume_meta(RtTrainer *t, const RtMeta *m, const char *path);  /* step, epoch, seed of a --load */
 RtDataSpec rt_trainer_spec(const RtTrainer *t);
 double rt_schedule_lr(const RtDesc *d, double base_lr, double t_epochs, int64_t total_epochs);
 void rt_step_prepare(RtTrainer *t, nnrt_step *s, const RtData *data, const int64_t *idx,

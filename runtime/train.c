@@ -59,24 +59,28 @@ static double init_value(const RtInit *in, RtRng *r)
 	return 0;
 }
 
+/* A tensor's values depend on its name and the seed alone, so a stage
+ * draws the values a program without stages would (stages.c). */
+void rt_init_tensor(const RtTensor *p, char *state, int64_t seed)
+{
+	RtRng r;
+	rt_rng_seed(&r, (uint64_t)seed, name_hash(p->name));
+	char *base = state + p->offset;
+	for (int64_t k = 0; k < p->count; k++) {
+		double v = init_value(&p->init, &r);
+		if (p->dt == RT_F32) ((float *)base)[k] = (float)v;
+		else if (p->dt == RT_F64) ((double *)base)[k] = v;
+		else ((int32_t *)base)[k] = (int32_t)v;
+	}
+}
+
 void rt_init_params(RtTrainer *t)
 {
 	const RtDesc *d = t->d;
 	memset(t->state, 0, (size_t)d->state_bytes);   /* grads and optimizer state start at zero */
-	for (int i = 0; i < d->ntensor; i++) {
-		const RtTensor *p = &d->tensor[i];
-		if (p->role != RT_PARAM && p->role != RT_BUFFER)
-			continue;
-		RtRng r;
-		rt_rng_seed(&r, (uint64_t)t->opt.seed, name_hash(p->name));
-		char *base = t->state + p->offset;
-		for (int64_t k = 0; k < p->count; k++) {
-			double v = init_value(&p->init, &r);
-			if (p->dt == RT_F32) ((float *)base)[k] = (float)v;
-			else if (p->dt == RT_F64) ((double *)base)[k] = v;
-			else ((int32_t *)base)[k] = (int32_t)v;
-		}
-	}
+	for (int i = 0; i < d->ntensor; i++)
+		if (d->tensor[i].role == RT_PARAM || d->tensor[i].role == RT_BUFFER)
+			rt_init_tensor(&d->tensor[i], t->state, t->opt.seed);
 }
 
 RtDataSpec rt_trainer_spec(const RtTrainer *t)
@@ -247,7 +251,10 @@ void rt_save_checkpoint(RtTrainer *t, const char *path)
 		rt_meta_set(&m, "train_source", d->train_source);
 	if (t->vocab)
 		rt_meta_set(&m, "vocabulary", rt_vocab_format(t->vocab));
-	rt_checkpoint_save(path, d, t->state, &m);
+	if (t->stages)
+		rt_stages_save(t, path, &m);
+	else
+		rt_checkpoint_save(path, d, t->state, &m);
 }
 
 static int64_t meta_int(const RtMeta *m, const char *key, const char *path)
@@ -295,16 +302,25 @@ void rt_load_checkpoint(RtTrainer *t, const char *path)
 {
 	char err[512];
 	RtMeta m = {0};
+	if (t->stages) {
+		rt_stages_load(t, path);
+		return;
+	}
 	if (rt_checkpoint_load(path, t->d, t->state, &m, err, sizeof err) < 0)
 		rt_fatal(RT_EXIT_IO, "%s", err);
-	t->step = t->first_step = meta_int(&m, "step", path);
-	t->epoch = meta_int(&m, "epoch", path);
-	resume_position(t, &m, path);
-	rt_take_vocab(t, &m, path, "the checkpoint");
+	rt_resume_meta(t, &m, path);
+}
+
+void rt_resume_meta(RtTrainer *t, const RtMeta *m, const char *path)
+{
+	t->step = t->first_step = meta_int(m, "step", path);
+	t->epoch = meta_int(m, "epoch", path);
+	resume_position(t, m, path);
+	rt_take_vocab(t, m, path, "the checkpoint");
 	/* The shuffles of later epochs derive from the seed: keep the saved one
 	 * unless the user asks for another. */
-	if (!t->opt.has_seed && rt_meta_get(&m, "seed"))
-		t->opt.seed = meta_int(&m, "seed", path);
+	if (!t->opt.has_seed && rt_meta_get(m, "seed"))
+		t->opt.seed = meta_int(m, "seed", path);
 }
 
 /* ---- the training loop ------------------------------------------------------ */

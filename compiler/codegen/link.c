@@ -64,8 +64,14 @@ static int run(char *const argv[])
 	return -1;
 }
 
-/* Returns 0 when out_path was written, else EXIT_IO after saying why. */
 int link_trainer(const char *obj_path, const char *out_path)
+{
+	return link_objects(&obj_path, 1, out_path);
+}
+
+/* Returns 0 when out_path was written, else EXIT_IO after saying why.
+ * A staged program is one object per stage (llvm.c). */
+int link_objects(const char *const *objs, int nobj, const char *out_path)
 {
 	const char *lib = runtime_archive();
 	if (access(lib, R_OK) != 0) {
@@ -75,15 +81,18 @@ int link_trainer(const char *obj_path, const char *out_path)
 		return EXIT_IO;
 	}
 	const char *cc = getenv("NNC_CC");
-	char *argv[48] = {
-		(char *)(cc && *cc ? cc : "cc"), (char *)obj_path, "-o", (char *)out_path,
-		(char *)lib, "-lopenblas", "-lz", "-lm", "-lpthread",
-	};
-	int n = 9;
+	char **argv = xalloc(sizeof *argv * (size_t)(nobj + 48));
+	int n = 0;
+	argv[n++] = (char *)(cc && *cc ? cc : "cc");
+	for (int i = 0; i < nobj; i++)
+		argv[n++] = (char *)objs[i];
+	static const char *const rest[] = { "-o", NULL, NULL, "-lopenblas", "-lz", "-lm", "-lpthread" };
+	for (int i = 0; i < 7; i++)
+		argv[n++] = (char *)(i == 1 ? out_path : i == 2 ? lib : rest[i]);
 	/* a libnnrt built with MPI (configure) needs its libraries, a word each */
 	char mpi_libs[sizeof NNC_MPI_LIBS], *save = NULL;
 	memcpy(mpi_libs, NNC_MPI_LIBS, sizeof mpi_libs);
-	for (char *w = strtok_r(mpi_libs, " ", &save); w && n < 44; w = strtok_r(NULL, " ", &save))
+	for (char *w = strtok_r(mpi_libs, " ", &save); w && n < nobj + 44; w = strtok_r(NULL, " ", &save))
 		argv[n++] = w;
 	if (*NNC_LINK_FLAGS)
 		argv[n++] = NNC_LINK_FLAGS;

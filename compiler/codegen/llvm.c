@@ -7,7 +7,8 @@
  * from the memory plan: parameters at state + Slot.offset, io tensors at
  * step->io[Slot.io], planned buffers in the scratch block, a value with a
  * home in its slot, a reshape at its operand's address.  Fusion groups
- * and reductions are in llvm_kernel.c, loop nests in llvm_nest.c. */
+ * and reductions are in llvm_kernel.c, loop nests in llvm_nest.c.  A
+ * staged program is one object per stage (symbol, gen_stage_table). */
 #include <string.h>
 #include <llvm-c/Analysis.h>
 #include <llvm-c/Target.h>
@@ -520,10 +521,12 @@ static void next_piece(Gen *g, LLVMValueRef outer, LLVMValueRef loss_cell, const
 }
 
 /* One exported step function; an absent Fn yields an empty body so the
- * runtime always finds all three symbols. */
+ * runtime always finds all three symbols.  A stage's are typed as
+ * nnrt_kernels.def's nnm_eval (all three have its type). */
 static void gen_fn(Gen *g, const Fn *fn, const char *name, const char *cpu, const char *features)
 {
-	LLVMValueRef outer = g->func = add_function(g, name, gen_runtime_type(g, name), cpu, features);
+	LLVMTypeRef fty = gen_runtime_type(g, "nnm_eval");
+	LLVMValueRef outer = g->func = add_function(g, name, fty, cpu, features);
 	LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, g->func, "entry"));
 	if (fn) {
 		g->fn = fn;
@@ -671,11 +674,12 @@ int emit_object(const Module *m, const char *obj_path, int opt_level, FILE *llvm
 	init_types(&g);
 	outline_start(&g);
 
-	gen_fn(&g, m->eval, "nnm_eval", cpu, features);
-	gen_fn(&g, m->grad, "nnm_grad", cpu, features);
-	gen_fn(&g, m->update, "nnm_update", cpu, features);
-	gen_text(&g, "nnm_descriptor", describe(m));
-	gen_text(&g, "nnm_listing", m->listing ? m->listing : "");
+	gen_fn(&g, m->eval, gen_symbol(m, m->stage_index, "eval"), cpu, features);
+	gen_fn(&g, m->grad, gen_symbol(m, m->stage_index, "grad"), cpu, features);
+	gen_fn(&g, m->update, gen_symbol(m, m->stage_index, "update"), cpu, features);
+	gen_text(&g, gen_symbol(m, m->stage_index, "descriptor"), describe(m));
+	gen_text(&g, gen_symbol(m, m->stage_index, "listing"), m->listing ? m->listing : "");
+	gen_stage_table(&g);
 	outline_finish(&g);
 
 	if (LLVMVerifyModule(g.mod, LLVMReturnStatusAction, &err))

@@ -116,6 +116,8 @@ LLVMValueRef gen_erf(Gen *g, LLVMValueRef x);
 /* llvm_runtime.c: the functions of runtime/nnrt_kernels.def by name; a
  * call whose arguments do not fit the declaration is an internal error */
 LLVMTypeRef gen_runtime_type(Gen *g, const char *name);
+const char *gen_symbol(const Module *m, int stage, const char *what);   /* nnm_eval, or nnm_s0_eval of a stage */
+void gen_stage_table(Gen *g);            /* nnm_stages in the last stage's object (nnrt.h's nnrt_stage) */
 LLVMTypeRef gen_step_type(Gen *g);   /* nnrt_step, checked against C's offsets */
 LLVMValueRef gen_call(Gen *g, const char *name, LLVMValueRef *args, int nargs);
 

@@ -3,7 +3,8 @@
  * runtime/nnrt_kernels.def and nnrt.h's NNRT_STEP_FIELDS, the lists nnrt.h
  * makes its C declarations from, so each is written once for both sides.  A call is checked against the declaration (count
  * and type of every argument): a mismatch is an internal error when the
- * compiler runs, never a wrong call in a trainer. */
+ * compiler runs, never a wrong call in a trainer.  A program with training
+ * stages also exports their table (gen_stage_table). */
 #include <stddef.h>
 #include <string.h>
 #include <llvm-c/Target.h>
@@ -112,4 +113,64 @@ LLVMTypeRef gen_step_type(Gen *g)
 		fatal(EXIT_INTERNAL, "llvm: nnrt_step is %llu bytes, C makes it %zu", LLVMABISizeOfType(layout, t),
 		      sizeof(nnrt_step));
 	return t;
+}
+
+/* ---- the exports of a program with training stages ------------------- */
+
+/* The exported names: nnm_eval, ...; stage k of a staged program but the
+ * last, nnm_s<k>_eval, ... (the last stage is the whole network: its
+ * functions are the ones eval and predict call, under the usual names). */
+const char *gen_symbol(const Module *m, int stage, const char *what)
+{
+	if (m->nstage == 0 || stage == m->nstage - 1)
+		return xprintf("nnm_%s", what);
+	return xprintf("nnm_s%d_%s", stage, what);
+}
+
+static LLVMValueRef private_string(Gen *g, const char *s)
+{
+	LLVMValueRef init = LLVMConstStringInContext(g->ctx, s, (unsigned)strlen(s), 0);
+	LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), "nnm.stage.name");
+	LLVMSetInitializer(gv, init);
+	LLVMSetGlobalConstant(gv, 1);
+	LLVMSetLinkage(gv, LLVMPrivateLinkage);
+	return gv;
+}
+
+/* The last stage's object holds the table of every stage, nnrt.h's
+ * nnrt_stage (a name, eval, grad, update, descriptor) nnm_nstages times;
+ * the other stages' functions are in their own objects. */
+_Static_assert(sizeof(nnrt_stage) == 5 * sizeof(void *), "nnrt_stage is five pointers, as gen_stage_table lays it out");
+
+void gen_stage_table(Gen *g)
+{
+	const Module *m = g->m;
+	if (m->nstage == 0 || m->stage_index != m->nstage - 1)
+		return;
+	LLVMTypeRef fty = gen_runtime_type(g, "nnm_eval");
+	LLVMTypeRef field[5] = { g->ptr, g->ptr, g->ptr, g->ptr, g->ptr };
+	LLVMTypeRef st = LLVMStructTypeInContext(g->ctx, field, 5, 0);
+	LLVMValueRef *row = xalloc(sizeof *row * (size_t)m->nstage);
+	for (int k = 0; k < m->nstage; k++) {
+		LLVMValueRef v[5] = { private_string(g, m->stage_names[k]) };
+		static const char *const fns[3] = { "eval", "grad", "update" };
+		for (int f = 0; f < 3; f++) {
+			const char *name = gen_symbol(m, k, fns[f]);
+			v[1 + f] = LLVMGetNamedFunction(g->mod, name);
+			if (!v[1 + f])
+				v[1 + f] = LLVMAddFunction(g->mod, name, fty);   /* another stage's object defines it */
+		}
+		const char *desc = gen_symbol(m, k, "descriptor");
+		v[4] = LLVMGetNamedGlobal(g->mod, desc);
+		if (!v[4])
+			v[4] = LLVMAddGlobal(g->mod, LLVMInt8TypeInContext(g->ctx), desc);
+		row[k] = LLVMConstNamedStruct(st, v, 5);
+	}
+	LLVMValueRef init = LLVMConstArray2(st, row, (uint64_t)m->nstage);
+	LLVMValueRef table = LLVMAddGlobal(g->mod, LLVMTypeOf(init), "nnm_stages");
+	LLVMSetInitializer(table, init);
+	LLVMSetGlobalConstant(table, 1);
+	LLVMValueRef count = LLVMAddGlobal(g->mod, g->i32, "nnm_nstages");
+	LLVMSetInitializer(count, LLVMConstInt(g->i32, (unsigned long long)m->nstage, 0));
+	LLVMSetGlobalConstant(count, 1);
 }

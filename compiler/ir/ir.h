@@ -298,6 +298,9 @@ typedef struct Module {
 	Loc carry_at;                 /* the first such scan */
 	const char *listing;          /* grad and update as --emit=grad prints them, for the
 	                                 trainer's trace (pipeline.c), or NULL */
+	const char *stage;            /* the training stage this module is, or NULL (lower_stage.c) */
+	int stage_index, nstage;      /* its place among the train block's stages, and their number */
+	const char **stage_names;     /* every stage's name, in order */
 } Module;
 
 /* ir.c — builders.  Every builder checks its operands (shapes agree,
@@ -443,6 +446,9 @@ Module *lower(const struct Program *prog);                  /* lower.c: names, t
  * shape per parameter (nnc --eval) or is NULL (the declared types). */
 typedef struct FnArg { Shape shape; double number; } FnArg;   /* number: a scalar's value */
 Module *lower_function(const struct Program *prog, const char *name, const FnArg *value, int nvalue);
+int program_stages(const struct Program *prog);             /* lower_stage.c: the train block's stages, or 0 */
+struct Program *stage_program(const struct Program *prog, int k);   /* the program of stage k alone */
+const char *stage_name(const struct Program *prog, int k);
 Fn *grad(Module *m, const Fn *fwd);                          /* grad.c: reverse mode -> grad */
 /* grad_wrt.c: d y/d x[k] for a scalar y of fn and earlier nodes x, appended
  * to fn as dx[k] (the language's grad(f), nnc --of); a scan in the way is
@@ -467,6 +473,7 @@ int emit_object(const Module *m, const char *obj_path, int opt_level, FILE *llvm
  * level; returns NULL, or the accepted names when name is not one (llvm.c). */
 const char *set_target_cpu(const char *name);
 int link_trainer(const char *obj_path, const char *out_path); /* link.c: cc + libnnrt + OpenBLAS */
+int link_objects(const char *const *objs, int nobj, const char *out_path);   /* the same, a staged program's */
 
 /* function.c — nnc --emit=grad --of NAME and nnc --eval 'NAME(ARGS)': a
  * plain fn of the program, its gradient listed or evaluated; they return

@@ -215,20 +215,46 @@ static Value eval_ident(Ctx *c, const Expr *e)
 	unknown_name(c, e->str, e->loc);
 }
 
+static void exec_param(Ctx *c, const Stmt *s);
+
+/* The parameters of a model the loss does not train, made without a call:
+ * its 'param' statements alone, in a frame named as its call's would be,
+ * so that a model may read the layers of another one (a deep belief net's
+ * classifier the weights of its RBMs, docs/rbm.md) whether or not that
+ * one is called.  A parameter whose type needs the model's arguments is
+ * then an unknown name, at the parameter. */
+static void make_model_params(Ctx *c, const Decl *d, Loc at)
+{
+	Frame *f = xalloc(sizeof *f);
+	*f = (Frame){ .decl = d, .call = at, .up = c->frame, .depth = c->frame->depth + 1 };
+	name_frame(c, f, d, at);
+	Frame *caller = c->frame;
+	c->frame = f;
+	for (int i = 0; i < d->nbody; i++)
+		if (d->body[i]->kind == S_PARAM)
+			exec_param(c, d->body[i]);
+	c->frame = caller;
+}
+
 /* MODEL.NAME: the parameter NAME a model declares in its own body, the
  * tensor every call of the model shares ("rbm.W"), so that a loss can
  * reuse a model's weights outside it (an RBM's Gibbs chain).  The model
- * makes its parameters when it is first called. */
+ * trained makes its parameters when it is first called (their order is
+ * the state's); another model makes them when first read. */
 static Value model_param(Ctx *c, const Decl *d, const Expr *e)
 {
 	const char *path = xprintf("%s.%s", d->name, e->str);
 	int slot = ir_find_slot(c->m, path);
-	if (slot >= 0 && c->m->slot[slot].role == SLOT_PARAM)
-		return tensor_value(ir_param(c->fn, c->m, slot, e->loc), e->loc);
 	const char *given = NULL;
 	for (int i = 0; i < d->nbody && !given; i++)
 		if (d->body[i]->kind == S_PARAM && !strcmp(d->body[i]->name, e->str))
 			given = d->body[i]->name;
+	if (slot < 0 && given && d != c->model) {
+		make_model_params(c, d, e->loc);
+		slot = ir_find_slot(c->m, path);
+	}
+	if (slot >= 0 && c->m->slot[slot].role == SLOT_PARAM)
+		return tensor_value(ir_param(c->fn, c->m, slot, e->loc), e->loc);
 	if (given)
 		error_at(e->loc, "model '%s' makes its parameter '%s' when it is first called; call it before "
 		         "reading '%s'", d->name, e->str, path);
@@ -645,6 +671,9 @@ static void call_notes(Loc where)
 /* The elaborator's state for one program, the forward function begun. */
 Ctx *lower_start(const Program *prog)
 {
+	int nstage = program_stages(prog);
+	if (nstage > 0 && !find_train(prog)->stage)   /* unsplit: the last stage, the whole network */
+		return lower(stage_program(prog, nstage - 1));
 	Ctx *c = xalloc(sizeof *c);
 	c->prog = prog;
 	lowering = c;
@@ -686,6 +715,7 @@ Module *lower(const Program *prog)
 	c->m->source = prog->main_file;
 	c->m->precision = c->fdt;
 	lower_train(c);
+	lower_stage(c);
 	stamp(c);
 	warn_model_graph(c);
 	lower_finish(c);

@@ -213,6 +213,8 @@ const char *const *builtin_names(int *n);
 
 /* lower_train.c */
 void lower_train(Ctx *c);
+/* lower_stage.c: a stage's name and place on the module, its frozen parameters made buffers */
+void lower_stage(Ctx *c);
 int source_ignores_labels(const Ctx *c);   /* a text source with mask: labels of -1 are skipped */
 int source_gives_ids(const Ctx *c);   /* the training source is text: its x holds character ids */
 

@@ -393,6 +393,8 @@ static const TrainItem *only_item(const Decl *t, TrainItemKind kind, const char 
 static void lower_loss(Ctx *c)
 {
 	const TrainItem *it = only_item(c->train, TI_LOSS, "loss");
+	if (!it && c->train->stage)
+		error_at(c->train->loc, "stage '%s' has no 'loss = ...': say what it minimizes", c->train->stage);
 	if (!it)
 		error_at(c->train->loc, "the train block has no 'loss = ...': say what to minimize, "
 		         "e.g. loss = cross_entropy(%s(train.x), train.y)", c->train->name);
@@ -537,6 +539,11 @@ static void lower_settings(Ctx *c)
 		const TrainItem *it = &c->train->items[i];
 		if (it->kind != TI_SETTING)
 			continue;
+		if (!strcmp(it->name, "update") && c->train->stage)
+			continue;   /* the slice the stage updates: lower_stage.c */
+		if (!strcmp(it->name, "update") || !strcmp(it->name, "model"))
+			error_at(it->loc, "'%s' belongs to a training stage, 'stage NAME { ... }': it says what the "
+			         "stage %s", it->name, it->name[0] == 'u' ? "updates" : "trains");
 		int k = nnrt_word_index(nnrt_setting_word, NNRT_SET__COUNT, it->name);
 		if (k < 0)
 			unknown_setting(it);

@@ -7,7 +7,8 @@
 # exactly the encoder's values, leaves the head and the optimizer state
 # as a fresh run has them, and refuses what cannot be meant; the loss of
 # masked labels is the mean over the chosen positions only (PyTorch's
-# ignore_index), against its closed form.
+# ignore_index), against its closed form.  The same two stages as one
+# program with stages (examples/bert.nn's form) hand the encoder on.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 $PY -c 'import json, struct' 2>/dev/null || { echo "no python3: skipped"; exit 77; }
@@ -112,6 +113,74 @@ for k in kept + state:
     assert i[k] == f[k], k + ": not what a fresh run has"
 print("ok: %d tensors hold the pretrained values; %s and the %d optimizer tensors are a fresh run's"
       % (len(loaded), ", ".join(kept), len(state)))
+PY
+
+# ---- both stages in one file (examples/bert.nn): the encoder a model of
+# its own, which the stages' models call, so both name its parameters enc.*
+cat >"$work/one.nn" <<'NN'
+import layers
+import attention
+
+model enc(x: i32[B, 32]) -> f32[B, 32, 32] {
+    param E: float[20, 32] = normal(std: 0.1)
+    h = learned_positions(gather(E, x), 32)
+    return layer_norm(encoder_block(h, 2, 64))
+}
+model mlm(x: i32[B, 32]) -> f32[B, 32, 20] {
+    return enc(x) @ transpose(enc.E, [1, 0])
+}
+model cls(x: i32[B, 32]) -> f32[B, 2] {
+    return dense(mean(enc(x), axis: 1), 2)
+}
+train cls {
+    optimizer = adamw(lr: 0.003)
+    batch 8
+    seed 1
+    stage pretrain {
+        model mlm
+        update [enc]
+        data train = text("data", length: 32, mask: 0.15)
+        data valid = text("data", length: 32, mask: 0.15, part: "validation")
+        loss = cross_entropy(mlm(train.x), train.y)
+        epochs 12
+        report loss, accuracy on valid
+    }
+    stage finetune {
+        update [enc, cls]
+        data train = text("data", length: 32, labels: "files")
+        data valid = text("data", length: 32, labels: "files", part: "validation")
+        loss = cross_entropy(cls(train.x), train.y)
+        epochs 1
+        report accuracy on valid
+    }
+}
+NN
+compile one "$work/one.nn"
+"$work/one" train --data-dir "$work" --save "$work/o.st" >"$work/one.out" 2>&1 || { cat "$work/one.out"; die "one file: training failed"; }
+grep '^stage' "$work/one.out"
+sed -n '/^stage pretrain/,/^stage finetune/p' "$work/one.out" >"$work/one.pre"
+at_least "$(metric "$work/one.pre" valid.accuracy)" "$(awk -v u="$unigram" 'BEGIN { print 5 * u }')" \
+	"one file: masked-token accuracy of stage pretrain (5x the unigram baseline $unigram)"
+at_least "$(metric "$work/one.out" valid.accuracy)" 0.95 "one file: fine-tuned accuracy of stage finetune"
+"$work/one" train -q --data-dir "$work" --stage pretrain --save "$work/o1.st" || die "one file: --stage pretrain"
+"$work/one" train -q --data-dir "$work" --stage finetune --load "$work/o1.st" --epochs 0 --save "$work/o2.st" ||
+	die "one file: --stage finetune, 0 epochs"
+"$work/one" train -q --data-dir "$work" --stage finetune --epochs 0 --save "$work/o0.st" || die "one file: fresh"
+$PY - "$work/o1.st" "$work/o2.st" "$work/o0.st" <<'PY' || die "one file: fine-tuning does not start from the pretrained encoder"
+import json, struct, sys
+def read(path):
+    raw = open(path, "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    head = json.loads(raw[8:8 + n])
+    head.pop("__metadata__")
+    return {k: raw[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]] for k, v in head.items()}
+p, f, z = (read(a) for a in sys.argv[1:4])
+enc = [k for k in p if k.startswith("enc.") and not k.endswith((".m", ".v"))]
+assert len(enc) == 20, enc
+for k in enc:
+    assert f[k] == p[k], k + ": not the pretrained value"
+    assert z[k] != p[k], k + ": the pretrained value is the fresh one"
+print("ok: one file: stage finetune starts from the %d encoder tensors stage pretrain wrote" % len(enc))
 PY
 
 # ---- refusals: one line, exit 3 (data) or 2 (usage) ----
