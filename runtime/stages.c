@@ -77,7 +77,8 @@ RtStages *rt_stages_new(const nnrt_stage *table, int n, const RtOptions *opt)
 	uint64_t h = 1469598103934665603ULL;
 	for (int k = 0; k < n; k++) {
 		char err[256];
-		s->model[k] = (RtModel){table[k].eval, table[k].grad, table[k].update, table[k].descriptor};
+		s->model[k] = (RtModel){table[k].eval, table[k].grad, table[k].update, table[k].descriptor,
+		                        NULL};   /* no listing: trace runs on trainers without stages */
 		s->desc[k] = rt_desc_parse(table[k].descriptor, err, sizeof err);
 		if (!s->desc[k])
 			rt_fatal(RT_EXIT_INTERNAL, "the descriptor of stage %s is malformed: %s (nnc and libnnrt disagree)",

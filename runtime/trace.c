@@ -242,6 +242,9 @@ static void compare(RtTrainer *t, const Trace *tr, nnrt_step *s)
 int rt_trace(RtTrainer *t)
 {
 	const RtDesc *d = t->d;
+	if (t->stages)
+		rt_fatal(RT_EXIT_USAGE, "trace runs on trainers without training stages; this one has %s: trace "
+		         "the stage's model in a train block of its own", rt_stages_layout(t->stages));
 	if (!t->model->listing || !*t->model->listing)
 		rt_fatal(RT_EXIT_INTERNAL, "trace: this trainer holds no listing of its step (its object file was "
 		         "written without one); compile the model again");

@@ -671,9 +671,6 @@ static void call_notes(Loc where)
 /* The elaborator's state for one program, the forward function begun. */
 Ctx *lower_start(const Program *prog)
 {
-	int nstage = program_stages(prog);
-	if (nstage > 0 && !find_train(prog)->stage)   /* unsplit: the last stage, the whole network */
-		return lower(stage_program(prog, nstage - 1));
 	Ctx *c = xalloc(sizeof *c);
 	c->prog = prog;
 	lowering = c;
@@ -694,6 +691,9 @@ void lower_finish(Ctx *c)
 
 Module *lower(const Program *prog)
 {
+	int nstage = program_stages(prog);
+	if (nstage > 0 && !find_train(prog)->stage)   /* unsplit: the last stage, the whole network */
+		return lower(stage_program(prog, nstage - 1));
 	Ctx *c = lower_start(prog);
 	c->train = find_train(prog);
 	c->model = find_decl(c, c->train->name);
